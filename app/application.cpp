@@ -1,0 +1,194 @@
+#include "application.h"
+
+#include "artifacts/artifactstore.h"
+#include "http/apiserver.h"
+#include "http/auth.h"
+#include "http/crawlercontroller.h"
+#include "http/healthcontroller.h"
+#include "http/jobscontroller.h"
+#include "http/services.h"
+#include "http/ssehub.h"
+#include "logs/logbus.h"
+#include "mainwindow.h"
+#include "runners/localrunner.h"
+#include "scheduler/scheduler.h"
+#include "settings/settings.h"
+#include "store/database.h"
+#include "store/jobstore.h"
+#include "store/logstore.h"
+
+#include <QApplication>
+#include <QCoreApplication>
+#include <QSocketNotifier>
+#include <QUrlQuery>
+
+#include <csignal>
+#include <cstdio>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace cd::app {
+
+namespace {
+int g_signalFds[2] = {-1, -1};
+
+void onSignal(int)
+{
+    const char c = 1;
+    // Only async-signal-safe work here: wake the event loop through the socket pair.
+    [[maybe_unused]] const auto n = ::write(g_signalFds[0], &c, 1);
+}
+
+void err(const QString &line)
+{
+    std::fprintf(stderr, "crawldeck: %s\n", line.toLocal8Bit().constData());
+    std::fflush(stderr);
+}
+} // namespace
+
+Application::Application(const CommandLine &cl, QObject *parent) : QObject(parent), m_cl(cl) {}
+
+Application::~Application()
+{
+    shutdown();
+}
+
+QString Application::baseUrl() const
+{
+    const QString pub = m_settings->publicUrl();
+    if (!pub.isEmpty())
+        return pub.endsWith(u'/') ? pub.chopped(1) : pub;
+    QString host = m_api && m_api->isListening() ? m_api->address().toString() : m_settings->listen().host;
+    if (host == u"0.0.0.0" || host == u"::")
+        host = QStringLiteral("127.0.0.1");
+    if (host.contains(u':'))
+        host = u'[' + host + u']';
+    const quint16 port = m_api && m_api->port() ? m_api->port() : m_settings->listen().port;
+    const QString scheme = m_settings->tlsCert().isEmpty() ? QStringLiteral("http") : QStringLiteral("https");
+    return scheme + QStringLiteral("://") + host + u':' + QString::number(port);
+}
+
+QString Application::callbackUrl(const QString &jobId) const
+{
+    return baseUrl() + QStringLiteral("/api/crawler/log?token=") + m_auth->jobToken(jobId);
+}
+
+Status Application::start()
+{
+    const QString dataDir = settings::Settings::resolveDataDir(m_cl.overrides, QProcessEnvironment::systemEnvironment());
+    m_settings = std::make_unique<settings::Settings>(dataDir, m_cl.overrides);
+
+    m_db = std::make_unique<store::Database>();
+    if (auto st = m_db->open(m_settings->databaseLocation()); !st)
+        return st;
+    m_jobs = std::make_unique<store::JobStore>(m_db.get());
+    m_logs = std::make_unique<store::LogStore>(m_db.get());
+    m_bus = std::make_unique<logs::LogBus>(m_jobs.get(), m_logs.get());
+    m_artifacts = std::make_unique<artifacts::ArtifactStore>(dataDir, m_jobs.get());
+    m_auth = std::make_unique<http::Auth>(m_settings->apiToken(), m_settings->callbackKey(),
+                                          m_settings->serverSecret(), m_settings->trustLoopback());
+    m_scheduler = std::make_unique<scheduler::Scheduler>(m_jobs.get(), m_bus.get(), m_artifacts.get());
+
+    runners::LocalRunnerConfig local;
+    local.profiles = m_settings->localProfiles();
+    local.selfExecutable = QCoreApplication::applicationFilePath();
+    local.graceMs = m_settings->killGraceMs();
+    local.callbackFor = [this](const QString &jobId) {
+        return runners::CallbackInfo{baseUrl() + QStringLiteral("/api/crawler/log"), m_auth->jobToken(jobId)};
+    };
+    m_local = std::make_unique<runners::LocalRunner>(local, m_bus.get(), m_artifacts.get());
+    m_scheduler->addRunner(m_local.get(), m_settings->localSlots());
+
+    m_sse = std::make_unique<http::SseHub>(m_jobs.get(), m_logs.get(), m_bus.get());
+    http::GuardLimits limits;
+    limits.maxBodyBytes = m_settings->maxBodyBytes();
+    m_api = std::make_unique<http::ApiServer>(m_auth.get(), limits);
+    http::Services services{m_jobs.get(), m_logs.get(), m_bus.get(), m_scheduler.get(), m_artifacts.get(),
+                            m_auth.get(), m_sse.get(), [this](const QString &id) { return callbackUrl(id); }};
+    m_crawlerApi = std::make_unique<http::CrawlerController>(services);
+    m_jobsApi = std::make_unique<http::JobsController>(services);
+    m_healthApi = std::make_unique<http::HealthController>(services, QCoreApplication::applicationVersion());
+    m_crawlerApi->registerRoutes(m_api->router());
+    m_jobsApi->registerRoutes(m_api->router());
+    m_healthApi->registerRoutes(m_api->router());
+
+    m_scheduler->recover();
+    m_scheduler->start();
+    installSignalHandlers();
+    return listen();
+}
+
+Status Application::listen()
+{
+    const auto hp = m_settings->listen();
+    QHostAddress addr;
+    if (hp.host == u"localhost")
+        addr = QHostAddress(QHostAddress::LocalHost);
+    else if (!addr.setAddress(hp.host))
+        return Error::make(Error::Code::InvalidArgument, QStringLiteral("cannot listen on '%1': not an IP address").arg(hp.host));
+    const auto port = m_api->listen(addr, hp.port, m_settings->tlsCert(), m_settings->tlsKey());
+    if (!port)
+        return port.error();
+    return Ok{};
+}
+
+void Application::installSignalHandlers()
+{
+    if (g_signalFds[0] < 0 && ::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalFds) != 0)
+        return;
+    m_signalNotifier = new QSocketNotifier(g_signalFds[1], QSocketNotifier::Read, this);
+    connect(m_signalNotifier, &QSocketNotifier::activated, this, [this] {
+        char c = 0;
+        [[maybe_unused]] const auto n = ::read(g_signalFds[1], &c, 1);
+        err(QStringLiteral("signal received, shutting down"));
+        shutdown();
+        QCoreApplication::exit(0);
+    });
+    struct sigaction sa = {};
+    sa.sa_handler = onSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(SIGTERM, &sa, nullptr);
+    ::sigaction(SIGINT, &sa, nullptr);
+}
+
+void Application::shutdown()
+{
+    if (m_shuttingDown || !m_scheduler)
+        return;
+    m_shuttingDown = true;
+    // Order: stop taking requests, stop workers, then the last group commit.
+    if (m_api)
+        m_api->close();
+    m_scheduler->stop();
+    if (m_logs)
+        m_logs->flush();
+    m_window.reset();
+}
+
+int Application::runHeadless()
+{
+    if (auto st = start(); !st) {
+        err(st.error().detail);
+        return 1;
+    }
+    if (m_settings->apiTokenWasGenerated())
+        err(QStringLiteral("generated an API token (shown once; also saved in %1): %2")
+                .arg(m_settings->settingsFile(), m_settings->apiToken()));
+    std::printf("crawldeck: listening on %s\n", baseUrl().toUtf8().constData());
+    std::fflush(stdout);
+    return QCoreApplication::exec();
+}
+
+int Application::runGui()
+{
+    const auto st = start();
+    ui::MainWindow::Services s{m_jobs.get(), m_logs.get(), m_bus.get(), m_scheduler.get(), m_artifacts.get()};
+    m_window = std::make_unique<ui::MainWindow>(s);
+    m_window->setServerInfo(st ? baseUrl() : QString(), st ? QString() : st.error().detail, m_settings->apiToken(),
+                            m_local->profiles().keys());
+    m_window->show();
+    return QApplication::exec();
+}
+
+} // namespace cd::app

@@ -1,0 +1,85 @@
+#pragma once
+
+#include "commandline.h"
+#include "common/result.h"
+
+#include <QObject>
+
+#include <memory>
+
+class QSocketNotifier;
+
+namespace cd::settings {
+class Settings;
+}
+namespace cd::store {
+class Database;
+class JobStore;
+class LogStore;
+} // namespace cd::store
+namespace cd::logs {
+class LogBus;
+}
+namespace cd::artifacts {
+class ArtifactStore;
+}
+namespace cd::scheduler {
+class Scheduler;
+}
+namespace cd::runners {
+class LocalRunner;
+}
+namespace cd::http {
+class Auth;
+class ApiServer;
+class SseHub;
+class CrawlerController;
+class JobsController;
+class HealthController;
+} // namespace cd::http
+namespace cd::ui {
+class MainWindow;
+}
+
+namespace cd::app {
+
+// The composition root: builds every service from the settings, then runs headless or with the GUI.
+class Application : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Application(const CommandLine &cl, QObject *parent = nullptr);
+    ~Application() override;
+
+    Status start();
+    int runHeadless();
+    int runGui();
+
+private:
+    Status listen();
+    QString baseUrl() const;
+    QString callbackUrl(const QString &jobId) const;
+    void installSignalHandlers();
+    void shutdown();
+
+    CommandLine m_cl;
+    std::unique_ptr<settings::Settings> m_settings;
+    std::unique_ptr<store::Database> m_db;
+    std::unique_ptr<store::JobStore> m_jobs;
+    std::unique_ptr<store::LogStore> m_logs;
+    std::unique_ptr<logs::LogBus> m_bus;
+    std::unique_ptr<artifacts::ArtifactStore> m_artifacts;
+    std::unique_ptr<http::Auth> m_auth;
+    std::unique_ptr<scheduler::Scheduler> m_scheduler;
+    std::unique_ptr<runners::LocalRunner> m_local;
+    std::unique_ptr<http::SseHub> m_sse;
+    std::unique_ptr<http::ApiServer> m_api;
+    std::unique_ptr<http::CrawlerController> m_crawlerApi;
+    std::unique_ptr<http::JobsController> m_jobsApi;
+    std::unique_ptr<http::HealthController> m_healthApi;
+    std::unique_ptr<ui::MainWindow> m_window;
+    QSocketNotifier *m_signalNotifier = nullptr;
+    bool m_shuttingDown = false;
+};
+
+} // namespace cd::app

@@ -1,0 +1,90 @@
+#include "commandline.h"
+
+#include <QCommandLineParser>
+
+namespace cd::app {
+
+CommandLine CommandLine::parse(const QStringList &args)
+{
+    CommandLine cl;
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("Crawldeck: start, watch, cancel and collect long-running crawl jobs "
+                                               "on a local crawler or on RunPod."));
+    const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show this help."));
+    const QCommandLineOption version(QStringLiteral("version"), QStringLiteral("Show the version."));
+    const QCommandLineOption headless(QStringLiteral("headless"), QStringLiteral("Run the service without a GUI."));
+    const QCommandLineOption listen(QStringLiteral("listen"), QStringLiteral("Address to listen on (default 127.0.0.1:8000)."), QStringLiteral("HOST:PORT"));
+    const QCommandLineOption dataDir(QStringLiteral("data-dir"), QStringLiteral("Where jobs, logs, artifacts and settings live."), QStringLiteral("DIR"));
+    const QCommandLineOption database(QStringLiteral("database"), QStringLiteral("Database (a SQLite file path)."), QStringLiteral("URL"));
+    const QCommandLineOption apiToken(QStringLiteral("api-token"), QStringLiteral("API token for control routes."), QStringLiteral("TOKEN"));
+    const QCommandLineOption callbackKey(QStringLiteral("callback-key"), QStringLiteral("Global key workers may send in X-API-Key."), QStringLiteral("KEY"));
+    const QCommandLineOption publicUrl(QStringLiteral("public-url"), QStringLiteral("Base URL workers use to reach this server."), QStringLiteral("URL"));
+    const QCommandLineOption tlsCert(QStringLiteral("tls-cert"), QStringLiteral("TLS certificate (PEM)."), QStringLiteral("FILE"));
+    const QCommandLineOption tlsKey(QStringLiteral("tls-key"), QStringLiteral("TLS private key (PEM)."), QStringLiteral("FILE"));
+    const QCommandLineOption localSlots(QStringLiteral("local-slots"), QStringLiteral("Local jobs running at once (default 2)."), QStringLiteral("N"));
+    const QCommandLineOption runpodSlots(QStringLiteral("runpod-slots"), QStringLiteral("RunPod jobs in flight (default 10)."), QStringLiteral("N"));
+    const QCommandLineOption profile(QStringLiteral("local-profile"), QStringLiteral("A local command profile (repeatable)."), QStringLiteral("NAME=COMMAND"));
+    const QCommandLineOption runpodEndpoint(QStringLiteral("runpod-endpoint"), QStringLiteral("RunPod serverless base URL."), QStringLiteral("URL"));
+    const QCommandLineOption runpodPod(QStringLiteral("runpod-pod-url"), QStringLiteral("RunPod pod worker URL."), QStringLiteral("URL"));
+    const QCommandLineOption strict(QStringLiteral("strict-auth"), QStringLiteral("Require credentials from loopback clients too."));
+    p.addOptions({help, version, headless, listen, dataDir, database, apiToken, callbackKey, publicUrl, tlsCert, tlsKey,
+                  localSlots, runpodSlots, profile, runpodEndpoint, runpodPod, strict});
+    cl.helpText = p.helpText();
+    if (!p.parse(args)) {
+        cl.error = p.errorText();
+        return cl;
+    }
+    if (!p.positionalArguments().isEmpty()) {
+        cl.error = QStringLiteral("unexpected argument '%1'").arg(p.positionalArguments().first());
+        return cl;
+    }
+    cl.showHelp = p.isSet(help);
+    cl.showVersion = p.isSet(version);
+    cl.headless = p.isSet(headless);
+    auto &o = cl.overrides;
+    auto opt = [&p](const QCommandLineOption &option) -> std::optional<QString> {
+        return p.isSet(option) ? std::optional<QString>(p.value(option)) : std::nullopt;
+    };
+    o.listen = opt(listen);
+    if (o.listen && !settings::HostPort::parse(*o.listen)) {
+        cl.error = QStringLiteral("--listen expects HOST:PORT, got '%1'").arg(*o.listen);
+        return cl;
+    }
+    o.dataDir = opt(dataDir);
+    o.database = opt(database);
+    o.apiToken = opt(apiToken);
+    o.callbackKey = opt(callbackKey);
+    o.publicUrl = opt(publicUrl);
+    o.tlsCert = opt(tlsCert);
+    o.tlsKey = opt(tlsKey);
+    o.runpodEndpoint = opt(runpodEndpoint);
+    o.runpodPodUrl = opt(runpodPod);
+    if (p.isSet(strict))
+        o.strictAuth = true;
+    for (const auto &[option, target] : {std::pair{&localSlots, &o.localSlots}, std::pair{&runpodSlots, &o.runpodSlots}}) {
+        if (!p.isSet(*option))
+            continue;
+        bool ok = false;
+        const int n = p.value(*option).toInt(&ok);
+        if (!ok || n < 1 || n > 1000) {
+            cl.error = QStringLiteral("--%1 expects a number from 1 to 1000").arg(option->names().first());
+            return cl;
+        }
+        *target = n;
+    }
+    for (const QString &value : p.values(profile)) {
+        const qsizetype eq = value.indexOf(u'=');
+        if (eq <= 0 || eq == value.size() - 1) {
+            cl.error = QStringLiteral("--local-profile expects NAME=COMMAND, got '%1'").arg(value);
+            return cl;
+        }
+        o.localProfiles.insert(value.left(eq).trimmed(), value.mid(eq + 1).trimmed());
+    }
+    if (o.tlsCert.has_value() != o.tlsKey.has_value()) {
+        cl.error = QStringLiteral("--tls-cert and --tls-key go together");
+        return cl;
+    }
+    return cl;
+}
+
+} // namespace cd::app

@@ -1,0 +1,21 @@
+#pragma once
+
+#include "settings/settings.h"
+
+#include <QStringList>
+
+namespace cd::app {
+
+struct CommandLine
+{
+    bool headless = false;
+    bool showHelp = false;
+    bool showVersion = false;
+    settings::Overrides overrides;
+    QString error;
+    QString helpText;
+
+    static CommandLine parse(const QStringList &args);
+};
+
+} // namespace cd::app

@@ -1,0 +1,102 @@
+#include "artifactstore.h"
+
+#include "store/jobstore.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QFileInfo>
+#include <QMimeDatabase>
+#include <QUuid>
+
+namespace cd::artifacts {
+
+using Code = Error::Code;
+
+ArtifactStore::ArtifactStore(QString root, store::JobStore *jobs) : m_root(std::move(root)), m_jobs(jobs) {}
+
+QString ArtifactStore::jobDir(const QString &jobId) const
+{
+    return m_root + QStringLiteral("/jobs/") + jobId;
+}
+
+QString ArtifactStore::outputDir(const QString &jobId) const
+{
+    return jobDir(jobId) + QStringLiteral("/output");
+}
+
+QString ArtifactStore::paramsFile(const QString &jobId) const
+{
+    return jobDir(jobId) + QStringLiteral("/params.json");
+}
+
+Status ArtifactStore::prepare(const QString &jobId) const
+{
+    if (!QDir().mkpath(outputDir(jobId)))
+        return Error::make(Code::Unavailable, QStringLiteral("cannot create %1").arg(outputDir(jobId)));
+    return Ok{};
+}
+
+Result<QList<model::Artifact>> ArtifactStore::collect(const QString &jobId) const
+{
+    QList<model::Artifact> out;
+    const QDir base(outputDir(jobId));
+    if (!base.exists())
+        return out;
+    QMimeDatabase mimes;
+    QDirIterator it(base.absolutePath(), QDir::Files | QDir::NoSymLinks | QDir::Hidden,
+                    QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString path = it.next();
+        QFile f(path);
+        if (!f.open(QIODevice::ReadOnly))
+            continue;
+        QCryptographicHash hash(QCryptographicHash::Sha256);
+        hash.addData(&f);
+        model::Artifact a;
+        a.jobId = jobId;
+        a.name = base.relativeFilePath(path);
+        a.size = f.size();
+        a.sha256 = QString::fromLatin1(hash.result().toHex());
+        a.mime = mimes.mimeTypeForFile(path).name();
+        a.createdAt = QFileInfo(path).lastModified().toUTC();
+        if (auto st = m_jobs->upsertArtifact(a); !st)
+            return st.error();
+        out.append(a);
+    }
+    return out;
+}
+
+Result<QString> ArtifactStore::resolve(const QString &jobId, const QString &name) const
+{
+    const QString clean = QDir::cleanPath(name);
+    if (name.isEmpty() || clean.startsWith(u'/') || clean == u".." || clean.startsWith(QStringLiteral("../"))
+        || clean.contains(QStringLiteral("/../")))
+        return Error::make(Code::InvalidArgument, QStringLiteral("invalid artifact name '%1'").arg(name));
+    const QString base = QDir(outputDir(jobId)).canonicalPath();
+    const QString full = QFileInfo(outputDir(jobId) + u'/' + clean).canonicalFilePath();
+    if (base.isEmpty() || full.isEmpty() || !full.startsWith(base + u'/') || !QFileInfo(full).isFile())
+        return Error::make(Code::NotFound, QStringLiteral("job %1 has no artifact '%2'").arg(jobId, name));
+    return full;
+}
+
+QString ArtifactStore::sanitiseName(const QString &name)
+{
+    QString out;
+    for (const QChar c : name) {
+        if (c.unicode() < 0x20 || c == u'/' || c == u'\\' || c == u':' || c == u'*' || c == u'?'
+            || c == u'"' || c == u'<' || c == u'>' || c == u'|')
+            out += u'_';
+        else
+            out += c;
+    }
+    while (out.startsWith(u'.'))
+        out.remove(0, 1);
+    out = out.trimmed().left(200);
+    if (out.isEmpty())
+        out = QStringLiteral("file-") + QUuid::createUuid().toString(QUuid::Id128).left(8);
+    return out;
+}
+
+} // namespace cd::artifacts

@@ -1,0 +1,57 @@
+#pragma once
+
+#include "common/result.h"
+
+#include <QByteArray>
+#include <QJsonValue>
+#include <QList>
+#include <QPair>
+#include <QPointer>
+#include <QTcpSocket>
+
+#include <memory>
+
+class QHttpServerResponder;
+
+namespace cd::http {
+
+using Headers = QList<QPair<QByteArray, QByteArray>>;
+
+// The answer side of one request. Move-only; may be parked and answered later (after a group
+// commit) or kept open as a stream. Every write first checks that the client is still there:
+// writing to a socket that went away crashes QHttpServer 6.4.
+class Reply
+{
+public:
+    explicit Reply(QHttpServerResponder &&responder);
+    Reply(Reply &&) noexcept;
+    Reply &operator=(Reply &&) noexcept;
+    ~Reply();
+
+    bool alive() const;
+    bool answered() const { return m_answered; }
+    QTcpSocket *socket() const { return m_socket.data(); }
+
+    void json(const QJsonValue &body, int status = 200, const Headers &extra = {});
+    void error(const Error &error, const Headers &extra = {});
+    void bytes(const QByteArray &mime, const QByteArray &body, int status = 200, const Headers &extra = {});
+
+    // Streaming: status line and headers now, then chunks of body; the connection closes at the end.
+    void beginStream(const QByteArray &mime, const Headers &extra = {});
+    bool streamWrite(const QByteArray &chunk);
+    void endStream();
+
+    // For answers the Reply cannot express (a file body); the Reply counts as answered.
+    std::unique_ptr<QHttpServerResponder> takeResponder();
+
+private:
+    void head(int status, const QByteArray &mime, const Headers &extra, qint64 length);
+
+    std::unique_ptr<QHttpServerResponder> m_responder;
+    QPointer<QTcpSocket> m_socket;
+    bool m_answered = false;
+};
+
+int httpStatus(Error::Code code);
+
+} // namespace cd::http

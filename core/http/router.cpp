@@ -1,0 +1,98 @@
+#include "router.h"
+
+#include "auth.h"
+
+#include <QHttpServerResponder>
+
+namespace cd::http {
+
+using Method = QHttpServerRequest::Method;
+using Code = Error::Code;
+
+namespace {
+QByteArray methodName(Method m)
+{
+    switch (m) {
+    case Method::Get: return "GET";
+    case Method::Post: return "POST";
+    case Method::Put: return "PUT";
+    case Method::Delete: return "DELETE";
+    case Method::Patch: return "PATCH";
+    case Method::Head: return "HEAD";
+    case Method::Options: return "OPTIONS";
+    default: break;
+    }
+    return "OTHER";
+}
+} // namespace
+
+void Router::add(Method method, const QString &pattern, Access access, Handler handler)
+{
+    m_routes.append(Route{method, pattern.split(u'/', Qt::SkipEmptyParts), access, std::move(handler)});
+}
+
+bool Router::match(const Route &route, const QStringList &path, QStringList *args)
+{
+    args->clear();
+    for (qsizetype i = 0; i < route.segments.size(); ++i) {
+        const QString &seg = route.segments.at(i);
+        if (seg == u"{*}") {
+            if (i >= path.size())
+                return false;
+            QStringList rest;
+            for (qsizetype j = i; j < path.size(); ++j)
+                rest << QUrl::fromPercentEncoding(path.at(j).toUtf8());
+            args->append(rest.join(u'/'));
+            return true;
+        }
+        if (i >= path.size())
+            return false;
+        if (seg == u"{}")
+            args->append(QUrl::fromPercentEncoding(path.at(i).toUtf8()));
+        else if (seg != path.at(i))
+            return false;
+    }
+    return route.segments.size() == path.size();
+}
+
+void Router::dispatch(const QHttpServerRequest &request, QHttpServerResponder &&responder) const
+{
+    Reply reply(std::move(responder));
+    Request req = Request::from(request);
+    const QStringList path = req.path.split(u'/', Qt::SkipEmptyParts);
+    QByteArrayList allowed;
+    for (const Route &r : m_routes) {
+        QStringList args;
+        if (!match(r, path, &args))
+            continue;
+        if (r.method != req.method) {
+            allowed << methodName(r.method);
+            continue;
+        }
+        req.args = args;
+        Status access = Ok{};
+        if (r.access == Access::Control)
+            access = m_auth->control(req);
+        else if (r.access == Access::Read)
+            access = m_auth->read(req);
+        if (!access) {
+            Headers h;
+            if (access.error().code == Code::Unauthorized)
+                h.append({QByteArrayLiteral("WWW-Authenticate"), QByteArrayLiteral("Bearer realm=\"crawldeck\"")});
+            reply.error(access.error(), h);
+            return;
+        }
+        r.handler(req, std::move(reply));
+        return;
+    }
+    if (!allowed.isEmpty()) {
+        reply.error(Error::make(Code::MethodNotAllowed, QStringLiteral("%1 is not allowed on %2; use %3")
+                                                            .arg(QString::fromLatin1(methodName(req.method)), req.path,
+                                                                 QString::fromLatin1(allowed.join(", ")))),
+                    {{QByteArrayLiteral("Allow"), allowed.join(", ")}});
+        return;
+    }
+    reply.error(Error::make(Code::NotFound, QStringLiteral("no route for %1").arg(req.path)));
+}
+
+} // namespace cd::http

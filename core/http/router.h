@@ -1,0 +1,52 @@
+#pragma once
+
+#include "reply.h"
+#include "request.h"
+
+#include <QHttpServerRequest>
+#include <QList>
+#include <QString>
+
+#include <functional>
+
+class QHttpServerResponder;
+
+namespace cd::http {
+
+class Auth;
+
+enum class Access {
+    Open,     // anyone (health)
+    Read,     // API token, or a loopback client when loopback is trusted
+    Control,  // API token
+    Handler,  // the handler authenticates (callbacks: the job id is in the body)
+};
+
+using Handler = std::function<void(const Request &, Reply &&)>;
+
+// Our own routing over QHttpServer's missing-handler: QHttpServer 6.4 has no 405, and every route
+// here answers through a movable Reply so handlers can park it.
+class Router
+{
+public:
+    explicit Router(const Auth *auth) : m_auth(auth) {}
+
+    // `pattern`: literal segments, `{}` for one captured segment, a final `{*}` for the rest.
+    void add(QHttpServerRequest::Method method, const QString &pattern, Access access, Handler handler);
+    void dispatch(const QHttpServerRequest &request, QHttpServerResponder &&responder) const;
+
+private:
+    struct Route
+    {
+        QHttpServerRequest::Method method;
+        QStringList segments;
+        Access access;
+        Handler handler;
+    };
+    static bool match(const Route &route, const QStringList &path, QStringList *args);
+
+    const Auth *m_auth;
+    QList<Route> m_routes;
+};
+
+} // namespace cd::http

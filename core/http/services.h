@@ -1,0 +1,40 @@
+#pragma once
+
+#include <functional>
+
+#include <QString>
+
+namespace cd::store {
+class JobStore;
+class LogStore;
+} // namespace cd::store
+namespace cd::logs {
+class LogBus;
+}
+namespace cd::scheduler {
+class Scheduler;
+}
+namespace cd::artifacts {
+class ArtifactStore;
+}
+
+namespace cd::http {
+
+class Auth;
+class SseHub;
+
+// What the controllers work with; owned by the composition root.
+struct Services
+{
+    store::JobStore *jobs = nullptr;
+    store::LogStore *logs = nullptr;
+    logs::LogBus *bus = nullptr;
+    scheduler::Scheduler *scheduler = nullptr;
+    artifacts::ArtifactStore *artifacts = nullptr;
+    Auth *auth = nullptr;
+    SseHub *sse = nullptr;
+    // The URL a worker posts log lines to for a job (token included).
+    std::function<QString(const QString &jobId)> callbackUrl;
+};
+
+} // namespace cd::http

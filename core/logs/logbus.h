@@ -1,0 +1,61 @@
+#pragma once
+
+#include "model/logline.h"
+
+#include <QHash>
+#include <QObject>
+#include <QPointer>
+
+#include <functional>
+#include <map>
+
+namespace cd::store {
+class JobStore;
+class LogStore;
+} // namespace cd::store
+
+namespace cd::logs {
+
+// Every log line of every job passes here: parse, assign the job's next seq (gapless, 1..n), fan out
+// live to subscribers at once, queue for the next group commit, and apply progress/summary.
+class LogBus : public QObject
+{
+    Q_OBJECT
+public:
+    LogBus(store::JobStore *jobs, store::LogStore *logs, QObject *parent = nullptr);
+
+    // Returns the durability ticket of the batch (see whenDurable). The job must exist.
+    quint64 append(const QString &jobId, model::LogSource source, const QList<QByteArray> &rawLines);
+    quint64 append(const QString &jobId, model::LogSource source, const QStringList &lines);
+    // A line Crawldeck itself writes into a job's log.
+    quint64 system(const QString &jobId, model::LogLevel level, const QString &message);
+
+    // Calls `done(true)` once every batch up to `ticket` is committed, or `done(false)` after
+    // `timeoutMs`. Nothing is called if `context` dies first.
+    void whenDurable(quint64 ticket, QObject *context, std::function<void(bool)> done, int timeoutMs = 10000);
+
+    // Forget cached seq counters (after a job is deleted, or in tests that reopen the store).
+    void reset();
+
+Q_SIGNALS:
+    void linesAppended(const QString &jobId, const cd::model::LogLines &lines);
+
+private:
+    quint64 publish(const QString &jobId, model::LogLines lines, std::optional<int> progress,
+                    std::optional<QJsonObject> summary);
+    qint64 nextSeq(const QString &jobId);
+    void onCommitted(quint64 ticket);
+
+    struct Waiter
+    {
+        QPointer<QObject> context;
+        std::shared_ptr<std::function<void(bool)>> done;
+    };
+
+    store::JobStore *m_jobs;
+    store::LogStore *m_logs;
+    QHash<QString, qint64> m_lastSeq;
+    std::multimap<quint64, Waiter> m_waiters;
+};
+
+} // namespace cd::logs

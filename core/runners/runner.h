@@ -1,0 +1,43 @@
+#pragma once
+
+#include "common/result.h"
+#include "model/job.h"
+
+#include <QObject>
+
+namespace cd::runners {
+
+struct RunOutcome
+{
+    enum class Kind { Completed, Failed, Cancelled };
+    Kind kind = Kind::Failed;
+    std::optional<int> exitCode;
+    QString error;
+};
+
+// A backend that executes jobs. start() never blocks: the runner reports with started() and exactly
+// one finished() per started job (also when it could not start at all).
+class Runner : public QObject
+{
+    Q_OBJECT
+public:
+    using QObject::QObject;
+
+    virtual model::Backend backend() const = 0;
+    // Refuses a job this runner cannot take (unknown profile, backend not configured) before it is
+    // queued, with a message that says what to configure.
+    virtual Status validate(const model::JobSpec &spec) const = 0;
+    virtual void start(const model::Job &job) = 0;
+    virtual void cancel(const QString &jobId) = 0;
+    virtual int activeCount() const = 0;
+    // Stops everything at exit; jobs left active are handled by restart recovery.
+    virtual void shutdown() = 0;
+
+Q_SIGNALS:
+    void started(const QString &jobId);
+    void finished(const QString &jobId, const cd::runners::RunOutcome &outcome);
+};
+
+} // namespace cd::runners
+
+Q_DECLARE_METATYPE(cd::runners::RunOutcome)

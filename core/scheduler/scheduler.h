@@ -1,0 +1,85 @@
+#pragma once
+
+#include "common/result.h"
+#include "model/job.h"
+#include "runners/runner.h"
+
+#include <QHash>
+#include <QObject>
+#include <QPointer>
+#include <QSet>
+
+#include <memory>
+
+class QTimer;
+
+namespace cd::store {
+class JobStore;
+}
+namespace cd::logs {
+class LogBus;
+}
+namespace cd::artifacts {
+class ArtifactStore;
+}
+
+namespace cd::scheduler {
+
+// The job service: create, cancel and retry jobs; hand queued jobs to runners within each backend's
+// concurrency limit; apply timeouts and automatic retries; recover after a restart. Every call
+// answers at once: work happens on the event loop.
+class Scheduler : public QObject
+{
+    Q_OBJECT
+public:
+    Scheduler(store::JobStore *jobs, logs::LogBus *bus, artifacts::ArtifactStore *artifacts,
+              QObject *parent = nullptr);
+    ~Scheduler() override;
+
+    void addRunner(runners::Runner *runner, int slots);
+    void setSlots(model::Backend backend, int slots);
+    int slots(model::Backend backend) const;
+    bool hasBackend(model::Backend backend) const;
+    // Base delay of automatic retries (doubled per attempt, capped at a minute).
+    void setRetryDelayMs(int ms) { m_retryDelayMs = ms; }
+
+    Result<model::Job> submit(const model::JobSpec &spec);
+    Result<model::Job> cancel(const QString &jobId);
+    Result<model::Job> retry(const QString &jobId);
+
+    // Start-up: local jobs left active become failed "interrupted by restart" (and are retried if
+    // attempts remain); jobs left cancelling become cancelled. Call once, before start().
+    void recover();
+    void start();
+    // Shutdown: refuse new jobs, stop runners. Active jobs are left for recovery.
+    void stop();
+
+    int running(model::Backend backend) const;
+
+Q_SIGNALS:
+    void jobFinished(const cd::model::Job &job);
+
+private:
+    void schedulePump();
+    void pump();
+    void onStarted(const QString &jobId);
+    void onFinished(const QString &jobId, const runners::RunOutcome &outcome);
+    void armTimeout(const model::Job &job);
+    void maybeAutoRetry(const model::Job &job);
+    Result<model::Job> createAttempt(const model::Job &from);
+
+    store::JobStore *m_jobs;
+    logs::LogBus *m_bus;
+    artifacts::ArtifactStore *m_artifacts;
+    QHash<model::Backend, QPointer<runners::Runner>> m_runners;
+    QHash<model::Backend, int> m_slots;
+    QHash<QString, model::Backend> m_inFlight; // jobs handed to a runner
+    QHash<QString, std::shared_ptr<QTimer>> m_timeouts;
+    QSet<QString> m_timedOut;
+    bool m_accepting = true;
+    bool m_started = false;
+    bool m_pumpQueued = false;
+    int m_retryDelayMs = 2000;
+};
+
+} // namespace cd::scheduler

@@ -1,0 +1,279 @@
+#include "settings.h"
+
+#include <QDir>
+#include <QFile>
+#include <QRandomGenerator>
+#include <QStandardPaths>
+
+namespace cd::settings {
+
+namespace {
+// Saved keys.
+const QString kListen = QStringLiteral("server/listen");
+const QString kPublicUrl = QStringLiteral("server/publicUrl");
+const QString kDatabase = QStringLiteral("server/database");
+const QString kTlsCert = QStringLiteral("server/tlsCert");
+const QString kTlsKey = QStringLiteral("server/tlsKey");
+const QString kMaxBody = QStringLiteral("server/maxBodyBytes");
+const QString kApiToken = QStringLiteral("auth/apiToken");
+const QString kCallbackKey = QStringLiteral("auth/callbackKey");
+const QString kSecret = QStringLiteral("auth/serverSecret");
+const QString kTrustLoopback = QStringLiteral("auth/trustLoopback");
+const QString kLocalSlots = QStringLiteral("local/slots");
+const QString kKillGrace = QStringLiteral("local/killGraceMs");
+const QString kProfiles = QStringLiteral("local/profiles");
+const QString kRunpodSlots = QStringLiteral("runpod/slots");
+const QString kRunpodEndpoint = QStringLiteral("runpod/endpointUrl");
+const QString kRunpodPodUrl = QStringLiteral("runpod/podUrl");
+
+// Environment names (DESIGN §10).
+constexpr const char *kEnvApiToken = "CRAWLDECK_API_TOKEN";
+constexpr const char *kEnvCallbackKey = "CRAWLDECK_CALLBACK_KEY";
+constexpr const char *kEnvDataDir = "CRAWLDECK_DATA_DIR";
+constexpr const char *kEnvDatabase = "CRAWLDECK_DATABASE";
+constexpr const char *kEnvListen = "CRAWLDECK_LISTEN";
+constexpr const char *kEnvPublicUrl = "CRAWLDECK_PUBLIC_URL";
+constexpr const char *kEnvRunpodKey = "RUNPOD_API_KEY";
+constexpr const char *kEnvRunpodEndpoint = "RUNPOD_ENDPOINT_URL";
+constexpr const char *kEnvRunpodPod = "RUNPOD_POD_URL";
+
+const QString kDefaultListen = QStringLiteral("127.0.0.1:8000");
+
+QString envValue(const QProcessEnvironment &env, const char *name)
+{
+    return env.value(QLatin1String(name));
+}
+
+QString randomToken(int bytes)
+{
+    QByteArray raw(bytes, Qt::Uninitialized);
+    QRandomGenerator::system()->generate(raw.begin(), raw.end());
+    return QString::fromLatin1(raw.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
+}
+} // namespace
+
+std::optional<HostPort> HostPort::parse(const QString &text)
+{
+    const qsizetype colon = text.lastIndexOf(u':');
+    if (colon <= 0)
+        return std::nullopt;
+    bool ok = false;
+    const uint port = text.mid(colon + 1).toUInt(&ok);
+    if (!ok || port > 65535)
+        return std::nullopt;
+    QString host = text.left(colon);
+    if (host.startsWith(u'[') && host.endsWith(u']'))
+        host = host.mid(1, host.size() - 2);
+    return HostPort{host, static_cast<quint16>(port)};
+}
+
+QString HostPort::toString() const
+{
+    return (host.contains(u':') ? u'[' + host + u']' : host) + u':' + QString::number(port);
+}
+
+QString Settings::defaultDataDir()
+{
+    const QString base = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation);
+    return (base.isEmpty() ? QDir::homePath() + QStringLiteral("/.local/share") : base) + QStringLiteral("/crawldeck");
+}
+
+QString Settings::resolveDataDir(const Overrides &cli, const QProcessEnvironment &env)
+{
+    if (cli.dataDir)
+        return QDir(*cli.dataDir).absolutePath();
+    const QString fromEnv = envValue(env, kEnvDataDir);
+    return fromEnv.isEmpty() ? defaultDataDir() : QDir(fromEnv).absolutePath();
+}
+
+Settings::Settings(const QString &dataDir, Overrides cli, QProcessEnvironment env)
+    : m_dataDir(dataDir), m_cli(std::move(cli)), m_env(std::move(env))
+{
+    QDir().mkpath(m_dataDir);
+    m_store = std::make_unique<QSettings>(settingsFile(), QSettings::IniFormat);
+}
+
+QString Settings::settingsFile() const
+{
+    return m_dataDir + QStringLiteral("/crawldeck.ini");
+}
+
+QString Settings::pick(const std::optional<QString> &cli, const char *envName, const QString &key,
+                       const QString &fallback) const
+{
+    if (cli)
+        return *cli;
+    if (envName) {
+        const QString e = envValue(m_env, envName);
+        if (!e.isEmpty())
+            return e;
+    }
+    return m_store->value(key, fallback).toString();
+}
+
+HostPort Settings::listen() const
+{
+    const QString text = pick(m_cli.listen, kEnvListen, kListen, kDefaultListen);
+    return HostPort::parse(text).value_or(*HostPort::parse(kDefaultListen));
+}
+
+void Settings::setListen(const HostPort &hp)
+{
+    m_store->setValue(kListen, hp.toString());
+}
+
+QString Settings::databaseLocation() const
+{
+    return pick(m_cli.database, kEnvDatabase, kDatabase, m_dataDir + QStringLiteral("/crawldeck.db"));
+}
+
+QString Settings::publicUrl() const
+{
+    return pick(m_cli.publicUrl, kEnvPublicUrl, kPublicUrl, QString());
+}
+
+void Settings::setPublicUrl(const QString &url)
+{
+    m_store->setValue(kPublicUrl, url);
+}
+
+QString Settings::tlsCert() const
+{
+    return pick(m_cli.tlsCert, nullptr, kTlsCert, QString());
+}
+
+QString Settings::tlsKey() const
+{
+    return pick(m_cli.tlsKey, nullptr, kTlsKey, QString());
+}
+
+QString Settings::secret(const QString &key, const char *envName, const std::optional<QString> &cli, int bytes,
+                         bool *generated)
+{
+    const QString given = pick(cli, envName, key, QString());
+    if (!given.isEmpty())
+        return given;
+    const QString fresh = randomToken(bytes);
+    m_store->setValue(key, fresh);
+    m_store->sync();
+    // The settings file holds secrets: only its owner may read it.
+    QFile::setPermissions(settingsFile(), QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    if (generated)
+        *generated = true;
+    return fresh;
+}
+
+QString Settings::apiToken()
+{
+    return secret(kApiToken, kEnvApiToken, m_cli.apiToken, 24, &m_generatedToken);
+}
+
+QString Settings::regenerateApiToken()
+{
+    m_store->remove(kApiToken);
+    m_cli.apiToken.reset();
+    return secret(kApiToken, nullptr, std::nullopt, 24, &m_generatedToken);
+}
+
+QString Settings::callbackKey()
+{
+    return secret(kCallbackKey, kEnvCallbackKey, m_cli.callbackKey, 24, nullptr);
+}
+
+QByteArray Settings::serverSecret()
+{
+    return secret(kSecret, nullptr, std::nullopt, 32, nullptr).toLatin1();
+}
+
+bool Settings::trustLoopback() const
+{
+    if (m_cli.strictAuth)
+        return !*m_cli.strictAuth;
+    return m_store->value(kTrustLoopback, true).toBool();
+}
+
+void Settings::setTrustLoopback(bool on)
+{
+    m_store->setValue(kTrustLoopback, on);
+}
+
+int Settings::localSlots() const
+{
+    return qMax(1, m_cli.localSlots.value_or(m_store->value(kLocalSlots, 2).toInt()));
+}
+
+void Settings::setLocalSlots(int n)
+{
+    m_store->setValue(kLocalSlots, n);
+}
+
+int Settings::runpodSlots() const
+{
+    return qMax(1, m_cli.runpodSlots.value_or(m_store->value(kRunpodSlots, 10).toInt()));
+}
+
+void Settings::setRunpodSlots(int n)
+{
+    m_store->setValue(kRunpodSlots, n);
+}
+
+QMap<QString, QString> Settings::localProfiles() const
+{
+    QMap<QString, QString> out{{QStringLiteral("crawler"), QStringLiteral("crawldeck worker crawl --params {params_file} --output {output_dir}")}};
+    const QVariantMap saved = m_store->value(kProfiles).toMap();
+    for (auto it = saved.cbegin(); it != saved.cend(); ++it)
+        out.insert(it.key(), it.value().toString());
+    for (auto it = m_cli.localProfiles.cbegin(); it != m_cli.localProfiles.cend(); ++it)
+        out.insert(it.key(), it.value());
+    return out;
+}
+
+void Settings::setLocalProfiles(const QMap<QString, QString> &profiles)
+{
+    QVariantMap m;
+    for (auto it = profiles.cbegin(); it != profiles.cend(); ++it)
+        m.insert(it.key(), it.value());
+    m_store->setValue(kProfiles, m);
+}
+
+QString Settings::runpodEndpoint() const
+{
+    return pick(m_cli.runpodEndpoint, kEnvRunpodEndpoint, kRunpodEndpoint, QString());
+}
+
+void Settings::setRunpodEndpoint(const QString &url)
+{
+    m_store->setValue(kRunpodEndpoint, url);
+}
+
+QString Settings::runpodPodUrl() const
+{
+    return pick(m_cli.runpodPodUrl, kEnvRunpodPod, kRunpodPodUrl, QString());
+}
+
+void Settings::setRunpodPodUrl(const QString &url)
+{
+    m_store->setValue(kRunpodPodUrl, url);
+}
+
+QString Settings::runpodApiKey() const
+{
+    return envValue(m_env, kEnvRunpodKey);
+}
+
+int Settings::killGraceMs() const
+{
+    return qMax(100, m_store->value(kKillGrace, 10000).toInt());
+}
+
+qint64 Settings::maxBodyBytes() const
+{
+    return qMax<qint64>(4096, m_store->value(kMaxBody, 8 * 1024 * 1024).toLongLong());
+}
+
+void Settings::sync()
+{
+    m_store->sync();
+}
+
+} // namespace cd::settings

@@ -1,0 +1,106 @@
+#pragma once
+
+#include <QMap>
+#include <QProcessEnvironment>
+#include <QSettings>
+#include <QString>
+
+#include <memory>
+#include <optional>
+
+namespace cd::settings {
+
+// What the command line says; every field unset means "not given".
+struct Overrides
+{
+    std::optional<QString> listen; // HOST:PORT
+    std::optional<QString> dataDir;
+    std::optional<QString> database;
+    std::optional<QString> apiToken;
+    std::optional<QString> callbackKey;
+    std::optional<QString> publicUrl;
+    std::optional<QString> tlsCert;
+    std::optional<QString> tlsKey;
+    std::optional<int> localSlots;
+    std::optional<int> runpodSlots;
+    QMap<QString, QString> localProfiles;
+    std::optional<QString> runpodEndpoint;
+    std::optional<QString> runpodPodUrl;
+    std::optional<bool> strictAuth;
+};
+
+struct HostPort
+{
+    QString host;
+    quint16 port = 0;
+    static std::optional<HostPort> parse(const QString &text);
+    QString toString() const;
+};
+
+// The one typed facade over configuration. Precedence: command line > environment > saved settings
+// (<data dir>/crawldeck.ini) > defaults. Key strings and environment names live only in settings.cpp.
+class Settings
+{
+public:
+    static QString defaultDataDir();
+    // The data directory comes first: it decides where the saved settings are.
+    static QString resolveDataDir(const Overrides &cli, const QProcessEnvironment &env);
+
+    Settings(const QString &dataDir, Overrides cli = {},
+             QProcessEnvironment env = QProcessEnvironment::systemEnvironment());
+
+    QString dataDir() const { return m_dataDir; }
+    QString settingsFile() const;
+
+    HostPort listen() const;
+    void setListen(const HostPort &hp);
+    QString databaseLocation() const;
+    QString publicUrl() const;
+    void setPublicUrl(const QString &url);
+    QString tlsCert() const;
+    QString tlsKey() const;
+
+    // Generated and saved on first use when nothing provides one.
+    QString apiToken();
+    QString regenerateApiToken();
+    QString callbackKey();
+    QByteArray serverSecret();
+    bool apiTokenWasGenerated() const { return m_generatedToken; }
+
+    // Loopback clients may post logs and read job state without credentials (seed-era workers and
+    // `curl -N` on the same machine); creating and cancelling work always needs the API token.
+    bool trustLoopback() const;
+    void setTrustLoopback(bool on);
+
+    int localSlots() const;
+    void setLocalSlots(int n);
+    int runpodSlots() const;
+    void setRunpodSlots(int n);
+    QMap<QString, QString> localProfiles() const;
+    void setLocalProfiles(const QMap<QString, QString> &profiles);
+
+    QString runpodEndpoint() const;
+    void setRunpodEndpoint(const QString &url);
+    QString runpodPodUrl() const;
+    void setRunpodPodUrl(const QString &url);
+    QString runpodApiKey() const;
+
+    int killGraceMs() const;
+    qint64 maxBodyBytes() const;
+
+    void sync();
+
+private:
+    QString pick(const std::optional<QString> &cli, const char *envName, const QString &key,
+                 const QString &fallback) const;
+    QString secret(const QString &key, const char *envName, const std::optional<QString> &cli, int bytes,
+                   bool *generated);
+
+    QString m_dataDir;
+    Overrides m_cli;
+    QProcessEnvironment m_env;
+    std::unique_ptr<QSettings> m_store;
+    bool m_generatedToken = false;
+};
+
+} // namespace cd::settings

@@ -1,0 +1,120 @@
+#include "database.h"
+
+#include "sqldialect.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QUuid>
+#include <QVariant>
+
+namespace cd::store {
+
+using Code = Error::Code;
+
+Database::Database() = default;
+
+Database::~Database()
+{
+    close();
+}
+
+Status Database::exec(QSqlQuery &q, const char *what)
+{
+    if (q.exec())
+        return Ok{};
+    return Error::make(Code::Internal, QStringLiteral("database error while %1: %2")
+                                           .arg(QLatin1String(what), q.lastError().text()));
+}
+
+Status Database::open(const QString &location)
+{
+    if (location.startsWith(u"postgres"))
+        return Error::make(Code::Unavailable,
+                           QStringLiteral("PostgreSQL databases are not supported by this build yet; "
+                                          "use a SQLite file path"));
+    m_dialect = std::make_unique<SqliteDialect>();
+    m_location = location;
+    const QFileInfo fi(location);
+    if (!QDir().mkpath(fi.absolutePath()))
+        return Error::make(Code::Unavailable,
+                           QStringLiteral("cannot create database directory %1").arg(fi.absolutePath()));
+
+    m_connectionName = QStringLiteral("crawldeck-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    m_db = QSqlDatabase::addDatabase(m_dialect->driver(), m_connectionName);
+    m_db.setDatabaseName(location);
+    if (!m_db.open())
+        return Error::make(Code::Unavailable, QStringLiteral("cannot open database %1: %2")
+                                                  .arg(location, m_db.lastError().text()));
+    for (const QString &stmt : m_dialect->sessionSetup()) {
+        QSqlQuery q(m_db);
+        if (!q.exec(stmt))
+            return Error::make(Code::Unavailable,
+                               QStringLiteral("database set-up failed (%1): %2").arg(stmt, q.lastError().text()));
+    }
+    return migrate();
+}
+
+Status Database::migrate()
+{
+    QSqlQuery q(m_db);
+    if (!q.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS schema_meta (version INTEGER NOT NULL)")))
+        return Error::make(Code::Internal, QStringLiteral("cannot create schema_meta: %1").arg(q.lastError().text()));
+    if (!q.exec(QStringLiteral("SELECT version FROM schema_meta")))
+        return Error::make(Code::Internal, QStringLiteral("cannot read schema_meta: %1").arg(q.lastError().text()));
+    const bool hasRow = q.next();
+    m_schemaVersion = hasRow ? q.value(0).toInt() : 0;
+
+    const auto steps = m_dialect->migrations();
+    if (m_schemaVersion > steps.size())
+        return Error::make(Code::Unavailable,
+                           QStringLiteral("database schema version %1 is newer than this build (%2); "
+                                          "refusing to touch it")
+                               .arg(m_schemaVersion)
+                               .arg(steps.size()));
+    if (m_schemaVersion == steps.size())
+        return Ok{};
+
+    // All pending steps in one transaction: a failed migration leaves the old schema intact.
+    if (!m_db.transaction())
+        return Error::make(Code::Internal, QStringLiteral("cannot begin migration: %1").arg(m_db.lastError().text()));
+    for (int v = m_schemaVersion; v < steps.size(); ++v) {
+        for (const QString &stmt : steps.at(v)) {
+            QSqlQuery m(m_db);
+            if (!m.exec(stmt)) {
+                const QString err = m.lastError().text();
+                m_db.rollback();
+                return Error::make(Code::Internal,
+                                   QStringLiteral("migration %1 failed: %2").arg(v + 1).arg(err));
+            }
+        }
+    }
+    QSqlQuery w(m_db);
+    w.prepare(hasRow ? QStringLiteral("UPDATE schema_meta SET version = ?")
+                     : QStringLiteral("INSERT INTO schema_meta (version) VALUES (?)"));
+    w.addBindValue(static_cast<int>(steps.size()));
+    if (!w.exec() || !m_db.commit()) {
+        m_db.rollback();
+        return Error::make(Code::Internal, QStringLiteral("cannot record schema version: %1").arg(w.lastError().text()));
+    }
+    m_schemaVersion = static_cast<int>(steps.size());
+    return Ok{};
+}
+
+void Database::close()
+{
+    if (m_connectionName.isEmpty())
+        return;
+    m_db.close();
+    m_db = QSqlDatabase();
+    QSqlDatabase::removeDatabase(m_connectionName);
+    m_connectionName.clear();
+}
+
+bool Database::isOpen() const
+{
+    return m_db.isOpen();
+}
+
+} // namespace cd::store

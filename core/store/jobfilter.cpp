@@ -1,0 +1,54 @@
+#include "jobfilter.h"
+
+#include <QJsonDocument>
+
+namespace cd::store {
+
+using Code = Error::Code;
+
+bool JobFilter::matches(const model::Job &job) const
+{
+    if (!statuses.isEmpty() && !statuses.contains(job.status))
+        return false;
+    if (backend && *backend != job.backend)
+        return false;
+    if (text.isEmpty())
+        return true;
+    return job.id.startsWith(text, Qt::CaseInsensitive) || job.kind.contains(text, Qt::CaseInsensitive)
+           || job.error.contains(text, Qt::CaseInsensitive)
+           || QString::fromUtf8(QJsonDocument(job.params).toJson(QJsonDocument::Compact))
+                  .contains(text, Qt::CaseInsensitive);
+}
+
+Result<JobFilter> JobFilter::fromQuery(const QUrlQuery &query)
+{
+    JobFilter f;
+    const QString status = query.queryItemValue(QStringLiteral("status"), QUrl::FullyDecoded);
+    if (!status.isEmpty()) {
+        for (const QString &s : status.split(u',', Qt::SkipEmptyParts)) {
+            const auto st = model::jobStatusFromString(s.trimmed());
+            if (!st)
+                return Error::make(Code::InvalidArgument, QStringLiteral("unknown status '%1'").arg(s));
+            f.statuses.append(*st);
+        }
+    }
+    const QString backend = query.queryItemValue(QStringLiteral("backend"), QUrl::FullyDecoded);
+    if (!backend.isEmpty()) {
+        const auto b = model::backendFromString(backend);
+        if (!b)
+            return Error::make(Code::InvalidArgument, QStringLiteral("unknown backend '%1'").arg(backend));
+        f.backend = b;
+    }
+    f.text = query.queryItemValue(QStringLiteral("q"), QUrl::FullyDecoded);
+    if (query.hasQueryItem(QStringLiteral("limit"))) {
+        bool ok = false;
+        const int limit = query.queryItemValue(QStringLiteral("limit")).toInt(&ok);
+        if (!ok || limit < 1 || limit > 1000)
+            return Error::make(Code::InvalidArgument, QStringLiteral("limit must be 1..1000"));
+        f.limit = limit;
+    }
+    f.beforeId = query.queryItemValue(QStringLiteral("before"), QUrl::FullyDecoded);
+    return f;
+}
+
+} // namespace cd::store

@@ -1,0 +1,48 @@
+#pragma once
+
+#include "common/result.h"
+#include "model/job.h"
+
+#include <QList>
+#include <QString>
+#include <QUrlQuery>
+
+#include <optional>
+
+namespace cd::store {
+
+// The one job filter shared by `GET /api/jobs` and the GUI's job table.
+struct JobFilter
+{
+    QList<model::JobStatus> statuses; // empty = any
+    std::optional<model::Backend> backend;
+    QString text;     // matches id prefix, kind, params, error (case-insensitive)
+    int limit = 100;  // 1..1000
+    QString beforeId; // page: jobs created before this one
+
+    bool matches(const model::Job &job) const;
+    // Parses `status=a,b&backend=x&q=..&limit=..&before=..`; unknown values are errors, not ignored.
+    static Result<JobFilter> fromQuery(const QUrlQuery &query);
+};
+
+// Partial update of a job's non-status columns.
+struct JobPatch
+{
+    std::optional<int> progress;
+    std::optional<QJsonObject> summary;
+    std::optional<QString> remoteId;
+    std::optional<QString> remoteStatus;
+    std::optional<QString> node;
+    std::optional<QString> error;
+    std::optional<int> exitCode;
+    std::optional<QString> resultsUrl;
+
+    static JobPatch withError(const QString &e)
+    {
+        JobPatch p;
+        p.error = e;
+        return p;
+    }
+};
+
+} // namespace cd::store

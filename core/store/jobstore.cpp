@@ -1,0 +1,365 @@
+#include "jobstore.h"
+
+#include "database.h"
+
+#include <QJsonDocument>
+#include <QSqlQuery>
+#include <QSqlRecord>
+#include <QUuid>
+#include <QTimeZone>
+#include <QVariant>
+
+namespace cd::store {
+
+using model::Job;
+using model::JobStatus;
+using Code = Error::Code;
+
+namespace {
+
+const QString kJobColumns = QStringLiteral(
+    "id, kind, backend, status, priority, params, progress, summary, attempt, max_attempts, "
+    "timeout_s, retry_of, remote_id, remote_status, node, error, exit_code, created_at, queued_at, "
+    "started_at, finished_at, updated_at, results_url, log_count");
+
+QString nowIso()
+{
+    return model::isoUtc(QDateTime::currentDateTimeUtc());
+}
+
+QDateTime parseTime(const QVariant &v)
+{
+    if (v.isNull())
+        return {};
+    QDateTime t = QDateTime::fromString(v.toString(), Qt::ISODateWithMs);
+    t.setTimeZone(QTimeZone::utc());
+    return t;
+}
+
+QJsonObject parseObject(const QVariant &v)
+{
+    if (v.isNull())
+        return {};
+    return QJsonDocument::fromJson(v.toString().toUtf8()).object();
+}
+
+QString toJsonText(const QJsonObject &o)
+{
+    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+
+QVariant nullable(const QString &s)
+{
+    return s.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(s);
+}
+
+Job jobFromQuery(const QSqlQuery &q)
+{
+    Job j;
+    int c = 0;
+    j.id = q.value(c++).toString();
+    j.kind = q.value(c++).toString();
+    j.backend = model::backendFromString(q.value(c++).toString()).value_or(model::Backend::Local);
+    j.status = model::jobStatusFromString(q.value(c++).toString()).value_or(JobStatus::Failed);
+    j.priority = q.value(c++).toInt();
+    j.params = parseObject(q.value(c++));
+    j.progress = q.value(c++).toInt();
+    j.summary = parseObject(q.value(c++));
+    j.attempt = q.value(c++).toInt();
+    j.maxAttempts = q.value(c++).toInt();
+    j.timeoutS = q.value(c++).toInt();
+    j.retryOf = q.value(c++).toString();
+    j.remoteId = q.value(c++).toString();
+    j.remoteStatus = q.value(c++).toString();
+    j.node = q.value(c++).toString();
+    j.error = q.value(c++).toString();
+    const QVariant exit = q.value(c++);
+    if (!exit.isNull())
+        j.exitCode = exit.toInt();
+    j.createdAt = parseTime(q.value(c++));
+    j.queuedAt = parseTime(q.value(c++));
+    j.startedAt = parseTime(q.value(c++));
+    j.finishedAt = parseTime(q.value(c++));
+    j.updatedAt = parseTime(q.value(c++));
+    j.resultsUrl = q.value(c++).toString();
+    j.logCount = q.value(c++).toLongLong();
+    return j;
+}
+
+// Appends "col = ?" pairs for every field the patch sets.
+void addPatch(const JobPatch &p, QStringList &sets, QVariantList &values)
+{
+    auto add = [&](const char *col, const QVariant &v) {
+        sets << QLatin1String(col) + QStringLiteral(" = ?");
+        values << v;
+    };
+    if (p.progress)
+        add("progress", qBound(0, *p.progress, 100));
+    if (p.summary)
+        add("summary", toJsonText(*p.summary));
+    if (p.remoteId)
+        add("remote_id", nullable(*p.remoteId));
+    if (p.remoteStatus)
+        add("remote_status", nullable(*p.remoteStatus));
+    if (p.node)
+        add("node", nullable(*p.node));
+    if (p.error)
+        add("error", nullable(*p.error));
+    if (p.exitCode)
+        add("exit_code", *p.exitCode);
+    if (p.resultsUrl)
+        add("results_url", nullable(*p.resultsUrl));
+}
+
+} // namespace
+
+JobStore::JobStore(Database *db, QObject *parent) : QObject(parent), m_db(db) {}
+
+Result<Job> JobStore::insert(const model::JobSpec &spec)
+{
+    const QString id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    const QString now = nowIso();
+    QSqlQuery q(m_db->db());
+    q.prepare(QStringLiteral(
+        "INSERT INTO jobs (id, kind, backend, status, priority, params, progress, attempt, max_attempts, "
+        "timeout_s, retry_of, created_at, queued_at, updated_at, log_count) "
+        "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, 0)"));
+    q.addBindValue(id);
+    q.addBindValue(spec.kind);
+    q.addBindValue(model::toString(spec.backend));
+    q.addBindValue(model::toString(JobStatus::Queued));
+    q.addBindValue(spec.priority);
+    q.addBindValue(toJsonText(spec.params));
+    q.addBindValue(spec.attempt);
+    q.addBindValue(spec.maxAttempts);
+    q.addBindValue(spec.timeoutS);
+    q.addBindValue(nullable(spec.retryOf));
+    q.addBindValue(now);
+    q.addBindValue(now);
+    q.addBindValue(now);
+    if (auto st = Database::exec(q, "creating a job"); !st)
+        return st.error();
+    auto job = reload(id);
+    if (job)
+        Q_EMIT jobAdded(job.value());
+    return job;
+}
+
+Result<Job> JobStore::reload(const QString &id) const
+{
+    if (auto j = job(id))
+        return *j;
+    return Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(id));
+}
+
+std::optional<Job> JobStore::job(const QString &id) const
+{
+    QSqlQuery q(m_db->db());
+    q.prepare(QStringLiteral("SELECT ") + kJobColumns + QStringLiteral(" FROM jobs WHERE id = ?"));
+    q.addBindValue(id);
+    if (!q.exec() || !q.next())
+        return std::nullopt;
+    return jobFromQuery(q);
+}
+
+bool JobStore::exists(const QString &id) const
+{
+    QSqlQuery q(m_db->db());
+    q.prepare(QStringLiteral("SELECT 1 FROM jobs WHERE id = ?"));
+    q.addBindValue(id);
+    return q.exec() && q.next();
+}
+
+QList<Job> JobStore::jobs(const JobFilter &filter) const
+{
+    QStringList where;
+    QVariantList values;
+    if (!filter.statuses.isEmpty()) {
+        QStringList marks;
+        for (auto s : filter.statuses) {
+            marks << QStringLiteral("?");
+            values << model::toString(s);
+        }
+        where << QStringLiteral("status IN (") + marks.join(u',') + u')';
+    }
+    if (filter.backend) {
+        where << QStringLiteral("backend = ?");
+        values << model::toString(*filter.backend);
+    }
+    if (!filter.text.isEmpty()) {
+        QString pattern = filter.text;
+        pattern.replace(u'\\', QStringLiteral("\\\\")).replace(u'%', QStringLiteral("\\%")).replace(u'_', QStringLiteral("\\_"));
+        where << QStringLiteral("(id LIKE ? ESCAPE '\\' OR LOWER(kind) LIKE LOWER(?) ESCAPE '\\' OR "
+                                "LOWER(params) LIKE LOWER(?) ESCAPE '\\' OR LOWER(error) LIKE LOWER(?) ESCAPE '\\')");
+        const QString contains = u'%' + pattern + u'%';
+        values << QString(pattern + u'%') << contains << contains << contains;
+    }
+    if (!filter.beforeId.isEmpty()) {
+        // Keyset paging on (created_at, id): stable while new jobs arrive.
+        where << QStringLiteral("(created_at, id) < (SELECT created_at, id FROM jobs WHERE id = ?)");
+        values << filter.beforeId;
+    }
+    QString sql = QStringLiteral("SELECT ") + kJobColumns + QStringLiteral(" FROM jobs");
+    if (!where.isEmpty())
+        sql += QStringLiteral(" WHERE ") + where.join(QStringLiteral(" AND "));
+    sql += QStringLiteral(" ORDER BY created_at DESC, id DESC LIMIT %1").arg(qBound(1, filter.limit, 100000));
+    QSqlQuery q(m_db->db());
+    q.prepare(sql);
+    for (const auto &v : values)
+        q.addBindValue(v);
+    QList<Job> out;
+    if (!q.exec())
+        return out;
+    while (q.next())
+        out.append(jobFromQuery(q));
+    return out;
+}
+
+QList<Job> JobStore::nextQueued(model::Backend backend, int limit) const
+{
+    QSqlQuery q(m_db->db());
+    q.prepare(QStringLiteral("SELECT ") + kJobColumns
+              + QStringLiteral(" FROM jobs WHERE status = 'queued' AND backend = ? "
+                               "ORDER BY priority DESC, queued_at ASC, id ASC LIMIT ?"));
+    q.addBindValue(model::toString(backend));
+    q.addBindValue(limit);
+    QList<Job> out;
+    if (!q.exec())
+        return out;
+    while (q.next())
+        out.append(jobFromQuery(q));
+    return out;
+}
+
+QList<Job> JobStore::withStatus(const QList<JobStatus> &statuses) const
+{
+    JobFilter f;
+    f.statuses = statuses;
+    f.limit = 100000;
+    return jobs(f);
+}
+
+QHash<JobStatus, int> JobStore::countsByStatus() const
+{
+    QHash<JobStatus, int> out;
+    QSqlQuery q(m_db->db());
+    if (!q.exec(QStringLiteral("SELECT status, COUNT(*) FROM jobs GROUP BY status")))
+        return out;
+    while (q.next())
+        if (auto s = model::jobStatusFromString(q.value(0).toString()))
+            out.insert(*s, q.value(1).toInt());
+    return out;
+}
+
+Result<Job> JobStore::transition(const QString &id, JobStatus to, const JobPatch &patch)
+{
+    const auto current = job(id);
+    if (!current)
+        return Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(id));
+    if (!model::canTransition(current->status, to))
+        return Error::make(Code::Conflict, QStringLiteral("job %1 cannot go from %2 to %3")
+                                               .arg(id, model::toString(current->status), model::toString(to)));
+    const QString now = nowIso();
+    QStringList sets{QStringLiteral("status = ?"), QStringLiteral("updated_at = ?")};
+    QVariantList values{model::toString(to), now};
+    if (to == JobStatus::Running) {
+        sets << QStringLiteral("started_at = ?");
+        values << now;
+    }
+    if (model::isTerminal(to)) {
+        sets << QStringLiteral("finished_at = ?");
+        values << now;
+        if (to == JobStatus::Completed) {
+            sets << QStringLiteral("progress = 100");
+        }
+    }
+    addPatch(patch, sets, values);
+    QSqlQuery q(m_db->db());
+    // Compare-and-set on the old status: a concurrent writer (another node, a webhook racing a poll)
+    // makes this a conflict instead of a lost update.
+    q.prepare(QStringLiteral("UPDATE jobs SET ") + sets.join(QStringLiteral(", "))
+              + QStringLiteral(" WHERE id = ? AND status = ?"));
+    for (const auto &v : values)
+        q.addBindValue(v);
+    q.addBindValue(id);
+    q.addBindValue(model::toString(current->status));
+    if (auto st = Database::exec(q, "changing a job's status"); !st)
+        return st.error();
+    if (q.numRowsAffected() != 1)
+        return Error::make(Code::Conflict, QStringLiteral("job %1 changed status concurrently").arg(id));
+    auto updated = reload(id);
+    if (updated)
+        Q_EMIT jobChanged(updated.value());
+    return updated;
+}
+
+Result<Job> JobStore::update(const QString &id, const JobPatch &patch)
+{
+    QStringList sets{QStringLiteral("updated_at = ?")};
+    QVariantList values{nowIso()};
+    addPatch(patch, sets, values);
+    QSqlQuery q(m_db->db());
+    q.prepare(QStringLiteral("UPDATE jobs SET ") + sets.join(QStringLiteral(", ")) + QStringLiteral(" WHERE id = ?"));
+    for (const auto &v : values)
+        q.addBindValue(v);
+    q.addBindValue(id);
+    if (auto st = Database::exec(q, "updating a job"); !st)
+        return st.error();
+    if (q.numRowsAffected() != 1)
+        return Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(id));
+    auto updated = reload(id);
+    if (updated)
+        Q_EMIT jobChanged(updated.value());
+    return updated;
+}
+
+Status JobStore::upsertArtifact(const model::Artifact &a)
+{
+    QSqlQuery q(m_db->db());
+    q.prepare(QStringLiteral(
+        "INSERT INTO artifacts (job_id, name, size, sha256, mime, source_url, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, name) DO UPDATE SET "
+        "size = excluded.size, sha256 = excluded.sha256, mime = excluded.mime, "
+        "source_url = excluded.source_url, created_at = excluded.created_at"));
+    q.addBindValue(a.jobId);
+    q.addBindValue(a.name);
+    q.addBindValue(a.size);
+    q.addBindValue(a.sha256);
+    q.addBindValue(a.mime);
+    q.addBindValue(nullable(a.sourceUrl));
+    q.addBindValue(model::isoUtc(a.createdAt.isValid() ? a.createdAt : QDateTime::currentDateTimeUtc()));
+    return Database::exec(q, "recording an artifact");
+}
+
+QList<model::Artifact> JobStore::artifacts(const QString &jobId) const
+{
+    QSqlQuery q(m_db->db());
+    q.prepare(QStringLiteral("SELECT job_id, name, size, sha256, mime, source_url, created_at FROM artifacts "
+                             "WHERE job_id = ? ORDER BY name"));
+    q.addBindValue(jobId);
+    QList<model::Artifact> out;
+    if (!q.exec())
+        return out;
+    while (q.next()) {
+        model::Artifact a;
+        a.jobId = q.value(0).toString();
+        a.name = q.value(1).toString();
+        a.size = q.value(2).toLongLong();
+        a.sha256 = q.value(3).toString();
+        a.mime = q.value(4).toString();
+        a.sourceUrl = q.value(5).toString();
+        a.createdAt = parseTime(q.value(6));
+        out.append(a);
+    }
+    return out;
+}
+
+std::optional<model::Artifact> JobStore::artifact(const QString &jobId, const QString &name) const
+{
+    for (const auto &a : artifacts(jobId))
+        if (a.name == name)
+            return a;
+    return std::nullopt;
+}
+
+} // namespace cd::store

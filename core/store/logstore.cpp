@@ -1,0 +1,151 @@
+#include "logstore.h"
+
+#include "database.h"
+#include "model/job.h"
+
+#include <QHash>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+namespace cd::store {
+
+using model::LogLine;
+
+LogStore::LogStore(Database *db, QObject *parent) : QObject(parent), m_db(db)
+{
+    m_timer.setSingleShot(true);
+    connect(&m_timer, &QTimer::timeout, this, [this] { flush(); });
+}
+
+LogStore::~LogStore()
+{
+    flush();
+}
+
+quint64 LogStore::enqueue(const model::LogLines &lines)
+{
+    if (lines.isEmpty())
+        return m_ticket;
+    m_pending.append(lines);
+    ++m_ticket;
+    if (m_pending.size() >= kMaxBatch)
+        flush();
+    else if (!m_timer.isActive())
+        m_timer.start(kCommitDelayMs);
+    return m_ticket;
+}
+
+bool LogStore::flush()
+{
+    m_timer.stop();
+    if (m_pending.isEmpty())
+        return true;
+    QSqlDatabase &db = m_db->db();
+    auto fail = [this, &db](const QString &why) {
+        db.rollback();
+        ++m_failures;
+        // Back off so a full disk or a dropped connection is not hammered; the lines stay queued.
+        m_timer.start(qMin(5000, 100 * (1 << qMin(m_failures, 6))));
+        Q_EMIT commitFailed(why);
+        return false;
+    };
+    if (!db.transaction())
+        return fail(db.lastError().text());
+    QSqlQuery ins(db);
+    ins.prepare(QStringLiteral(
+        "INSERT INTO job_logs (job_id, seq, ts, level, message, source) VALUES (?, ?, ?, ?, ?, ?)"));
+    QHash<QString, qint64> maxSeq;
+    for (const LogLine &l : std::as_const(m_pending)) {
+        ins.bindValue(0, l.jobId);
+        ins.bindValue(1, l.seq);
+        ins.bindValue(2, model::isoUtc(l.ts));
+        ins.bindValue(3, model::toString(l.level));
+        ins.bindValue(4, l.message);
+        ins.bindValue(5, model::toString(l.source));
+        if (!ins.exec())
+            return fail(ins.lastError().text());
+        qint64 &m = maxSeq[l.jobId];
+        m = qMax(m, l.seq);
+    }
+    QSqlQuery upd(db);
+    upd.prepare(QStringLiteral("UPDATE jobs SET log_count = ? WHERE id = ? AND log_count < ?"));
+    for (auto it = maxSeq.cbegin(); it != maxSeq.cend(); ++it) {
+        upd.bindValue(0, it.value());
+        upd.bindValue(1, it.key());
+        upd.bindValue(2, it.value());
+        if (!upd.exec())
+            return fail(upd.lastError().text());
+    }
+    if (!db.commit())
+        return fail(db.lastError().text());
+    m_pending.clear();
+    m_failures = 0;
+    m_committed = m_ticket;
+    Q_EMIT committed(m_committed);
+    return true;
+}
+
+qint64 LogStore::lastSeq(const QString &jobId) const
+{
+    QSqlQuery q(m_db->db());
+    q.prepare(QStringLiteral("SELECT MAX(seq) FROM job_logs WHERE job_id = ?"));
+    q.addBindValue(jobId);
+    if (q.exec() && q.next())
+        return q.value(0).toLongLong();
+    return 0;
+}
+
+model::LogLines LogStore::lines(const LogQuery &query)
+{
+    flush();
+    QString sql = QStringLiteral("SELECT seq, ts, level, message, source FROM job_logs WHERE job_id = ? AND seq > ?");
+    QVariantList values{query.jobId, query.after};
+    if (!query.levels.isEmpty()) {
+        QStringList marks;
+        for (auto l : query.levels) {
+            marks << QStringLiteral("?");
+            values << model::toString(l);
+        }
+        sql += QStringLiteral(" AND level IN (") + marks.join(u',') + u')';
+    }
+    if (!query.text.isEmpty()) {
+        QString pattern = query.text;
+        pattern.replace(u'\\', QStringLiteral("\\\\")).replace(u'%', QStringLiteral("\\%")).replace(u'_', QStringLiteral("\\_"));
+        sql += QStringLiteral(" AND LOWER(message) LIKE LOWER(?) ESCAPE '\\'");
+        values << QString(u'%' + pattern + u'%');
+    }
+    sql += QStringLiteral(" ORDER BY seq LIMIT %1").arg(qBound(1, query.limit, 10000));
+    QSqlQuery q(m_db->db());
+    q.setForwardOnly(true);
+    q.prepare(sql);
+    for (const auto &v : values)
+        q.addBindValue(v);
+    model::LogLines out;
+    if (!q.exec())
+        return out;
+    while (q.next()) {
+        LogLine l;
+        l.jobId = query.jobId;
+        l.seq = q.value(0).toLongLong();
+        l.ts = QDateTime::fromString(q.value(1).toString(), Qt::ISODateWithMs);
+        l.level = model::logLevelFromString(q.value(2).toString()).value_or(model::LogLevel::Info);
+        l.message = q.value(3).toString();
+        l.source = model::logSourceFromString(q.value(4).toString()).value_or(model::LogSource::Stdout);
+        out.append(l);
+    }
+    return out;
+}
+
+qint64 LogStore::count(const QString &jobId)
+{
+    flush();
+    QSqlQuery q(m_db->db());
+    q.prepare(QStringLiteral("SELECT COUNT(*) FROM job_logs WHERE job_id = ?"));
+    q.addBindValue(jobId);
+    if (q.exec() && q.next())
+        return q.value(0).toLongLong();
+    return 0;
+}
+
+} // namespace cd::store

@@ -1,0 +1,61 @@
+#pragma once
+
+#include "common/result.h"
+#include "model/logline.h"
+
+#include <QObject>
+#include <QTimer>
+
+namespace cd::store {
+
+class Database;
+
+struct LogQuery
+{
+    QString jobId;
+    qint64 after = 0;   // seq strictly greater than this
+    int limit = 1000;   // 1..10000
+    QList<model::LogLevel> levels; // empty = all
+    QString text;       // substring, case-insensitive
+};
+
+// The batched log writer (DESIGN §3): lines are queued and written in one transaction per group
+// commit (≤ 20 ms or ≤ 1000 lines). A ticket identifies a queued batch; committed(t) says every batch
+// up to t is durable.
+class LogStore : public QObject
+{
+    Q_OBJECT
+public:
+    static constexpr int kMaxBatch = 1000;
+    static constexpr int kCommitDelayMs = 20;
+
+    explicit LogStore(Database *db, QObject *parent = nullptr);
+    ~LogStore() override;
+
+    quint64 enqueue(const model::LogLines &lines);
+    quint64 committedTicket() const { return m_committed; }
+    quint64 lastTicket() const { return m_ticket; }
+    int pendingCount() const { return static_cast<int>(m_pending.size()); }
+    // Writes everything queued now; false (and lines kept for the next try) when the database fails.
+    bool flush();
+
+    // Highest committed seq of a job (0 = none).
+    qint64 lastSeq(const QString &jobId) const;
+    // Reads committed lines; flushes first so a reader never misses a line that was already streamed.
+    model::LogLines lines(const LogQuery &query);
+    qint64 count(const QString &jobId);
+
+Q_SIGNALS:
+    void committed(quint64 ticket);
+    void commitFailed(const QString &error);
+
+private:
+    Database *m_db;
+    model::LogLines m_pending;
+    quint64 m_ticket = 0;
+    quint64 m_committed = 0;
+    QTimer m_timer;
+    int m_failures = 0;
+};
+
+} // namespace cd::store

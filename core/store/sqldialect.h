@@ -1,0 +1,33 @@
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+class QSqlDatabase;
+
+namespace cd::store {
+
+// Everything that differs between SQLite and PostgreSQL lives behind this seam; the statements in
+// JobStore/LogStore are written in the SQL both understand.
+class SqlDialect
+{
+public:
+    virtual ~SqlDialect() = default;
+    virtual QString driver() const = 0;
+    virtual QString name() const = 0;
+    // Session set-up run once after the connection opens (pragmas, time zone).
+    virtual QStringList sessionSetup() const = 0;
+    // Forward-only numbered migrations; entry i brings the schema to version i + 1.
+    virtual QList<QStringList> migrations() const = 0;
+};
+
+class SqliteDialect final : public SqlDialect
+{
+public:
+    QString driver() const override { return QStringLiteral("QSQLITE"); }
+    QString name() const override { return QStringLiteral("sqlite"); }
+    QStringList sessionSetup() const override;
+    QList<QStringList> migrations() const override;
+};
+
+} // namespace cd::store

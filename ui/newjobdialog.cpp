@@ -1,0 +1,162 @@
+#include "newjobdialog.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFormLayout>
+#include <QJsonArray>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QStandardItemModel>
+#include <QUrl>
+#include <QVBoxLayout>
+
+namespace cd::ui {
+
+namespace {
+QString backendLabel(model::Backend b)
+{
+    switch (b) {
+    case model::Backend::Local: return NewJobDialog::tr("Local crawler");
+    case model::Backend::RunPod: return NewJobDialog::tr("RunPod serverless");
+    case model::Backend::RunPodPod: return NewJobDialog::tr("RunPod pod");
+    }
+    return {};
+}
+} // namespace
+
+NewJobDialog::NewJobDialog(const QList<BackendChoice> &backends, const QStringList &profiles, QWidget *parent)
+    : QDialog(parent)
+{
+    setWindowTitle(tr("New job"));
+    setMinimumWidth(480);
+    auto *form = new QFormLayout;
+    form->setFieldGrowthPolicy(QFormLayout::ExpandingFieldsGrow);
+
+    m_backend = new QComboBox(this);
+    auto *items = new QStandardItemModel(m_backend);
+    for (const auto &b : backends) {
+        auto *item = new QStandardItem(backendLabel(b.backend));
+        item->setData(static_cast<int>(b.backend), Qt::UserRole);
+        item->setEnabled(b.available);
+        if (!b.available)
+            item->setToolTip(b.reason);
+        items->appendRow(item);
+    }
+    m_backend->setModel(items);
+    form->addRow(tr("&Backend:"), m_backend);
+
+    m_profile = new QComboBox(this);
+    m_profile->addItems(profiles);
+    m_profile->setCurrentText(QStringLiteral("crawler"));
+    m_profileLabel = new QLabel(tr("&Profile:"), this);
+    m_profileLabel->setBuddy(m_profile);
+    form->addRow(m_profileLabel, m_profile);
+
+    m_keywords = new QLineEdit(this);
+    m_keywords->setPlaceholderText(tr("comma-separated, e.g. solar panels, heat pumps"));
+    form->addRow(tr("&Keywords:"), m_keywords);
+
+    m_domains = new QSpinBox(this);
+    m_domains->setRange(1, 100000);
+    m_domains->setValue(10);
+    form->addRow(tr("&Domains wanted:"), m_domains);
+
+    m_startUrls = new QPlainTextEdit(this);
+    m_startUrls->setPlaceholderText(tr("one http(s) URL per line (optional)"));
+    m_startUrls->setFixedHeight(72);
+    form->addRow(tr("&Start URLs:"), m_startUrls);
+
+    m_timeout = new QSpinBox(this);
+    m_timeout->setRange(0, 30 * 24 * 3600);
+    m_timeout->setSuffix(tr(" s"));
+    m_timeout->setSpecialValueText(tr("no limit"));
+    form->addRow(tr("&Timeout:"), m_timeout);
+
+    m_attempts = new QSpinBox(this);
+    m_attempts->setRange(1, 20);
+    form->addRow(tr("Max &attempts:"), m_attempts);
+
+    m_error = new QLabel(this);
+    m_error->setStyleSheet(QStringLiteral("color: #d03b3b"));
+    m_error->setWordWrap(true);
+
+    m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    m_buttons->button(QDialogButtonBox::Ok)->setText(tr("Start job"));
+    connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(m_error);
+    layout->addWidget(m_buttons);
+
+    connect(m_backend, &QComboBox::currentIndexChanged, this, [this] { validate(); });
+    connect(m_keywords, &QLineEdit::textChanged, this, [this] { validate(); });
+    connect(m_startUrls, &QPlainTextEdit::textChanged, this, [this] { validate(); });
+    validate();
+}
+
+void NewJobDialog::prefill(const model::Job &job)
+{
+    const int idx = m_backend->findData(static_cast<int>(job.backend), Qt::UserRole);
+    if (idx >= 0)
+        m_backend->setCurrentIndex(idx);
+    const QString profile = job.params.value(QStringLiteral("profile")).toString();
+    if (!profile.isEmpty())
+        m_profile->setCurrentText(profile);
+    QStringList kw;
+    for (const auto &k : job.params.value(QStringLiteral("keywords")).toArray())
+        kw << k.toString();
+    m_keywords->setText(kw.join(QStringLiteral(", ")));
+    m_domains->setValue(job.params.value(QStringLiteral("domain_count")).toInt(10));
+    QStringList urls;
+    for (const auto &u : job.params.value(QStringLiteral("start_urls")).toArray())
+        urls << u.toString();
+    m_startUrls->setPlainText(urls.join(u'\n'));
+    m_timeout->setValue(job.timeoutS);
+    m_attempts->setValue(job.maxAttempts);
+}
+
+std::variant<model::JobSpec, QString> NewJobDialog::spec() const
+{
+    model::JobSpec s;
+    s.backend = static_cast<model::Backend>(m_backend->currentData(Qt::UserRole).toInt());
+    QJsonArray kw;
+    for (const QString &k : m_keywords->text().split(u',', Qt::SkipEmptyParts))
+        if (!k.trimmed().isEmpty())
+            kw.append(k.trimmed());
+    if (kw.isEmpty())
+        return tr("Enter at least one keyword.");
+    s.params.insert(QStringLiteral("keywords"), kw);
+    s.params.insert(QStringLiteral("domain_count"), m_domains->value());
+    QJsonArray urls;
+    for (const QString &line : m_startUrls->toPlainText().split(u'\n', Qt::SkipEmptyParts)) {
+        const QUrl url(line.trimmed(), QUrl::StrictMode);
+        if (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https") || url.host().isEmpty())
+            return tr("'%1' is not an http(s) URL.").arg(line.trimmed());
+        urls.append(url.toString());
+    }
+    if (!urls.isEmpty())
+        s.params.insert(QStringLiteral("start_urls"), urls);
+    if (s.backend == model::Backend::Local)
+        s.params.insert(QStringLiteral("profile"), m_profile->currentText());
+    s.timeoutS = m_timeout->value();
+    s.maxAttempts = m_attempts->value();
+    return s;
+}
+
+void NewJobDialog::validate()
+{
+    const bool local = static_cast<model::Backend>(m_backend->currentData(Qt::UserRole).toInt()) == model::Backend::Local;
+    m_profile->setVisible(local);
+    m_profileLabel->setVisible(local);
+    const auto s = spec();
+    const QString *err = std::get_if<QString>(&s);
+    m_error->setText(err && !m_keywords->text().isEmpty() ? *err : QString());
+    m_buttons->button(QDialogButtonBox::Ok)->setEnabled(!err);
+}
+
+} // namespace cd::ui
