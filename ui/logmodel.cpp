@@ -6,6 +6,7 @@
 #include <QBrush>
 #include <QColor>
 #include <QFont>
+#include <QScopedValueRollback>
 
 namespace cd::ui {
 
@@ -23,7 +24,11 @@ void LogModel::setJob(const QString &jobId)
     m_jobId = jobId;
     m_lines.clear();
     m_complete = jobId.isEmpty();
-    endResetModel();
+    {
+        // Listeners to modelReset must not pull pages before the reset is over.
+        const QScopedValueRollback guard(m_fetching, true);
+        endResetModel();
+    }
     if (!jobId.isEmpty())
         fetchMore({});
 }
@@ -35,13 +40,15 @@ int LogModel::rowCount(const QModelIndex &parent) const
 
 bool LogModel::canFetchMore(const QModelIndex &parent) const
 {
-    return !parent.isValid() && !m_complete;
+    return !parent.isValid() && !m_complete && !m_fetching;
 }
 
 void LogModel::fetchMore(const QModelIndex &parent)
 {
-    if (parent.isValid() || m_complete)
+    // Model testers and views may ask again from inside our own rowsAboutToBeInserted.
+    if (parent.isValid() || m_complete || m_fetching)
         return;
+    const QScopedValueRollback guard(m_fetching, true);
     const qint64 after = m_lines.isEmpty() ? 0 : m_lines.last().seq;
     const auto page = m_store->lines(store::LogQuery{m_jobId, after, kPage, {}, {}});
     if (page.size() < kPage)

@@ -39,6 +39,7 @@ private:
     QString m_jobId;
     model::LogLines m_lines;
     bool m_complete = true;
+    bool m_fetching = false;
 };
 
 } // namespace cd::ui

@@ -253,9 +253,19 @@ void MainWindow::newJob()
     const auto job = m_s.scheduler->submit(std::get<model::JobSpec>(spec));
     if (!job)
         return showError(tr("Cannot start job"), job.error().detail);
-    const int row = m_jobModel->rowOf(job->id);
-    if (row >= 0)
-        m_table->selectRow(m_proxy->mapFromSource(m_jobModel->index(row, 0)).row());
+    selectJob(job->id);
+}
+
+void MainWindow::selectJob(const QString &jobId)
+{
+    const int row = m_jobModel->rowOf(jobId);
+    if (row < 0)
+        return;
+    const QModelIndex idx = m_proxy->mapFromSource(m_jobModel->index(row, 0));
+    if (idx.isValid()) {
+        m_table->selectRow(idx.row());
+        m_table->scrollTo(idx);
+    }
 }
 
 void MainWindow::cloneJob()

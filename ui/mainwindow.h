@@ -48,6 +48,7 @@ public:
 
     void setServerInfo(const QString &baseUrl, const QString &error, const QString &apiToken, const QStringList &profiles);
     QString selectedJobId() const;
+    void selectJob(const QString &jobId);
     JobTableModel *jobModel() const { return m_jobModel; }
     LogModel *logModel() const { return m_logModel; }
 

@@ -60,6 +60,8 @@ QByteArray capBytes(const QByteArray &raw, bool *truncated)
     return raw.left(cut);
 }
 
+ParsedLine classify(QString text, LogSource source);
+
 } // namespace
 
 ParsedLine LogParser::parse(const QByteArray &raw, LogSource source)
@@ -71,17 +73,24 @@ ParsedLine LogParser::parse(const QByteArray &raw, LogSource source)
     QString text = QString::fromUtf8(bytes);
     if (truncated)
         text += QStringLiteral(" …[line truncated: %1 bytes omitted]").arg(raw.size() - bytes.size());
-    ParsedLine p = parse(text, source);
+    ParsedLine p = classify(text, source);
     p.truncated = truncated;
     return p;
 }
 
-ParsedLine LogParser::parse(const QString &input, LogSource source)
+ParsedLine LogParser::parse(const QString &text, LogSource source)
+{
+    // Long text takes the byte path so the cap is measured in bytes, like pipe input.
+    if (text.size() * 3 > kMaxLineBytes && text.toUtf8().size() > kMaxLineBytes)
+        return parse(text.toUtf8(), source);
+    return classify(text, source);
+}
+
+namespace {
+
+ParsedLine classify(QString text, LogSource source)
 {
     ParsedLine p;
-    QString text = input;
-    if (text.toUtf8().size() > kMaxLineBytes) // callers with QString input skip the byte path
-        return parse(text.toUtf8(), source);
     while (text.endsWith(u'\r') || text.endsWith(u'\n'))
         text.chop(1);
     p.message = text;
@@ -114,5 +123,7 @@ ParsedLine LogParser::parse(const QString &input, LogSource source)
     }
     return p;
 }
+
+} // namespace
 
 } // namespace cd::logs

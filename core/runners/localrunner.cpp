@@ -3,6 +3,7 @@
 #include "artifacts/artifactstore.h"
 #include "logs/logbus.h"
 #include "logs/logparser.h"
+#include "shellwords.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -81,7 +82,10 @@ Result<QStringList> LocalRunner::commandFor(const model::Job &job) const
     if (it == m_config.profiles.cend())
         return Error::make(Code::Unprocessable, QStringLiteral("unknown local profile '%1'").arg(profile));
     // Split first, substitute after: a path with spaces stays one argument.
-    QStringList args = QProcess::splitCommand(it.value());
+    auto split = splitShellWords(it.value());
+    if (!split)
+        return Error::make(Code::Unprocessable, QStringLiteral("local profile '%1': %2").arg(profile, split.error().detail));
+    QStringList args = split.value();
     if (args.isEmpty())
         return Error::make(Code::Unprocessable, QStringLiteral("local profile '%1' has an empty command").arg(profile));
     for (QString &a : args) {

@@ -122,8 +122,9 @@ Result<Job> JobStore::insert(const model::JobSpec &spec)
     QSqlQuery q(m_db->db());
     q.prepare(QStringLiteral(
         "INSERT INTO jobs (id, kind, backend, status, priority, params, progress, attempt, max_attempts, "
-        "timeout_s, retry_of, created_at, queued_at, updated_at, log_count) "
-        "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, 0)"));
+        "timeout_s, retry_of, created_at, queued_at, updated_at, log_count, queue_seq) "
+        // queue_seq keeps submission order among jobs created in the same millisecond.
+        "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, 0, (SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM jobs))"));
     q.addBindValue(id);
     q.addBindValue(spec.kind);
     q.addBindValue(model::toString(spec.backend));
@@ -195,14 +196,14 @@ QList<Job> JobStore::jobs(const JobFilter &filter) const
         values << QString(pattern + u'%') << contains << contains << contains;
     }
     if (!filter.beforeId.isEmpty()) {
-        // Keyset paging on (created_at, id): stable while new jobs arrive.
-        where << QStringLiteral("(created_at, id) < (SELECT created_at, id FROM jobs WHERE id = ?)");
+        // Keyset paging on submission order: stable while new jobs arrive.
+        where << QStringLiteral("queue_seq < (SELECT queue_seq FROM jobs WHERE id = ?)");
         values << filter.beforeId;
     }
     QString sql = QStringLiteral("SELECT ") + kJobColumns + QStringLiteral(" FROM jobs");
     if (!where.isEmpty())
         sql += QStringLiteral(" WHERE ") + where.join(QStringLiteral(" AND "));
-    sql += QStringLiteral(" ORDER BY created_at DESC, id DESC LIMIT %1").arg(qBound(1, filter.limit, 100000));
+    sql += QStringLiteral(" ORDER BY queue_seq DESC LIMIT %1").arg(qBound(1, filter.limit, 100000));
     QSqlQuery q(m_db->db());
     q.prepare(sql);
     for (const auto &v : values)
@@ -220,7 +221,7 @@ QList<Job> JobStore::nextQueued(model::Backend backend, int limit) const
     QSqlQuery q(m_db->db());
     q.prepare(QStringLiteral("SELECT ") + kJobColumns
               + QStringLiteral(" FROM jobs WHERE status = 'queued' AND backend = ? "
-                               "ORDER BY priority DESC, queued_at ASC, id ASC LIMIT ?"));
+                               "ORDER BY priority DESC, queue_seq ASC LIMIT ?"));
     q.addBindValue(model::toString(backend));
     q.addBindValue(limit);
     QList<Job> out;

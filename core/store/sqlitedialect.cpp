@@ -43,8 +43,9 @@ QList<QStringList> SqliteDialect::migrations() const
                 finished_at TEXT,
                 updated_at TEXT NOT NULL,
                 results_url TEXT,
-                log_count INTEGER NOT NULL DEFAULT 0))"),
-            QStringLiteral("CREATE INDEX jobs_status_idx ON jobs(status, backend, priority, created_at)"),
+                log_count INTEGER NOT NULL DEFAULT 0,
+                queue_seq INTEGER NOT NULL DEFAULT 0))"),
+            QStringLiteral("CREATE INDEX jobs_status_idx ON jobs(status, backend, priority, queue_seq)"),
             QStringLiteral("CREATE INDEX jobs_created_idx ON jobs(created_at)"),
             QStringLiteral(R"(CREATE TABLE job_logs (
                 job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,

@@ -1,0 +1,312 @@
+#include "logs/logbus.h"
+#include "store/database.h"
+#include "store/jobstore.h"
+#include "store/logstore.h"
+#include "testutil.h"
+
+#include <QJsonArray>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QUuid>
+
+#include <gtest/gtest.h>
+
+using namespace cd;
+using model::JobStatus;
+
+namespace {
+
+struct Db
+{
+    explicit Db(const QString &path)
+    {
+        auto st = db.open(path);
+        if (!st)
+            ADD_FAILURE() << st.error().detail.toStdString();
+    }
+    store::Database db;
+    store::JobStore jobs{&db};
+    store::LogStore logs{&db};
+};
+
+// Reaches `target` through legal transitions only.
+model::Job jobIn(store::JobStore &jobs, JobStatus target)
+{
+    auto j = jobs.insert(model::JobSpec{}).value();
+    static const QMap<JobStatus, QList<JobStatus>> paths{
+        {JobStatus::Queued, {}},
+        {JobStatus::Starting, {JobStatus::Starting}},
+        {JobStatus::Running, {JobStatus::Starting, JobStatus::Running}},
+        {JobStatus::Completed, {JobStatus::Starting, JobStatus::Running, JobStatus::Completed}},
+        {JobStatus::Failed, {JobStatus::Starting, JobStatus::Running, JobStatus::Failed}},
+        {JobStatus::TimedOut, {JobStatus::Starting, JobStatus::Running, JobStatus::TimedOut}},
+        {JobStatus::Cancelling, {JobStatus::Cancelling}},
+        {JobStatus::Cancelled, {JobStatus::Cancelling, JobStatus::Cancelled}},
+    };
+    for (auto s : paths.value(target))
+        j = jobs.transition(j.id, s).value();
+    return j;
+}
+
+int scalar(const QString &dbPath, const QString &sql)
+{
+    const QString name = QUuid::createUuid().toString();
+    int v = -1;
+    {
+        QSqlDatabase other = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        other.setDatabaseName(dbPath);
+        other.open();
+        QSqlQuery q(other);
+        if (q.exec(sql) && q.next())
+            v = q.value(0).toInt();
+    }
+    QSqlDatabase::removeDatabase(name);
+    return v;
+}
+
+} // namespace
+
+TEST(Store, MigratesAnEmptyDatabase)
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("a.db"));
+    {
+        Db d(path);
+        EXPECT_EQ(d.db.schemaVersion(), 1);
+    }
+    EXPECT_EQ(scalar(path, QStringLiteral("SELECT version FROM schema_meta")), 1);
+    EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('jobs','job_logs','artifacts')")), 3);
+    EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM schema_meta")), 1);
+}
+
+TEST(Store, ReopensAnExistingDatabaseWithoutLosingData)
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("a.db"));
+    QString id;
+    {
+        Db d(path);
+        id = d.jobs.insert(model::JobSpec{}).value().id;
+    }
+    Db again(path);
+    EXPECT_EQ(again.db.schemaVersion(), 1);
+    ASSERT_TRUE(again.jobs.job(id).has_value());
+    EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM schema_meta")), 1);
+}
+
+TEST(Store, RefusesADatabaseFromANewerBuild)
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("a.db"));
+    {
+        Db d(path);
+    }
+    {
+        const QString name = QStringLiteral("bump");
+        {
+            QSqlDatabase other = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+            other.setDatabaseName(path);
+            ASSERT_TRUE(other.open());
+            QSqlQuery(other).exec(QStringLiteral("UPDATE schema_meta SET version = 99"));
+        }
+        QSqlDatabase::removeDatabase(name);
+    }
+    store::Database db;
+    const auto st = db.open(path);
+    ASSERT_FALSE(st.ok());
+    EXPECT_TRUE(st.error().detail.contains(QStringLiteral("newer")));
+}
+
+TEST(Store, TransitionTableMatchesTheDesign)
+{
+    // DESIGN §2, plus starting -> failed/timed_out (a backend refusing a job before it runs).
+    const QList<QPair<JobStatus, JobStatus>> expected{
+        {JobStatus::Queued, JobStatus::Starting},     {JobStatus::Queued, JobStatus::Cancelling},
+        {JobStatus::Starting, JobStatus::Running},    {JobStatus::Starting, JobStatus::Cancelling},
+        {JobStatus::Starting, JobStatus::Failed},     {JobStatus::Starting, JobStatus::TimedOut},
+        {JobStatus::Running, JobStatus::Completed},   {JobStatus::Running, JobStatus::Failed},
+        {JobStatus::Running, JobStatus::TimedOut},    {JobStatus::Running, JobStatus::Cancelling},
+        {JobStatus::Cancelling, JobStatus::Cancelled},
+    };
+    for (auto from : model::allStatuses())
+        for (auto to : model::allStatuses())
+            EXPECT_EQ(model::canTransition(from, to), expected.contains({from, to}))
+                << model::toString(from).toStdString() << " -> " << model::toString(to).toStdString();
+}
+
+TEST(Store, EveryLegalTransitionSucceedsAndEveryIllegalOneIsAConflict)
+{
+    QTemporaryDir dir;
+    Db d(dir.filePath(QStringLiteral("a.db")));
+    for (auto from : model::allStatuses()) {
+        for (auto to : model::allStatuses()) {
+            const auto job = jobIn(d.jobs, from);
+            ASSERT_EQ(job.status, from);
+            const auto r = d.jobs.transition(job.id, to);
+            if (model::canTransition(from, to)) {
+                ASSERT_TRUE(r.ok()) << r.error().detail.toStdString();
+                EXPECT_EQ(r->status, to);
+                EXPECT_EQ(d.jobs.job(job.id)->status, to);
+            } else {
+                ASSERT_FALSE(r.ok());
+                EXPECT_EQ(r.error().code, Error::Code::Conflict);
+                EXPECT_EQ(d.jobs.job(job.id)->status, from) << "an illegal transition changed the row";
+            }
+        }
+    }
+}
+
+TEST(Store, TransitionsStampTimes)
+{
+    QTemporaryDir dir;
+    Db d(dir.filePath(QStringLiteral("a.db")));
+    const auto done = jobIn(d.jobs, JobStatus::Completed);
+    EXPECT_TRUE(done.createdAt.isValid());
+    EXPECT_TRUE(done.startedAt.isValid());
+    EXPECT_TRUE(done.finishedAt.isValid());
+    EXPECT_EQ(done.progress, 100);
+    EXPECT_FALSE(jobIn(d.jobs, JobStatus::Queued).startedAt.isValid());
+    EXPECT_EQ(d.jobs.transition(QStringLiteral("missing"), JobStatus::Starting).error().code, Error::Code::NotFound);
+}
+
+TEST(Store, FilterAndKeysetPaging)
+{
+    QTemporaryDir dir;
+    Db d(dir.filePath(QStringLiteral("a.db")));
+    QStringList ids;
+    for (int i = 0; i < 25; ++i) {
+        model::JobSpec s;
+        s.params.insert(QStringLiteral("keywords"), QJsonArray{i % 2 ? QStringLiteral("odd") : QStringLiteral("even")});
+        ids.prepend(d.jobs.insert(s).value().id);
+        cdtest::spin(2); // distinct created_at
+    }
+    jobIn(d.jobs, JobStatus::Failed);
+
+    store::JobFilter f;
+    f.limit = 10;
+    QStringList seen;
+    for (;;) {
+        const auto page = d.jobs.jobs(f);
+        for (const auto &j : page)
+            seen << j.id;
+        if (page.size() < f.limit)
+            break;
+        f.beforeId = page.last().id;
+    }
+    EXPECT_EQ(seen.size(), 26);
+    EXPECT_EQ(QSet<QString>(seen.begin(), seen.end()).size(), 26);
+
+    store::JobFilter byText;
+    byText.text = QStringLiteral("odd");
+    EXPECT_EQ(d.jobs.jobs(byText).size(), 12);
+    store::JobFilter byStatus;
+    byStatus.statuses = {JobStatus::Failed};
+    EXPECT_EQ(d.jobs.jobs(byStatus).size(), 1);
+
+    QUrlQuery q(QStringLiteral("status=bogus"));
+    EXPECT_FALSE(store::JobFilter::fromQuery(q).ok());
+}
+
+TEST(Store, GroupCommitWritesInBatchesAndSignalsDurability)
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("a.db"));
+    Db d(path);
+    logs::LogBus bus(&d.jobs, &d.logs);
+    const auto job = d.jobs.insert(model::JobSpec{}).value();
+    int commits = 0;
+    QObject::connect(&d.logs, &store::LogStore::committed, &d.logs, [&] { ++commits; });
+
+    // Below the batch size: nothing is written until the timer fires.
+    const quint64 t1 = bus.append(job.id, model::LogSource::Stdout, QStringList{QStringLiteral("a"), QStringLiteral("b")});
+    EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM job_logs")), 0);
+    EXPECT_LT(d.logs.committedTicket(), t1);
+    ASSERT_TRUE(cdtest::waitUntil([&] { return d.logs.committedTicket() >= t1; }, 1000));
+    EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM job_logs")), 2);
+    EXPECT_EQ(commits, 1);
+
+    // A full batch commits at once, without waiting for the timer.
+    QStringList many;
+    for (int i = 0; i < store::LogStore::kMaxBatch; ++i)
+        many << QStringLiteral("line %1").arg(i);
+    bus.append(job.id, model::LogSource::Stdout, many);
+    EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM job_logs")), 2 + store::LogStore::kMaxBatch);
+    EXPECT_EQ(d.jobs.job(job.id)->logCount, 2 + store::LogStore::kMaxBatch);
+
+    bool durable = false;
+    bus.whenDurable(bus.system(job.id, model::LogLevel::Info, QStringLiteral("x")), &d.logs, [&](bool ok) { durable = ok; });
+    EXPECT_FALSE(durable);
+    ASSERT_TRUE(cdtest::waitUntil([&] { return durable; }, 1000));
+}
+
+TEST(Store, SeqIsGaplessUnderInterleavedAppendsAndAcrossReopen)
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("a.db"));
+    QString a, b;
+    {
+        Db d(path);
+        logs::LogBus bus(&d.jobs, &d.logs);
+        a = d.jobs.insert(model::JobSpec{}).value().id;
+        b = d.jobs.insert(model::JobSpec{}).value().id;
+        // Three sources interleaving on two jobs, with commits in between.
+        for (int round = 0; round < 50; ++round) {
+            bus.append(a, model::LogSource::Stdout, QStringList{QStringLiteral("o%1").arg(round)});
+            bus.append(b, model::LogSource::Callback, QStringList{QStringLiteral("c%1").arg(round), QStringLiteral("d")});
+            bus.append(a, model::LogSource::Stderr, QStringList{QStringLiteral("e%1").arg(round)});
+            if (round % 7 == 0)
+                d.logs.flush();
+        }
+        d.logs.flush();
+    }
+    {
+        // A new process continues each job's numbering where the database left it.
+        Db d(path);
+        logs::LogBus bus(&d.jobs, &d.logs);
+        bus.append(a, model::LogSource::Stdout, QStringList{QStringLiteral("after restart")});
+        d.logs.flush();
+        const auto lines = d.logs.lines(store::LogQuery{a, 0, 10000, {}, {}});
+        ASSERT_EQ(lines.size(), 101);
+        for (int i = 0; i < lines.size(); ++i)
+            EXPECT_EQ(lines.at(i).seq, i + 1);
+        EXPECT_EQ(lines.last().message, QStringLiteral("after restart"));
+    }
+    EXPECT_EQ(scalar(path, QStringLiteral("SELECT MAX(seq) - COUNT(*) FROM job_logs WHERE job_id = '") + b + u'\''), 0);
+}
+
+TEST(Store, LogQueriesFilterByLevelAndText)
+{
+    QTemporaryDir dir;
+    Db d(dir.filePath(QStringLiteral("a.db")));
+    logs::LogBus bus(&d.jobs, &d.logs);
+    const auto job = d.jobs.insert(model::JobSpec{}).value();
+    bus.append(job.id, model::LogSource::Stdout,
+               QStringList{QStringLiteral("[INFO] one"), QStringLiteral("[ERROR] two 100%_x"), QStringLiteral("[ERROR] three")});
+    const auto errors = d.logs.lines(store::LogQuery{job.id, 0, 100, {model::LogLevel::Error}, {}});
+    EXPECT_EQ(errors.size(), 2);
+    // LIKE wildcards in the search text are literal.
+    const auto literal = d.logs.lines(store::LogQuery{job.id, 0, 100, {}, QStringLiteral("100%_")});
+    ASSERT_EQ(literal.size(), 1);
+    EXPECT_EQ(literal.first().seq, 2);
+    EXPECT_EQ(d.logs.lines(store::LogQuery{job.id, 2, 100, {}, {}}).size(), 1);
+}
+
+TEST(Store, ProgressAndSummaryFromLinesReachTheJob)
+{
+    QTemporaryDir dir;
+    Db d(dir.filePath(QStringLiteral("a.db")));
+    logs::LogBus bus(&d.jobs, &d.logs);
+    const auto job = d.jobs.insert(model::JobSpec{}).value();
+    bus.append(job.id, model::LogSource::Callback,
+               QStringList{QStringLiteral("[INFO] Progress: 40%"), QStringLiteral("[SUMMARY] {\"pages\": 3}"),
+                           QStringLiteral("[SUMMARY] {broken")});
+    const auto j = d.jobs.job(job.id).value();
+    EXPECT_EQ(j.progress, 40);
+    EXPECT_EQ(j.summary.value(QStringLiteral("pages")).toInt(), 3);
+    // The broken summary line is kept and followed by a warning that says why it was ignored.
+    const auto lines = d.logs.lines(store::LogQuery{job.id, 0, 100, {}, {}});
+    ASSERT_EQ(lines.size(), 4);
+    EXPECT_EQ(lines.at(2).message, QStringLiteral("[SUMMARY] {broken"));
+    EXPECT_EQ(lines.at(3).level, model::LogLevel::Warning);
+}

@@ -1,0 +1,141 @@
+// Drives the real `crawldeck --headless` binary as a child process over loopback HTTP.
+#include "testutil.h"
+
+#include <QJsonArray>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+namespace {
+
+class Headless
+{
+public:
+    explicit Headless(const QString &dataDir, const QStringList &extra = {})
+    {
+        m_proc.setProgram(QStringLiteral(CRAWLDECK_BINARY));
+        m_proc.setArguments(QStringList{QStringLiteral("--headless"), QStringLiteral("--data-dir"), dataDir,
+                                        QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                                        QStringLiteral("--api-token"), QStringLiteral("e2e-token")}
+                            + extra);
+        QObject::connect(&m_proc, &QProcess::readyReadStandardOutput, &m_proc, [this] { m_out += m_proc.readAllStandardOutput(); });
+        QObject::connect(&m_proc, &QProcess::readyReadStandardError, &m_proc, [this] { m_err += m_proc.readAllStandardError(); });
+        m_proc.start();
+        static const QRegularExpression ready(QStringLiteral(R"(crawldeck: listening on http://127\.0\.0\.1:(\d+)\n)"));
+        cdtest::waitUntil([&] {
+            const auto m = ready.match(QString::fromUtf8(m_out));
+            if (m.hasMatch())
+                m_port = static_cast<quint16>(m.captured(1).toUInt());
+            return m_port != 0 || m_proc.state() == QProcess::NotRunning;
+        }, 10000);
+    }
+    ~Headless()
+    {
+        if (m_proc.state() != QProcess::NotRunning) {
+            m_proc.kill();
+            m_proc.waitForFinished(5000);
+        }
+    }
+    quint16 port() const { return m_port; }
+    QProcess &process() { return m_proc; }
+    QByteArray stderrText() const { return m_err; }
+    int terminate()
+    {
+        ::kill(static_cast<pid_t>(m_proc.processId()), SIGTERM);
+        cdtest::waitUntil([&] { return m_proc.state() == QProcess::NotRunning; }, 10000);
+        return m_proc.exitStatus() == QProcess::NormalExit ? m_proc.exitCode() : -1;
+    }
+
+private:
+    QProcess m_proc;
+    QByteArray m_out;
+    QByteArray m_err;
+    quint16 m_port = 0;
+};
+
+} // namespace
+
+TEST(Headless, SeedFlowThenCleanExitOnSigterm)
+{
+    QTemporaryDir dir;
+    Headless app(dir.path());
+    ASSERT_NE(app.port(), 0) << app.stderrText().toStdString();
+
+    const auto start = cdtest::postJson(app.port(), "/api/crawler/start",
+                                        QJsonObject{{QStringLiteral("domain_count"), 3},
+                                                    {QStringLiteral("keywords"), QJsonArray{QStringLiteral("test keyword")}}},
+                                        "e2e-token");
+    ASSERT_EQ(start.status, 200) << start.body.toStdString();
+    const QByteArray id = start.json().value(QStringLiteral("job_id")).toString().toUtf8();
+    cdtest::SseClient sse(app.port(), "/api/crawler/logs/" + id);
+    for (const char *m : {"[INFO] Test log 1", "[INFO] Test log 2", "[SUCCESS] Test completed"})
+        ASSERT_EQ(cdtest::postJson(app.port(), "/api/crawler/log",
+                                   QJsonObject{{QStringLiteral("job_id"), QString::fromUtf8(id)},
+                                               {QStringLiteral("message"), QString::fromLatin1(m)}})
+                      .status,
+                  200);
+    // The default profile runs `crawldeck worker crawl` as a child process to completion.
+    ASSERT_TRUE(sse.waitForEvent("end", 20000));
+    EXPECT_TRUE(sse.messages().contains("[SUCCESS] Test completed"));
+    EXPECT_TRUE(sse.messages().contains("[INFO] Progress: 100%"));
+    const auto status = cdtest::getJson(app.port(), "/api/crawler/status/" + id, "e2e-token").json();
+    EXPECT_EQ(status.value(QStringLiteral("status")).toString(), QStringLiteral("completed"));
+    EXPECT_EQ(status.value(QStringLiteral("progress")).toInt(), 100);
+    const auto arts = cdtest::getJson(app.port(), "/api/jobs/" + id + "/artifacts", "e2e-token").json();
+    EXPECT_EQ(arts.value(QStringLiteral("artifacts")).toArray().first().toObject().value(QStringLiteral("name")).toString(),
+              QStringLiteral("domains.csv"));
+
+    EXPECT_EQ(app.terminate(), 0);
+    EXPECT_TRUE(app.stderrText().contains("shutting down"));
+}
+
+TEST(Headless, JobsSurviveAHardKillAndAreRecoveredOnRestart)
+{
+    QTemporaryDir dir;
+    QByteArray id;
+    {
+        Headless app(dir.path(), {QStringLiteral("--local-profile"), QStringLiteral("long=sleep 60")});
+        ASSERT_NE(app.port(), 0);
+        const auto start = cdtest::postJson(app.port(), "/api/jobs", QJsonObject{{QStringLiteral("profile"), QStringLiteral("long")}},
+                                            "e2e-token");
+        ASSERT_EQ(start.status, 201) << start.body.toStdString();
+        id = start.json().value(QStringLiteral("id")).toString().toUtf8();
+        ASSERT_TRUE(cdtest::waitUntil([&] {
+            return cdtest::getJson(app.port(), "/api/jobs/" + id).json().value(QStringLiteral("status")).toString()
+                   == QStringLiteral("running");
+        }));
+        app.process().kill(); // no chance to clean up
+        app.process().waitForFinished(5000);
+    }
+    Headless again(dir.path(), {QStringLiteral("--local-profile"), QStringLiteral("long=sleep 60")});
+    ASSERT_NE(again.port(), 0);
+    const auto job = cdtest::getJson(again.port(), "/api/jobs/" + id).json();
+    EXPECT_EQ(job.value(QStringLiteral("status")).toString(), QStringLiteral("failed"));
+    EXPECT_EQ(job.value(QStringLiteral("error")).toString(), QStringLiteral("interrupted by restart"));
+    EXPECT_EQ(again.terminate(), 0);
+}
+
+TEST(Headless, GeneratesAndPrintsATokenOnFirstRunAndRejectsBadArguments)
+{
+    QTemporaryDir dir;
+    QProcess p;
+    p.start(QStringLiteral(CRAWLDECK_BINARY), {QStringLiteral("--headless"), QStringLiteral("--listen"), QStringLiteral("nonsense")});
+    ASSERT_TRUE(p.waitForFinished(5000));
+    EXPECT_EQ(p.exitCode(), 2);
+    EXPECT_TRUE(p.readAllStandardError().contains("--listen expects HOST:PORT"));
+
+    QProcess q;
+    q.setProcessEnvironment(QProcessEnvironment::systemEnvironment());
+    q.start(QStringLiteral(CRAWLDECK_BINARY), {QStringLiteral("--headless"), QStringLiteral("--data-dir"), dir.path(),
+                                                QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0")});
+    ASSERT_TRUE(cdtest::waitUntil([&] { return q.canReadLine(); }, 10000));
+    const QByteArray err = q.readAllStandardError();
+    EXPECT_TRUE(err.contains("generated an API token")) << err.toStdString();
+    ::kill(static_cast<pid_t>(q.processId()), SIGTERM);
+    ASSERT_TRUE(q.waitForFinished(5000));
+    EXPECT_EQ(q.exitCode(), 0);
+}

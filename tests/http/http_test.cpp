@@ -1,0 +1,443 @@
+#include "stack.h"
+#include "testutil.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QUuid>
+
+#include <gtest/gtest.h>
+
+using namespace cd;
+using cdtest::HeaderList;
+using cdtest::SseClient;
+using cdtest::Stack;
+using cdtest::StackOptions;
+using model::JobStatus;
+
+namespace {
+
+const QByteArray kToken = Stack::kToken;
+
+QMap<QString, QString> profiles()
+{
+    return {{QStringLiteral("crawler"), QStringLiteral("sleep 30")},
+            {QStringLiteral("writer"), QStringLiteral("sh -c 'printf \"a,b\\n\" > domains.csv; mkdir -p d; echo hi > d/x.txt'")}};
+}
+
+QString startJob(Stack &st, const QJsonObject &extra = {})
+{
+    QJsonObject body{{QStringLiteral("domain_count"), 3}, {QStringLiteral("keywords"), QJsonArray{QStringLiteral("test keyword")}}};
+    for (auto it = extra.begin(); it != extra.end(); ++it)
+        body.insert(it.key(), it.value());
+    const auto r = cdtest::postJson(st.port(), "/api/crawler/start", body, kToken);
+    EXPECT_EQ(r.status, 200) << r.body.toStdString();
+    return r.json().value(QStringLiteral("job_id")).toString();
+}
+
+cdtest::HttpResponse postLog(Stack &st, const QString &jobId, const QString &message, const HeaderList &extra = {})
+{
+    return cdtest::postJson(st.port(), "/api/crawler/log",
+                            QJsonObject{{QStringLiteral("job_id"), jobId}, {QStringLiteral("message"), message}}, {}, extra);
+}
+
+int rowsInOtherConnection(const QString &dbPath, const QString &jobId, const QString &message)
+{
+    const QString name = QUuid::createUuid().toString();
+    int n = -1;
+    {
+        QSqlDatabase other = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        other.setDatabaseName(dbPath);
+        other.open();
+        QSqlQuery q(other);
+        q.prepare(QStringLiteral("SELECT COUNT(*) FROM job_logs WHERE job_id = ? AND message = ?"));
+        q.addBindValue(jobId);
+        q.addBindValue(message);
+        if (q.exec() && q.next())
+            n = q.value(0).toInt();
+    }
+    QSqlDatabase::removeDatabase(name);
+    return n;
+}
+
+} // namespace
+
+// Seed 001 "Test 2": start, three log callbacks, a live SSE stream, status, cancel.
+TEST(Http, SeedFlowEndToEnd)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const auto start = cdtest::postJson(st.port(), "/api/crawler/start",
+                                        QJsonObject{{QStringLiteral("domain_count"), 3},
+                                                    {QStringLiteral("keywords"), QJsonArray{QStringLiteral("test keyword")}}},
+                                        kToken);
+    ASSERT_EQ(start.status, 200);
+    const QString id = start.json().value(QStringLiteral("job_id")).toString();
+    EXPECT_FALSE(id.isEmpty());
+    EXPECT_EQ(start.json().value(QStringLiteral("status")).toString(), QStringLiteral("queued"));
+    EXPECT_TRUE(start.json().value(QStringLiteral("callback_url")).toString().contains(QStringLiteral("token=")));
+
+    SseClient sse(st.port(), "/api/crawler/logs/" + id.toUtf8());
+    ASSERT_EQ(sse.status(), 200);
+    const QStringList sent{QStringLiteral("[INFO] Test log 1"), QStringLiteral("[INFO] Test log 2"),
+                           QStringLiteral("[SUCCESS] Test completed")};
+    for (const QString &m : sent) {
+        const auto r = postLog(st, id, m);
+        ASSERT_EQ(r.status, 200) << r.body.toStdString();
+        EXPECT_EQ(r.json().value(QStringLiteral("status")).toString(), QStringLiteral("success"));
+        EXPECT_EQ(r.json().value(QStringLiteral("message")).toString(), QStringLiteral("Log message received and queued"));
+    }
+    ASSERT_TRUE(cdtest::waitUntil([&] {
+        QStringList got;
+        for (const auto &m : sse.messages())
+            if (m.startsWith("[INFO] Test") || m.startsWith("[SUCCESS] Test"))
+                got << QString::fromUtf8(m);
+        return got == sent;
+    }));
+    // ids are the job's sequence numbers, strictly increasing.
+    qint64 last = 0;
+    for (const auto &e : sse.events()) {
+        if (!e.event.isEmpty())
+            continue;
+        EXPECT_GT(e.id.toLongLong(), last);
+        last = e.id.toLongLong();
+    }
+
+    const auto status = cdtest::getJson(st.port(), "/api/crawler/status/" + id.toUtf8(), kToken);
+    ASSERT_EQ(status.status, 200);
+    EXPECT_EQ(status.json().value(QStringLiteral("status")).toString(), QStringLiteral("running"));
+
+    const auto cancel = cdtest::postJson(st.port(), "/api/crawler/cancel/" + id.toUtf8(), {}, kToken);
+    ASSERT_EQ(cancel.status, 200) << cancel.body.toStdString();
+    ASSERT_TRUE(sse.waitForEvent("end", 10000));
+    EXPECT_TRUE(sse.events().last().data.contains("\"cancelled\""));
+    EXPECT_TRUE(sse.waitForClose());
+    EXPECT_EQ(st.jobs->job(id)->status, JobStatus::Cancelled);
+    EXPECT_EQ(cdtest::postJson(st.port(), "/api/crawler/cancel/" + id.toUtf8(), {}, kToken).status, 409);
+}
+
+TEST(Http, LogCallbackAnswersOnlyAfterTheLineIsCommitted)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const QString id = startJob(st);
+    for (int i = 0; i < 20; ++i) {
+        const QString msg = QStringLiteral("[INFO] durable %1").arg(i);
+        const auto r = postLog(st, id, msg);
+        ASSERT_EQ(r.status, 200);
+        // Checked from a second connection right after the 200, before this process commits more.
+        EXPECT_EQ(rowsInOtherConnection(st.dbPath(), id, msg), 1);
+    }
+}
+
+TEST(Http, SseResumesFromLastEventIdAndAfter)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const QString id = startJob(st);
+    for (int i = 1; i <= 5; ++i)
+        ASSERT_EQ(postLog(st, id, QStringLiteral("line %1").arg(i)).status, 200);
+    const qint64 seqOfLine3 = st.logs->lines(store::LogQuery{id, 0, 100, {}, QStringLiteral("line 3")}).first().seq;
+
+    SseClient resumed(st.port(), "/api/crawler/logs/" + id.toUtf8(), {{"Last-Event-ID", QByteArray::number(seqOfLine3)}});
+    ASSERT_TRUE(resumed.waitForMessages(2));
+    cdtest::spin(200);
+    EXPECT_EQ(resumed.messages(), (QList<QByteArray>{"line 4", "line 5"}));
+    EXPECT_EQ(resumed.events().at(1).id.toLongLong(), seqOfLine3 + 1);
+
+    SseClient viaQuery(st.port(), "/api/crawler/logs/" + id.toUtf8() + "?after=" + QByteArray::number(seqOfLine3 + 1));
+    ASSERT_TRUE(viaQuery.waitForMessages(1));
+    cdtest::spin(200);
+    EXPECT_EQ(viaQuery.messages(), (QList<QByteArray>{"line 5"}));
+}
+
+TEST(Http, EverySubscriberGetsEveryLine)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const QString id = startJob(st);
+    SseClient a(st.port(), "/api/crawler/logs/" + id.toUtf8());
+    SseClient b(st.port(), "/api/crawler/logs/" + id.toUtf8());
+    const qint64 before = st.logs->lastSeq(id) + st.logs->pendingCount();
+    QJsonArray batch;
+    for (int i = 0; i < 300; ++i)
+        batch.append(QStringLiteral("[INFO] n=%1").arg(i));
+    ASSERT_EQ(cdtest::postJson(st.port(), "/api/crawler/log",
+                               QJsonObject{{QStringLiteral("job_id"), id}, {QStringLiteral("messages"), batch}})
+                  .status,
+              200);
+    for (SseClient *c : {&a, &b}) {
+        ASSERT_TRUE(c->waitForMessages(static_cast<int>(before) + 300, 5000));
+        QList<QByteArray> ns;
+        for (const auto &m : c->messages())
+            if (m.startsWith("[INFO] n="))
+                ns << m;
+        ASSERT_EQ(ns.size(), 300);
+        EXPECT_EQ(ns.first(), "[INFO] n=0");
+        EXPECT_EQ(ns.last(), "[INFO] n=299");
+    }
+}
+
+TEST(Http, SlowSubscriberMissesNothingAndCostsBoundedMemory)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    st.sse->setBufferCap(16 * 1024);
+    const QString id = startJob(st);
+    SseClient slow(st.port(), "/api/crawler/logs/" + id.toUtf8());
+    slow.socket()->setReadBufferSize(1024);
+    slow.stopReading(true);
+    const QString payload = QString(200, u'x');
+    for (int round = 0; round < 20; ++round) {
+        QJsonArray batch;
+        for (int i = 0; i < 100; ++i)
+            batch.append(QString(QStringLiteral("[INFO] r%1 i%2 ").arg(round).arg(i) + payload));
+        ASSERT_EQ(cdtest::postJson(st.port(), "/api/crawler/log",
+                                   QJsonObject{{QStringLiteral("job_id"), id}, {QStringLiteral("messages"), batch}})
+                      .status,
+                  200);
+    }
+    slow.stopReading(false);
+    slow.socket()->setReadBufferSize(0);
+    ASSERT_TRUE(slow.waitForMessages(2000 + 2, 20000));
+    QList<QByteArray> got;
+    for (const auto &m : slow.messages())
+        if (m.startsWith("[INFO] r"))
+            got << m;
+    ASSERT_EQ(got.size(), 2000);
+    EXPECT_TRUE(got.last().startsWith("[INFO] r19 i99 "));
+}
+
+TEST(Http, ClientLeavingMidStreamIsHarmless)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const QString id = startJob(st);
+    {
+        SseClient gone(st.port(), "/api/crawler/logs/" + id.toUtf8());
+        ASSERT_EQ(gone.status(), 200);
+    }
+    for (int i = 0; i < 50; ++i)
+        ASSERT_EQ(postLog(st, id, QStringLiteral("after leave %1").arg(i)).status, 200);
+    EXPECT_TRUE(cdtest::waitUntil([&] { return st.sse->subscriberCount() == 0; }));
+    EXPECT_EQ(cdtest::getJson(st.port(), "/health").status, 200);
+}
+
+TEST(Http, AuthErrorsInStrictMode)
+{
+    Stack st(StackOptions().strict().withProfiles(profiles()));
+    const QJsonObject body{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("x")}}};
+    EXPECT_EQ(cdtest::postJson(st.port(), "/api/crawler/start", body).status, 401);
+    EXPECT_EQ(cdtest::postJson(st.port(), "/api/crawler/start", body, "wrong").status, 403);
+    const QString id = startJob(st);
+
+    // Reads need the token too, without loopback trust.
+    EXPECT_EQ(cdtest::getJson(st.port(), "/api/crawler/status/" + id.toUtf8()).status, 401);
+    EXPECT_EQ(cdtest::getJson(st.port(), "/api/crawler/status/" + id.toUtf8() + "?access_token=" + kToken).status, 200);
+    SseClient noAuth(st.port(), "/api/crawler/logs/" + id.toUtf8());
+    EXPECT_EQ(noAuth.status(), 401);
+
+    // Callbacks: none (401), wrong key (403), the job's token (200), another job's token (403).
+    EXPECT_EQ(postLog(st, id, QStringLiteral("x")).status, 401);
+    EXPECT_EQ(postLog(st, id, QStringLiteral("x"), {{"X-API-Key", "bad"}}).status, 403);
+    EXPECT_EQ(postLog(st, id, QStringLiteral("x"), {{"X-API-Key", Stack::kCallbackKey}}).status, 200);
+    EXPECT_EQ(postLog(st, id, QStringLiteral("x"), {{"X-Callback-Token", st.auth->jobToken(id).toUtf8()}}).status, 200);
+    const QString other = startJob(st);
+    EXPECT_EQ(postLog(st, id, QStringLiteral("x"), {{"X-Callback-Token", st.auth->jobToken(other).toUtf8()}}).status, 403);
+    const auto viaUrl = cdtest::request(st.port(), "POST",
+                                        "/api/crawler/log?token=" + st.auth->jobToken(id).toUtf8(),
+                                        "{\"job_id\":\"" + id.toUtf8() + "\",\"message\":\"via url\"}",
+                                        {{"Content-Type", "application/json"}});
+    EXPECT_EQ(viaUrl.status, 200);
+    // Unknown jobs are 404 only to callers with valid credentials.
+    EXPECT_EQ(postLog(st, QStringLiteral("no-such-job"), QStringLiteral("x"), {{"X-API-Key", Stack::kCallbackKey}}).status, 404);
+    EXPECT_EQ(cdtest::getJson(st.port(), "/health").status, 200);
+    const auto r401 = cdtest::postJson(st.port(), "/api/jobs", body);
+    EXPECT_EQ(r401.headers.value("www-authenticate"), "Bearer realm=\"crawldeck\"");
+}
+
+TEST(Http, LoopbackClientsMayLogAndReadWithoutCredentialsByDefault)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const QString id = startJob(st);
+    EXPECT_EQ(postLog(st, id, QStringLiteral("[INFO] seed worker")).status, 200);
+    EXPECT_EQ(cdtest::getJson(st.port(), "/api/crawler/status/" + id.toUtf8()).status, 200);
+    // Creating and cancelling work still needs the token.
+    EXPECT_EQ(cdtest::postJson(st.port(), "/api/crawler/start", QJsonObject{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("x")}}}).status, 401);
+    EXPECT_EQ(cdtest::postJson(st.port(), "/api/crawler/cancel/" + id.toUtf8(), {}).status, 401);
+    // A wrong token is still wrong, even from loopback.
+    EXPECT_EQ(cdtest::getJson(st.port(), "/api/crawler/status/" + id.toUtf8(), "nope").status, 403);
+}
+
+TEST(Http, UnknownJobsAre404WithAMessageThatSaysSo)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const auto r = postLog(st, QStringLiteral("abc-123"), QStringLiteral("[INFO] lost?"));
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(r.json().value(QStringLiteral("error")).toString(), QStringLiteral("not_found"));
+    EXPECT_TRUE(r.json().value(QStringLiteral("detail")).toString().contains(QStringLiteral("abc-123")));
+    EXPECT_EQ(cdtest::getJson(st.port(), "/api/crawler/status/abc-123").status, 404);
+    EXPECT_EQ(cdtest::getJson(st.port(), "/api/jobs/abc-123/logs").status, 404);
+    SseClient sse(st.port(), "/api/crawler/logs/abc-123");
+    EXPECT_EQ(sse.status(), 404);
+    EXPECT_EQ(cdtest::getJson(st.port(), "/api/nothing/here").status, 404);
+}
+
+TEST(Http, BadBodiesGetClearErrorsAndLoseNothing)
+{
+    Stack st(StackOptions().withProfiles(profiles()).bodyCap(64 * 1024));
+    const QString id = startJob(st);
+    const HeaderList json{{"Content-Type", "application/json"}};
+    auto post = [&](const QByteArray &body, const HeaderList &h) {
+        return cdtest::request(st.port(), "POST", "/api/crawler/log", body, h);
+    };
+    const auto malformed = post("{\"job_id\": ", json);
+    EXPECT_EQ(malformed.status, 400);
+    EXPECT_TRUE(malformed.json().value(QStringLiteral("detail")).toString().startsWith(QStringLiteral("malformed JSON")));
+    EXPECT_EQ(post("[1,2]", json).status, 422);
+    EXPECT_EQ(post("{\"message\":\"no id\"}", json).status, 422);
+    EXPECT_EQ(post("{\"job_id\":\"" + id.toUtf8() + "\"}", json).status, 422);
+    EXPECT_EQ(post("{\"job_id\":\"" + id.toUtf8() + "\",\"message\":42}", json).status, 422);
+    EXPECT_EQ(post("{\"job_id\":\"" + id.toUtf8() + "\",\"messages\":[\"a\",1]}", json).status, 422);
+    EXPECT_EQ(post("job_id=x", {{"Content-Type", "application/x-www-form-urlencoded"}}).status, 415);
+    EXPECT_EQ(post("", json).status, 422);
+
+    // Oversized: refused with 413 before the body is read, and the server stays healthy.
+    const QByteArray big = "{\"job_id\":\"" + id.toUtf8() + "\",\"message\":\"" + QByteArray(128 * 1024, 'x') + "\"}";
+    const auto tooBig = post(big, json);
+    EXPECT_EQ(tooBig.status, 413);
+    EXPECT_EQ(cdtest::getJson(st.port(), "/health").status, 200);
+
+    // Invalid UTF-8 inside a message: kept, with replacement characters.
+    const auto bad = post("{\"job_id\":\"" + id.toUtf8() + "\",\"message\":\"[ERROR] bytes \xFF\xFE here\"}", json);
+    ASSERT_EQ(bad.status, 200) << bad.body.toStdString();
+    const auto lines = st.logs->lines(store::LogQuery{id, 0, 100, {}, QStringLiteral("here")});
+    ASSERT_EQ(lines.size(), 1);
+    EXPECT_TRUE(lines.first().message.contains(QChar::ReplacementCharacter));
+    EXPECT_EQ(lines.first().level, model::LogLevel::Error);
+
+    // Create-job validation names the field.
+    const auto badStart = cdtest::postJson(st.port(), "/api/crawler/start",
+                                           QJsonObject{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("x")}},
+                                                       {QStringLiteral("domain_count"), QStringLiteral("three")}},
+                                           kToken);
+    EXPECT_EQ(badStart.status, 422);
+    EXPECT_TRUE(badStart.json().value(QStringLiteral("detail")).toString().contains(QStringLiteral("domain_count")));
+    EXPECT_EQ(cdtest::postJson(st.port(), "/api/crawler/start", QJsonObject{{QStringLiteral("domain_count"), 3}}, kToken).status, 422);
+}
+
+TEST(Http, WrongMethodIs405WithAllow)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const auto r = cdtest::getJson(st.port(), "/api/crawler/log");
+    EXPECT_EQ(r.status, 405);
+    EXPECT_EQ(r.headers.value("allow"), "POST");
+    EXPECT_EQ(cdtest::request(st.port(), "DELETE", "/api/jobs").status, 405);
+}
+
+TEST(Http, UnconfiguredBackendIs503WithWhatToConfigure)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const auto r = cdtest::postJson(st.port(), "/api/crawler/start",
+                                    QJsonObject{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("x")}},
+                                                {QStringLiteral("backend"), QStringLiteral("runpod")}},
+                                    kToken);
+    EXPECT_EQ(r.status, 503);
+    EXPECT_TRUE(r.json().value(QStringLiteral("detail")).toString().contains(QStringLiteral("RUNPOD_ENDPOINT_URL")));
+}
+
+TEST(Http, JobsApiListsPagesLogsAndArtifacts)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const auto created = cdtest::postJson(st.port(), "/api/jobs",
+                                          QJsonObject{{QStringLiteral("profile"), QStringLiteral("writer")},
+                                                      {QStringLiteral("kind"), QStringLiteral("export")}},
+                                          kToken);
+    ASSERT_EQ(created.status, 201) << created.body.toStdString();
+    const QString id = created.json().value(QStringLiteral("id")).toString();
+    ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(id)->status == JobStatus::Completed; }));
+    const QString running = startJob(st);
+
+    const auto list = cdtest::getJson(st.port(), "/api/jobs?status=completed");
+    ASSERT_EQ(list.status, 200);
+    const auto jobs = list.json().value(QStringLiteral("jobs")).toArray();
+    ASSERT_EQ(jobs.size(), 1);
+    EXPECT_EQ(jobs.first().toObject().value(QStringLiteral("id")).toString(), id);
+    EXPECT_EQ(cdtest::getJson(st.port(), "/api/jobs?status=bogus").status, 400);
+    const auto page1 = cdtest::getJson(st.port(), "/api/jobs?limit=1").json();
+    EXPECT_EQ(page1.value(QStringLiteral("jobs")).toArray().first().toObject().value(QStringLiteral("id")).toString(), running);
+    const QString next = page1.value(QStringLiteral("next_before")).toString();
+    const auto page2 = cdtest::getJson(st.port(), "/api/jobs?limit=1&before=" + next.toUtf8()).json();
+    EXPECT_EQ(page2.value(QStringLiteral("jobs")).toArray().first().toObject().value(QStringLiteral("id")).toString(), id);
+
+    for (const char *m : {"[INFO] a", "[ERROR] b", "[INFO] c"})
+        postLog(st, running, QString::fromLatin1(m));
+    const auto errors = cdtest::getJson(st.port(), "/api/jobs/" + running.toUtf8() + "/logs?level=ERROR").json();
+    ASSERT_EQ(errors.value(QStringLiteral("lines")).toArray().size(), 1);
+    EXPECT_EQ(errors.value(QStringLiteral("lines")).toArray().first().toObject().value(QStringLiteral("message")).toString(),
+              QStringLiteral("[ERROR] b"));
+    const auto paged = cdtest::getJson(st.port(), "/api/jobs/" + running.toUtf8() + "/logs?limit=2").json();
+    EXPECT_TRUE(paged.value(QStringLiteral("has_more")).toBool());
+    EXPECT_EQ(cdtest::getJson(st.port(), "/api/jobs/" + running.toUtf8() + "/logs?level=LOUD").status, 400);
+    const auto text = cdtest::getJson(st.port(), "/api/jobs/" + running.toUtf8() + "/logs.txt");
+    EXPECT_EQ(text.status, 200);
+    EXPECT_TRUE(text.body.contains(" ERROR [ERROR] b\n"));
+
+    const auto arts = cdtest::getJson(st.port(), "/api/jobs/" + id.toUtf8() + "/artifacts").json();
+    EXPECT_EQ(arts.value(QStringLiteral("artifacts")).toArray().size(), 2);
+    const auto file = cdtest::getJson(st.port(), "/api/jobs/" + id.toUtf8() + "/artifacts/domains.csv");
+    EXPECT_EQ(file.status, 200);
+    EXPECT_EQ(file.body, "a,b\n");
+    EXPECT_TRUE(file.headers.value("content-disposition").contains("domains.csv"));
+    EXPECT_EQ(cdtest::getJson(st.port(), "/api/jobs/" + id.toUtf8() + "/artifacts/d/x.txt").body, "hi\n");
+    EXPECT_EQ(cdtest::getJson(st.port(), "/api/jobs/" + id.toUtf8() + "/artifacts/..%2F..%2Fcrawldeck.db").status, 400);
+    EXPECT_EQ(cdtest::getJson(st.port(), "/api/jobs/" + id.toUtf8() + "/artifacts/nope.txt").status, 404);
+
+    EXPECT_EQ(cdtest::postJson(st.port(), "/api/jobs/" + id.toUtf8() + "/retry", {}, kToken).status, 409);
+    ASSERT_EQ(cdtest::postJson(st.port(), "/api/jobs/" + running.toUtf8() + "/cancel", {}, kToken).status, 200);
+    ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(running)->status == JobStatus::Cancelled; }, 5000));
+    const auto retry = cdtest::postJson(st.port(), "/api/jobs/" + running.toUtf8() + "/retry", {}, kToken);
+    ASSERT_EQ(retry.status, 201);
+    EXPECT_EQ(retry.json().value(QStringLiteral("retry_of")).toString(), running);
+    EXPECT_EQ(retry.json().value(QStringLiteral("attempt")).toInt(), 2);
+}
+
+TEST(Http, ConcurrentCallbacksKeepSeqGapless)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const QString a = startJob(st);
+    const QString b = startJob(st);
+    // Many sockets in flight at once, interleaving two jobs.
+    QList<QTcpSocket *> sockets;
+    for (int i = 0; i < 40; ++i) {
+        auto *s = new QTcpSocket;
+        s->connectToHost(QStringLiteral("127.0.0.1"), st.port());
+        const QString id = i % 2 ? a : b;
+        const QByteArray body = "{\"job_id\":\"" + id.toUtf8() + "\",\"messages\":[\"x1\",\"x2\",\"x3\"]}";
+        s->write("POST /api/crawler/log HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                 + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+        sockets << s;
+    }
+    ASSERT_TRUE(cdtest::waitUntil([&] {
+        for (auto *s : sockets)
+            if (!s->peek(64).startsWith("HTTP/1.1 200"))
+                return false;
+        return true;
+    }, 10000));
+    qDeleteAll(sockets);
+    for (const QString &id : {a, b}) {
+        const auto lines = st.logs->lines(store::LogQuery{id, 0, 10000, {}, {}});
+        for (int i = 0; i < lines.size(); ++i)
+            ASSERT_EQ(lines.at(i).seq, i + 1);
+        EXPECT_EQ(lines.size(), static_cast<qsizetype>(st.jobs->job(id)->logCount));
+    }
+}
+
+TEST(Http, EnqueueAnswersAtOnceWhileSlotsAreFull)
+{
+    Stack st(StackOptions().withProfiles(profiles()).slots(1));
+    startJob(st); // occupies the only slot with `sleep 30`
+    ASSERT_TRUE(cdtest::waitUntil([&] { return st.scheduler->running(model::Backend::Local) == 1; }));
+    for (int i = 0; i < 5; ++i) {
+        QElapsedTimer t;
+        t.start();
+        const QString id = startJob(st);
+        EXPECT_LT(t.elapsed(), 100) << "enqueue took " << t.elapsed() << " ms";
+        EXPECT_EQ(st.jobs->job(id)->status, JobStatus::Queued);
+    }
+}

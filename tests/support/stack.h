@@ -1,0 +1,79 @@
+#pragma once
+
+#include "artifacts/artifactstore.h"
+#include "http/apiserver.h"
+#include "http/auth.h"
+#include "http/crawlercontroller.h"
+#include "http/healthcontroller.h"
+#include "http/jobscontroller.h"
+#include "http/ssehub.h"
+#include "logs/logbus.h"
+#include "runners/localrunner.h"
+#include "scheduler/scheduler.h"
+#include "store/database.h"
+#include "store/jobstore.h"
+#include "store/logstore.h"
+
+#include <QMap>
+#include <QTemporaryDir>
+
+#include <memory>
+
+namespace cdtest {
+
+struct StackOptions
+{
+    bool trustLoopback = true;
+    int localSlots = 2;
+    int graceMs = 2000;
+    qint64 maxBodyBytes = 1024 * 1024;
+    QMap<QString, QString> profiles;
+    bool listen = true;
+    QString dataDir; // empty = a fresh temporary directory
+
+    // Chainable setters: GCC warns on partial designated initialisers.
+    StackOptions &noListen() { listen = false; return *this; }
+    StackOptions &strict() { trustLoopback = false; return *this; }
+    StackOptions &slots(int n) { localSlots = n; return *this; }
+    StackOptions &grace(int ms) { graceMs = ms; return *this; }
+    StackOptions &bodyCap(qint64 n) { maxBodyBytes = n; return *this; }
+    StackOptions &withProfiles(const QMap<QString, QString> &p) { profiles = p; return *this; }
+    StackOptions &in(const QString &dir) { dataDir = dir; return *this; }
+};
+
+// The real services wired as the app wires them, on a temporary SQLite file and a loopback port.
+// Tests talk to it over sockets; nothing in it is mocked.
+class Stack
+{
+public:
+    static inline const QByteArray kToken = "test-api-token";
+    static inline const QByteArray kCallbackKey = "test-callback-key";
+
+    explicit Stack(StackOptions options = {});
+    ~Stack();
+
+    QString dataDir() const { return m_dataDir; }
+    QString dbPath() const { return m_dataDir + QStringLiteral("/crawldeck.db"); }
+    quint16 port() const { return api->port(); }
+    QString baseUrl() const;
+
+    std::unique_ptr<cd::store::Database> db;
+    std::unique_ptr<cd::store::JobStore> jobs;
+    std::unique_ptr<cd::store::LogStore> logs;
+    std::unique_ptr<cd::logs::LogBus> bus;
+    std::unique_ptr<cd::artifacts::ArtifactStore> artifacts;
+    std::unique_ptr<cd::http::Auth> auth;
+    std::unique_ptr<cd::scheduler::Scheduler> scheduler;
+    std::unique_ptr<cd::runners::LocalRunner> local;
+    std::unique_ptr<cd::http::SseHub> sse;
+    std::unique_ptr<cd::http::ApiServer> api;
+    std::unique_ptr<cd::http::CrawlerController> crawlerApi;
+    std::unique_ptr<cd::http::JobsController> jobsApi;
+    std::unique_ptr<cd::http::HealthController> healthApi;
+
+private:
+    std::unique_ptr<QTemporaryDir> m_tmp;
+    QString m_dataDir;
+};
+
+} // namespace cdtest
