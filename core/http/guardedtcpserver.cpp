@@ -11,16 +11,6 @@ namespace cd::http {
 namespace {
 const char *kStreamingProperty = "cd_streaming";
 
-// Per-socket view of the request framing, just enough to find each request's headers and skip
-// its body.
-struct Framing
-{
-    QByteArray headerBuf;
-    qint64 bodyRemaining = 0;
-    bool chunked = false;
-    qint64 chunkedSeen = 0;
-};
-
 std::optional<qint64> contentLength(const QByteArray &headers, bool *chunked)
 {
     *chunked = false;
@@ -40,7 +30,25 @@ std::optional<qint64> contentLength(const QByteArray &headers, bool *chunked)
 }
 } // namespace
 
-GuardedTcpServer::GuardedTcpServer(GuardLimits limits, QObject *parent) : QTcpServer(parent), m_limits(limits) {}
+// Per-socket view of the request framing, just enough to find each request's headers and skip
+// its body, plus the times the sweep checks.
+struct GuardedTcpServer::Conn
+{
+    QByteArray headerBuf;
+    qint64 bodyRemaining = 0;
+    bool chunked = false;
+    qint64 chunkedSeen = 0;
+    qint64 lastActivity = 0;
+    qint64 headerStarted = -1; // -1: not inside a request's headers
+};
+
+GuardedTcpServer::GuardedTcpServer(GuardLimits limits, QObject *parent) : QTcpServer(parent), m_limits(limits)
+{
+    m_clock.start();
+    m_sweep.setInterval(qMax(50, qMin(1000, m_limits.headerDeadlineMs / 4)));
+    connect(&m_sweep, &QTimer::timeout, this, &GuardedTcpServer::sweep);
+    m_sweep.start();
+}
 
 void GuardedTcpServer::markStreaming(QTcpSocket *socket)
 {
@@ -50,11 +58,13 @@ void GuardedTcpServer::markStreaming(QTcpSocket *socket)
 
 void GuardedTcpServer::refuse(QTcpSocket *socket, int status, const char *reason, const QByteArray &detail)
 {
+    ++m_rejected;
     const QByteArray body = "{\"error\":\"" + QByteArray(reason) + "\",\"detail\":\"" + detail + "\"}";
     QByteArray resp = "HTTP/1.1 " + QByteArray::number(status) + ' ' + QByteArray(reason).replace('_', ' ')
                       + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size())
                       + "\r\nConnection: close\r\n\r\n" + body;
-    // Detach QHttpServer first so it never parses the rest of this request.
+    m_conns.remove(socket);
+    // Keep QHttpServer from reacting to our write; it never sees a complete request on this socket.
     socket->blockSignals(true);
     socket->write(resp);
     socket->flush();
@@ -70,95 +80,94 @@ void GuardedTcpServer::incomingConnection(qintptr handle)
         return;
     }
     if (m_open >= m_limits.maxConnections) {
-        ++m_rejected;
         refuse(socket, 503, "service_unavailable", "too many connections");
         connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
         return;
     }
     ++m_open;
-    connect(socket, &QObject::destroyed, this, [this] { --m_open; });
+    connect(socket, &QObject::destroyed, this, [this, socket] {
+        --m_open;
+        m_conns.remove(socket);
+    });
     watch(socket);
     addPendingConnection(socket);
 }
 
 void GuardedTcpServer::watch(QTcpSocket *socket)
 {
-    auto framing = std::make_shared<Framing>();
-    auto *deadline = new QTimer(socket);
-    deadline->setSingleShot(true);
-    auto *idle = new QTimer(socket);
-    idle->setSingleShot(true);
-    const QPointer<QTcpSocket> guard(socket);
-    const GuardLimits limits = m_limits;
-
-    connect(deadline, &QTimer::timeout, socket, [this, guard] {
-        if (!guard)
-            return;
-        ++m_rejected;
-        refuse(guard, 408, "request_timeout", "the request headers did not arrive in time");
+    auto conn = std::make_shared<Conn>();
+    conn->lastActivity = m_clock.elapsed();
+    m_conns.insert(socket, conn);
+    connect(socket, &QTcpSocket::bytesWritten, this, [this, socket] {
+        if (auto c = m_conns.value(socket))
+            c->lastActivity = m_clock.elapsed();
     });
-    connect(idle, &QTimer::timeout, socket, [guard] {
-        if (guard && !guard->property(kStreamingProperty).toBool())
-            guard->disconnectFromHost();
-    });
-    idle->start(limits.idleTimeoutMs);
-    connect(socket, &QTcpSocket::bytesWritten, idle, [idle, limits] { idle->start(limits.idleTimeoutMs); });
-
     // Connected before QHttpServer's own readyRead slot, so this sees the bytes first (peek only).
-    connect(socket, &QTcpSocket::readyRead, socket, [this, guard, framing, deadline, idle, limits] {
-        if (!guard)
-            return;
-        idle->start(limits.idleTimeoutMs);
-        const QByteArray data = guard->peek(guard->bytesAvailable());
-        qsizetype pos = 0;
-        while (pos < data.size()) {
-            if (framing->bodyRemaining > 0) {
-                const qint64 take = qMin<qint64>(framing->bodyRemaining, data.size() - pos);
-                framing->bodyRemaining -= take;
-                pos += take;
-                continue;
-            }
-            if (framing->chunked) {
-                // Chunked bodies are rare from our clients: count their bytes against the cap.
-                framing->chunkedSeen += data.size() - pos;
-                if (framing->chunkedSeen > limits.maxBodyBytes) {
-                    ++m_rejected;
-                    refuse(guard, 413, "payload_too_large", "request body exceeds the limit");
-                    return;
-                }
-                if (data.mid(pos).contains("\r\n0\r\n\r\n"))
-                    framing->chunked = false;
-                return;
-            }
-            if (framing->headerBuf.isEmpty() && !deadline->isActive())
-                deadline->start(limits.headerDeadlineMs);
-            const qsizetype before = framing->headerBuf.size();
-            framing->headerBuf += data.mid(pos);
-            const qsizetype end = framing->headerBuf.indexOf("\r\n\r\n");
-            if (end < 0) {
-                if (framing->headerBuf.size() > limits.maxHeaderBytes) {
-                    ++m_rejected;
-                    refuse(guard, 431, "request_header_fields_too_large", "request headers exceed the limit");
-                }
-                return;
-            }
-            deadline->stop();
-            bool chunked = false;
-            const auto len = contentLength(framing->headerBuf.left(end), &chunked);
-            if (len && *len > limits.maxBodyBytes) {
-                ++m_rejected;
-                refuse(guard, 413, "payload_too_large",
-                       "request body of " + QByteArray::number(*len) + " bytes exceeds the limit of "
-                           + QByteArray::number(limits.maxBodyBytes));
-                return;
-            }
-            pos += (end + 4) - before;
-            framing->headerBuf.clear();
-            framing->bodyRemaining = len.value_or(0);
-            framing->chunked = chunked;
-            framing->chunkedSeen = 0;
-        }
+    connect(socket, &QTcpSocket::readyRead, this, [this, socket] {
+        if (auto c = m_conns.value(socket))
+            inspect(socket, *c);
     });
+}
+
+void GuardedTcpServer::inspect(QTcpSocket *socket, Conn &c)
+{
+    c.lastActivity = m_clock.elapsed();
+    const QByteArray data = socket->peek(socket->bytesAvailable());
+    qsizetype pos = 0;
+    while (pos < data.size()) {
+        if (c.bodyRemaining > 0) {
+            const qint64 take = qMin<qint64>(c.bodyRemaining, data.size() - pos);
+            c.bodyRemaining -= take;
+            pos += take;
+            continue;
+        }
+        if (c.chunked) {
+            // Chunked bodies are rare from our clients: count their bytes against the cap.
+            c.chunkedSeen += data.size() - pos;
+            if (c.chunkedSeen > m_limits.maxBodyBytes)
+                return refuse(socket, 413, "payload_too_large", "request body exceeds the limit");
+            if (data.mid(pos).contains("\r\n0\r\n\r\n"))
+                c.chunked = false;
+            return;
+        }
+        if (c.headerStarted < 0)
+            c.headerStarted = c.lastActivity;
+        const qsizetype before = c.headerBuf.size();
+        c.headerBuf += data.mid(pos);
+        const qsizetype end = c.headerBuf.indexOf("\r\n\r\n");
+        if (end < 0) {
+            if (c.headerBuf.size() > m_limits.maxHeaderBytes)
+                refuse(socket, 431, "request_header_fields_too_large", "request headers exceed the limit");
+            return;
+        }
+        bool chunked = false;
+        const auto len = contentLength(c.headerBuf.left(end), &chunked);
+        if (len && *len > m_limits.maxBodyBytes)
+            return refuse(socket, 413, "payload_too_large",
+                          "request body of " + QByteArray::number(*len) + " bytes exceeds the limit of "
+                              + QByteArray::number(m_limits.maxBodyBytes));
+        pos += (end + 4) - before;
+        c.headerBuf.clear();
+        c.headerStarted = -1;
+        c.bodyRemaining = len.value_or(0);
+        c.chunked = chunked;
+        c.chunkedSeen = 0;
+    }
+}
+
+void GuardedTcpServer::sweep()
+{
+    const qint64 now = m_clock.elapsed();
+    const auto conns = m_conns;
+    for (auto it = conns.cbegin(); it != conns.cend(); ++it) {
+        QTcpSocket *socket = it.key();
+        const Conn &c = *it.value();
+        if (c.headerStarted >= 0 && now - c.headerStarted > m_limits.headerDeadlineMs)
+            refuse(socket, 408, "request_timeout", "the request headers did not arrive in time");
+        else if (now - c.lastActivity > m_limits.idleTimeoutMs && !socket->property(kStreamingProperty).toBool()
+                 && socket->bytesToWrite() == 0)
+            socket->disconnectFromHost();
+    }
 }
 
 } // namespace cd::http

@@ -1,6 +1,11 @@
 #pragma once
 
+#include <QElapsedTimer>
+#include <QHash>
 #include <QTcpServer>
+#include <QTimer>
+
+#include <memory>
 
 namespace cd::http {
 
@@ -31,10 +36,18 @@ protected:
     void incomingConnection(qintptr handle) override;
 
 private:
+    struct Conn;
     void watch(QTcpSocket *socket);
-    static void refuse(QTcpSocket *socket, int status, const char *reason, const QByteArray &detail);
+    void inspect(QTcpSocket *socket, Conn &conn);
+    void sweep();
+    void refuse(QTcpSocket *socket, int status, const char *reason, const QByteArray &detail);
 
     GuardLimits m_limits;
+    // Deadlines are checked by one sweep, not a timer per socket: restarting thousands of timers
+    // per second is what Qt's timer list is slowest at.
+    QHash<QTcpSocket *, std::shared_ptr<Conn>> m_conns;
+    QTimer m_sweep;
+    QElapsedTimer m_clock;
     int m_open = 0;
     quint64 m_rejected = 0;
 };

@@ -16,6 +16,10 @@ LogBus::LogBus(store::JobStore *jobs, store::LogStore *logs, QObject *parent)
     : QObject(parent), m_jobs(jobs), m_logs(logs)
 {
     connect(m_logs, &store::LogStore::committed, this, &LogBus::onCommitted);
+    m_clock.start();
+    m_sweep = new QTimer(this);
+    m_sweep->setInterval(250);
+    connect(m_sweep, &QTimer::timeout, this, &LogBus::expireWaiters);
 }
 
 qint64 LogBus::nextSeq(const QString &jobId)
@@ -29,6 +33,7 @@ qint64 LogBus::nextSeq(const QString &jobId)
 void LogBus::reset()
 {
     m_lastSeq.clear();
+    m_lastProgress.clear();
 }
 
 quint64 LogBus::append(const QString &jobId, LogSource source, const QList<QByteArray> &rawLines)
@@ -77,6 +82,13 @@ quint64 LogBus::publish(const QString &jobId, model::LogLines lines, std::option
         l.seq = nextSeq(jobId);
     const quint64 ticket = m_logs->enqueue(lines);
     Q_EMIT linesAppended(jobId, lines);
+    if (progress) {
+        auto it = m_lastProgress.find(jobId);
+        if (it != m_lastProgress.end() && it.value() == *progress)
+            progress.reset();
+        else
+            m_lastProgress.insert(jobId, *progress);
+    }
     if (progress || summary) {
         store::JobPatch patch;
         patch.progress = progress;
@@ -88,36 +100,47 @@ quint64 LogBus::publish(const QString &jobId, model::LogLines lines, std::option
 
 void LogBus::whenDurable(quint64 ticket, QObject *context, std::function<void(bool)> done, int timeoutMs)
 {
-    auto shared = std::make_shared<std::function<void(bool)>>(std::move(done));
     if (m_logs->committedTicket() >= ticket) {
-        (*shared)(true);
+        done(true);
         return;
     }
-    m_waiters.emplace(ticket, Waiter{context, shared});
-    // The shared function is emptied by whichever of commit or timeout comes first.
-    QTimer::singleShot(timeoutMs, context, [shared] {
-        if (*shared) {
-            auto f = std::move(*shared);
-            *shared = nullptr;
-            f(false);
-        }
-    });
+    m_waiters.emplace(ticket, Waiter{context, std::move(done), m_clock.elapsed() + timeoutMs});
+    if (!m_sweep->isActive())
+        m_sweep->start();
+    m_logs->flushSoon();
 }
 
 void LogBus::onCommitted(quint64 ticket)
 {
-    auto end = m_waiters.upper_bound(ticket);
+    const auto end = m_waiters.upper_bound(ticket);
     std::vector<Waiter> ready;
     for (auto it = m_waiters.begin(); it != end; ++it)
-        ready.push_back(it->second);
+        ready.push_back(std::move(it->second));
     m_waiters.erase(m_waiters.begin(), end);
-    for (Waiter &w : ready) {
-        if (!w.context || !*w.done)
-            continue;
-        auto f = std::move(*w.done);
-        *w.done = nullptr;
-        f(true);
+    for (Waiter &w : ready)
+        if (w.context)
+            w.done(true);
+    if (m_waiters.empty())
+        m_sweep->stop();
+}
+
+void LogBus::expireWaiters()
+{
+    const qint64 now = m_clock.elapsed();
+    std::vector<Waiter> expired;
+    for (auto it = m_waiters.begin(); it != m_waiters.end();) {
+        if (it->second.deadline <= now) {
+            expired.push_back(std::move(it->second));
+            it = m_waiters.erase(it);
+        } else {
+            ++it;
+        }
     }
+    for (Waiter &w : expired)
+        if (w.context)
+            w.done(false);
+    if (m_waiters.empty())
+        m_sweep->stop();
 }
 
 } // namespace cd::logs

@@ -2,12 +2,15 @@
 
 #include "model/logline.h"
 
+#include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
 #include <QPointer>
 
 #include <functional>
 #include <map>
+
+class QTimer;
 
 namespace cd::store {
 class JobStore;
@@ -49,13 +52,20 @@ private:
     struct Waiter
     {
         QPointer<QObject> context;
-        std::shared_ptr<std::function<void(bool)>> done;
+        std::function<void(bool)> done;
+        qint64 deadline; // ms on m_clock
     };
+    void expireWaiters();
 
     store::JobStore *m_jobs;
     store::LogStore *m_logs;
     QHash<QString, qint64> m_lastSeq;
+    QHash<QString, int> m_lastProgress; // skip UPDATEs that would not change anything
     std::multimap<quint64, Waiter> m_waiters;
+    // One sweep for all waiters' timeouts: a timer per parked request costs O(n) per request in
+    // Qt's timer list under load.
+    QTimer *m_sweep;
+    QElapsedTimer m_clock;
 };
 
 } // namespace cd::logs

@@ -165,10 +165,15 @@ std::optional<Job> JobStore::job(const QString &id) const
 
 bool JobStore::exists(const QString &id) const
 {
+    if (m_known.contains(id))
+        return true;
     QSqlQuery q(m_db->db());
     q.prepare(QStringLiteral("SELECT 1 FROM jobs WHERE id = ?"));
     q.addBindValue(id);
-    return q.exec() && q.next();
+    const bool found = q.exec() && q.next();
+    if (found)
+        m_known.insert(id);
+    return found;
 }
 
 QList<Job> JobStore::jobs(const JobFilter &filter) const

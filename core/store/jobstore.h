@@ -6,6 +6,7 @@
 #include "model/job.h"
 
 #include <QHash>
+#include <QSet>
 #include <QObject>
 
 #include <optional>
@@ -46,6 +47,9 @@ private:
     Result<model::Job> reload(const QString &id) const;
 
     Database *m_db;
+    // Jobs are never deleted while the process runs, so a hit here saves a query on every log
+    // callback.
+    mutable QSet<QString> m_known;
 };
 
 } // namespace cd::store

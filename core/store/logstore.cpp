@@ -21,6 +21,7 @@ LogStore::LogStore(Database *db, QObject *parent) : QObject(parent), m_db(db)
 LogStore::~LogStore()
 {
     flush();
+    m_insert.reset();
 }
 
 quint64 LogStore::enqueue(const model::LogLines &lines)
@@ -34,6 +35,14 @@ quint64 LogStore::enqueue(const model::LogLines &lines)
     else if (!m_timer.isActive())
         m_timer.start(kCommitDelayMs);
     return m_ticket;
+}
+
+void LogStore::flushSoon()
+{
+    if (m_pending.isEmpty() || m_failures > 0)
+        return;
+    if (!m_timer.isActive() || m_timer.remainingTime() > 0)
+        m_timer.start(0);
 }
 
 bool LogStore::flush()
@@ -52,9 +61,16 @@ bool LogStore::flush()
     };
     if (!db.transaction())
         return fail(db.lastError().text());
-    QSqlQuery ins(db);
-    ins.prepare(QStringLiteral(
-        "INSERT INTO job_logs (job_id, seq, ts, level, message, source) VALUES (?, ?, ?, ?, ?, ?)"));
+    if (!m_insert) {
+        m_insert = std::make_unique<QSqlQuery>(db);
+        if (!m_insert->prepare(QStringLiteral(
+                "INSERT INTO job_logs (job_id, seq, ts, level, message, source) VALUES (?, ?, ?, ?, ?, ?)"))) {
+            const QString why = m_insert->lastError().text();
+            m_insert.reset();
+            return fail(why);
+        }
+    }
+    QSqlQuery &ins = *m_insert;
     QHash<QString, qint64> maxSeq;
     for (const LogLine &l : std::as_const(m_pending)) {
         ins.bindValue(0, l.jobId);

@@ -6,6 +6,10 @@
 #include <QObject>
 #include <QTimer>
 
+#include <memory>
+
+class QSqlQuery;
+
 namespace cd::store {
 
 class Database;
@@ -38,6 +42,9 @@ public:
     int pendingCount() const { return static_cast<int>(m_pending.size()); }
     // Writes everything queued now; false (and lines kept for the next try) when the database fails.
     bool flush();
+    // Someone waits for durability (a parked HTTP reply): commit as soon as the event loop has read
+    // what else is ready, instead of at the 20 ms mark. Concurrent callbacks still share a commit.
+    void flushSoon();
 
     // Highest committed seq of a job (0 = none).
     qint64 lastSeq(const QString &jobId) const;
@@ -51,6 +58,7 @@ Q_SIGNALS:
 
 private:
     Database *m_db;
+    std::unique_ptr<QSqlQuery> m_insert; // prepared once: parsing SQL per commit shows in profiles
     model::LogLines m_pending;
     quint64 m_ticket = 0;
     quint64 m_committed = 0;
