@@ -95,6 +95,17 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
         return static_cast<int>(j.status);
     if (role == ProgressRole)
         return j.progress;
+    if (role == SortRole) {
+        // Values that sort correctly, unlike the display strings.
+        switch (index.column()) {
+        case Created: return j.createdAt;
+        case Progress: return j.progress;
+        case Duration: return j.durationSecs();
+        case Attempt: return j.attempt;
+        case Status: return static_cast<int>(j.status);
+        default: return data(index, Qt::DisplayRole);
+        }
+    }
     if (role == Qt::ForegroundRole && index.column() == Status)
         return QBrush(statusColour(j.status));
     if (role == Qt::ToolTipRole && index.column() == Status && !j.error.isEmpty())

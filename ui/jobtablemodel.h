@@ -18,7 +18,7 @@ class JobTableModel : public QAbstractTableModel
     Q_OBJECT
 public:
     enum Column { Id, Kind, Backend, Status, Progress, Created, Duration, Attempt, ColumnCount };
-    enum Role { JobIdRole = Qt::UserRole + 1, StatusRole, ProgressRole };
+    enum Role { JobIdRole = Qt::UserRole + 1, StatusRole, ProgressRole, SortRole };
 
     explicit JobTableModel(store::JobStore *store, QObject *parent = nullptr);
 

@@ -62,6 +62,7 @@ MainWindow::MainWindow(const Services &services, QWidget *parent) : QMainWindow(
     m_proxy->setSourceModel(m_jobModel);
     m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
     m_proxy->setFilterKeyColumn(-1);
+    m_proxy->setSortRole(JobTableModel::SortRole);
 
     m_table = new QTableView(this);
     m_table->setModel(m_proxy);
@@ -72,10 +73,10 @@ MainWindow::MainWindow(const Services &services, QWidget *parent) : QMainWindow(
     m_table->setAlternatingRowColors(true);
     m_table->verticalHeader()->hide();
     m_table->setItemDelegateForColumn(JobTableModel::Progress, new ProgressDelegate(m_table));
-    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->horizontalHeader()->setStretchLastSection(false);
+    m_table->horizontalHeader()->setSectionResizeMode(JobTableModel::Kind, QHeaderView::Stretch);
     m_table->horizontalHeader()->setHighlightSections(false);
     m_table->setColumnWidth(JobTableModel::Id, 90);
-    m_table->setColumnWidth(JobTableModel::Kind, 160);
     m_table->setColumnWidth(JobTableModel::Backend, 100);
     m_table->setColumnWidth(JobTableModel::Status, 100);
     m_table->setColumnWidth(JobTableModel::Progress, 140);
@@ -155,6 +156,14 @@ MainWindow::MainWindow(const Services &services, QWidget *parent) : QMainWindow(
     connect(m_s.jobs, &store::JobStore::jobChanged, this, [this] { updateCounts(); });
     connect(m_s.jobs, &store::JobStore::jobAdded, this, [this] { updateCounts(); });
     connect(m_table, &QTableView::activated, this, [this] { m_log->setFocus(); });
+    // With nothing selected, follow the newest job so the log pane is never idle.
+    connect(m_jobModel, &QAbstractItemModel::rowsInserted, this, [this] {
+        if (selectedJobId().isEmpty())
+            if (const auto job = m_jobModel->jobAt(0))
+                selectJob(job->id);
+    });
+    if (const auto newest = m_jobModel->jobAt(0))
+        selectJob(newest->id);
     // Durations of running jobs tick.
     auto *tick = new QTimer(this);
     connect(tick, &QTimer::timeout, m_table->viewport(), [this] { m_table->viewport()->update(); });
