@@ -1,16 +1,21 @@
 #include "application.h"
 
 #include "artifacts/artifactstore.h"
+#include "artifacts/resultcollector.h"
 #include "http/apiserver.h"
 #include "http/auth.h"
 #include "http/crawlercontroller.h"
 #include "http/healthcontroller.h"
 #include "http/jobscontroller.h"
+#include "http/runpodcontroller.h"
 #include "http/services.h"
 #include "http/ssehub.h"
 #include "logs/logbus.h"
 #include "mainwindow.h"
 #include "runners/localrunner.h"
+#include "runners/runpodclient.h"
+#include "runners/runpodpodrunner.h"
+#include "runners/runpodrunner.h"
 #include "scheduler/scheduler.h"
 #include "settings/settings.h"
 #include "store/database.h"
@@ -19,6 +24,7 @@
 
 #include <QApplication>
 #include <QCoreApplication>
+#include <QNetworkAccessManager>
 #include <QSocketNotifier>
 #include <QUrlQuery>
 
@@ -73,6 +79,46 @@ QString Application::callbackUrl(const QString &jobId) const
     return baseUrl() + QStringLiteral("/api/crawler/log?token=") + m_auth->jobToken(jobId);
 }
 
+QString Application::webhookUrl(const QString &jobId) const
+{
+    // RunPod can only call back to an address it can reach: no public URL, no webhook (polling
+    // alone settles the job).
+    if (m_settings->publicUrl().isEmpty())
+        return {};
+    return baseUrl() + QStringLiteral("/api/runpod/webhook/") + jobId + QStringLiteral("?token=") + m_auth->jobToken(jobId);
+}
+
+void Application::setUpRunPod()
+{
+    m_nam = std::make_unique<QNetworkAccessManager>();
+    m_results = std::make_unique<artifacts::ResultCollector>(m_artifacts.get(), m_jobs.get(), m_bus.get(), m_nam.get());
+    const QString endpoint = m_settings->runpodEndpoint();
+    const QString key = m_settings->runpodApiKey();
+    if (!endpoint.isEmpty() && key.isEmpty())
+        err(QStringLiteral("RunPod endpoint is set but RUNPOD_API_KEY is not: the runpod backend stays off"));
+    if (!endpoint.isEmpty() && !key.isEmpty()) {
+        runners::RunPodClientConfig cc;
+        cc.base = QUrl(endpoint.endsWith(u'/') ? endpoint.chopped(1) : endpoint);
+        cc.apiKey = key;
+        m_runpodClient = std::make_unique<runners::RunPodClient>(cc, m_nam.get());
+        runners::RunPodRunnerConfig rc;
+        rc.client = cc;
+        rc.callbackUrl = [this](const QString &id) { return callbackUrl(id); };
+        rc.webhookUrl = [this](const QString &id) { return webhookUrl(id); };
+        m_runpod = std::make_unique<runners::RunPodRunner>(rc, m_runpodClient.get(), m_jobs.get(), m_bus.get(), m_results.get());
+        m_scheduler->addRunner(m_runpod.get(), m_settings->runpodSlots());
+    }
+    const QString pod = m_settings->runpodPodUrl();
+    if (!pod.isEmpty()) {
+        runners::RunPodPodConfig pc;
+        pc.podUrl = QUrl(pod);
+        pc.apiKey = key;
+        pc.callbackUrl = [this](const QString &id) { return callbackUrl(id); };
+        m_runpodPod = std::make_unique<runners::RunPodPodRunner>(pc, m_nam.get(), m_bus.get(), m_results.get());
+        m_scheduler->addRunner(m_runpodPod.get(), m_settings->runpodSlots());
+    }
+}
+
 Status Application::start()
 {
     const QString dataDir = settings::Settings::resolveDataDir(m_cl.overrides, QProcessEnvironment::systemEnvironment());
@@ -98,19 +144,31 @@ Status Application::start()
     };
     m_local = std::make_unique<runners::LocalRunner>(local, m_bus.get(), m_artifacts.get());
     m_scheduler->addRunner(m_local.get(), m_settings->localSlots());
+    setUpRunPod();
 
     m_sse = std::make_unique<http::SseHub>(m_jobs.get(), m_logs.get(), m_bus.get());
     http::GuardLimits limits;
     limits.maxBodyBytes = m_settings->maxBodyBytes();
     m_api = std::make_unique<http::ApiServer>(m_auth.get(), limits);
-    http::Services services{m_jobs.get(), m_logs.get(), m_bus.get(), m_scheduler.get(), m_artifacts.get(),
-                            m_auth.get(), m_sse.get(), [this](const QString &id) { return callbackUrl(id); }};
+    http::Services services;
+    services.jobs = m_jobs.get();
+    services.logs = m_logs.get();
+    services.bus = m_bus.get();
+    services.scheduler = m_scheduler.get();
+    services.artifacts = m_artifacts.get();
+    services.auth = m_auth.get();
+    services.sse = m_sse.get();
+    services.callbackUrl = [this](const QString &id) { return callbackUrl(id); };
+    if (m_runpod)
+        services.runpodWebhook = [this](const QString &id, const QJsonObject &doc) { m_runpod->onWebhook(id, doc); };
     m_crawlerApi = std::make_unique<http::CrawlerController>(services);
     m_jobsApi = std::make_unique<http::JobsController>(services);
     m_healthApi = std::make_unique<http::HealthController>(services, QCoreApplication::applicationVersion());
     m_crawlerApi->registerRoutes(m_api->router());
     m_jobsApi->registerRoutes(m_api->router());
     m_healthApi->registerRoutes(m_api->router());
+    m_runpodApi = std::make_unique<http::RunPodController>(services);
+    m_runpodApi->registerRoutes(m_api->router());
 
     m_scheduler->recover();
     m_scheduler->start();

@@ -28,6 +28,12 @@ class Scheduler;
 }
 namespace cd::runners {
 class LocalRunner;
+class RunPodClient;
+class RunPodRunner;
+class RunPodPodRunner;
+} // namespace cd::runners
+namespace cd::artifacts {
+class ResultCollector;
 }
 namespace cd::http {
 class Auth;
@@ -36,7 +42,10 @@ class SseHub;
 class CrawlerController;
 class JobsController;
 class HealthController;
+class RunPodController;
 } // namespace cd::http
+
+class QNetworkAccessManager;
 namespace cd::ui {
 class MainWindow;
 }
@@ -59,6 +68,8 @@ private:
     Status listen();
     QString baseUrl() const;
     QString callbackUrl(const QString &jobId) const;
+    QString webhookUrl(const QString &jobId) const;
+    void setUpRunPod();
     void installSignalHandlers();
     void shutdown();
 
@@ -72,11 +83,17 @@ private:
     std::unique_ptr<http::Auth> m_auth;
     std::unique_ptr<scheduler::Scheduler> m_scheduler;
     std::unique_ptr<runners::LocalRunner> m_local;
+    std::unique_ptr<QNetworkAccessManager> m_nam;
+    std::unique_ptr<artifacts::ResultCollector> m_results;
+    std::unique_ptr<runners::RunPodClient> m_runpodClient;
+    std::unique_ptr<runners::RunPodRunner> m_runpod;
+    std::unique_ptr<runners::RunPodPodRunner> m_runpodPod;
     std::unique_ptr<http::SseHub> m_sse;
     std::unique_ptr<http::ApiServer> m_api;
     std::unique_ptr<http::CrawlerController> m_crawlerApi;
     std::unique_ptr<http::JobsController> m_jobsApi;
     std::unique_ptr<http::HealthController> m_healthApi;
+    std::unique_ptr<http::RunPodController> m_runpodApi;
     std::unique_ptr<ui::MainWindow> m_window;
     QSocketNotifier *m_signalNotifier = nullptr;
     bool m_shuttingDown = false;

@@ -26,6 +26,9 @@ deps() {
   for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  # Node.js (RunPod's JavaScript SDK check) from Debian unless a node is already on PATH.
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "crawldeck: installing ${missing[*]}" >&2
     as_root apt-get update
@@ -43,6 +46,8 @@ case "${1:-}" in
   build) deps; build ;;
   test)
     deps; build
+    # RunPod's JavaScript SDK, pinned in the lock file, checks the emulator's dialect.
+    npm ci --prefix tests/runpod-sdk --no-audit --no-fund --loglevel=error
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)"
     ;;
   run)

@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include <QJsonObject>
 #include <QString>
 
 namespace cd::store {
@@ -35,6 +36,8 @@ struct Services
     SseHub *sse = nullptr;
     // The URL a worker posts log lines to for a job (token included).
     std::function<QString(const QString &jobId)> callbackUrl;
+    // Hands a RunPod webhook to the runpod backend; empty when that backend is not configured.
+    std::function<void(const QString &jobId, const QJsonObject &statusDoc)> runpodWebhook;
 };
 
 } // namespace cd::http

@@ -276,6 +276,11 @@ void LocalRunner::cancel(const QString &jobId)
     p->killTimer->start(m_config.graceMs);
 }
 
+void LocalRunner::reattach(const model::Job &job)
+{
+    fail(job.id, QStringLiteral("interrupted by restart"));
+}
+
 qint64 LocalRunner::processGroup(const QString &jobId) const
 {
     const auto p = m_procs.value(jobId);

@@ -50,6 +50,8 @@ public:
     void start(const model::Job &job) override;
     void cancel(const QString &jobId) override;
     int activeCount() const override { return static_cast<int>(m_procs.size()); }
+    // A process from before the restart is gone; recovery fails local jobs instead of reattaching.
+    void reattach(const model::Job &job) override;
     void shutdown() override;
 
     void setProfiles(const QMap<QString, QString> &profiles) { m_config.profiles = profiles; }

@@ -9,7 +9,7 @@ namespace cd::runners {
 
 struct RunOutcome
 {
-    enum class Kind { Completed, Failed, Cancelled };
+    enum class Kind { Completed, Failed, Cancelled, TimedOut };
     Kind kind = Kind::Failed;
     std::optional<int> exitCode;
     QString error;
@@ -30,6 +30,9 @@ public:
     virtual void start(const model::Job &job) = 0;
     virtual void cancel(const QString &jobId) = 0;
     virtual int activeCount() const = 0;
+    // After a restart: pick up a job this backend was running (starting/running/cancelling). The
+    // runner reports with started()/finished() as for start().
+    virtual void reattach(const model::Job &job) = 0;
     // Stops everything at exit; jobs left active are handled by restart recovery.
     virtual void shutdown() = 0;
 

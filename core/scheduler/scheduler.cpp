@@ -147,8 +147,17 @@ void Scheduler::recover()
 {
     const auto active = m_jobs->withStatus({JobStatus::Starting, JobStatus::Running, JobStatus::Cancelling});
     for (const Job &job : active) {
-        if (job.backend != Backend::Local)
-            continue; // remote jobs are still running remotely: their runner re-attaches
+        if (job.backend != Backend::Local) {
+            // Remote work goes on without us: follow it again with the stored remote id.
+            if (const auto runner = m_runners.value(job.backend)) {
+                m_inFlight.insert(job.id, job.backend);
+                runner->reattach(job);
+            } else {
+                m_bus->system(job.id, LogLevel::Warning,
+                              QStringLiteral("cannot re-attach after restart: ") + notConfiguredMessage(job.backend));
+            }
+            continue;
+        }
         if (job.status == JobStatus::Cancelling) {
             m_jobs->transition(job.id, JobStatus::Cancelled, store::JobPatch::withError(QStringLiteral("cancelled (settled after restart)")));
             continue;
@@ -266,6 +275,9 @@ void Scheduler::onFinished(const QString &jobId, const RunOutcome &outcome)
     } else if (timedOut) {
         target = JobStatus::TimedOut;
         patch.error = QStringLiteral("timed out after %1 s").arg(job->timeoutS);
+    } else if (outcome.kind == RunOutcome::Kind::TimedOut) {
+        target = JobStatus::TimedOut;
+        patch.error = outcome.error.isEmpty() ? QStringLiteral("timed out") : outcome.error;
     } else if (outcome.kind == RunOutcome::Kind::Completed) {
         target = JobStatus::Completed;
     } else if (outcome.kind == RunOutcome::Kind::Cancelled) {
@@ -278,14 +290,15 @@ void Scheduler::onFinished(const QString &jobId, const RunOutcome &outcome)
         // A worker so quick that started() and finished() raced: record the run properly.
         m_jobs->transition(jobId, JobStatus::Running);
     }
+    // The closing line goes first: stream subscribers end on the status change.
+    m_bus->system(jobId, target == JobStatus::Completed ? LogLevel::Success : LogLevel::Error,
+                  QStringLiteral("job %1%2").arg(model::toString(target).replace(u'_', u' '),
+                                                 patch.error ? QStringLiteral(": ") + *patch.error : QString()));
     auto done = m_jobs->transition(jobId, target, patch);
     if (!done) {
         m_bus->system(jobId, LogLevel::Error, QStringLiteral("could not record the outcome: ") + done.error().detail);
         return;
     }
-    m_bus->system(jobId, target == JobStatus::Completed ? LogLevel::Success : LogLevel::Error,
-                  QStringLiteral("job %1%2").arg(model::toString(target),
-                                                 patch.error ? QStringLiteral(": ") + *patch.error : QString()));
     Q_EMIT jobFinished(done.value());
     if (target == JobStatus::Failed || target == JobStatus::TimedOut)
         maybeAutoRetry(done.value());

@@ -50,7 +50,8 @@ QString toJsonText(const QJsonObject &o)
 
 QVariant nullable(const QString &s)
 {
-    return s.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(s);
+    // An invalid QVariant binds as SQL NULL; a typed empty one would bind ''.
+    return s.isEmpty() ? QVariant() : QVariant(s);
 }
 
 Job jobFromQuery(const QSqlQuery &q)
@@ -326,7 +327,8 @@ Status JobStore::upsertArtifact(const model::Artifact &a)
         "INSERT INTO artifacts (job_id, name, size, sha256, mime, source_url, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, name) DO UPDATE SET "
         "size = excluded.size, sha256 = excluded.sha256, mime = excluded.mime, "
-        "source_url = excluded.source_url, created_at = excluded.created_at"));
+        // A rescan of the directory must not forget where a downloaded result came from.
+        "source_url = COALESCE(excluded.source_url, artifacts.source_url), created_at = excluded.created_at"));
     q.addBindValue(a.jobId);
     q.addBindValue(a.name);
     q.addBindValue(a.size);

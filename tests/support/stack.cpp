@@ -35,23 +35,59 @@ Stack::Stack(StackOptions o)
     local = std::make_unique<cd::runners::LocalRunner>(lc, bus.get(), artifacts.get());
     scheduler->addRunner(local.get(), o.localSlots);
 
+    nam = std::make_unique<QNetworkAccessManager>();
+    results = std::make_unique<cd::artifacts::ResultCollector>(artifacts.get(), jobs.get(), bus.get(), nam.get());
+    if (!o.runpodEndpoint.isEmpty()) {
+        cd::runners::RunPodRunnerConfig rc;
+        rc.client.base = o.runpodEndpoint;
+        rc.client.apiKey = o.runpodKey;
+        rc.client.timeoutMs = 5000;
+        rc.client.backoffBaseMs = 100;
+        rc.client.backoffCapMs = 1000;
+        rc.pollMinMs = o.pollMinMs;
+        rc.pollMaxMs = o.pollMaxMs;
+        rc.slowAfterMs = 2000;
+        rc.callbackUrl = [this](const QString &id) { return callbackUrlFor(id); };
+        const bool webhook = o.webhook;
+        rc.webhookUrl = [this, webhook](const QString &id) {
+            return webhook ? baseUrl() + QStringLiteral("/api/runpod/webhook/") + id + QStringLiteral("?token=") + auth->jobToken(id)
+                           : QString();
+        };
+        runpodClient = std::make_unique<cd::runners::RunPodClient>(rc.client, nam.get());
+        runpod = std::make_unique<cd::runners::RunPodRunner>(rc, runpodClient.get(), jobs.get(), bus.get(), results.get());
+        scheduler->addRunner(runpod.get(), 10);
+    }
+    if (!o.podUrl.isEmpty()) {
+        cd::runners::RunPodPodConfig pc;
+        pc.podUrl = o.podUrl;
+        pc.callbackUrl = [this](const QString &id) { return callbackUrlFor(id); };
+        runpodPod = std::make_unique<cd::runners::RunPodPodRunner>(pc, nam.get(), bus.get(), results.get());
+        scheduler->addRunner(runpodPod.get(), 10);
+    }
+
     sse = std::make_unique<cd::http::SseHub>(jobs.get(), logs.get(), bus.get());
     cd::http::GuardLimits limits;
     limits.maxBodyBytes = o.maxBodyBytes;
     api = std::make_unique<cd::http::ApiServer>(auth.get(), limits);
-    cd::http::Services s{jobs.get(), logs.get(), bus.get(), scheduler.get(), artifacts.get(), auth.get(), sse.get(),
-                         [this](const QString &id) {
-                             QString url = baseUrl();
-                             url += QStringLiteral("/api/crawler/log?token=");
-                             url += auth->jobToken(id);
-                             return url;
-                         }};
+    cd::http::Services s;
+    s.jobs = jobs.get();
+    s.logs = logs.get();
+    s.bus = bus.get();
+    s.scheduler = scheduler.get();
+    s.artifacts = artifacts.get();
+    s.auth = auth.get();
+    s.sse = sse.get();
+    s.callbackUrl = [this](const QString &id) { return callbackUrlFor(id); };
+    if (runpod)
+        s.runpodWebhook = [this](const QString &id, const QJsonObject &doc) { runpod->onWebhook(id, doc); };
     crawlerApi = std::make_unique<cd::http::CrawlerController>(s);
     jobsApi = std::make_unique<cd::http::JobsController>(s);
     healthApi = std::make_unique<cd::http::HealthController>(s, QStringLiteral("test"));
     crawlerApi->registerRoutes(api->router());
     jobsApi->registerRoutes(api->router());
     healthApi->registerRoutes(api->router());
+    runpodApi = std::make_unique<cd::http::RunPodController>(s);
+    runpodApi->registerRoutes(api->router());
     scheduler->recover();
     scheduler->start();
     if (o.listen) {
@@ -65,6 +101,14 @@ Stack::~Stack()
     api->close();
     scheduler->stop();
     logs->flush();
+}
+
+QString Stack::callbackUrlFor(const QString &jobId) const
+{
+    QString url = baseUrl();
+    url += QStringLiteral("/api/crawler/log?token=");
+    url += auth->jobToken(jobId);
+    return url;
 }
 
 QString Stack::baseUrl() const

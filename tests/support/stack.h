@@ -6,15 +6,20 @@
 #include "http/crawlercontroller.h"
 #include "http/healthcontroller.h"
 #include "http/jobscontroller.h"
+#include "http/runpodcontroller.h"
 #include "http/ssehub.h"
 #include "logs/logbus.h"
+#include "artifacts/resultcollector.h"
 #include "runners/localrunner.h"
+#include "runners/runpodpodrunner.h"
+#include "runners/runpodrunner.h"
 #include "scheduler/scheduler.h"
 #include "store/database.h"
 #include "store/jobstore.h"
 #include "store/logstore.h"
 
 #include <QMap>
+#include <QNetworkAccessManager>
 #include <QTemporaryDir>
 
 #include <memory>
@@ -30,6 +35,12 @@ struct StackOptions
     QMap<QString, QString> profiles;
     bool listen = true;
     QString dataDir; // empty = a fresh temporary directory
+    QUrl runpodEndpoint; // empty = runpod backend off
+    QString runpodKey;
+    QUrl podUrl;         // empty = runpod-pod backend off
+    bool webhook = false; // hand RunPod our webhook URL
+    int pollMinMs = 200;
+    int pollMaxMs = 1000;
 
     // Chainable setters: GCC warns on partial designated initialisers.
     StackOptions &noListen() { listen = false; return *this; }
@@ -39,6 +50,9 @@ struct StackOptions
     StackOptions &bodyCap(qint64 n) { maxBodyBytes = n; return *this; }
     StackOptions &withProfiles(const QMap<QString, QString> &p) { profiles = p; return *this; }
     StackOptions &in(const QString &dir) { dataDir = dir; return *this; }
+    StackOptions &runpod(const QUrl &endpoint, const QString &key) { runpodEndpoint = endpoint; runpodKey = key; return *this; }
+    StackOptions &pod(const QUrl &url) { podUrl = url; return *this; }
+    StackOptions &withWebhook() { webhook = true; return *this; }
 };
 
 // The real services wired as the app wires them, on a temporary SQLite file and a loopback port.
@@ -56,6 +70,7 @@ public:
     QString dbPath() const { return m_dataDir + QStringLiteral("/crawldeck.db"); }
     quint16 port() const { return api->port(); }
     QString baseUrl() const;
+    QString callbackUrlFor(const QString &jobId) const;
 
     std::unique_ptr<cd::store::Database> db;
     std::unique_ptr<cd::store::JobStore> jobs;
@@ -65,11 +80,17 @@ public:
     std::unique_ptr<cd::http::Auth> auth;
     std::unique_ptr<cd::scheduler::Scheduler> scheduler;
     std::unique_ptr<cd::runners::LocalRunner> local;
+    std::unique_ptr<QNetworkAccessManager> nam;
+    std::unique_ptr<cd::artifacts::ResultCollector> results;
+    std::unique_ptr<cd::runners::RunPodClient> runpodClient;
+    std::unique_ptr<cd::runners::RunPodRunner> runpod;
+    std::unique_ptr<cd::runners::RunPodPodRunner> runpodPod;
     std::unique_ptr<cd::http::SseHub> sse;
     std::unique_ptr<cd::http::ApiServer> api;
     std::unique_ptr<cd::http::CrawlerController> crawlerApi;
     std::unique_ptr<cd::http::JobsController> jobsApi;
     std::unique_ptr<cd::http::HealthController> healthApi;
+    std::unique_ptr<cd::http::RunPodController> runpodApi;
 
 private:
     std::unique_ptr<QTemporaryDir> m_tmp;

@@ -1,0 +1,42 @@
+#include "runpodcontroller.h"
+
+#include "auth.h"
+#include "router.h"
+#include "store/jobstore.h"
+
+namespace cd::http {
+
+using Code = Error::Code;
+
+RunPodController::RunPodController(Services services, QObject *parent) : QObject(parent), m_s(std::move(services)) {}
+
+void RunPodController::registerRoutes(Router &router)
+{
+    // POST /api/runpod/webhook/{id}?token=<job token> — callback. Body: RunPod's status document
+    // ({id, status, output|error, ...}). 200 {"status":"received"} (also when polling already settled
+    // the job: RunPod retries anything else); 401/403; 404 unknown job; 409 not a RunPod job;
+    // 503 RunPod backend not configured.
+    router.add(QHttpServerRequest::Method::Post, QStringLiteral("/api/runpod/webhook/{}"), Access::Handler,
+               [this](const Request &req, Reply &&reply) { webhook(req, std::move(reply)); });
+}
+
+void RunPodController::webhook(const Request &req, Reply &&reply)
+{
+    const QString jobId = req.args.value(0);
+    if (auto st = m_s.auth->callback(req, jobId); !st)
+        return reply.error(st.error());
+    const auto job = m_s.jobs->job(jobId);
+    if (!job)
+        return reply.error(Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(jobId)));
+    if (job->backend != model::Backend::RunPod)
+        return reply.error(Error::make(Code::Conflict, QStringLiteral("job %1 is not a RunPod serverless job").arg(jobId)));
+    const auto body = req.jsonObject();
+    if (!body)
+        return reply.error(body.error());
+    if (!m_s.runpodWebhook)
+        return reply.error(Error::make(Code::Unavailable, QStringLiteral("the RunPod backend is not configured")));
+    m_s.runpodWebhook(jobId, body.value());
+    reply.json(QJsonObject{{QStringLiteral("status"), QStringLiteral("received")}, {QStringLiteral("job_id"), jobId}});
+}
+
+} // namespace cd::http
