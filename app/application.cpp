@@ -93,7 +93,12 @@ void Application::setUpRunPod()
     m_nam = std::make_unique<QNetworkAccessManager>();
     m_results = std::make_unique<artifacts::ResultCollector>(m_artifacts.get(), m_jobs.get(), m_bus.get(), m_nam.get());
     const QString endpoint = m_settings->runpodEndpoint();
-    const QString key = m_settings->runpodApiKey();
+    m_settings->setUseKeychain(!m_cl.headless);
+    const auto secret = m_settings->runpodApiKey();
+    const QString key = secret.secret;
+    if (!key.isEmpty() && secret.origin.startsWith(u'/'))
+        err(QStringLiteral("RunPod API key read from %1 (a plain file, mode 0600); RUNPOD_API_KEY in the service's "
+                           "environment or a desktop keychain is safer").arg(secret.origin));
     if (!endpoint.isEmpty() && key.isEmpty())
         err(QStringLiteral("RunPod endpoint is set but RUNPOD_API_KEY is not: the runpod backend stays off"));
     if (!endpoint.isEmpty() && !key.isEmpty()) {

@@ -37,6 +37,8 @@ constexpr const char *kEnvRunpodKey = "RUNPOD_API_KEY";
 constexpr const char *kEnvRunpodEndpoint = "RUNPOD_ENDPOINT_URL";
 constexpr const char *kEnvRunpodPod = "RUNPOD_POD_URL";
 
+const QString kSecretRunpodKey = QStringLiteral("runpod_api_key");
+
 const QString kDefaultListen = QStringLiteral("127.0.0.1:8000");
 
 QString envValue(const QProcessEnvironment &env, const char *name)
@@ -91,6 +93,12 @@ Settings::Settings(const QString &dataDir, Overrides cli, QProcessEnvironment en
 {
     QDir().mkpath(m_dataDir);
     m_store = std::make_unique<QSettings>(settingsFile(), QSettings::IniFormat);
+    m_secrets = std::make_unique<SecretStore>(m_dataDir, false);
+}
+
+void Settings::setUseKeychain(bool on)
+{
+    m_secrets = std::make_unique<SecretStore>(m_dataDir, on);
 }
 
 QString Settings::settingsFile() const
@@ -256,9 +264,17 @@ void Settings::setRunpodPodUrl(const QString &url)
     m_store->setValue(kRunpodPodUrl, url);
 }
 
-QString Settings::runpodApiKey() const
+SecretStore::Value Settings::runpodApiKey() const
 {
-    return envValue(m_env, kEnvRunpodKey);
+    const QString fromEnv = envValue(m_env, kEnvRunpodKey);
+    if (!fromEnv.isEmpty())
+        return {fromEnv, QLatin1String(kEnvRunpodKey)};
+    return m_secrets->read(kSecretRunpodKey);
+}
+
+Result<QString> Settings::setRunpodApiKey(const QString &key)
+{
+    return m_secrets->write(kSecretRunpodKey, key);
 }
 
 int Settings::killGraceMs() const

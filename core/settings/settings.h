@@ -5,6 +5,8 @@
 #include <QSettings>
 #include <QString>
 
+#include "secretstore.h"
+
 #include <memory>
 #include <optional>
 
@@ -83,7 +85,10 @@ public:
     void setRunpodEndpoint(const QString &url);
     QString runpodPodUrl() const;
     void setRunpodPodUrl(const QString &url);
-    QString runpodApiKey() const;
+    // Environment (RUNPOD_API_KEY) first, then the secret store (keychain, or a 0600 file).
+    SecretStore::Value runpodApiKey() const;
+    Result<QString> setRunpodApiKey(const QString &key);
+    void setUseKeychain(bool on);
 
     int killGraceMs() const;
     qint64 maxBodyBytes() const;
@@ -100,6 +105,7 @@ private:
     Overrides m_cli;
     QProcessEnvironment m_env;
     std::unique_ptr<QSettings> m_store;
+    std::unique_ptr<SecretStore> m_secrets;
     bool m_generatedToken = false;
 };
 

@@ -310,3 +310,44 @@ TEST(Store, ProgressAndSummaryFromLinesReachTheJob)
     EXPECT_EQ(lines.at(2).message, QStringLiteral("[SUMMARY] {broken"));
     EXPECT_EQ(lines.at(3).level, model::LogLevel::Warning);
 }
+
+#include "settings/settings.h"
+
+#include <QFileInfo>
+
+TEST(Settings, PrecedenceAndSecretsFallBackToAnOwnerOnlyFile)
+{
+    QTemporaryDir dir;
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("CRAWLDECK_LISTEN"), QStringLiteral("127.0.0.1:9001"));
+    settings::Overrides cli;
+    {
+        settings::Settings s(dir.path(), cli, env);
+        EXPECT_EQ(s.listen().port, 9001);                       // environment over saved/default
+        s.setListen(*settings::HostPort::parse(QStringLiteral("127.0.0.1:9002")));
+        EXPECT_EQ(s.listen().port, 9001);
+        EXPECT_EQ(s.localSlots(), 2);
+        EXPECT_EQ(s.localProfiles().value(QStringLiteral("crawler")).left(22), QStringLiteral("crawldeck worker crawl"));
+        const QString token = s.apiToken();
+        EXPECT_EQ(token.size(), 32);
+        EXPECT_TRUE(s.apiTokenWasGenerated());
+        EXPECT_EQ(QFileInfo(s.settingsFile()).permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther), 0);
+
+        EXPECT_TRUE(s.runpodApiKey().secret.isEmpty());
+        const auto where = s.setRunpodApiKey(QStringLiteral("rp-secret"));
+        ASSERT_TRUE(where.ok());
+        EXPECT_EQ(QFileInfo(where.value()).permissions() & ~(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadUser | QFileDevice::WriteUser), 0);
+        EXPECT_EQ(s.runpodApiKey().secret, QStringLiteral("rp-secret"));
+        EXPECT_EQ(s.runpodApiKey().origin, where.value());
+    }
+    cli.listen = QStringLiteral("127.0.0.1:9003");
+    cli.localProfiles.insert(QStringLiteral("scrapy"), QStringLiteral("scrapy crawl x"));
+    env.insert(QStringLiteral("RUNPOD_API_KEY"), QStringLiteral("from-env"));
+    settings::Settings again(dir.path(), cli, env);
+    EXPECT_EQ(again.listen().port, 9003);                       // command line over everything
+    EXPECT_FALSE(again.apiTokenWasGenerated());                 // saved on first run, reused
+    EXPECT_EQ(again.localProfiles().value(QStringLiteral("scrapy")), QStringLiteral("scrapy crawl x"));
+    EXPECT_EQ(again.runpodApiKey().secret, QStringLiteral("from-env"));
+    settings::Settings noEnv(dir.path(), {}, QProcessEnvironment());
+    EXPECT_EQ(noEnv.listen().port, 9002);                       // saved over default
+}

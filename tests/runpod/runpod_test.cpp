@@ -406,3 +406,39 @@ TEST(RunPodEmulatorDialect, OfficialJavaScriptSdkDrivesIt)
     EXPECT_GE(env.emu.count(QStringLiteral("health")), 1);
     EXPECT_GE(env.emu.count(QStringLiteral("stream")), 1);
 }
+
+TEST(RunPodWorkerTemplate, HandlerPostsProtocolLinesAndReturnsTheResultShape)
+{
+    const QString python = QStandardPaths::findExecutable(QStringLiteral("python3"));
+    if (python.isEmpty())
+        GTEST_SKIP() << "\n\n*** SKIPPED: python3 is missing; the RunPod worker template was NOT exercised ***\n";
+    Stack st;
+    model::JobSpec spec;
+    spec.backend = model::Backend::RunPod; // as the runpod backend would have created it
+    const QString id = st.jobs->insert(spec).value().id;
+    QTemporaryDir dir;
+    QFile input(dir.filePath(QStringLiteral("input.json")));
+    ASSERT_TRUE(input.open(QIODevice::WriteOnly));
+    input.write(QJsonDocument(QJsonObject{{QStringLiteral("input"),
+                                           QJsonObject{{QStringLiteral("job_id"), id},
+                                                       {QStringLiteral("callback_url"), st.callbackUrlFor(id)},
+                                                       {QStringLiteral("data"), QJsonArray{QStringLiteral("solar panels")}},
+                                                       {QStringLiteral("num_domains"), 3},
+                                                       {QStringLiteral("auto_terminate"), true}}}})
+                    .toJson());
+    input.close();
+    QProcess p;
+    p.start(python, {QStringLiteral(CD_SOURCE_DIR "/resources/workers/runpod/handler.py"), QStringLiteral("--local"), input.fileName()});
+    ASSERT_TRUE(cdtest::waitUntil([&] { return p.state() == QProcess::NotRunning; }, 30000));
+    ASSERT_EQ(p.exitCode(), 0) << p.readAllStandardError().toStdString();
+    const QJsonObject result = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+    EXPECT_EQ(result.value(QStringLiteral("domains")).toArray().size(), 3);
+    EXPECT_TRUE(result.value(QStringLiteral("refresh_worker")).toBool());
+    EXPECT_EQ(result.value(QStringLiteral("summary")).toObject().value(QStringLiteral("domains_generated")).toObject().value(QStringLiteral("success")).toInt(), 3);
+    const auto job = st.jobs->job(id).value();
+    EXPECT_EQ(job.progress, 100);
+    EXPECT_EQ(job.summary.value(QStringLiteral("status")).toString(), QStringLiteral("success"));
+    const QStringList log = logMessages(st, id);
+    EXPECT_TRUE(log.contains(QStringLiteral("[INFO] Starting for keywords: solar panels")));
+    EXPECT_TRUE(log.contains(QStringLiteral("[SUCCESS] Generation completed")));
+}
