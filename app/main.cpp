@@ -1,6 +1,6 @@
 #include "application.h"
 #include "commandline.h"
-#include "crawler/placeholdercrawler.h"
+#include "crawler/crawlworker.h"
 
 #include <QApplication>
 #include <QCoreApplication>
@@ -30,7 +30,7 @@ int main(int argc, char **argv)
             return 2;
         }
         args.remove(1, 2); // keep argv[0] for the parser
-        return cd::crawler::PlaceholderCrawler::run(args);
+        return cd::crawler::CrawlWorker::run(args);
     }
     bool headless = false;
     for (int i = 1; i < argc; ++i)
