@@ -1,4 +1,5 @@
 // Drives the real `crawldeck --headless` binary as a child process over loopback HTTP.
+#include "testsite.h"
 #include "testutil.h"
 
 #include <QJsonArray>
@@ -62,7 +63,11 @@ private:
 TEST(Headless, SeedFlowThenCleanExitOnSigterm)
 {
     QTemporaryDir dir;
-    Headless app(dir.path());
+    // The seed's start body has no start_urls (its jobs were driven by an outside worker), so the
+    // job runs a worker that lives a little while: the stream must stay open for the callbacks.
+    Headless app(dir.path(), {QStringLiteral("--local-profile"),
+                              QStringLiteral("crawler=sh -c 'echo \"[INFO] Progress: 50%\"; sleep 2; echo \"[INFO] Progress: 100%\"; "
+                                             "echo x > domains.csv'")});
     ASSERT_NE(app.port(), 0) << app.stderrText().toStdString();
 
     const auto start = cdtest::postJson(app.port(), "/api/crawler/start",
@@ -78,7 +83,6 @@ TEST(Headless, SeedFlowThenCleanExitOnSigterm)
                                                {QStringLiteral("message"), QString::fromLatin1(m)}})
                       .status,
                   200);
-    // The default profile runs `crawldeck worker crawl` as a child process to completion.
     ASSERT_TRUE(sse.waitForEvent("end", 20000));
     EXPECT_TRUE(sse.messages().contains("[SUCCESS] Test completed"));
     EXPECT_TRUE(sse.messages().contains("[INFO] Progress: 100%"));
@@ -138,4 +142,30 @@ TEST(Headless, GeneratesAndPrintsATokenOnFirstRunAndRejectsBadArguments)
     ::kill(static_cast<pid_t>(q.processId()), SIGTERM);
     ASSERT_TRUE(q.waitForFinished(5000));
     EXPECT_EQ(q.exitCode(), 0);
+}
+
+TEST(Headless, DefaultProfileRunsTheBuiltInCrawler)
+{
+    cdtest::TestSite site;
+    const QString start = site.buildStandardWeb();
+    QTemporaryDir dir;
+    Headless app(dir.path());
+    ASSERT_NE(app.port(), 0);
+    const auto r = cdtest::postJson(app.port(), "/api/crawler/start",
+                                    QJsonObject{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("solar")}},
+                                                {QStringLiteral("domain_count"), 2},
+                                                {QStringLiteral("start_urls"), QJsonArray{start}},
+                                                {QStringLiteral("params"), QJsonObject{{QStringLiteral("delay_ms"), 0}}}},
+                                    "e2e-token");
+    ASSERT_EQ(r.status, 200);
+    const QByteArray id = r.json().value(QStringLiteral("job_id")).toString().toUtf8();
+    ASSERT_TRUE(cdtest::waitUntil([&] {
+        return cdtest::getJson(app.port(), "/api/jobs/" + id).json().value(QStringLiteral("terminal")).toBool();
+    }, 30000));
+    const auto job = cdtest::getJson(app.port(), "/api/jobs/" + id).json();
+    EXPECT_EQ(job.value(QStringLiteral("status")).toString(), QStringLiteral("completed")) << job.value(QStringLiteral("error")).toString().toStdString();
+    const QByteArray csv = cdtest::getJson(app.port(), "/api/jobs/" + id + "/artifacts/domains.csv").body;
+    EXPECT_TRUE(csv.contains("127.0.0.3,")) << csv.toStdString();
+    EXPECT_TRUE(csv.contains("127.0.0.4,")) << csv.toStdString();
+    EXPECT_EQ(app.terminate(), 0);
 }
