@@ -23,6 +23,7 @@
 #include "store/logstore.h"
 
 #include <QApplication>
+#include <QHostAddress>
 #include <QCoreApplication>
 #include <QNetworkAccessManager>
 #include <QSocketNotifier>
@@ -90,8 +91,10 @@ QString Application::webhookUrl(const QString &jobId) const
 
 void Application::setUpRunPod()
 {
-    m_nam = std::make_unique<QNetworkAccessManager>();
-    m_results = std::make_unique<artifacts::ResultCollector>(m_artifacts.get(), m_jobs.get(), m_bus.get(), m_nam.get());
+    if (!m_nam) {
+        m_nam = std::make_unique<QNetworkAccessManager>();
+        m_results = std::make_unique<artifacts::ResultCollector>(m_artifacts.get(), m_jobs.get(), m_bus.get(), m_nam.get());
+    }
     const QString endpoint = m_settings->runpodEndpoint();
     m_settings->setUseKeychain(!m_cl.headless);
     const auto secret = m_settings->runpodApiKey();
@@ -164,8 +167,12 @@ Status Application::start()
     services.auth = m_auth.get();
     services.sse = m_sse.get();
     services.callbackUrl = [this](const QString &id) { return callbackUrl(id); };
-    if (m_runpod)
-        services.runpodWebhook = [this](const QString &id, const QJsonObject &doc) { m_runpod->onWebhook(id, doc); };
+    services.runpodWebhook = [this](const QString &id, const QJsonObject &doc) {
+        if (!m_runpod)
+            return false;
+        m_runpod->onWebhook(id, doc);
+        return true;
+    };
     m_crawlerApi = std::make_unique<http::CrawlerController>(services);
     m_jobsApi = std::make_unique<http::JobsController>(services);
     m_healthApi = std::make_unique<http::HealthController>(services, QCoreApplication::applicationVersion());
@@ -243,13 +250,60 @@ int Application::runHeadless()
     return QCoreApplication::exec();
 }
 
+QString Application::applySettings()
+{
+    QStringList done;
+    m_auth->setApiToken(m_settings->apiToken());
+    m_auth->setTrustLoopback(m_settings->trustLoopback());
+    m_scheduler->setSlots(model::Backend::Local, m_settings->localSlots());
+    m_local->setProfiles(m_settings->localProfiles());
+    if (m_runpod)
+        m_scheduler->setSlots(model::Backend::RunPod, m_settings->runpodSlots());
+    if (m_runpodPod)
+        m_scheduler->setSlots(model::Backend::RunPodPod, m_settings->runpodSlots());
+    done << tr("settings saved");
+    // A new listen address takes effect now: the listener is rebuilt, the old one closed.
+    const auto hp = m_settings->listen();
+    if (!m_api->isListening() || hp.port != m_api->port() || QHostAddress(hp.host) != m_api->address()) {
+        const auto st = listen();
+        done << (st ? tr("now listening on %1").arg(baseUrl()) : tr("listener not moved: %1").arg(st.error().detail));
+        if (!st) {
+            // Keep serving somewhere: back to what worked before is better than nothing.
+            listen();
+        }
+    }
+    const bool runpodWanted = !m_settings->runpodEndpoint().isEmpty() || !m_settings->runpodPodUrl().isEmpty();
+    const bool runpodBusy = (m_runpod && m_runpod->activeCount() > 0) || (m_runpodPod && m_runpodPod->activeCount() > 0);
+    if (runpodWanted || m_runpod || m_runpodPod) {
+        if (runpodBusy) {
+            done << tr("RunPod changes apply when its running jobs have finished and Crawldeck restarts");
+        } else {
+            m_runpod.reset();
+            m_runpodPod.reset();
+            m_runpodClient.reset();
+            setUpRunPod();
+            done << tr("RunPod backends reconfigured");
+        }
+    }
+    if (m_window)
+        m_window->setServerInfo(m_api->isListening() ? baseUrl() : QString(), QString(), m_local->profiles().keys());
+    return done.join(QStringLiteral("; "));
+}
+
 int Application::runGui()
 {
     const auto st = start();
-    ui::MainWindow::Services s{m_jobs.get(), m_logs.get(), m_bus.get(), m_scheduler.get(), m_artifacts.get()};
+    ui::MainWindow::Services s;
+    s.jobs = m_jobs.get();
+    s.logs = m_logs.get();
+    s.bus = m_bus.get();
+    s.scheduler = m_scheduler.get();
+    s.artifacts = m_artifacts.get();
+    s.settings = m_settings.get();
+    s.applySettings = [this] { return applySettings(); };
+    s.runpodClient = [this] { return m_runpodClient.get(); };
     m_window = std::make_unique<ui::MainWindow>(s);
-    m_window->setServerInfo(st ? baseUrl() : QString(), st ? QString() : st.error().detail, m_settings->apiToken(),
-                            m_local->profiles().keys());
+    m_window->setServerInfo(st ? baseUrl() : QString(), st ? QString() : st.error().detail, m_local->profiles().keys());
     m_window->show();
     return QApplication::exec();
 }

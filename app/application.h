@@ -70,6 +70,8 @@ private:
     QString callbackUrl(const QString &jobId) const;
     QString webhookUrl(const QString &jobId) const;
     void setUpRunPod();
+    // Re-reads the saved settings and applies what can change while running; says what it did.
+    QString applySettings();
     void installSignalHandlers();
     void shutdown();
 

@@ -1,9 +1,9 @@
 #include "jobtablemodel.h"
 
+#include "colours.h"
 #include "store/jobstore.h"
 
 #include <QBrush>
-#include <QColor>
 #include <QLocale>
 
 namespace cd::ui {
@@ -11,21 +11,6 @@ namespace cd::ui {
 using model::JobStatus;
 
 namespace {
-QColor statusColour(JobStatus s)
-{
-    switch (s) {
-    case JobStatus::Completed: return QColor(0x2e, 0x9d, 0x4f);
-    case JobStatus::Failed:
-    case JobStatus::TimedOut: return QColor(0xd0, 0x3b, 0x3b);
-    case JobStatus::Running:
-    case JobStatus::Starting: return QColor(0x2f, 0x7c, 0xd6);
-    case JobStatus::Cancelling:
-    case JobStatus::Cancelled: return QColor(0xb0, 0x7d, 0x12);
-    case JobStatus::Queued: break;
-    }
-    return QColor(0x80, 0x80, 0x80);
-}
-
 QString duration(qint64 secs)
 {
     if (secs < 0)
@@ -36,12 +21,30 @@ QString duration(qint64 secs)
         return QStringLiteral("%1 min %2 s").arg(secs / 60).arg(secs % 60);
     return QStringLiteral("%1 h %2 min").arg(secs / 3600).arg((secs % 3600) / 60);
 }
+
+QString statusIcon(JobStatus s)
+{
+    switch (s) {
+    case JobStatus::Queued: return QStringLiteral("◷");
+    case JobStatus::Starting:
+    case JobStatus::Running: return QStringLiteral("▶");
+    case JobStatus::Completed: return QStringLiteral("✔");
+    case JobStatus::Failed: return QStringLiteral("✖");
+    case JobStatus::TimedOut: return QStringLiteral("⌛");
+    case JobStatus::Cancelling:
+    case JobStatus::Cancelled: return QStringLiteral("■");
+    }
+    return {};
+}
 } // namespace
 
 JobTableModel::JobTableModel(store::JobStore *store, QObject *parent) : QAbstractTableModel(parent), m_store(store)
 {
     connect(m_store, &store::JobStore::jobAdded, this, &JobTableModel::onAdded);
     connect(m_store, &store::JobStore::jobChanged, this, &JobTableModel::onChanged);
+    m_batch.setSingleShot(true);
+    m_batch.setInterval(50);
+    connect(&m_batch, &QTimer::timeout, this, &JobTableModel::flushUpdates);
     reload();
 }
 
@@ -49,16 +52,46 @@ void JobTableModel::reload()
 {
     beginResetModel();
     store::JobFilter f;
-    f.limit = 2000;
+    f.limit = kPage;
     m_jobs = m_store->jobs(f);
+    m_more = m_jobs.size() == kPage;
+    m_dirty.clear();
     reindex();
     endResetModel();
 }
 
-void JobTableModel::reindex()
+bool JobTableModel::canFetchMore(const QModelIndex &parent) const
 {
-    m_rows.clear();
-    for (int i = 0; i < m_jobs.size(); ++i)
+    return !parent.isValid() && m_more;
+}
+
+void JobTableModel::fetchMore(const QModelIndex &parent)
+{
+    if (parent.isValid() || !m_more || m_jobs.isEmpty())
+        return;
+    store::JobFilter f;
+    f.limit = kPage;
+    f.beforeId = m_jobs.last().id;
+    const auto page = m_store->jobs(f);
+    m_more = page.size() == kPage;
+    QList<model::Job> fresh;
+    for (const auto &j : page)
+        if (!m_rows.contains(j.id))
+            fresh.append(j);
+    if (fresh.isEmpty())
+        return;
+    const int first = static_cast<int>(m_jobs.size());
+    beginInsertRows({}, first, first + static_cast<int>(fresh.size()) - 1);
+    m_jobs.append(fresh);
+    reindex(first);
+    endInsertRows();
+}
+
+void JobTableModel::reindex(int from)
+{
+    if (from == 0)
+        m_rows.clear();
+    for (int i = from; i < m_jobs.size(); ++i)
         m_rows.insert(m_jobs.at(i).id, i);
 }
 
@@ -89,13 +122,12 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
     if (!index.isValid() || index.row() >= m_jobs.size())
         return {};
     const model::Job &j = m_jobs.at(index.row());
-    if (role == JobIdRole)
-        return j.id;
-    if (role == StatusRole)
-        return static_cast<int>(j.status);
-    if (role == ProgressRole)
-        return j.progress;
-    if (role == SortRole) {
+    switch (role) {
+    case JobIdRole: return j.id;
+    case StatusRole: return static_cast<int>(j.status);
+    case ProgressRole: return j.progress;
+    case JobRole: return QVariant::fromValue(j);
+    case SortRole:
         // Values that sort correctly, unlike the display strings.
         switch (index.column()) {
         case Created: return j.createdAt;
@@ -105,17 +137,21 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
         case Status: return static_cast<int>(j.status);
         default: return data(index, Qt::DisplayRole);
         }
-    }
-    if (role == Qt::ForegroundRole && index.column() == Status)
-        return QBrush(statusColour(j.status));
-    if (role == Qt::ToolTipRole && index.column() == Status && !j.error.isEmpty())
-        return j.error;
-    if (role == Qt::ToolTipRole && index.column() == Id)
-        return j.id;
-    if (role == Qt::TextAlignmentRole && (index.column() == Progress || index.column() == Attempt))
-        return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
-    if (role != Qt::DisplayRole)
+    case Qt::ForegroundRole:
+        return index.column() == Status ? QVariant(QBrush(statusColour(j.status))) : QVariant();
+    case Qt::ToolTipRole:
+        if (index.column() == Status && !j.error.isEmpty())
+            return j.error;
+        if (index.column() == Id)
+            return j.id;
         return {};
+    case Qt::TextAlignmentRole:
+        if (index.column() == Attempt || index.column() == Duration)
+            return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+        return {};
+    case Qt::DisplayRole: break;
+    default: return {};
+    }
     switch (index.column()) {
     case Id: return j.id.left(8);
     case Kind: {
@@ -123,7 +159,7 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
         return profile.isEmpty() ? j.kind : j.kind + QStringLiteral(" · ") + profile;
     }
     case Backend: return model::toString(j.backend);
-    case Status: return model::toString(j.status).replace(u'_', u' ');
+    case Status: return QString(statusIcon(j.status) + u' ' + model::toString(j.status).replace(u'_', u' '));
     case Progress: return QStringLiteral("%1%").arg(j.progress);
     case Created: return QLocale().toString(j.createdAt.toLocalTime(), QLocale::ShortFormat);
     case Duration: return duration(j.durationSecs());
@@ -155,9 +191,22 @@ void JobTableModel::onChanged(const model::Job &job)
 {
     const int row = rowOf(job.id);
     if (row < 0)
-        return onAdded(job);
+        return; // not paged in yet; it shows when it is
     m_jobs[row] = job;
-    Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
+    m_dirty.insert(job.id);
+    if (!m_batch.isActive())
+        m_batch.start();
+}
+
+void JobTableModel::flushUpdates()
+{
+    m_batch.stop();
+    const auto dirty = std::exchange(m_dirty, {});
+    for (const QString &id : dirty) {
+        const int row = rowOf(id);
+        if (row >= 0)
+            Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
+    }
 }
 
 } // namespace cd::ui

@@ -2,14 +2,13 @@
 
 #include <QMainWindow>
 
+#include <functional>
+
 class QTableView;
-class QListView;
 class QLabel;
 class QLineEdit;
 class QComboBox;
-class QCheckBox;
 class QAction;
-class QSortFilterProxyModel;
 
 namespace cd::store {
 class JobStore;
@@ -24,11 +23,19 @@ class Scheduler;
 namespace cd::artifacts {
 class ArtifactStore;
 }
+namespace cd::settings {
+class Settings;
+}
+namespace cd::runners {
+class RunPodClient;
+}
 
 namespace cd::ui {
 
 class JobTableModel;
-class LogModel;
+class JobFilterProxy;
+class JobDetailsPane;
+class TrayIcon;
 
 class MainWindow : public QMainWindow
 {
@@ -36,52 +43,70 @@ class MainWindow : public QMainWindow
 public:
     struct Services
     {
-        store::JobStore *jobs;
-        store::LogStore *logs;
-        logs::LogBus *bus;
-        scheduler::Scheduler *scheduler;
-        artifacts::ArtifactStore *artifacts;
+        store::JobStore *jobs = nullptr;
+        store::LogStore *logs = nullptr;
+        logs::LogBus *bus = nullptr;
+        scheduler::Scheduler *scheduler = nullptr;
+        artifacts::ArtifactStore *artifacts = nullptr;
+        settings::Settings *settings = nullptr;                  // null: no settings dialog
+        std::function<QString()> applySettings;                 // returns what was applied
+        std::function<runners::RunPodClient *()> runpodClient;  // for the health indicator
     };
 
     explicit MainWindow(const Services &services, QWidget *parent = nullptr);
     ~MainWindow() override;
 
-    void setServerInfo(const QString &baseUrl, const QString &error, const QString &apiToken, const QStringList &profiles);
+    void setServerInfo(const QString &baseUrl, const QString &error, const QStringList &profiles);
     QString selectedJobId() const;
     void selectJob(const QString &jobId);
     JobTableModel *jobModel() const { return m_jobModel; }
-    LogModel *logModel() const { return m_logModel; }
+    JobFilterProxy *proxy() const { return m_proxy; }
+    JobDetailsPane *details() const { return m_details; }
+    QTableView *table() const { return m_table; }
+    // Replaces the yes/no question (tests answer it without a modal dialog).
+    void setConfirm(std::function<bool(const QString &)> confirm) { m_confirm = std::move(confirm); }
+    void setFilterText(const QString &text);
 
 public Q_SLOTS:
     void newJob();
     void cloneJob();
     void cancelJob();
     void retryJob();
+    void openSettings();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
 
 private:
     void buildActions();
+    void buildStatusBar();
+    void openJobDialog(const QString &prefillFrom);
     void onSelectionChanged();
     void updateActions();
     void updateCounts();
     void applyFilter();
+    void pollRunPodHealth();
     void showError(const QString &what, const QString &detail);
 
     Services m_s;
     JobTableModel *m_jobModel;
-    QSortFilterProxyModel *m_proxy;
-    LogModel *m_logModel;
+    JobFilterProxy *m_proxy;
     QTableView *m_table;
-    QListView *m_log;
+    JobDetailsPane *m_details;
     QLineEdit *m_filter;
     QComboBox *m_statusFilter;
-    QCheckBox *m_follow;
+    QComboBox *m_backendFilter;
     QLabel *m_listenLabel;
     QLabel *m_countsLabel;
+    QLabel *m_healthLabel;
     QAction *m_newAction;
     QAction *m_cancelAction;
     QAction *m_retryAction;
     QAction *m_cloneAction;
+    TrayIcon *m_tray;
     QStringList m_profiles;
+    QString m_baseUrl;
+    std::function<bool(const QString &)> m_confirm;
 };
 
 } // namespace cd::ui

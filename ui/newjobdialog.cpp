@@ -4,6 +4,7 @@
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
@@ -47,6 +48,16 @@ NewJobDialog::NewJobDialog(const QList<BackendChoice> &backends, const QStringLi
     }
     m_backend->setModel(items);
     form->addRow(tr("&Backend:"), m_backend);
+    m_backendNote = new QLabel(this);
+    m_backendNote->setWordWrap(true);
+    m_backendNote->setStyleSheet(QStringLiteral("color: palette(mid)"));
+    QStringList notes;
+    for (const auto &b : backends)
+        if (!b.available)
+            notes << backendLabel(b.backend) + QStringLiteral(" — ") + b.reason;
+    m_backendNote->setText(notes.join(u'\n'));
+    m_backendNote->setVisible(!notes.isEmpty());
+    form->addRow(QString(), m_backendNote);
 
     m_profile = new QComboBox(this);
     m_profile->addItems(profiles);
@@ -69,6 +80,16 @@ NewJobDialog::NewJobDialog(const QList<BackendChoice> &backends, const QStringLi
     m_startUrls->setFixedHeight(72);
     form->addRow(tr("&Start URLs:"), m_startUrls);
 
+    auto *advanced = new QLabel(tr("<b>Advanced</b>"), this);
+    form->addRow(advanced);
+    m_priority = new QSpinBox(this);
+    m_priority->setRange(-1000, 1000);
+    // Qt 6.4 leaves the text empty for the initial 0 once the range goes negative; nudge it.
+    m_priority->setValue(1);
+    m_priority->setValue(0);
+    m_priority->setToolTip(tr("Higher runs first among queued jobs of the same backend"));
+    form->addRow(tr("P&riority:"), m_priority);
+
     m_timeout = new QSpinBox(this);
     m_timeout->setRange(0, 30 * 24 * 3600);
     m_timeout->setSuffix(tr(" s"));
@@ -78,6 +99,11 @@ NewJobDialog::NewJobDialog(const QList<BackendChoice> &backends, const QStringLi
     m_attempts = new QSpinBox(this);
     m_attempts->setRange(1, 20);
     form->addRow(tr("Max &attempts:"), m_attempts);
+
+    m_rawParams = new QPlainTextEdit(this);
+    m_rawParams->setPlaceholderText(tr("{ \"max_pages\": 500, \"delay_ms\": 1000 }  — extra params as a JSON object"));
+    m_rawParams->setFixedHeight(64);
+    form->addRow(tr("Extra &params:"), m_rawParams);
 
     m_error = new QLabel(this);
     m_error->setStyleSheet(QStringLiteral("color: #d03b3b"));
@@ -91,11 +117,15 @@ NewJobDialog::NewJobDialog(const QList<BackendChoice> &backends, const QStringLi
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(form);
     layout->addWidget(m_error);
+    layout->addStretch(1);
     layout->addWidget(m_buttons);
+    for (QSpinBox *spin : {m_domains, m_priority, m_timeout, m_attempts})
+        spin->setMinimumWidth(110);
 
     connect(m_backend, &QComboBox::currentIndexChanged, this, [this] { validate(); });
     connect(m_keywords, &QLineEdit::textChanged, this, [this] { validate(); });
     connect(m_startUrls, &QPlainTextEdit::textChanged, this, [this] { validate(); });
+    connect(m_rawParams, &QPlainTextEdit::textChanged, this, [this] { validate(); });
     validate();
 }
 
@@ -118,12 +148,27 @@ void NewJobDialog::prefill(const model::Job &job)
     m_startUrls->setPlainText(urls.join(u'\n'));
     m_timeout->setValue(job.timeoutS);
     m_attempts->setValue(job.maxAttempts);
+    m_priority->setValue(job.priority);
+    QJsonObject extra = job.params;
+    for (const char *known : {"keywords", "domain_count", "start_urls", "profile"})
+        extra.remove(QLatin1String(known));
+    m_rawParams->setPlainText(extra.isEmpty() ? QString() : QString::fromUtf8(QJsonDocument(extra).toJson(QJsonDocument::Compact)));
 }
 
 std::variant<model::JobSpec, QString> NewJobDialog::spec() const
 {
     model::JobSpec s;
     s.backend = static_cast<model::Backend>(m_backend->currentData(Qt::UserRole).toInt());
+    const QString raw = m_rawParams->toPlainText().trimmed();
+    if (!raw.isEmpty()) {
+        QJsonParseError err{};
+        const QJsonDocument doc = QJsonDocument::fromJson(raw.toUtf8(), &err);
+        if (err.error != QJsonParseError::NoError)
+            return tr("Extra params: %1 at character %2.").arg(err.errorString()).arg(err.offset);
+        if (!doc.isObject())
+            return tr("Extra params must be a JSON object.");
+        s.params = doc.object();
+    }
     QJsonArray kw;
     for (const QString &k : m_keywords->text().split(u',', Qt::SkipEmptyParts))
         if (!k.trimmed().isEmpty())
@@ -143,6 +188,7 @@ std::variant<model::JobSpec, QString> NewJobDialog::spec() const
         s.params.insert(QStringLiteral("start_urls"), urls);
     if (s.backend == model::Backend::Local)
         s.params.insert(QStringLiteral("profile"), m_profile->currentText());
+    s.priority = m_priority->value();
     s.timeoutS = m_timeout->value();
     s.maxAttempts = m_attempts->value();
     return s;
@@ -155,7 +201,7 @@ void NewJobDialog::validate()
     m_profileLabel->setVisible(local);
     const auto s = spec();
     const QString *err = std::get_if<QString>(&s);
-    m_error->setText(err && !m_keywords->text().isEmpty() ? *err : QString());
+    m_error->setText(err && (!m_keywords->text().isEmpty() || !m_rawParams->toPlainText().isEmpty()) ? *err : QString());
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(!err);
 }
 

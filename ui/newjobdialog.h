@@ -41,8 +41,11 @@ private:
     QLineEdit *m_keywords;
     QSpinBox *m_domains;
     QPlainTextEdit *m_startUrls;
+    QSpinBox *m_priority;
     QSpinBox *m_timeout;
     QSpinBox *m_attempts;
+    QPlainTextEdit *m_rawParams;
+    QLabel *m_backendNote;
     QLabel *m_error;
     QDialogButtonBox *m_buttons;
 };

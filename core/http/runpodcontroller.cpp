@@ -33,9 +33,8 @@ void RunPodController::webhook(const Request &req, Reply &&reply)
     const auto body = req.jsonObject();
     if (!body)
         return reply.error(body.error());
-    if (!m_s.runpodWebhook)
+    if (!m_s.runpodWebhook || !m_s.runpodWebhook(jobId, body.value()))
         return reply.error(Error::make(Code::Unavailable, QStringLiteral("the RunPod backend is not configured")));
-    m_s.runpodWebhook(jobId, body.value());
     reply.json(QJsonObject{{QStringLiteral("status"), QStringLiteral("received")}, {QStringLiteral("job_id"), jobId}});
 }
 

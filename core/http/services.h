@@ -36,8 +36,8 @@ struct Services
     SseHub *sse = nullptr;
     // The URL a worker posts log lines to for a job (token included).
     std::function<QString(const QString &jobId)> callbackUrl;
-    // Hands a RunPod webhook to the runpod backend; empty when that backend is not configured.
-    std::function<void(const QString &jobId, const QJsonObject &statusDoc)> runpodWebhook;
+    // Hands a RunPod webhook to the runpod backend; false when that backend is not configured.
+    std::function<bool(const QString &jobId, const QJsonObject &statusDoc)> runpodWebhook;
 };
 
 } // namespace cd::http

@@ -15,8 +15,7 @@ using model::LogLevel;
 using runners::RunOutcome;
 using Code = Error::Code;
 
-namespace {
-QString notConfiguredMessage(Backend b)
+QString Scheduler::notConfiguredMessage(Backend b)
 {
     switch (b) {
     case Backend::RunPod:
@@ -30,7 +29,6 @@ QString notConfiguredMessage(Backend b)
     }
     return QStringLiteral("the local backend is not available");
 }
-} // namespace
 
 Scheduler::Scheduler(store::JobStore *jobs, logs::LogBus *bus, artifacts::ArtifactStore *artifacts, QObject *parent)
     : QObject(parent), m_jobs(jobs), m_bus(bus), m_artifacts(artifacts)

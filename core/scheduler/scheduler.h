@@ -40,6 +40,8 @@ public:
     void setSlots(model::Backend backend, int slots);
     int slots(model::Backend backend) const;
     bool hasBackend(model::Backend backend) const;
+    // What an operator has to configure to use a backend that is off.
+    static QString notConfiguredMessage(model::Backend backend);
     // Base delay of automatic retries (doubled per attempt, capped at a minute).
     void setRetryDelayMs(int ms) { m_retryDelayMs = ms; }
 

@@ -22,6 +22,7 @@ const QString kTrustLoopback = QStringLiteral("auth/trustLoopback");
 const QString kLocalSlots = QStringLiteral("local/slots");
 const QString kKillGrace = QStringLiteral("local/killGraceMs");
 const QString kProfiles = QStringLiteral("local/profiles");
+const QString kCloseToTray = QStringLiteral("ui/closeToTray");
 const QString kRunpodSlots = QStringLiteral("runpod/slots");
 const QString kRunpodEndpoint = QStringLiteral("runpod/endpointUrl");
 const QString kRunpodPodUrl = QStringLiteral("runpod/podUrl");
@@ -188,6 +189,13 @@ QString Settings::callbackKey()
     return secret(kCallbackKey, kEnvCallbackKey, m_cli.callbackKey, 24, nullptr);
 }
 
+QString Settings::regenerateCallbackKey()
+{
+    m_store->remove(kCallbackKey);
+    m_cli.callbackKey.reset();
+    return secret(kCallbackKey, nullptr, std::nullopt, 24, nullptr);
+}
+
 QByteArray Settings::serverSecret()
 {
     return secret(kSecret, nullptr, std::nullopt, 32, nullptr).toLatin1();
@@ -275,6 +283,16 @@ SecretStore::Value Settings::runpodApiKey() const
 Result<QString> Settings::setRunpodApiKey(const QString &key)
 {
     return m_secrets->write(kSecretRunpodKey, key);
+}
+
+bool Settings::closeToTray() const
+{
+    return m_store->value(kCloseToTray, false).toBool();
+}
+
+void Settings::setCloseToTray(bool on)
+{
+    m_store->setValue(kCloseToTray, on);
 }
 
 int Settings::killGraceMs() const

@@ -66,6 +66,7 @@ public:
     QString apiToken();
     QString regenerateApiToken();
     QString callbackKey();
+    QString regenerateCallbackKey();
     QByteArray serverSecret();
     bool apiTokenWasGenerated() const { return m_generatedToken; }
 
@@ -89,6 +90,9 @@ public:
     SecretStore::Value runpodApiKey() const;
     Result<QString> setRunpodApiKey(const QString &key);
     void setUseKeychain(bool on);
+
+    bool closeToTray() const;
+    void setCloseToTray(bool on);
 
     int killGraceMs() const;
     qint64 maxBodyBytes() const;

@@ -1,6 +1,7 @@
 #include "jobstore.h"
 
 #include "database.h"
+#include "sqlutil.h"
 
 #include <QJsonDocument>
 #include <QSqlQuery>
@@ -194,12 +195,10 @@ QList<Job> JobStore::jobs(const JobFilter &filter) const
         values << model::toString(*filter.backend);
     }
     if (!filter.text.isEmpty()) {
-        QString pattern = filter.text;
-        pattern.replace(u'\\', QStringLiteral("\\\\")).replace(u'%', QStringLiteral("\\%")).replace(u'_', QStringLiteral("\\_"));
+        const QString contains = likePattern(filter.text);
         where << QStringLiteral("(id LIKE ? ESCAPE '\\' OR LOWER(kind) LIKE LOWER(?) ESCAPE '\\' OR "
                                 "LOWER(params) LIKE LOWER(?) ESCAPE '\\' OR LOWER(error) LIKE LOWER(?) ESCAPE '\\')");
-        const QString contains = u'%' + pattern + u'%';
-        values << QString(pattern + u'%') << contains << contains << contains;
+        values << contains.mid(1) << contains << contains << contains;
     }
     if (!filter.beforeId.isEmpty()) {
         // Keyset paging on submission order: stable while new jobs arrive.
@@ -244,6 +243,18 @@ QList<Job> JobStore::withStatus(const QList<JobStatus> &statuses) const
     f.statuses = statuses;
     f.limit = 100000;
     return jobs(f);
+}
+
+QList<Job> JobStore::retriesOf(const QString &id) const
+{
+    QSqlQuery q(m_db->db());
+    q.prepare(QStringLiteral("SELECT ") + kJobColumns + QStringLiteral(" FROM jobs WHERE retry_of = ? ORDER BY queue_seq"));
+    q.addBindValue(id);
+    QList<Job> out;
+    if (q.exec())
+        while (q.next())
+            out.append(jobFromQuery(q));
+    return out;
 }
 
 QHash<JobStatus, int> JobStore::countsByStatus() const

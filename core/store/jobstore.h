@@ -31,6 +31,8 @@ public:
     QList<model::Job> nextQueued(model::Backend backend, int limit) const;
     QList<model::Job> withStatus(const QList<model::JobStatus> &statuses) const;
     QHash<model::JobStatus, int> countsByStatus() const;
+    // The attempts made as retries of this job (retry_of = id).
+    QList<model::Job> retriesOf(const QString &id) const;
 
     Result<model::Job> transition(const QString &id, model::JobStatus to, const JobPatch &patch = {});
     Result<model::Job> update(const QString &id, const JobPatch &patch);

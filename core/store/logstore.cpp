@@ -1,6 +1,7 @@
 #include "logstore.h"
 
 #include "database.h"
+#include "sqlutil.h"
 #include "model/job.h"
 
 #include <QHash>
@@ -115,21 +116,12 @@ qint64 LogStore::lastSeq(const QString &jobId) const
 model::LogLines LogStore::lines(const LogQuery &query)
 {
     flush();
-    QString sql = QStringLiteral("SELECT seq, ts, level, message, source FROM job_logs WHERE job_id = ? AND seq > ?");
     QVariantList values{query.jobId, query.after};
-    if (!query.levels.isEmpty()) {
-        QStringList marks;
-        for (auto l : query.levels) {
-            marks << QStringLiteral("?");
-            values << model::toString(l);
-        }
-        sql += QStringLiteral(" AND level IN (") + marks.join(u',') + u')';
-    }
+    QString sql = QStringLiteral("SELECT seq, ts, level, message, source FROM job_logs WHERE job_id = ? AND seq > ?")
+                  + levelClause(query.levels, &values);
     if (!query.text.isEmpty()) {
-        QString pattern = query.text;
-        pattern.replace(u'\\', QStringLiteral("\\\\")).replace(u'%', QStringLiteral("\\%")).replace(u'_', QStringLiteral("\\_"));
         sql += QStringLiteral(" AND LOWER(message) LIKE LOWER(?) ESCAPE '\\'");
-        values << QString(u'%' + pattern + u'%');
+        values << likePattern(query.text);
     }
     sql += QStringLiteral(" ORDER BY seq LIMIT %1").arg(qBound(1, query.limit, 10000));
     QSqlQuery q(m_db->db());
@@ -151,6 +143,44 @@ model::LogLines LogStore::lines(const LogQuery &query)
         out.append(l);
     }
     return out;
+}
+
+
+QList<qint64> LogStore::seqsAtLevels(const QString &jobId, const QList<model::LogLevel> &levels)
+{
+    flush();
+    QVariantList values{jobId};
+    const QString sql = QStringLiteral("SELECT seq FROM job_logs WHERE job_id = ?") + levelClause(levels, &values)
+                        + QStringLiteral(" ORDER BY seq");
+    QSqlQuery q(m_db->db());
+    q.setForwardOnly(true);
+    q.prepare(sql);
+    for (const auto &v : values)
+        q.addBindValue(v);
+    QList<qint64> out;
+    if (q.exec())
+        while (q.next())
+            out.append(q.value(0).toLongLong());
+    return out;
+}
+
+qint64 LogStore::findSeq(const QString &jobId, qint64 fromSeq, const QString &text, bool forward,
+                         const QList<model::LogLevel> &levels)
+{
+    flush();
+    QVariantList values{jobId, fromSeq, likePattern(text)};
+    const QString sql = QStringLiteral("SELECT seq FROM job_logs WHERE job_id = ? AND seq ")
+                        + (forward ? QStringLiteral("> ?") : QStringLiteral("< ?"))
+                        + QStringLiteral(" AND LOWER(message) LIKE LOWER(?) ESCAPE '\\'") + levelClause(levels, &values)
+                        + QStringLiteral(" ORDER BY seq ") + (forward ? QStringLiteral("ASC") : QStringLiteral("DESC"))
+                        + QStringLiteral(" LIMIT 1");
+    QSqlQuery q(m_db->db());
+    q.prepare(sql);
+    for (const auto &v : values)
+        q.addBindValue(v);
+    if (q.exec() && q.next())
+        return q.value(0).toLongLong();
+    return 0;
 }
 
 qint64 LogStore::count(const QString &jobId)

@@ -51,6 +51,12 @@ public:
     // Reads committed lines; flushes first so a reader never misses a line that was already streamed.
     model::LogLines lines(const LogQuery &query);
     qint64 count(const QString &jobId);
+    // Sequence numbers of a job's lines at these levels, in order (a filtered view's row map).
+    QList<qint64> seqsAtLevels(const QString &jobId, const QList<model::LogLevel> &levels);
+    // The first line after (forward) or before `fromSeq` whose message contains `text`
+    // (case-insensitive), optionally only at `levels`; 0 when there is none.
+    qint64 findSeq(const QString &jobId, qint64 fromSeq, const QString &text, bool forward,
+                   const QList<model::LogLevel> &levels = {});
 
 Q_SIGNALS:
     void committed(quint64 ticket);

@@ -78,8 +78,12 @@ Stack::Stack(StackOptions o)
     s.auth = auth.get();
     s.sse = sse.get();
     s.callbackUrl = [this](const QString &id) { return callbackUrlFor(id); };
-    if (runpod)
-        s.runpodWebhook = [this](const QString &id, const QJsonObject &doc) { runpod->onWebhook(id, doc); };
+    s.runpodWebhook = [this](const QString &id, const QJsonObject &doc) {
+        if (!runpod)
+            return false;
+        runpod->onWebhook(id, doc);
+        return true;
+    };
     crawlerApi = std::make_unique<cd::http::CrawlerController>(s);
     jobsApi = std::make_unique<cd::http::JobsController>(s);
     healthApi = std::make_unique<cd::http::HealthController>(s, QStringLiteral("test"));

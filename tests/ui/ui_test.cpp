@@ -1,16 +1,29 @@
+#include "artifactmodel.h"
+#include "jobdetailspane.h"
+#include "jobfilterproxy.h"
 #include "jobtablemodel.h"
+#include "jsontreemodel.h"
+#include "logconsole.h"
 #include "logmodel.h"
 #include "mainwindow.h"
 #include "newjobdialog.h"
+#include "settings/settings.h"
+#include "settingsdialog.h"
 #include "stack.h"
 #include "testutil.h"
 
 #include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QComboBox>
 #include <QDir>
+#include <QFile>
 #include <QJsonArray>
 #include <QLineEdit>
-#include <QListView>
+#include <QPlainTextEdit>
+#include <QSpinBox>
 #include <QTableView>
+#include <QTableWidget>
+#include <QTimer>
 
 #include <gtest/gtest.h>
 
@@ -23,7 +36,8 @@ namespace {
 QMap<QString, QString> profiles()
 {
     return {{QStringLiteral("crawler"), QStringLiteral("sh -c 'for i in 1 2 3; do echo \"[INFO] Progress: $((i*33))%\"; done'")},
-            {QStringLiteral("long"), QStringLiteral("sleep 30")}};
+            {QStringLiteral("long"), QStringLiteral("sleep 30")},
+            {QStringLiteral("fail"), QStringLiteral("sh -c 'echo \"[ERROR] upstream refused\"; exit 4'")}};
 }
 
 model::JobSpec spec(const QString &profile)
@@ -33,104 +47,285 @@ model::JobSpec spec(const QString &profile)
     s.params.insert(QStringLiteral("keywords"), QJsonArray{QStringLiteral("solar")});
     return s;
 }
+
+qint64 rssKb()
+{
+    QFile f(QStringLiteral("/proc/self/status"));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    for (const QByteArray &l : f.readAll().split('\n'))
+        if (l.startsWith("VmRSS:"))
+            return l.mid(6).trimmed().split(' ').value(0).toLongLong();
+    return 0;
+}
+
+// Runs `act` on the next modal dialog once it is open (offscreen dialogs still run exec()).
+void onNextDialog(const std::function<void(QWidget *)> &act)
+{
+    QTimer::singleShot(50, qApp, [act] {
+        QWidget *w = QApplication::activeModalWidget();
+        if (w)
+            act(w);
+    });
+}
+
+QString screensDir()
+{
+    const QString dir = QDir::currentPath() + QStringLiteral("/screens");
+    QDir().mkpath(dir);
+    return dir;
+}
 } // namespace
 
-TEST(JobTableModel, LiveInsertsAndUpdatesPassTheModelTester)
+TEST(JobTableModel, LiveInsertsBatchedUpdatesAndPaging)
 {
     Stack st(StackOptions().noListen().withProfiles(profiles()));
+    model::JobSpec filler = spec(QStringLiteral("long"));
+    filler.backend = model::Backend::RunPod; // no runner here: they stay queued
+    for (int i = 0; i < ui::JobTableModel::kPage * 2 + 50; ++i)
+        st.jobs->insert(filler);
     ui::JobTableModel model(st.jobs.get());
+    EXPECT_EQ(model.rowCount(), ui::JobTableModel::kPage);
+    ASSERT_TRUE(model.canFetchMore({}));
+    model.fetchMore({});
+    EXPECT_EQ(model.rowCount(), ui::JobTableModel::kPage * 2);
+    // The tester pages in the rest itself (it calls fetchMore while checking).
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
-    EXPECT_EQ(model.rowCount(), 0);
-    const auto a = st.scheduler->submit(spec(QStringLiteral("crawler"))).value();
-    const auto b = st.scheduler->submit(spec(QStringLiteral("long"))).value();
-    ASSERT_EQ(model.rowCount(), 2);
-    EXPECT_EQ(model.rowOf(b.id), 0); // newest first
+    while (model.canFetchMore({}))
+        model.fetchMore({});
+    EXPECT_EQ(model.rowCount(), ui::JobTableModel::kPage * 2 + 50);
+    EXPECT_FALSE(model.canFetchMore({}));
+
     int changes = 0;
     QObject ctx;
     QObject::connect(&model, &QAbstractItemModel::dataChanged, &ctx, [&](const QModelIndex &tl, const QModelIndex &br) {
-        EXPECT_EQ(tl.row(), br.row()); // per-row updates, never a reset
+        EXPECT_EQ(tl.row(), br.row()); // one row at a time, never a reset
         ++changes;
     });
+    const auto a = st.scheduler->submit(spec(QStringLiteral("crawler"))).value();
+    EXPECT_EQ(model.rowOf(a.id), 0); // newest first
     ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(a.id)->status == JobStatus::Completed; }));
+    model.flushUpdates();
     EXPECT_GT(changes, 0);
+    EXPECT_LT(changes, 6); // status and progress changes arrive batched
     const int row = model.rowOf(a.id);
-    EXPECT_EQ(model.index(row, ui::JobTableModel::Status).data().toString(), QStringLiteral("completed"));
+    EXPECT_TRUE(model.index(row, ui::JobTableModel::Status).data().toString().endsWith(QStringLiteral("completed")));
     EXPECT_EQ(model.index(row, ui::JobTableModel::Progress).data(ui::JobTableModel::ProgressRole).toInt(), 100);
-    EXPECT_EQ(model.rowCount(), 2);
 }
 
-TEST(LogModel, PagesFromTheStoreThenFollowsLiveLines)
+TEST(JobFilterProxy, UsesTheSameFilterAsTheApi)
+{
+    Stack st(StackOptions().noListen().withProfiles(profiles()));
+    const auto done = st.scheduler->submit(spec(QStringLiteral("crawler"))).value();
+    const auto failed = st.scheduler->submit(spec(QStringLiteral("fail"))).value();
+    ASSERT_TRUE(cdtest::waitUntil([&] {
+        return st.jobs->job(done.id)->status == JobStatus::Completed && st.jobs->job(failed.id)->status == JobStatus::Failed;
+    }));
+    ui::JobTableModel model(st.jobs.get());
+    ui::JobFilterProxy proxy;
+    proxy.setSourceModel(&model);
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    EXPECT_EQ(proxy.rowCount(), 2);
+    store::JobFilter f;
+    f.statuses = {JobStatus::Failed};
+    proxy.setFilter(f);
+    ASSERT_EQ(proxy.rowCount(), 1);
+    EXPECT_EQ(proxy.index(0, 0).data(ui::JobTableModel::JobIdRole).toString(), failed.id);
+    f = {};
+    f.text = QStringLiteral("upstream"); // matches the error text
+    proxy.setFilter(f);
+    EXPECT_EQ(proxy.rowCount(), 1);
+    f = {};
+    f.backend = model::Backend::RunPod;
+    proxy.setFilter(f);
+    EXPECT_EQ(proxy.rowCount(), 0);
+}
+
+TEST(LogModel, AMillionLinesStayVirtualAndSearchable)
+{
+    Stack st(StackOptions().noListen().withProfiles(profiles()));
+    const auto job = st.jobs->insert(spec(QStringLiteral("long"))).value();
+    const int total = 1000000;
+    QStringList batch;
+    for (int i = 0; i < total; ++i) {
+        batch << (i % 100000 == 99999 ? QStringLiteral("[ERROR] failure number %1").arg(i) : QStringLiteral("[INFO] line %1 of the big log").arg(i));
+        if (batch.size() == 1000) {
+            st.bus->append(job.id, model::LogSource::Stdout, batch);
+            batch.clear();
+        }
+    }
+    st.logs->flush();
+    const qint64 before = rssKb();
+    ui::LogModel model(st.logs.get(), st.bus.get());
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Warning);
+    model.setJob(job.id);
+    EXPECT_EQ(model.rowCount(), total);
+    // Touch rows all over the log: only a bounded number of blocks stays in memory.
+    for (int r = 0; r < total; r += 997)
+        ASSERT_FALSE(model.index(r).data().toString().isEmpty());
+    EXPECT_LE(model.cachedBlocks(), ui::LogModel::kMaxBlocks);
+    EXPECT_TRUE(model.index(123456).data(ui::LogModel::MessageRole).toString() == QStringLiteral("[INFO] line 123456 of the big log"));
+    EXPECT_LT(rssKb() - before, 64 * 1024) << "memory added by the log model (KiB)";
+
+    EXPECT_EQ(model.firstError(), 99999);
+    EXPECT_EQ(model.find(QStringLiteral("failure number"), 99999, true), 199999);
+    EXPECT_EQ(model.find(QStringLiteral("FAILURE number"), 199999, false), 99999);
+    EXPECT_EQ(model.find(QStringLiteral("nowhere"), 0, true), -1);
+
+    model.setLevelFilter({model::LogLevel::Error});
+    EXPECT_EQ(model.rowCount(), 10);
+    EXPECT_EQ(model.seqForRow(0), 100000);
+    st.bus->append(job.id, model::LogSource::Stdout, QStringList{QStringLiteral("[INFO] live"), QStringLiteral("[ERROR] live error")});
+    ASSERT_EQ(model.rowCount(), 11);
+    EXPECT_EQ(model.index(10).data(ui::LogModel::MessageRole).toString(), QStringLiteral("[ERROR] live error"));
+    model.setLevelFilter({});
+    EXPECT_EQ(model.rowCount(), total + 2);
+    model.setShowTimestamps(false);
+    EXPECT_EQ(model.index(total + 1).data().toString(), QStringLiteral("[ERROR] live error"));
+}
+
+TEST(JsonTreeAndArtifactModels, PassTheModelTester)
+{
+    ui::JsonTreeModel json;
+    QAbstractItemModelTester t1(&json, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    json.setJson(QJsonObject{{QStringLiteral("status"), QStringLiteral("success")},
+                             {QStringLiteral("domains_generated"), QJsonObject{{QStringLiteral("success"), 5}, {QStringLiteral("total"), 5}}},
+                             {QStringLiteral("list"), QJsonArray{1, 2, QJsonObject{{QStringLiteral("x"), true}}}}});
+    EXPECT_EQ(json.rowCount(), 3);
+    const QModelIndex dg = json.index(0, 0);
+    EXPECT_EQ(dg.data().toString(), QStringLiteral("domains_generated"));
+    EXPECT_EQ(json.rowCount(dg), 2);
+
+    Stack st(StackOptions().noListen().withProfiles(
+        {{QStringLiteral("writer"), QStringLiteral("sh -c 'echo a > a.txt; mkdir d; echo bb > d/b.csv'")}}));
+    const auto job = st.scheduler->submit(spec(QStringLiteral("writer"))).value();
+    ui::ArtifactModel arts(st.jobs.get());
+    QAbstractItemModelTester t2(&arts, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    arts.setJob(job.id);
+    ASSERT_TRUE(cdtest::waitUntil([&] { return arts.rowCount() == 2; }));
+    EXPECT_EQ(arts.index(1, ui::ArtifactModel::Name).data().toString(), QStringLiteral("d/b.csv"));
+}
+
+TEST(NewJobDialog, BuildsTheSpecForTheChosenBackendWithAdvancedParams)
+{
+    ui::NewJobDialog dlg({{model::Backend::Local, true, {}}, {model::Backend::RunPod, false, QStringLiteral("set RUNPOD_ENDPOINT_URL")},
+                          {model::Backend::RunPodPod, true, {}}},
+                         {QStringLiteral("crawler"), QStringLiteral("scrapy")});
+    auto *keywords = dlg.findChildren<QLineEdit *>().value(0);
+    const auto edits = dlg.findChildren<QPlainTextEdit *>();
+    ASSERT_EQ(edits.size(), 2);
+    EXPECT_TRUE(std::holds_alternative<QString>(dlg.spec()));
+    keywords->setText(QStringLiteral("solar panels, heat pumps"));
+    edits.at(1)->setPlainText(QStringLiteral("{\"max_pages\": 50"));
+    ASSERT_TRUE(std::holds_alternative<QString>(dlg.spec()));
+    EXPECT_TRUE(std::get<QString>(dlg.spec()).contains(QStringLiteral("Extra params")));
+    edits.at(1)->setPlainText(QStringLiteral("{\"max_pages\": 50}"));
+    const auto s = std::get<model::JobSpec>(dlg.spec());
+    EXPECT_EQ(s.backend, model::Backend::Local);
+    EXPECT_EQ(s.params.value(QStringLiteral("keywords")).toArray().size(), 2);
+    EXPECT_EQ(s.params.value(QStringLiteral("max_pages")).toInt(), 50);
+    EXPECT_EQ(s.params.value(QStringLiteral("profile")).toString(), QStringLiteral("crawler"));
+    auto *backend = dlg.findChildren<QComboBox *>().value(0);
+    backend->setCurrentIndex(2);
+    const auto pod = std::get<model::JobSpec>(dlg.spec());
+    EXPECT_EQ(pod.backend, model::Backend::RunPodPod);
+    EXPECT_FALSE(pod.params.contains(QStringLiteral("profile")));
+    dlg.adjustSize();
+    dlg.grab().save(screensDir() + QStringLiteral("/newjob.png"));
+}
+
+TEST(MainWindow, DialogCancelRetryAndCloneWorkThroughCore)
+{
+    Stack st(StackOptions().noListen().withProfiles(profiles()));
+    ui::MainWindow w({st.jobs.get(), st.logs.get(), st.bus.get(), st.scheduler.get(), st.artifacts.get(), nullptr, {}, {}});
+    w.setServerInfo(QStringLiteral("http://127.0.0.1:8000"), {}, profiles().keys());
+    w.setConfirm([](const QString &) { return true; });
+    w.show();
+
+    onNextDialog([](QWidget *d) {
+        d->findChildren<QLineEdit *>().value(0)->setText(QStringLiteral("wind, tides"));
+        d->findChildren<QComboBox *>().value(1)->setCurrentText(QStringLiteral("long"));
+        d->findChildren<QSpinBox *>().value(0)->setValue(7);
+        static_cast<QDialog *>(d)->accept();
+    });
+    w.newJob();
+    const auto jobs = st.jobs->jobs({});
+    ASSERT_EQ(jobs.size(), 1);
+    const auto created = jobs.first();
+    EXPECT_EQ(created.backend, model::Backend::Local);
+    EXPECT_EQ(created.params.value(QStringLiteral("profile")).toString(), QStringLiteral("long"));
+    EXPECT_EQ(created.params.value(QStringLiteral("domain_count")).toInt(), 7);
+    EXPECT_EQ(created.params.value(QStringLiteral("keywords")).toArray(), (QJsonArray{QStringLiteral("wind"), QStringLiteral("tides")}));
+    EXPECT_EQ(w.selectedJobId(), created.id);
+    ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(created.id)->status == JobStatus::Running; }));
+
+    w.cancelJob();
+    ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(created.id)->status == JobStatus::Cancelled; }));
+    w.retryJob();
+    ASSERT_EQ(st.jobs->retriesOf(created.id).size(), 1);
+    const auto retry = st.jobs->retriesOf(created.id).first();
+    EXPECT_EQ(w.selectedJobId(), retry.id);
+    EXPECT_EQ(retry.attempt, 2);
+
+    onNextDialog([](QWidget *d) {
+        // Pre-filled from the selected job.
+        EXPECT_EQ(d->findChildren<QLineEdit *>().value(0)->text(), QStringLiteral("wind, tides"));
+        EXPECT_EQ(d->findChildren<QComboBox *>().value(1)->currentText(), QStringLiteral("long"));
+        static_cast<QDialog *>(d)->accept();
+    });
+    w.cloneJob();
+    EXPECT_EQ(st.jobs->jobs({}).size(), 3);
+    EXPECT_EQ(st.jobs->job(w.selectedJobId())->params, created.params);
+    st.scheduler->stop();
+}
+
+TEST(LogConsole, SearchFindsTheRightLineAndSavesTheLog)
 {
     Stack st(StackOptions().noListen().withProfiles(profiles()));
     const auto job = st.jobs->insert(spec(QStringLiteral("long"))).value();
     QStringList lines;
-    for (int i = 0; i < ui::LogModel::kPage * 2 + 10; ++i)
-        lines << QStringLiteral("[INFO] stored %1").arg(i);
+    for (int i = 1; i <= 5000; ++i)
+        lines << (i == 4321 ? QStringLiteral("[WARNING] the needle is here") : QStringLiteral("[INFO] hay %1").arg(i));
     st.bus->append(job.id, model::LogSource::Stdout, lines);
-
-    ui::LogModel model(st.logs.get(), st.bus.get());
-    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
-    model.setJob(job.id);
-    EXPECT_EQ(model.rowCount(), ui::LogModel::kPage);
-    // Live lines wait until the stored part is loaded, then arrive in order.
-    st.bus->append(job.id, model::LogSource::Callback, QStringList{QStringLiteral("[ERROR] live")});
-    EXPECT_EQ(model.rowCount(), ui::LogModel::kPage);
-    while (model.canFetchMore({}))
-        model.fetchMore({});
-    EXPECT_EQ(model.rowCount(), lines.size() + 1);
-    st.bus->append(job.id, model::LogSource::Callback, QStringList{QStringLiteral("[SUCCESS] later")});
-    ASSERT_EQ(model.rowCount(), lines.size() + 2);
-    const QModelIndex last = model.index(model.rowCount() - 1);
-    EXPECT_TRUE(last.data().toString().endsWith(QStringLiteral("[SUCCESS] later")));
-    EXPECT_EQ(last.data(ui::LogModel::SeqRole).toLongLong(), lines.size() + 2);
-    EXPECT_EQ(model.index(model.rowCount() - 2).data(ui::LogModel::LevelRole).toInt(), static_cast<int>(model::LogLevel::Error));
-    model.setJob(QString());
-    EXPECT_EQ(model.rowCount(), 0);
+    ui::LogConsole console(st.logs.get(), st.bus.get());
+    console.resize(900, 400);
+    console.setJob(job.id);
+    EXPECT_TRUE(console.following());
+    ASSERT_TRUE(console.find(QStringLiteral("NEEDLE")));
+    EXPECT_EQ(console.model()->seqForRow(console.currentRow()), 4321);
+    EXPECT_FALSE(console.following()); // a search result stops following
+    EXPECT_FALSE(console.find(QStringLiteral("no such text")));
+    EXPECT_TRUE(console.selectedText().endsWith(QStringLiteral("[WARNING] the needle is here")));
+    QTemporaryDir dir;
+    ASSERT_TRUE(console.saveTo(dir.filePath(QStringLiteral("log.txt"))).ok());
+    QFile f(dir.filePath(QStringLiteral("log.txt")));
+    ASSERT_TRUE(f.open(QIODevice::ReadOnly));
+    EXPECT_EQ(f.readAll().count('\n'), 5000);
 }
 
-TEST(NewJobDialog, BuildsASpecForTheChosenBackend)
+TEST(SettingsDialog, RoundTripsThroughTheSettingsFacade)
 {
-    ui::NewJobDialog dlg({{model::Backend::Local, true, {}}, {model::Backend::RunPod, false, QStringLiteral("configure it")}},
-                         {QStringLiteral("crawler"), QStringLiteral("scrapy")});
-    auto *keywords = dlg.findChildren<QLineEdit *>().value(0);
-    ASSERT_NE(keywords, nullptr);
-    EXPECT_TRUE(std::holds_alternative<QString>(dlg.spec()));
-    keywords->setText(QStringLiteral("solar panels, heat pumps"));
-    const auto s = std::get<model::JobSpec>(dlg.spec());
-    EXPECT_EQ(s.backend, model::Backend::Local);
-    EXPECT_EQ(s.params.value(QStringLiteral("keywords")).toArray().size(), 2);
-    EXPECT_EQ(s.params.value(QStringLiteral("profile")).toString(), QStringLiteral("crawler"));
-
-    model::Job clone;
-    clone.params = QJsonObject{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("x")}},
-                               {QStringLiteral("domain_count"), 7},
-                               {QStringLiteral("profile"), QStringLiteral("scrapy")}};
-    dlg.prefill(clone);
-    const auto c = std::get<model::JobSpec>(dlg.spec());
-    EXPECT_EQ(c.params.value(QStringLiteral("domain_count")).toInt(), 7);
-    EXPECT_EQ(c.params.value(QStringLiteral("profile")).toString(), QStringLiteral("scrapy"));
-}
-
-TEST(MainWindow, ShowsJobsAndTheSelectedLogAndRendersToPng)
-{
-    Stack st(StackOptions().noListen().withProfiles(profiles()));
-    ui::MainWindow w({st.jobs.get(), st.logs.get(), st.bus.get(), st.scheduler.get(), st.artifacts.get()});
-    w.setServerInfo(QStringLiteral("http://127.0.0.1:8000"), {}, QStringLiteral("tok"), profiles().keys());
-    w.resize(1200, 760);
-    w.show();
-    const auto done = st.scheduler->submit(spec(QStringLiteral("crawler"))).value();
-    const auto running = st.scheduler->submit(spec(QStringLiteral("long"))).value();
-    ASSERT_TRUE(cdtest::waitUntil([&] {
-        return st.jobs->job(done.id)->status == JobStatus::Completed && st.jobs->job(running.id)->status == JobStatus::Running;
-    }));
-    auto *table = w.findChild<QTableView *>();
-    ASSERT_NE(table, nullptr);
-    EXPECT_EQ(table->model()->rowCount(), 2);
-    w.selectJob(done.id);
-    EXPECT_EQ(w.selectedJobId(), done.id);
-    EXPECT_GE(w.logModel()->rowCount(), 4);
-    cdtest::spin(100);
-    const QString out = QDir::currentPath() + QStringLiteral("/screens");
-    QDir().mkpath(out);
-    EXPECT_TRUE(w.grab().save(out + QStringLiteral("/mainwindow.png")));
+    QTemporaryDir dir;
+    settings::Settings s(dir.path(), {}, QProcessEnvironment());
+    {
+        ui::SettingsDialog dlg(&s);
+        dlg.hostEdit()->setText(QStringLiteral("0.0.0.0"));
+        dlg.portEdit()->setValue(8123);
+        QTableWidget *t = dlg.profilesTable();
+        const int r = t->rowCount();
+        t->insertRow(r);
+        t->setItem(r, 0, new QTableWidgetItem(QStringLiteral("scrapy")));
+        t->setItem(r, 1, new QTableWidgetItem(QStringLiteral("scrapy crawl x")));
+        EXPECT_TRUE(dlg.save().isEmpty());
+        dlg.adjustSize();
+        dlg.grab().save(screensDir() + QStringLiteral("/settings.png"));
+    }
+    settings::Settings again(dir.path(), {}, QProcessEnvironment());
+    EXPECT_EQ(again.listen().host, QStringLiteral("0.0.0.0"));
+    EXPECT_EQ(again.listen().port, 8123);
+    EXPECT_EQ(again.localProfiles().value(QStringLiteral("scrapy")), QStringLiteral("scrapy crawl x"));
+    ui::SettingsDialog bad(&again);
+    bad.hostEdit()->setText(QStringLiteral("not an address"));
+    EXPECT_FALSE(bad.save().isEmpty());
+    EXPECT_EQ(settings::Settings(dir.path(), {}, QProcessEnvironment()).listen().port, 8123);
 }

@@ -1,0 +1,125 @@
+// Renders each main screen with realistic data to PNG files in <build>/tests/screens, for a person
+// to look at. Also checks the widgets show what the data says.
+#include "artifactmodel.h"
+#include "jobdetailspane.h"
+#include "jobtablemodel.h"
+#include "jsontreemodel.h"
+#include "logconsole.h"
+#include "logmodel.h"
+#include "mainwindow.h"
+#include "stack.h"
+#include "testutil.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QTableView>
+
+#include <gtest/gtest.h>
+
+using namespace cd;
+using cdtest::Stack;
+using cdtest::StackOptions;
+using model::JobStatus;
+
+namespace {
+model::Job seed(Stack &st, model::Backend backend, const QString &profile, const QStringList &keywords, JobStatus target,
+                const store::JobPatch &patch = {})
+{
+    model::JobSpec s;
+    s.backend = backend;
+    s.params.insert(QStringLiteral("keywords"), QJsonArray::fromStringList(keywords));
+    s.params.insert(QStringLiteral("domain_count"), 10);
+    if (!profile.isEmpty())
+        s.params.insert(QStringLiteral("profile"), profile);
+    auto j = st.jobs->insert(s).value();
+    if (target == JobStatus::Queued)
+        return j;
+    st.jobs->transition(j.id, JobStatus::Starting);
+    st.jobs->transition(j.id, JobStatus::Running);
+    if (target == JobStatus::Cancelled)
+        st.jobs->transition(j.id, JobStatus::Cancelling);
+    if (target != JobStatus::Running)
+        st.jobs->transition(j.id, target, patch);
+    else
+        st.jobs->update(j.id, patch);
+    return st.jobs->job(j.id).value();
+}
+} // namespace
+
+TEST(Screens, MainWindowTabsWithRealisticData)
+{
+    Stack st(StackOptions().noListen().withProfiles({{QStringLiteral("crawler"), QStringLiteral("true")}}));
+    st.scheduler->stop(); // the data below is placed, not run
+
+    store::JobPatch runpodDone;
+    runpodDone.remoteId = QStringLiteral("a1b2c3d4-e5f6-u1");
+    runpodDone.remoteStatus = QStringLiteral("COMPLETED");
+    runpodDone.resultsUrl = QStringLiteral("https://storage.example.com/results/result.csv");
+    runpodDone.summary = QJsonObject{{QStringLiteral("status"), QStringLiteral("success")},
+                                     {QStringLiteral("domains_generated"), QJsonObject{{QStringLiteral("success"), 10}, {QStringLiteral("total"), 10}}},
+                                     {QStringLiteral("pages"), 214},
+                                     {QStringLiteral("duration_s"), 96.4},
+                                     {QStringLiteral("domains"), QJsonArray{QStringLiteral("solarpanels.example"), QStringLiteral("sunfarm.example")}}};
+    const auto done = seed(st, model::Backend::RunPod, {}, {QStringLiteral("solar"), QStringLiteral("photovoltaic")}, JobStatus::Completed, runpodDone);
+    QDir().mkpath(st.artifacts->outputDir(done.id));
+    for (const auto &[name, body] : {std::pair{"output.json", QByteArray("{\"status\":\"success\"}")},
+                                     std::pair{"domains.txt", QByteArray("solarpanels.example\nsunfarm.example\n")},
+                                     std::pair{"result.csv", QByteArray(4096, 'x')}}) {
+        QFile f(st.artifacts->outputDir(done.id) + u'/' + QLatin1String(name));
+        f.open(QIODevice::WriteOnly);
+        f.write(body);
+    }
+    st.artifacts->collect(done.id);
+    st.bus->append(done.id, model::LogSource::RunPod,
+                   QStringList{QStringLiteral("[INFO] Progress: 100% - 10/10 domains"), QStringLiteral("[SUCCESS] Generation completed!")});
+
+    store::JobPatch failedPatch = store::JobPatch::withError(QStringLiteral("exit code 4: [ERROR] upstream refused the connection"));
+    failedPatch.exitCode = 4;
+    seed(st, model::Backend::Local, QStringLiteral("scrapy"), {QStringLiteral("heat pumps")}, JobStatus::Failed, failedPatch);
+    seed(st, model::Backend::RunPodPod, {}, {QStringLiteral("wind")}, JobStatus::Cancelled, store::JobPatch::withError(QStringLiteral("cancelled")));
+    seed(st, model::Backend::Local, QStringLiteral("crawler"), {QStringLiteral("tides")}, JobStatus::Queued);
+    store::JobPatch progress;
+    progress.progress = 42;
+    const auto running = seed(st, model::Backend::Local, QStringLiteral("crawler"), {QStringLiteral("solar"), QStringLiteral("café")}, JobStatus::Running, progress);
+    QStringList lines;
+    for (int i = 1; i <= 2000; ++i) {
+        if (i % 250 == 0)
+            lines << QStringLiteral("[SUCCESS] found domain-%1.example (solar) at https://domain-%1.example/about").arg(i / 250);
+        else if (i % 97 == 0)
+            lines << QStringLiteral("[WARNING] https://slow-%1.example/: timed out after 15 s").arg(i);
+        else if (i == 1501)
+            lines << QStringLiteral("[ERROR] robots.txt of https://down.example unavailable (HTTP 503)");
+        else
+            lines << QStringLiteral("[DEBUG] 200 https://site-%1.example/page/%2 (depth 2, 31 links, utf-8)").arg(i % 17).arg(i);
+    }
+    lines << QStringLiteral("[INFO] Progress: 42% - 8/19 domains");
+    st.bus->append(running.id, model::LogSource::Stdout, lines);
+
+    ui::MainWindow w({st.jobs.get(), st.logs.get(), st.bus.get(), st.scheduler.get(), st.artifacts.get(), nullptr, {}, {}});
+    w.setServerInfo(QStringLiteral("http://127.0.0.1:8000"), {}, {QStringLiteral("crawler"), QStringLiteral("scrapy")});
+    w.resize(1280, 820);
+    w.show();
+    w.selectJob(running.id);
+    EXPECT_EQ(w.details()->console()->model()->rowCount(), 2001);
+    ASSERT_TRUE(w.details()->console()->find(QStringLiteral("robots.txt")));
+    EXPECT_EQ(w.details()->console()->model()->seqForRow(w.details()->console()->currentRow()), 1501);
+    cdtest::spin(100);
+    const QString dir = QDir::currentPath() + QStringLiteral("/screens");
+    QDir().mkpath(dir);
+    EXPECT_TRUE(w.grab().save(dir + QStringLiteral("/main-log.png")));
+
+    w.selectJob(done.id);
+    w.details()->setCurrentIndex(1);
+    EXPECT_EQ(w.details()->summaryModel()->rowCount(), 5);
+    cdtest::spin(50);
+    EXPECT_TRUE(w.grab().save(dir + QStringLiteral("/main-summary.png")));
+    w.details()->setCurrentIndex(2);
+    EXPECT_EQ(w.details()->artifactModel()->rowCount(), 3);
+    cdtest::spin(50);
+    EXPECT_TRUE(w.grab().save(dir + QStringLiteral("/main-artifacts.png")));
+    w.details()->setCurrentIndex(3);
+    EXPECT_TRUE(w.details()->detailsHtml().contains(QStringLiteral("a1b2c3d4-e5f6-u1")));
+    cdtest::spin(50);
+    EXPECT_TRUE(w.grab().save(dir + QStringLiteral("/main-details.png")));
+}

@@ -1,0 +1,190 @@
+#include "jobdetailspane.h"
+
+#include "artifactmodel.h"
+#include "artifacts/artifactstore.h"
+#include "colours.h"
+#include "jsontreemodel.h"
+#include "logconsole.h"
+#include "store/jobstore.h"
+
+#include <QDesktopServices>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QTableView>
+#include <QTextBrowser>
+#include <QTreeView>
+#include <QUrl>
+#include <QVBoxLayout>
+
+namespace cd::ui {
+
+namespace {
+QString esc(const QString &s)
+{
+    return s.toHtmlEscaped();
+}
+QString when(const QDateTime &t)
+{
+    return t.isValid() ? t.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")) : QStringLiteral("—");
+}
+} // namespace
+
+JobDetailsPane::JobDetailsPane(store::JobStore *jobs, store::LogStore *logs, logs::LogBus *bus,
+                               artifacts::ArtifactStore *artifacts, QWidget *parent)
+    : QTabWidget(parent), m_jobs(jobs), m_files(artifacts)
+{
+    m_console = new LogConsole(logs, bus, this);
+    addTab(m_console, tr("&Log"));
+
+    m_summary = new JsonTreeModel(this);
+    m_summaryView = new QTreeView(this);
+    m_summaryView->setModel(m_summary);
+    m_summaryView->setAlternatingRowColors(true);
+    m_summaryView->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    addTab(m_summaryView, tr("&Summary"));
+
+    auto *artifactsTab = new QWidget(this);
+    m_artifacts = new ArtifactModel(jobs, this);
+    m_artifactView = new QTableView(artifactsTab);
+    m_artifactView->setModel(m_artifacts);
+    m_artifactView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_artifactView->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_artifactView->verticalHeader()->hide();
+    m_artifactView->horizontalHeader()->setStretchLastSection(true);
+    m_artifactView->setColumnWidth(ArtifactModel::Name, 260);
+    m_artifactView->setColumnWidth(ArtifactModel::Size, 90);
+    m_artifactView->setColumnWidth(ArtifactModel::Type, 180);
+    m_open = new QPushButton(tr("Open"), artifactsTab);
+    m_saveAs = new QPushButton(tr("Save as…"), artifactsTab);
+    m_reveal = new QPushButton(tr("Show in folder"), artifactsTab);
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(m_open);
+    buttons->addWidget(m_saveAs);
+    buttons->addWidget(m_reveal);
+    buttons->addStretch(1);
+    auto *artLayout = new QVBoxLayout(artifactsTab);
+    artLayout->setContentsMargins(0, 4, 0, 0);
+    artLayout->addWidget(m_artifactView);
+    artLayout->addLayout(buttons);
+    addTab(artifactsTab, tr("&Artifacts"));
+
+    m_details = new QTextBrowser(this);
+    m_details->setOpenLinks(false);
+    addTab(m_details, tr("&Details"));
+
+    connect(m_details, &QTextBrowser::anchorClicked, this, [this](const QUrl &url) {
+        if (url.scheme() == u"job")
+            Q_EMIT openJobRequested(url.path());
+    });
+    connect(m_artifactView->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] { updateArtifactButtons(); });
+    connect(m_artifactView, &QTableView::doubleClicked, this, [this] { m_open->click(); });
+    connect(m_open, &QPushButton::clicked, this, [this] {
+        const QString path = selectedArtifactPath();
+        if (!path.isEmpty())
+            QDesktopServices::openUrl(QUrl::fromLocalFile(path));
+    });
+    connect(m_reveal, &QPushButton::clicked, this, [this] {
+        const QString path = selectedArtifactPath();
+        QDesktopServices::openUrl(QUrl::fromLocalFile(path.isEmpty() ? m_files->outputDir(m_jobId) : QFileInfo(path).absolutePath()));
+    });
+    connect(m_saveAs, &QPushButton::clicked, this, [this] {
+        const QString path = selectedArtifactPath();
+        if (path.isEmpty())
+            return;
+        const QString target = QFileDialog::getSaveFileName(this, tr("Save artifact"), QFileInfo(path).fileName());
+        if (target.isEmpty())
+            return;
+        QFile::remove(target);
+        if (!QFile::copy(path, target))
+            QMessageBox::warning(this, tr("Save artifact"), tr("Could not write %1").arg(target));
+    });
+    connect(m_jobs, &store::JobStore::jobChanged, this, [this](const model::Job &job) {
+        if (job.id == m_jobId)
+            refresh(job);
+    });
+    updateArtifactButtons();
+}
+
+void JobDetailsPane::setJob(const QString &jobId)
+{
+    m_jobId = jobId;
+    m_console->setJob(jobId);
+    m_artifacts->setJob(jobId);
+    const auto job = m_jobs->job(jobId);
+    refresh(job.value_or(model::Job{}));
+    updateArtifactButtons();
+}
+
+void JobDetailsPane::refresh(const model::Job &job)
+{
+    m_summary->setJson(job.summary.isEmpty() ? QJsonValue() : QJsonValue(job.summary));
+    m_summaryView->expandAll();
+    m_details->setHtml(m_jobId.isEmpty() ? QString() : detailsHtml());
+}
+
+QString JobDetailsPane::detailsHtml() const
+{
+    const auto j = m_jobs->job(m_jobId);
+    if (!j)
+        return {};
+    QString rows;
+    auto row = [&rows](const QString &k, const QString &v) {
+        rows += QStringLiteral("<tr><td style='padding-right:16px'><b>%1</b></td><td>%2</td></tr>").arg(esc(k), v);
+    };
+    row(tr("Job"), QStringLiteral("<code>%1</code>").arg(esc(j->id)));
+    row(tr("Status"), QStringLiteral("<span style='color:%1'>%2</span>%3")
+                          .arg(statusColour(j->status).name(), esc(model::toString(j->status)),
+                               j->error.isEmpty() ? QString() : QStringLiteral(" — ") + esc(j->error)));
+    row(tr("Backend"), esc(model::toString(j->backend)) + (j->remoteId.isEmpty() ? QString()
+                                                                              : QStringLiteral(" · remote id <code>%1</code> (%2)")
+                                                                                    .arg(esc(j->remoteId), esc(j->remoteStatus))));
+    row(tr("Kind"), esc(j->kind));
+    row(tr("Progress"), QStringLiteral("%1%").arg(j->progress));
+    row(tr("Exit code"), j->exitCode ? QString::number(*j->exitCode) : QStringLiteral("—"));
+    row(tr("Created"), when(j->createdAt));
+    row(tr("Started"), when(j->startedAt));
+    row(tr("Finished"), when(j->finishedAt));
+    row(tr("Timeout"), j->timeoutS ? tr("%1 s").arg(j->timeoutS) : tr("none"));
+    row(tr("Priority"), QString::number(j->priority));
+    row(tr("Log lines"), QString::number(j->logCount));
+    if (!j->resultsUrl.isEmpty())
+        row(tr("Results URL"), esc(j->resultsUrl));
+    // Retry lineage: where this attempt came from and what came after it.
+    QString lineage = tr("attempt %1 of %2").arg(j->attempt).arg(j->maxAttempts);
+    if (!j->retryOf.isEmpty())
+        lineage += tr(" · retry of <a href='job:%1'>%2</a>").arg(esc(j->retryOf), esc(j->retryOf.left(8)));
+    for (const auto &r : m_jobs->retriesOf(j->id))
+        lineage += tr(" · retried as <a href='job:%1'>%2</a> (%3)").arg(esc(r.id), esc(r.id.left(8)), esc(model::toString(r.status)));
+    row(tr("Attempts"), lineage);
+    const QString params = QString::fromUtf8(QJsonDocument(j->params).toJson(QJsonDocument::Indented));
+    return QStringLiteral("<table>%1</table><p><b>%2</b></p><pre>%3</pre>").arg(rows, tr("Parameters"), esc(params));
+}
+
+QString JobDetailsPane::selectedArtifactPath() const
+{
+    const auto rows = m_artifactView->selectionModel()->selectedRows();
+    if (rows.isEmpty())
+        return {};
+    const auto a = m_artifacts->artifactAt(rows.first().row());
+    if (!a)
+        return {};
+    const auto path = m_files->resolve(m_jobId, a->name);
+    return path ? path.value() : QString();
+}
+
+void JobDetailsPane::updateArtifactButtons()
+{
+    const bool has = !m_artifactView->selectionModel()->selectedRows().isEmpty();
+    m_open->setEnabled(has);
+    m_saveAs->setEnabled(has);
+    m_reveal->setEnabled(!m_jobId.isEmpty());
+}
+
+} // namespace cd::ui
