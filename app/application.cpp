@@ -23,8 +23,8 @@
 #include "store/logstore.h"
 
 #include <QApplication>
-#include <QHostAddress>
 #include <QCoreApplication>
+#include <QHostAddress>
 #include <QNetworkAccessManager>
 #include <QSocketNotifier>
 #include <QUrlQuery>
@@ -86,14 +86,16 @@ QString Application::webhookUrl(const QString &jobId) const
     // alone settles the job).
     if (m_settings->publicUrl().isEmpty())
         return {};
-    return baseUrl() + QStringLiteral("/api/runpod/webhook/") + jobId + QStringLiteral("?token=") + m_auth->jobToken(jobId);
+    return baseUrl() + QStringLiteral("/api/runpod/webhook/") + jobId + QStringLiteral("?token=") +
+           m_auth->jobToken(jobId);
 }
 
 void Application::setUpRunPod()
 {
     if (!m_nam) {
         m_nam = std::make_unique<QNetworkAccessManager>();
-        m_results = std::make_unique<artifacts::ResultCollector>(m_artifacts.get(), m_jobs.get(), m_bus.get(), m_nam.get());
+        m_results =
+            std::make_unique<artifacts::ResultCollector>(m_artifacts.get(), m_jobs.get(), m_bus.get(), m_nam.get());
     }
     const QString endpoint = m_settings->runpodEndpoint();
     m_settings->setUseKeychain(!m_cl.headless);
@@ -101,7 +103,8 @@ void Application::setUpRunPod()
     const QString key = secret.secret;
     if (!key.isEmpty() && secret.origin.startsWith(u'/'))
         err(QStringLiteral("RunPod API key read from %1 (a plain file, mode 0600); RUNPOD_API_KEY in the service's "
-                           "environment or a desktop keychain is safer").arg(secret.origin));
+                           "environment or a desktop keychain is safer")
+                .arg(secret.origin));
     if (!endpoint.isEmpty() && key.isEmpty())
         err(QStringLiteral("RunPod endpoint is set but RUNPOD_API_KEY is not: the runpod backend stays off"));
     if (!endpoint.isEmpty() && !key.isEmpty()) {
@@ -113,7 +116,8 @@ void Application::setUpRunPod()
         rc.client = cc;
         rc.callbackUrl = [this](const QString &id) { return callbackUrl(id); };
         rc.webhookUrl = [this](const QString &id) { return webhookUrl(id); };
-        m_runpod = std::make_unique<runners::RunPodRunner>(rc, m_runpodClient.get(), m_jobs.get(), m_bus.get(), m_results.get());
+        m_runpod = std::make_unique<runners::RunPodRunner>(rc, m_runpodClient.get(), m_jobs.get(), m_bus.get(),
+                                                           m_results.get());
         m_scheduler->addRunner(m_runpod.get(), m_settings->runpodSlots());
     }
     const QString pod = m_settings->runpodPodUrl();
@@ -129,7 +133,8 @@ void Application::setUpRunPod()
 
 Status Application::start()
 {
-    const QString dataDir = settings::Settings::resolveDataDir(m_cl.overrides, QProcessEnvironment::systemEnvironment());
+    const QString dataDir =
+        settings::Settings::resolveDataDir(m_cl.overrides, QProcessEnvironment::systemEnvironment());
     m_settings = std::make_unique<settings::Settings>(dataDir, m_cl.overrides);
 
     m_db = std::make_unique<store::Database>();
@@ -139,8 +144,8 @@ Status Application::start()
     m_logs = std::make_unique<store::LogStore>(m_db.get());
     m_bus = std::make_unique<logs::LogBus>(m_jobs.get(), m_logs.get());
     m_artifacts = std::make_unique<artifacts::ArtifactStore>(dataDir, m_jobs.get());
-    m_auth = std::make_unique<http::Auth>(m_settings->apiToken(), m_settings->callbackKey(),
-                                          m_settings->serverSecret(), m_settings->trustLoopback());
+    m_auth = std::make_unique<http::Auth>(m_settings->apiToken(), m_settings->callbackKey(), m_settings->serverSecret(),
+                                          m_settings->trustLoopback());
     m_scheduler = std::make_unique<scheduler::Scheduler>(m_jobs.get(), m_bus.get(), m_artifacts.get());
 
     runners::LocalRunnerConfig local;
@@ -195,7 +200,8 @@ Status Application::listen()
     if (hp.host == u"localhost")
         addr = QHostAddress(QHostAddress::LocalHost);
     else if (!addr.setAddress(hp.host))
-        return Error::make(Error::Code::InvalidArgument, QStringLiteral("cannot listen on '%1': not an IP address").arg(hp.host));
+        return Error::make(Error::Code::InvalidArgument,
+                           QStringLiteral("cannot listen on '%1': not an IP address").arg(hp.host));
     const auto port = m_api->listen(addr, hp.port, m_settings->tlsCert(), m_settings->tlsKey());
     if (!port)
         return port.error();
@@ -273,7 +279,8 @@ QString Application::applySettings()
         }
     }
     const bool runpodWanted = !m_settings->runpodEndpoint().isEmpty() || !m_settings->runpodPodUrl().isEmpty();
-    const bool runpodBusy = (m_runpod && m_runpod->activeCount() > 0) || (m_runpodPod && m_runpodPod->activeCount() > 0);
+    const bool runpodBusy =
+        (m_runpod && m_runpod->activeCount() > 0) || (m_runpodPod && m_runpodPod->activeCount() > 0);
     if (runpodWanted || m_runpod || m_runpodPod) {
         if (runpodBusy) {
             done << tr("RunPod changes apply when its running jobs have finished and Crawldeck restarts");

@@ -13,20 +13,39 @@ CommandLine CommandLine::parse(const QStringList &args)
     const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show this help."));
     const QCommandLineOption version(QStringLiteral("version"), QStringLiteral("Show the version."));
     const QCommandLineOption headless(QStringLiteral("headless"), QStringLiteral("Run the service without a GUI."));
-    const QCommandLineOption listen(QStringLiteral("listen"), QStringLiteral("Address to listen on (default 127.0.0.1:8000)."), QStringLiteral("HOST:PORT"));
-    const QCommandLineOption dataDir(QStringLiteral("data-dir"), QStringLiteral("Where jobs, logs, artifacts and settings live."), QStringLiteral("DIR"));
-    const QCommandLineOption database(QStringLiteral("database"), QStringLiteral("Database (a SQLite file path)."), QStringLiteral("URL"));
-    const QCommandLineOption apiToken(QStringLiteral("api-token"), QStringLiteral("API token for control routes."), QStringLiteral("TOKEN"));
-    const QCommandLineOption callbackKey(QStringLiteral("callback-key"), QStringLiteral("Global key workers may send in X-API-Key."), QStringLiteral("KEY"));
-    const QCommandLineOption publicUrl(QStringLiteral("public-url"), QStringLiteral("Base URL workers use to reach this server."), QStringLiteral("URL"));
-    const QCommandLineOption tlsCert(QStringLiteral("tls-cert"), QStringLiteral("TLS certificate (PEM)."), QStringLiteral("FILE"));
-    const QCommandLineOption tlsKey(QStringLiteral("tls-key"), QStringLiteral("TLS private key (PEM)."), QStringLiteral("FILE"));
-    const QCommandLineOption localSlots(QStringLiteral("local-slots"), QStringLiteral("Local jobs running at once (default 2)."), QStringLiteral("N"));
-    const QCommandLineOption runpodSlots(QStringLiteral("runpod-slots"), QStringLiteral("RunPod jobs in flight (default 10)."), QStringLiteral("N"));
-    const QCommandLineOption profile(QStringLiteral("local-profile"), QStringLiteral("A local command profile (repeatable)."), QStringLiteral("NAME=COMMAND"));
-    const QCommandLineOption runpodEndpoint(QStringLiteral("runpod-endpoint"), QStringLiteral("RunPod serverless base URL."), QStringLiteral("URL"));
-    const QCommandLineOption runpodPod(QStringLiteral("runpod-pod-url"), QStringLiteral("RunPod pod worker URL."), QStringLiteral("URL"));
-    const QCommandLineOption strict(QStringLiteral("strict-auth"), QStringLiteral("Require credentials from loopback clients too."));
+    const QCommandLineOption listen(QStringLiteral("listen"),
+                                    QStringLiteral("Address to listen on (default 127.0.0.1:8000)."),
+                                    QStringLiteral("HOST:PORT"));
+    const QCommandLineOption dataDir(QStringLiteral("data-dir"),
+                                     QStringLiteral("Where jobs, logs, artifacts and settings live."),
+                                     QStringLiteral("DIR"));
+    const QCommandLineOption database(QStringLiteral("database"), QStringLiteral("Database (a SQLite file path)."),
+                                      QStringLiteral("URL"));
+    const QCommandLineOption apiToken(QStringLiteral("api-token"), QStringLiteral("API token for control routes."),
+                                      QStringLiteral("TOKEN"));
+    const QCommandLineOption callbackKey(QStringLiteral("callback-key"),
+                                         QStringLiteral("Global key workers may send in X-API-Key."),
+                                         QStringLiteral("KEY"));
+    const QCommandLineOption publicUrl(QStringLiteral("public-url"),
+                                       QStringLiteral("Base URL workers use to reach this server."),
+                                       QStringLiteral("URL"));
+    const QCommandLineOption tlsCert(QStringLiteral("tls-cert"), QStringLiteral("TLS certificate (PEM)."),
+                                     QStringLiteral("FILE"));
+    const QCommandLineOption tlsKey(QStringLiteral("tls-key"), QStringLiteral("TLS private key (PEM)."),
+                                    QStringLiteral("FILE"));
+    const QCommandLineOption localSlots(QStringLiteral("local-slots"),
+                                        QStringLiteral("Local jobs running at once (default 2)."), QStringLiteral("N"));
+    const QCommandLineOption runpodSlots(QStringLiteral("runpod-slots"),
+                                         QStringLiteral("RunPod jobs in flight (default 10)."), QStringLiteral("N"));
+    const QCommandLineOption profile(QStringLiteral("local-profile"),
+                                     QStringLiteral("A local command profile (repeatable)."),
+                                     QStringLiteral("NAME=COMMAND"));
+    const QCommandLineOption runpodEndpoint(QStringLiteral("runpod-endpoint"),
+                                            QStringLiteral("RunPod serverless base URL."), QStringLiteral("URL"));
+    const QCommandLineOption runpodPod(QStringLiteral("runpod-pod-url"), QStringLiteral("RunPod pod worker URL."),
+                                       QStringLiteral("URL"));
+    const QCommandLineOption strict(QStringLiteral("strict-auth"),
+                                    QStringLiteral("Require credentials from loopback clients too."));
     p.addOptions({help, version, headless, listen, dataDir, database, apiToken, callbackKey, publicUrl, tlsCert, tlsKey,
                   localSlots, runpodSlots, profile, runpodEndpoint, runpodPod, strict});
     cl.helpText = p.helpText();
@@ -61,7 +80,8 @@ CommandLine CommandLine::parse(const QStringList &args)
     o.runpodPodUrl = opt(runpodPod);
     if (p.isSet(strict))
         o.strictAuth = true;
-    for (const auto &[option, target] : {std::pair{&localSlots, &o.localSlots}, std::pair{&runpodSlots, &o.runpodSlots}}) {
+    for (const auto &[option, target] :
+         {std::pair{&localSlots, &o.localSlots}, std::pair{&runpodSlots, &o.runpodSlots}}) {
         if (!p.isSet(*option))
             continue;
         bool ok = false;

@@ -45,7 +45,8 @@ int main(int argc, char **argv)
 
     const auto cl = cd::app::CommandLine::parse(QCoreApplication::arguments());
     if (!cl.error.isEmpty()) {
-        std::fprintf(stderr, "crawldeck: %s\n\n%s", cl.error.toLocal8Bit().constData(), cl.helpText.toLocal8Bit().constData());
+        std::fprintf(stderr, "crawldeck: %s\n\n%s", cl.error.toLocal8Bit().constData(),
+                     cl.helpText.toLocal8Bit().constData());
         return 2;
     }
     if (cl.showHelp) {

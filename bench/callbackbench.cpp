@@ -68,10 +68,13 @@ int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
     QCommandLineParser p;
-    p.addOptions({{QStringLiteral("server"), QStringLiteral("crawldeck binary"), QStringLiteral("path"), QStringLiteral(CRAWLDECK_BINARY)},
-                  {QStringLiteral("connections"), QStringLiteral("concurrent connections"), QStringLiteral("n"), QStringLiteral("64")},
-                  {QStringLiteral("seconds"), QStringLiteral("duration"), QStringLiteral("s"), QStringLiteral("5")},
-                  {QStringLiteral("lines"), QStringLiteral("lines per request"), QStringLiteral("n"), QStringLiteral("1")}});
+    p.addOptions(
+        {{QStringLiteral("server"), QStringLiteral("crawldeck binary"), QStringLiteral("path"),
+          QStringLiteral(CRAWLDECK_BINARY)},
+         {QStringLiteral("connections"), QStringLiteral("concurrent connections"), QStringLiteral("n"),
+          QStringLiteral("64")},
+         {QStringLiteral("seconds"), QStringLiteral("duration"), QStringLiteral("s"), QStringLiteral("5")},
+         {QStringLiteral("lines"), QStringLiteral("lines per request"), QStringLiteral("n"), QStringLiteral("1")}});
     p.process(app);
     const int connections = p.value(QStringLiteral("connections")).toInt();
     const int seconds = p.value(QStringLiteral("seconds")).toInt();
@@ -88,7 +91,8 @@ int main(int argc, char **argv)
         std::fprintf(stderr, "server did not start\n");
         return 1;
     }
-    const auto m = QRegularExpression(QStringLiteral(R"(:(\d+)\n)")).match(QString::fromUtf8(server.readAllStandardOutput()));
+    const auto m =
+        QRegularExpression(QStringLiteral(R"(:(\d+)\n)")).match(QString::fromUtf8(server.readAllStandardOutput()));
     const quint16 port = static_cast<quint16>(m.captured(1).toUInt());
 
     const QByteArray created = blockingRequest(port, post("/api/jobs", R"({"profile":"idle"})", "bench"));
@@ -140,14 +144,17 @@ int main(int argc, char **argv)
     const double elapsed = seconds;
     conns.clear();
 
-    const QByteArray job = blockingRequest(port, "GET /api/jobs/" + jobId + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer bench\r\n\r\n");
+    const QByteArray job =
+        blockingRequest(port, "GET /api/jobs/" + jobId + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer bench\r\n\r\n");
     const qint64 logCount = QJsonDocument::fromJson(job).object().value(QStringLiteral("log_count")).toInteger();
     ::kill(static_cast<pid_t>(server.processId()), SIGTERM);
     server.waitForFinished(5000);
 
     std::sort(latenciesUs.begin(), latenciesUs.end());
     auto pct = [&](double q) {
-        return latenciesUs.empty() ? 0.0 : latenciesUs[static_cast<size_t>(q * static_cast<double>(latenciesUs.size() - 1))] / 1000.0;
+        return latenciesUs.empty()
+                   ? 0.0
+                   : latenciesUs[static_cast<size_t>(q * static_cast<double>(latenciesUs.size() - 1))] / 1000.0;
     };
     const QJsonObject out{
         {QStringLiteral("bench"), QStringLiteral("log_callback_http")},

@@ -83,7 +83,8 @@ JobDetailsPane::JobDetailsPane(store::JobStore *jobs, store::LogStore *logs, log
         if (url.scheme() == u"job")
             Q_EMIT openJobRequested(url.path());
     });
-    connect(m_artifactView->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] { updateArtifactButtons(); });
+    connect(m_artifactView->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            [this] { updateArtifactButtons(); });
     connect(m_artifactView, &QTableView::doubleClicked, this, [this] { m_open->click(); });
     connect(m_open, &QPushButton::clicked, this, [this] {
         const QString path = selectedArtifactPath();
@@ -92,7 +93,8 @@ JobDetailsPane::JobDetailsPane(store::JobStore *jobs, store::LogStore *logs, log
     });
     connect(m_reveal, &QPushButton::clicked, this, [this] {
         const QString path = selectedArtifactPath();
-        QDesktopServices::openUrl(QUrl::fromLocalFile(path.isEmpty() ? m_files->outputDir(m_jobId) : QFileInfo(path).absolutePath()));
+        QDesktopServices::openUrl(
+            QUrl::fromLocalFile(path.isEmpty() ? m_files->outputDir(m_jobId) : QFileInfo(path).absolutePath()));
     });
     connect(m_saveAs, &QPushButton::clicked, this, [this] {
         const QString path = selectedArtifactPath();
@@ -142,9 +144,11 @@ QString JobDetailsPane::detailsHtml() const
     row(tr("Status"), QStringLiteral("<span style='color:%1'>%2</span>%3")
                           .arg(statusColour(j->status).name(), esc(model::toString(j->status)),
                                j->error.isEmpty() ? QString() : QStringLiteral(" — ") + esc(j->error)));
-    row(tr("Backend"), esc(model::toString(j->backend)) + (j->remoteId.isEmpty() ? QString()
-                                                                              : QStringLiteral(" · remote id <code>%1</code> (%2)")
-                                                                                    .arg(esc(j->remoteId), esc(j->remoteStatus))));
+    row(tr("Backend"),
+        esc(model::toString(j->backend)) +
+            (j->remoteId.isEmpty()
+                 ? QString()
+                 : QStringLiteral(" · remote id <code>%1</code> (%2)").arg(esc(j->remoteId), esc(j->remoteStatus))));
     row(tr("Kind"), esc(j->kind));
     row(tr("Progress"), QStringLiteral("%1%").arg(j->progress));
     row(tr("Exit code"), j->exitCode ? QString::number(*j->exitCode) : QStringLiteral("—"));
@@ -161,7 +165,8 @@ QString JobDetailsPane::detailsHtml() const
     if (!j->retryOf.isEmpty())
         lineage += tr(" · retry of <a href='job:%1'>%2</a>").arg(esc(j->retryOf), esc(j->retryOf.left(8)));
     for (const auto &r : m_jobs->retriesOf(j->id))
-        lineage += tr(" · retried as <a href='job:%1'>%2</a> (%3)").arg(esc(r.id), esc(r.id.left(8)), esc(model::toString(r.status)));
+        lineage += tr(" · retried as <a href='job:%1'>%2</a> (%3)")
+                       .arg(esc(r.id), esc(r.id.left(8)), esc(model::toString(r.status)));
     row(tr("Attempts"), lineage);
     const QString params = QString::fromUtf8(QJsonDocument(j->params).toJson(QJsonDocument::Indented));
     return QStringLiteral("<table>%1</table><p><b>%2</b></p><pre>%3</pre>").arg(rows, tr("Parameters"), esc(params));

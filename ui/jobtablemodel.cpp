@@ -137,8 +137,7 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
         case Status: return static_cast<int>(j.status);
         default: return data(index, Qt::DisplayRole);
         }
-    case Qt::ForegroundRole:
-        return index.column() == Status ? QVariant(QBrush(statusColour(j.status))) : QVariant();
+    case Qt::ForegroundRole: return index.column() == Status ? QVariant(QBrush(statusColour(j.status))) : QVariant();
     case Qt::ToolTipRole:
         if (index.column() == Status && !j.error.isEmpty())
             return j.error;
@@ -173,7 +172,8 @@ QVariant JobTableModel::headerData(int section, Qt::Orientation orientation, int
 {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
-    static const char *const names[] = {"Job", "Kind", "Backend", "Status", "Progress", "Created", "Duration", "Attempt"};
+    static const char *const names[] = {"Job",      "Kind",    "Backend",  "Status",
+                                        "Progress", "Created", "Duration", "Attempt"};
     return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
 }
 

@@ -1,8 +1,8 @@
 #include "logconsole.h"
 
 #include "logdelegate.h"
-#include "model/job.h"
 #include "logmodel.h"
+#include "model/job.h"
 #include "store/logstore.h"
 
 #include <QAction>
@@ -94,9 +94,8 @@ LogConsole::LogConsole(store::LogStore *store, logs::LogBus *bus, QWidget *paren
         m_searchState->clear();
         m_view->viewport()->update();
     });
-    connect(m_search, &QLineEdit::returnPressed, this, [this] {
-        find(m_search->text(), !(QApplication::keyboardModifiers() & Qt::ShiftModifier));
-    });
+    connect(m_search, &QLineEdit::returnPressed, this,
+            [this] { find(m_search->text(), !(QApplication::keyboardModifiers() & Qt::ShiftModifier)); });
     connect(next, &QToolButton::clicked, this, [this] { find(m_search->text(), true); });
     connect(prev, &QToolButton::clicked, this, [this] { find(m_search->text(), false); });
     auto *f3 = new QAction(this);
@@ -250,21 +249,23 @@ Status LogConsole::saveTo(const QString &path) const
     for (;;) {
         const auto page = m_store->lines(store::LogQuery{m_model->jobId(), after, 10000, m_model->levelFilter(), {}});
         for (const auto &l : page) {
-            f.write(model::isoUtc(l.ts).toUtf8() + ' ' + model::toString(l.level).toUtf8() + ' ' + l.message.toUtf8() + '\n');
+            f.write(model::isoUtc(l.ts).toUtf8() + ' ' + model::toString(l.level).toUtf8() + ' ' + l.message.toUtf8() +
+                    '\n');
             after = l.seq;
         }
         if (page.size() < 10000)
             break;
     }
-    return f.error() == QFileDevice::NoError ? Status(Ok{}) : Status(Error::make(Error::Code::Unavailable, f.errorString()));
+    return f.error() == QFileDevice::NoError ? Status(Ok{})
+                                             : Status(Error::make(Error::Code::Unavailable, f.errorString()));
 }
 
 void LogConsole::saveInteractive()
 {
     if (m_model->jobId().isEmpty())
         return;
-    const QString path = QFileDialog::getSaveFileName(this, tr("Save log"), m_model->jobId().left(8) + QStringLiteral(".log"),
-                                                      tr("Log files (*.log *.txt)"));
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Save log"), m_model->jobId().left(8) + QStringLiteral(".log"), tr("Log files (*.log *.txt)"));
     if (path.isEmpty())
         return;
     if (const auto st = saveTo(path); !st)

@@ -35,9 +35,11 @@ void LogDelegate::paint(QPainter *painter, const QStyleOptionViewItem &option, c
     }
     const bool selected = opt.state & QStyle::State_Selected;
     const QVariant fg = index.data(Qt::ForegroundRole);
-    painter->setPen(selected ? opt.palette.color(QPalette::HighlightedText)
-                             : fg.isValid() ? fg.value<QBrush>().color() : opt.palette.color(QPalette::Text));
-    painter->drawText(r, Qt::AlignVCenter | Qt::AlignLeft | Qt::TextSingleLine, fm.elidedText(text, Qt::ElideRight, r.width()));
+    painter->setPen(selected       ? opt.palette.color(QPalette::HighlightedText)
+                    : fg.isValid() ? fg.value<QBrush>().color()
+                                   : opt.palette.color(QPalette::Text));
+    painter->drawText(r, Qt::AlignVCenter | Qt::AlignLeft | Qt::TextSingleLine,
+                      fm.elidedText(text, Qt::ElideRight, r.width()));
     painter->restore();
 }
 

@@ -160,15 +160,16 @@ QVariant LogModel::data(const QModelIndex &index, int role) const
         return {};
     if (role == SeqRole)
         return seqForRow(index.row());
-    if (role != Qt::DisplayRole && role != Qt::ForegroundRole && role != LevelRole && role != MessageRole
-        && role != Qt::ToolTipRole)
+    if (role != Qt::DisplayRole && role != Qt::ForegroundRole && role != LevelRole && role != MessageRole &&
+        role != Qt::ToolTipRole)
         return {};
     const model::LogLine *l = lineAt(index.row());
     if (!l)
         return {};
     switch (role) {
     case Qt::DisplayRole:
-        return m_timestamps ? QString(l->ts.toLocalTime().toString(QStringLiteral("HH:mm:ss.zzz")) + QStringLiteral("  ") + l->message)
+        return m_timestamps ? QString(l->ts.toLocalTime().toString(QStringLiteral("HH:mm:ss.zzz")) +
+                                      QStringLiteral("  ") + l->message)
                             : l->message;
     case MessageRole: return l->message;
     case LevelRole: return static_cast<int>(l->level);
@@ -179,7 +180,8 @@ QVariant LogModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole:
         return QStringLiteral("#%1 · %2 · %3 · %4")
             .arg(l->seq)
-            .arg(model::toString(l->level), model::toString(l->source), l->ts.toLocalTime().toString(Qt::ISODateWithMs));
+            .arg(model::toString(l->level), model::toString(l->source),
+                 l->ts.toLocalTime().toString(Qt::ISODateWithMs));
     default: break;
     }
     return {};

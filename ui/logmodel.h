@@ -60,8 +60,8 @@ private:
     QString m_jobId;
     QList<model::LogLevel> m_levels;
     bool m_timestamps = true;
-    qint64 m_count = 0;       // highest seq known (unfiltered row count)
-    QList<qint64> m_rows;     // filtered: row -> seq
+    qint64 m_count = 0;                    // highest seq known (unfiltered row count)
+    QList<qint64> m_rows;                  // filtered: row -> seq
     mutable QHash<qint64, Block> m_blocks; // block number -> lines
     mutable quint64 m_useClock = 0;
 };

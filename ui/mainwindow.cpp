@@ -125,7 +125,11 @@ MainWindow::MainWindow(const Services &services, QWidget *parent) : QMainWindow(
     setCentralWidget(split);
 
     m_tray = new TrayIcon(this);
-    connect(m_tray, &TrayIcon::showWindowRequested, this, [this] { showNormal(); raise(); activateWindow(); });
+    connect(m_tray, &TrayIcon::showWindowRequested, this, [this] {
+        showNormal();
+        raise();
+        activateWindow();
+    });
     connect(m_tray, &TrayIcon::openJobRequested, this, [this](const QString &id) {
         showNormal();
         raise();
@@ -173,7 +177,8 @@ void MainWindow::buildActions()
     m_cloneAction = bar->addAction(themed("edit-copy"), tr("Clone"), this, &MainWindow::cloneJob);
     m_cloneAction->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_N);
     bar->addSeparator();
-    auto *settingsAction = bar->addAction(themed("preferences-system"), tr("Settings"), this, &MainWindow::openSettings);
+    auto *settingsAction =
+        bar->addAction(themed("preferences-system"), tr("Settings"), this, &MainWindow::openSettings);
     settingsAction->setShortcut(QKeySequence::Preferences);
     settingsAction->setEnabled(m_s.settings != nullptr);
 
@@ -220,7 +225,8 @@ void MainWindow::setServerInfo(const QString &baseUrl, const QString &error, con
     m_profiles = profiles;
     m_baseUrl = baseUrl;
     if (!error.isEmpty()) {
-        m_listenLabel->setText(tr("<span style='color:#c0302f'>⚠ HTTP service not running: %1</span>").arg(error.toHtmlEscaped()));
+        m_listenLabel->setText(
+            tr("<span style='color:#c0302f'>⚠ HTTP service not running: %1</span>").arg(error.toHtmlEscaped()));
         return;
     }
     const QString cb = baseUrl + QStringLiteral("/api/crawler/log");

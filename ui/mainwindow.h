@@ -48,9 +48,9 @@ public:
         logs::LogBus *bus = nullptr;
         scheduler::Scheduler *scheduler = nullptr;
         artifacts::ArtifactStore *artifacts = nullptr;
-        settings::Settings *settings = nullptr;                  // null: no settings dialog
-        std::function<QString()> applySettings;                 // returns what was applied
-        std::function<runners::RunPodClient *()> runpodClient;  // for the health indicator
+        settings::Settings *settings = nullptr;                // null: no settings dialog
+        std::function<QString()> applySettings;                // returns what was applied
+        std::function<runners::RunPodClient *()> runpodClient; // for the health indicator
     };
 
     explicit MainWindow(const Services &services, QWidget *parent = nullptr);

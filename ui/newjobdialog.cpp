@@ -152,7 +152,8 @@ void NewJobDialog::prefill(const model::Job &job)
     QJsonObject extra = job.params;
     for (const char *known : {"keywords", "domain_count", "start_urls", "profile"})
         extra.remove(QLatin1String(known));
-    m_rawParams->setPlainText(extra.isEmpty() ? QString() : QString::fromUtf8(QJsonDocument(extra).toJson(QJsonDocument::Compact)));
+    m_rawParams->setPlainText(extra.isEmpty() ? QString()
+                                              : QString::fromUtf8(QJsonDocument(extra).toJson(QJsonDocument::Compact)));
 }
 
 std::variant<model::JobSpec, QString> NewJobDialog::spec() const
@@ -196,12 +197,14 @@ std::variant<model::JobSpec, QString> NewJobDialog::spec() const
 
 void NewJobDialog::validate()
 {
-    const bool local = static_cast<model::Backend>(m_backend->currentData(Qt::UserRole).toInt()) == model::Backend::Local;
+    const bool local =
+        static_cast<model::Backend>(m_backend->currentData(Qt::UserRole).toInt()) == model::Backend::Local;
     m_profile->setVisible(local);
     m_profileLabel->setVisible(local);
     const auto s = spec();
     const QString *err = std::get_if<QString>(&s);
-    m_error->setText(err && (!m_keywords->text().isEmpty() || !m_rawParams->toPlainText().isEmpty()) ? *err : QString());
+    m_error->setText(err && (!m_keywords->text().isEmpty() || !m_rawParams->toPlainText().isEmpty()) ? *err
+                                                                                                     : QString());
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(!err);
 }
 

@@ -35,9 +35,8 @@ QWidget *secretRow(QLineEdit *edit, QWidget *parent, const std::function<QString
     edit->setReadOnly(true);
     auto *show = new QPushButton(QObject::tr("Show"), w);
     show->setCheckable(true);
-    QObject::connect(show, &QPushButton::toggled, edit, [edit](bool on) {
-        edit->setEchoMode(on ? QLineEdit::Normal : QLineEdit::Password);
-    });
+    QObject::connect(show, &QPushButton::toggled, edit,
+                     [edit](bool on) { edit->setEchoMode(on ? QLineEdit::Normal : QLineEdit::Password); });
     auto *copy = new QPushButton(QObject::tr("Copy"), w);
     QObject::connect(copy, &QPushButton::clicked, edit, [edit] { QApplication::clipboard()->setText(edit->text()); });
     l->addWidget(edit, 1);
@@ -74,7 +73,8 @@ SettingsDialog::SettingsDialog(settings::Settings *settings, QWidget *parent) : 
     m_token = new QLineEdit(server);
     sf->addRow(tr("API token:"), secretRow(m_token, server, [this] { return m_settings->regenerateApiToken(); }));
     m_callbackKey = new QLineEdit(server);
-    sf->addRow(tr("Callback key:"), secretRow(m_callbackKey, server, [this] { return m_settings->regenerateCallbackKey(); }));
+    sf->addRow(tr("Callback key:"),
+               secretRow(m_callbackKey, server, [this] { return m_settings->regenerateCallbackKey(); }));
     m_trustLoopback = new QCheckBox(tr("Same-machine clients may read jobs and post logs without a token"), server);
     sf->addRow(QString(), m_trustLoopback);
     m_closeToTray = new QCheckBox(tr("Closing the window keeps Crawldeck running in the tray"), server);
@@ -254,7 +254,8 @@ void SettingsDialog::testRunPod()
         }
         const QJsonObject w = r.body.value(QStringLiteral("workers")).toObject();
         const QJsonObject j = r.body.value(QStringLiteral("jobs")).toObject();
-        m_testResult->setText(tr("✔ workers: %1 idle, %2 running, %3 throttled · jobs: %4 queued, %5 in progress, %6 completed, %7 failed")
+        m_testResult->setText(tr("✔ workers: %1 idle, %2 running, %3 throttled · jobs: %4 queued, %5 in progress, %6 "
+                                 "completed, %7 failed")
                                   .arg(w.value(QStringLiteral("idle")).toInt())
                                   .arg(w.value(QStringLiteral("running")).toInt())
                                   .arg(w.value(QStringLiteral("throttled")).toInt())

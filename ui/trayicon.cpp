@@ -41,9 +41,11 @@ void TrayIcon::notifyFinished(const model::Job &job)
         return;
     m_lastJob = job.id;
     const bool ok = job.status == model::JobStatus::Completed;
-    m_tray->showMessage(ok ? tr("Job completed") : tr("Job %1").arg(model::toString(job.status).replace(u'_', u' ')),
-                        QStringLiteral("%1 · %2%3").arg(job.id.left(8), job.kind, job.error.isEmpty() ? QString() : QStringLiteral(" — ") + job.error),
-                        ok ? QSystemTrayIcon::Information : QSystemTrayIcon::Warning, 8000);
+    m_tray->showMessage(
+        ok ? tr("Job completed") : tr("Job %1").arg(model::toString(job.status).replace(u'_', u' ')),
+        QStringLiteral("%1 · %2%3")
+            .arg(job.id.left(8), job.kind, job.error.isEmpty() ? QString() : QStringLiteral(" — ") + job.error),
+        ok ? QSystemTrayIcon::Information : QSystemTrayIcon::Warning, 8000);
 }
 
 } // namespace cd::ui

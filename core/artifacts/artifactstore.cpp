@@ -45,8 +45,7 @@ Result<QList<model::Artifact>> ArtifactStore::collect(const QString &jobId) cons
     if (!base.exists())
         return out;
     QMimeDatabase mimes;
-    QDirIterator it(base.absolutePath(), QDir::Files | QDir::NoSymLinks | QDir::Hidden,
-                    QDirIterator::Subdirectories);
+    QDirIterator it(base.absolutePath(), QDir::Files | QDir::NoSymLinks | QDir::Hidden, QDirIterator::Subdirectories);
     while (it.hasNext()) {
         const QString path = it.next();
         QFile f(path);
@@ -71,8 +70,8 @@ Result<QList<model::Artifact>> ArtifactStore::collect(const QString &jobId) cons
 Result<QString> ArtifactStore::resolve(const QString &jobId, const QString &name) const
 {
     const QString clean = QDir::cleanPath(name);
-    if (name.isEmpty() || clean.startsWith(u'/') || clean == u".." || clean.startsWith(QStringLiteral("../"))
-        || clean.contains(QStringLiteral("/../")))
+    if (name.isEmpty() || clean.startsWith(u'/') || clean == u".." || clean.startsWith(QStringLiteral("../")) ||
+        clean.contains(QStringLiteral("/../")))
         return Error::make(Code::InvalidArgument, QStringLiteral("invalid artifact name '%1'").arg(name));
     const QString base = QDir(outputDir(jobId)).canonicalPath();
     const QString full = QFileInfo(outputDir(jobId) + u'/' + clean).canonicalFilePath();
@@ -85,8 +84,8 @@ QString ArtifactStore::sanitiseName(const QString &name)
 {
     QString out;
     for (const QChar c : name) {
-        if (c.unicode() < 0x20 || c == u'/' || c == u'\\' || c == u':' || c == u'*' || c == u'?'
-            || c == u'"' || c == u'<' || c == u'>' || c == u'|')
+        if (c.unicode() < 0x20 || c == u'/' || c == u'\\' || c == u':' || c == u'*' || c == u'?' || c == u'"' ||
+            c == u'<' || c == u'>' || c == u'|')
             out += u'_';
         else
             out += c;

@@ -55,8 +55,7 @@ QString humanBytes(qint64 n)
 ResultCollector::ResultCollector(ArtifactStore *artifacts, store::JobStore *jobs, logs::LogBus *bus,
                                  QNetworkAccessManager *nam, CollectLimits limits, QObject *parent)
     : QObject(parent), m_artifacts(artifacts), m_jobs(jobs), m_bus(bus), m_nam(nam), m_limits(limits)
-{
-}
+{}
 
 QStringList ResultCollector::resultUrls(const QJsonValue &output)
 {
@@ -82,7 +81,7 @@ QCoro::Task<CollectReport> ResultCollector::collect(QString jobId, QJsonValue ou
         co_return report;
     }
     const QString dir = m_artifacts->outputDir(jobId);
-    const QJsonDocument doc = output.isObject() ? QJsonDocument(output.toObject())
+    const QJsonDocument doc = output.isObject()  ? QJsonDocument(output.toObject())
                               : output.isArray() ? QJsonDocument(output.toArray())
                                                  : QJsonDocument(QJsonObject{{QStringLiteral("output"), output}});
     if (writeFile(dir + QStringLiteral("/output.json"), doc.toJson(QJsonDocument::Indented)))
@@ -102,7 +101,10 @@ QCoro::Task<CollectReport> ResultCollector::collect(QString jobId, QJsonValue ou
                 data = v.toString().toUtf8();
             else if (v.isArray())
                 for (const QJsonValue &e : v.toArray())
-                    data += (e.isString() ? e.toString().toUtf8() : QJsonDocument(QJsonArray{e}).toJson(QJsonDocument::Compact).mid(1).chopped(1)) + '\n';
+                    data +=
+                        (e.isString() ? e.toString().toUtf8()
+                                      : QJsonDocument(QJsonArray{e}).toJson(QJsonDocument::Compact).mid(1).chopped(1)) +
+                        '\n';
             else
                 continue;
             if (writeFile(dir + u'/' + file, data))
@@ -201,7 +203,8 @@ QCoro::Task<std::optional<QString>> ResultCollector::download(QString jobId, QSt
         failure = raw->errorString();
     if (failure) {
         QFile::remove(file->fileName());
-        m_bus->system(jobId, LogLevel::Warning, QStringLiteral("result download failed: %1: %2").arg(urlText, *failure));
+        m_bus->system(jobId, LogLevel::Warning,
+                      QStringLiteral("result download failed: %1: %2").arg(urlText, *failure));
         co_return failure;
     }
     QFile::remove(path);
@@ -217,7 +220,9 @@ QCoro::Task<std::optional<QString>> ResultCollector::download(QString jobId, QSt
         m_bus->system(jobId, LogLevel::Warning, st.error().detail);
     *savedName = name;
     m_bus->system(jobId, LogLevel::Info,
-                  QStringLiteral("downloaded %1 (%2 in %3 s)").arg(name, humanBytes(a.size)).arg(timer.elapsed() / 1000.0, 0, 'f', 1));
+                  QStringLiteral("downloaded %1 (%2 in %3 s)")
+                      .arg(name, humanBytes(a.size))
+                      .arg(timer.elapsed() / 1000.0, 0, 'f', 1));
     co_return std::nullopt;
 }
 

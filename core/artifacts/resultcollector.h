@@ -24,9 +24,9 @@ class ArtifactStore;
 
 struct CollectReport
 {
-    QStringList saved;   // artifact names written
-    QStringList failed;  // "url: reason"
-    QString resultsUrl;  // the first result URL the output named
+    QStringList saved;  // artifact names written
+    QStringList failed; // "url: reason"
+    QString resultsUrl; // the first result URL the output named
     std::optional<QJsonObject> summary;
 };
 

@@ -12,17 +12,17 @@ namespace cd {
 struct Error
 {
     enum class Code {
-        InvalidArgument,   // malformed request: 400
-        Unauthorized,      // no or bad credentials: 401
-        Forbidden,         // credentials that do not cover this job: 403
-        NotFound,          // unknown job, artifact, route: 404
-        MethodNotAllowed,  // 405
-        Conflict,          // illegal status transition, job already terminal: 409
-        PayloadTooLarge,   // 413
-        UnsupportedMedia,  // 415
-        Unprocessable,     // well-formed but semantically invalid: 422
-        Unavailable,       // backend not configured, storage down: 503
-        Internal,          // a bug or an unexpected SQL failure: 500
+        InvalidArgument,  // malformed request: 400
+        Unauthorized,     // no or bad credentials: 401
+        Forbidden,        // credentials that do not cover this job: 403
+        NotFound,         // unknown job, artifact, route: 404
+        MethodNotAllowed, // 405
+        Conflict,         // illegal status transition, job already terminal: 409
+        PayloadTooLarge,  // 413
+        UnsupportedMedia, // 415
+        Unprocessable,    // well-formed but semantically invalid: 422
+        Unavailable,      // backend not configured, storage down: 503
+        Internal,         // a bug or an unexpected SQL failure: 500
     };
     Code code = Code::Internal;
     QString detail;
@@ -33,8 +33,7 @@ struct Error
 QString errorCodeName(Error::Code code);
 
 // A small expected<T, Error>: the toolchain's standard library has no std::expected in C++20.
-template<typename T>
-class Result
+template<typename T> class Result
 {
 public:
     Result(T value) : m_v(std::move(value)) {}

@@ -32,7 +32,8 @@ Crawler::~Crawler()
 
 QString Crawler::hostKey(const QUrl &u)
 {
-    return u.scheme() + QStringLiteral("://") + u.host().toLower() + u':' + QString::number(u.port(u.scheme() == u"https" ? 443 : 80));
+    return u.scheme() + QStringLiteral("://") + u.host().toLower() + u':' +
+           QString::number(u.port(u.scheme() == u"https" ? 443 : 80));
 }
 
 void Crawler::start()
@@ -43,13 +44,15 @@ void Crawler::start()
         m_startDomains.insert(domainOf(u));
         enqueue(u, 0);
     }
-    Q_EMIT line(QStringLiteral("[INFO] crawling from %1 start URL(s) for: %2 (want %3 domains; budget %4 pages, depth %5, %6 at once)")
-                    .arg(m_params.startUrls.size())
-                    .arg(m_params.keywords.join(QStringLiteral(", ")))
-                    .arg(m_params.domainCount)
-                    .arg(m_params.maxPages)
-                    .arg(m_params.maxDepth)
-                    .arg(m_params.concurrency));
+    Q_EMIT line(
+        QStringLiteral(
+            "[INFO] crawling from %1 start URL(s) for: %2 (want %3 domains; budget %4 pages, depth %5, %6 at once)")
+            .arg(m_params.startUrls.size())
+            .arg(m_params.keywords.join(QStringLiteral(", ")))
+            .arg(m_params.domainCount)
+            .arg(m_params.maxPages)
+            .arg(m_params.maxDepth)
+            .arg(m_params.concurrency));
     QTimer::singleShot(0, this, &Crawler::pump);
 }
 
@@ -98,8 +101,8 @@ void Crawler::pump()
     const qint64 now = m_clock.elapsed();
     qint64 soonest = -1;
     qsizetype i = 0;
-    while (m_active.size() < m_params.concurrency && m_pagesStarted < m_params.maxPages && i < m_frontier.size()
-           && i < kScanLimit) {
+    while (m_active.size() < m_params.concurrency && m_pagesStarted < m_params.maxPages && i < m_frontier.size() &&
+           i < kScanLimit) {
         const Item item = m_frontier.at(i);
         const QString key = hostKey(item.url);
         Host &host = m_hosts[key];
@@ -112,7 +115,8 @@ void Crawler::pump()
             ++i;
             continue;
         }
-        if (!host.rules.allowed(item.url.path(QUrl::FullyEncoded) + (item.url.hasQuery() ? u'?' + item.url.query(QUrl::FullyEncoded) : QString()))) {
+        if (!host.rules.allowed(item.url.path(QUrl::FullyEncoded) +
+                                (item.url.hasQuery() ? u'?' + item.url.query(QUrl::FullyEncoded) : QString()))) {
             m_frontier.removeAt(i);
             ++m_robotsBlocked;
             Q_EMIT line(QStringLiteral("[INFO] robots.txt disallows %1").arg(item.url.toString()));
@@ -220,11 +224,12 @@ void Crawler::onPage(QNetworkReply *reply, const Item &item)
         Q_EMIT page(rec);
         return;
     }
-    if (reply->property("cd_too_big").toBool() || reply->error() != QNetworkReply::NoError || status < 200 || status >= 300) {
+    if (reply->property("cd_too_big").toBool() || reply->error() != QNetworkReply::NoError || status < 200 ||
+        status >= 300) {
         ++m_errors;
         const QString why = reply->property("cd_too_big").toBool() ? QStringLiteral("page larger than the size cap")
-                            : status ? QStringLiteral("HTTP %1").arg(status)
-                                     : reply->errorString();
+                            : status                               ? QStringLiteral("HTTP %1").arg(status)
+                                                                   : reply->errorString();
         rec.insert(QStringLiteral("error"), why);
         Q_EMIT line(QStringLiteral("[WARNING] %1: %2").arg(item.url.toString(), why));
         Q_EMIT page(rec);
@@ -249,8 +254,12 @@ void Crawler::onPage(QNetworkReply *reply, const Item &item)
         m_hits.insert(domain, DomainHit{domain, finalUrl, found, html.title, 0});
         m_hitOrder << domain;
         const int n = static_cast<int>(m_hits.size());
-        Q_EMIT line(QStringLiteral("[SUCCESS] found %1 (%2) at %3").arg(domain, found.join(QStringLiteral(", ")), finalUrl.toString()));
-        Q_EMIT line(QStringLiteral("[INFO] Progress: %1% - %2/%3 domains").arg(n * 100 / m_params.domainCount).arg(n).arg(m_params.domainCount));
+        Q_EMIT line(QStringLiteral("[SUCCESS] found %1 (%2) at %3")
+                        .arg(domain, found.join(QStringLiteral(", ")), finalUrl.toString()));
+        Q_EMIT line(QStringLiteral("[INFO] Progress: %1% - %2/%3 domains")
+                        .arg(n * 100 / m_params.domainCount)
+                        .arg(n)
+                        .arg(m_params.domainCount));
         DomainHit hit = m_hits.value(domain);
         hit.pagesSeen = m_pagesPerDomain.value(domain);
         Q_EMIT domainFound(hit);

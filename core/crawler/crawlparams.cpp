@@ -41,9 +41,11 @@ Result<CrawlParams> CrawlParams::fromJson(const QJsonObject &o)
     if (p.keywords.isEmpty())
         return bad(QStringLiteral("'keywords' is empty"));
     QString err;
-    if (!readInt(o, "domain_count", 1, 1000000, &p.domainCount, &err) || !readInt(o, "max_pages", 1, 10000000, &p.maxPages, &err)
-        || !readInt(o, "max_depth", 0, 1000, &p.maxDepth, &err) || !readInt(o, "delay_ms", 0, 600000, &p.delayMs, &err)
-        || !readInt(o, "concurrency", 1, 256, &p.concurrency, &err) || !readInt(o, "timeout_s", 1, 3600, &p.timeoutS, &err))
+    if (!readInt(o, "domain_count", 1, 1000000, &p.domainCount, &err) ||
+        !readInt(o, "max_pages", 1, 10000000, &p.maxPages, &err) ||
+        !readInt(o, "max_depth", 0, 1000, &p.maxDepth, &err) || !readInt(o, "delay_ms", 0, 600000, &p.delayMs, &err) ||
+        !readInt(o, "concurrency", 1, 256, &p.concurrency, &err) ||
+        !readInt(o, "timeout_s", 1, 3600, &p.timeoutS, &err))
         return bad(err);
     p.sameSiteOnly = o.value(QStringLiteral("same_site_only")).toBool(false);
     if (o.value(QStringLiteral("user_agent")).isString() && !o.value(QStringLiteral("user_agent")).toString().isEmpty())

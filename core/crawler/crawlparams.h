@@ -17,10 +17,10 @@ struct CrawlParams
     int maxPages = 200;
     int maxDepth = 3;
     bool sameSiteOnly = false;
-    int delayMs = 500;      // between two requests to one host (robots Crawl-delay may raise it)
-    int concurrency = 4;    // requests in flight overall
+    int delayMs = 500;   // between two requests to one host (robots Crawl-delay may raise it)
+    int concurrency = 4; // requests in flight overall
     QString userAgent = QStringLiteral("CrawldeckBot/0.1");
-    int timeoutS = 15;      // per request
+    int timeoutS = 15; // per request
     int maxRedirects = 5;
     qint64 maxPageBytes = 5 * 1024 * 1024;
 

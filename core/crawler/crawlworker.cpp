@@ -45,8 +45,8 @@ bool writeDomains(const QString &path, const QList<DomainHit> &hits)
         return false;
     f.write("domain,first_url,matched_keywords,title,pages_seen\n");
     for (const DomainHit &h : hits)
-        f.write(csvField(h.domain) + ',' + csvField(h.firstUrl.toString()) + ',' + csvField(h.keywords.join(u';')) + ','
-                + csvField(h.title) + ',' + QByteArray::number(h.pagesSeen) + '\n');
+        f.write(csvField(h.domain) + ',' + csvField(h.firstUrl.toString()) + ',' + csvField(h.keywords.join(u';')) +
+                ',' + csvField(h.title) + ',' + QByteArray::number(h.pagesSeen) + '\n');
     return f.commit();
 }
 } // namespace
@@ -103,7 +103,8 @@ int CrawlWorker::run(const QStringList &args)
         pages.write(QJsonDocument(rec).toJson(QJsonDocument::Compact) + '\n');
         pages.flush();
     });
-    QObject::connect(&crawler, &Crawler::domainFound, &crawler, [&crawler, &domainsPath] { writeDomains(domainsPath, crawler.hits()); });
+    QObject::connect(&crawler, &Crawler::domainFound, &crawler,
+                     [&crawler, &domainsPath] { writeDomains(domainsPath, crawler.hits()); });
     QObject::connect(&crawler, &Crawler::finished, &crawler, [&stoppedBy](const QString &why) {
         stoppedBy = why;
         QCoreApplication::quit();
@@ -137,8 +138,8 @@ int CrawlWorker::run(const QStringList &args)
     const int want = params->domainCount;
     QJsonObject summary{
         {QStringLiteral("status"), hits.size() >= want ? QStringLiteral("success") : QStringLiteral("partial")},
-        {QStringLiteral("domains_generated"), QJsonObject{{QStringLiteral("success"), static_cast<int>(hits.size())},
-                                                          {QStringLiteral("total"), want}}},
+        {QStringLiteral("domains_generated"),
+         QJsonObject{{QStringLiteral("success"), static_cast<int>(hits.size())}, {QStringLiteral("total"), want}}},
         {QStringLiteral("pages"), crawler.pagesFetched()},
         {QStringLiteral("errors"), crawler.errors()},
         {QStringLiteral("robots_blocked"), crawler.robotsBlocked()},
@@ -150,7 +151,10 @@ int CrawlWorker::run(const QStringList &args)
         domains.append(h.domain);
     summary.insert(QStringLiteral("domains"), domains);
     say(hits.size() >= want ? QStringLiteral("[SUCCESS] found %1 of %2 domains").arg(hits.size()).arg(want)
-                            : QStringLiteral("[WARNING] found %1 of %2 domains (stopped by %3)").arg(hits.size()).arg(want).arg(stoppedBy));
+                            : QStringLiteral("[WARNING] found %1 of %2 domains (stopped by %3)")
+                                  .arg(hits.size())
+                                  .arg(want)
+                                  .arg(stoppedBy));
     say(QStringLiteral("[SUMMARY] ") + QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact)));
     return stoppedBy == u"signal" ? 143 : 0;
 }

@@ -26,9 +26,9 @@ QString charsetFromMeta(const QByteArray &head)
 QString decodeHtmlEntities(QString s)
 {
     static const QList<QPair<QString, QString>> named{
-        {QStringLiteral("&amp;"), QStringLiteral("&")},   {QStringLiteral("&lt;"), QStringLiteral("<")},
-        {QStringLiteral("&gt;"), QStringLiteral(">")},    {QStringLiteral("&quot;"), QStringLiteral("\"")},
-        {QStringLiteral("&#39;"), QStringLiteral("'")},   {QStringLiteral("&apos;"), QStringLiteral("'")},
+        {QStringLiteral("&amp;"), QStringLiteral("&")},  {QStringLiteral("&lt;"), QStringLiteral("<")},
+        {QStringLiteral("&gt;"), QStringLiteral(">")},   {QStringLiteral("&quot;"), QStringLiteral("\"")},
+        {QStringLiteral("&#39;"), QStringLiteral("'")},  {QStringLiteral("&apos;"), QStringLiteral("'")},
         {QStringLiteral("&nbsp;"), QStringLiteral(" ")},
     };
     static const QRegularExpression numeric(QStringLiteral(R"re(&#(x?)([0-9a-fA-F]+);)re"));
@@ -62,7 +62,8 @@ QString HtmlPage::decode(const QByteArray &body, const QString &contentType, QSt
     if (charset.isEmpty())
         charset = QStringLiteral("utf-8");
     // Browsers read latin-1 and us-ascii as windows-1252; Qt knows Latin-1 natively.
-    if (charset.compare(u"iso-8859-1", Qt::CaseInsensitive) == 0 || charset.compare(u"us-ascii", Qt::CaseInsensitive) == 0)
+    if (charset.compare(u"iso-8859-1", Qt::CaseInsensitive) == 0 ||
+        charset.compare(u"us-ascii", Qt::CaseInsensitive) == 0)
         charset = QStringLiteral("latin1");
     QStringDecoder decoder(charset.toLatin1().constData());
     if (!decoder.isValid()) {
@@ -80,7 +81,8 @@ HtmlPage HtmlPage::parse(const QByteArray &body, const QString &contentType, con
     const QString html = decode(body, contentType, &page.charset);
 
     static const QRegularExpression titleRe(QStringLiteral(R"re(<title[^>]*>(.*?)</title>)re"),
-                                            QRegularExpression::CaseInsensitiveOption | QRegularExpression::DotMatchesEverythingOption);
+                                            QRegularExpression::CaseInsensitiveOption |
+                                                QRegularExpression::DotMatchesEverythingOption);
     page.title = decodeHtmlEntities(titleRe.match(html).captured(1)).simplified();
 
     static const QRegularExpression baseRe(QStringLiteral(R"re(<base[^>]+href\s*=\s*["']([^"']+)["'])re"),
@@ -88,8 +90,9 @@ HtmlPage HtmlPage::parse(const QByteArray &body, const QString &contentType, con
     QUrl resolveFrom = base;
     if (const auto m = baseRe.match(html); m.hasMatch())
         resolveFrom = base.resolved(QUrl(decodeHtmlEntities(m.captured(1))));
-    static const QRegularExpression linkRe(QStringLiteral(R"re(<a\s[^>]*?href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))re"),
-                                           QRegularExpression::CaseInsensitiveOption);
+    static const QRegularExpression linkRe(
+        QStringLiteral(R"re(<a\s[^>]*?href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))re"),
+        QRegularExpression::CaseInsensitiveOption);
     auto links = linkRe.globalMatch(html);
     while (links.hasNext()) {
         const auto m = links.next();
@@ -103,8 +106,9 @@ HtmlPage HtmlPage::parse(const QByteArray &body, const QString &contentType, con
         page.links.append(u);
     }
 
-    static const QRegularExpression invisible(QStringLiteral(R"re(<(script|style|noscript|template)\b.*?</\1\s*>|<!--.*?-->)re"),
-                                              QRegularExpression::CaseInsensitiveOption | QRegularExpression::DotMatchesEverythingOption);
+    static const QRegularExpression invisible(
+        QStringLiteral(R"re(<(script|style|noscript|template)\b.*?</\1\s*>|<!--.*?-->)re"),
+        QRegularExpression::CaseInsensitiveOption | QRegularExpression::DotMatchesEverythingOption);
     static const QRegularExpression tags(QStringLiteral(R"re(<[^>]*>)re"));
     QString text = html;
     text.remove(invisible);
@@ -123,7 +127,8 @@ KeywordMatcher::KeywordMatcher(const QStringList &keywords)
         pattern.replace(QStringLiteral("\\ "), QStringLiteral("\\s+"));
         m_keywords << kw;
         m_patterns << QRegularExpression(QStringLiteral("(?<![\\w])") + pattern + QStringLiteral("(?![\\w])"),
-                                         QRegularExpression::CaseInsensitiveOption | QRegularExpression::UseUnicodePropertiesOption);
+                                         QRegularExpression::CaseInsensitiveOption |
+                                             QRegularExpression::UseUnicodePropertiesOption);
     }
 }
 

@@ -9,8 +9,7 @@ namespace cd::http {
 
 ApiServer::ApiServer(const Auth *auth, GuardLimits limits, QObject *parent)
     : QObject(parent), m_router(auth), m_limits(limits)
-{
-}
+{}
 
 ApiServer::~ApiServer()
 {

@@ -43,5 +43,4 @@ private:
     quint16 m_port = 0;
 };
 
-
 } // namespace cd::http

@@ -9,10 +9,11 @@ namespace cd::http {
 using Code = Error::Code;
 
 Auth::Auth(QString apiToken, QString callbackKey, QByteArray secret, bool trustLoopback)
-    : m_apiToken(apiToken.toUtf8()), m_callbackKey(callbackKey.toUtf8()), m_secret(std::move(secret)),
-      m_trustLoopback(trustLoopback)
-{
-}
+    : m_apiToken(apiToken.toUtf8())
+    , m_callbackKey(callbackKey.toUtf8())
+    , m_secret(std::move(secret))
+    , m_trustLoopback(trustLoopback)
+{}
 
 bool Auth::constantTimeEquals(const QByteArray &a, const QByteArray &b)
 {

@@ -52,7 +52,8 @@ void CrawlerController::registerRoutes(Router &router)
     // GET /api/crawler/status/{id} — read. 200 the job as JSON; 404.
     router.add(Method::Get, QStringLiteral("/api/crawler/status/{}"), Access::Read, bind(&CrawlerController::status));
     // POST /api/crawler/cancel/{id} — control. 200 {job_id, status, message}; 404; 409 already terminal.
-    router.add(Method::Post, QStringLiteral("/api/crawler/cancel/{}"), Access::Control, bind(&CrawlerController::cancel));
+    router.add(Method::Post, QStringLiteral("/api/crawler/cancel/{}"), Access::Control,
+               bind(&CrawlerController::cancel));
 }
 
 void CrawlerController::start(const Request &req, Reply &&reply)
@@ -96,17 +97,19 @@ void CrawlerController::log(const Request &req, Reply &&reply)
     if (messages.isArray()) {
         for (const QJsonValue &m : messages.toArray()) {
             if (!m.isString())
-                return reply.error(Error::make(Code::Unprocessable, QStringLiteral("'messages' must be a list of strings")));
+                return reply.error(
+                    Error::make(Code::Unprocessable, QStringLiteral("'messages' must be a list of strings")));
             lines << m.toString().split(u'\n');
         }
     } else if (!messages.isUndefined() && !messages.isNull()) {
         return reply.error(Error::make(Code::Unprocessable, QStringLiteral("'messages' must be a list of strings")));
     }
     if (message.isUndefined() && messages.isUndefined())
-        return reply.error(Error::make(Code::Unprocessable, QStringLiteral("'message' (a string) or 'messages' (a list) is required")));
+        return reply.error(Error::make(Code::Unprocessable,
+                                       QStringLiteral("'message' (a string) or 'messages' (a list) is required")));
     if (lines.size() > kMaxMessagesPerCall)
-        return reply.error(Error::make(Code::PayloadTooLarge,
-                                       QStringLiteral("at most %1 lines per call").arg(kMaxMessagesPerCall)));
+        return reply.error(
+            Error::make(Code::PayloadTooLarge, QStringLiteral("at most %1 lines per call").arg(kMaxMessagesPerCall)));
     // Authenticate before revealing whether the job exists.
     if (auto st = m_s.auth->callback(req, jobId); !st)
         return reply.error(st.error());

@@ -60,9 +60,9 @@ void GuardedTcpServer::refuse(QTcpSocket *socket, int status, const char *reason
 {
     ++m_rejected;
     const QByteArray body = "{\"error\":\"" + QByteArray(reason) + "\",\"detail\":\"" + detail + "\"}";
-    QByteArray resp = "HTTP/1.1 " + QByteArray::number(status) + ' ' + QByteArray(reason).replace('_', ' ')
-                      + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size())
-                      + "\r\nConnection: close\r\n\r\n" + body;
+    QByteArray resp = "HTTP/1.1 " + QByteArray::number(status) + ' ' + QByteArray(reason).replace('_', ' ') +
+                      "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) +
+                      "\r\nConnection: close\r\n\r\n" + body;
     m_conns.remove(socket);
     // Keep QHttpServer from reacting to our write; it never sees a complete request on this socket.
     socket->blockSignals(true);
@@ -144,8 +144,8 @@ void GuardedTcpServer::inspect(QTcpSocket *socket, Conn &c)
         const auto len = contentLength(c.headerBuf.left(end), &chunked);
         if (len && *len > m_limits.maxBodyBytes)
             return refuse(socket, 413, "payload_too_large",
-                          "request body of " + QByteArray::number(*len) + " bytes exceeds the limit of "
-                              + QByteArray::number(m_limits.maxBodyBytes));
+                          "request body of " + QByteArray::number(*len) + " bytes exceeds the limit of " +
+                              QByteArray::number(m_limits.maxBodyBytes));
         pos += (end + 4) - before;
         c.headerBuf.clear();
         c.headerStarted = -1;
@@ -164,8 +164,8 @@ void GuardedTcpServer::sweep()
         const Conn &c = *it.value();
         if (c.headerStarted >= 0 && now - c.headerStarted > m_limits.headerDeadlineMs)
             refuse(socket, 408, "request_timeout", "the request headers did not arrive in time");
-        else if (now - c.lastActivity > m_limits.idleTimeoutMs && !socket->property(kStreamingProperty).toBool()
-                 && socket->bytesToWrite() == 0)
+        else if (now - c.lastActivity > m_limits.idleTimeoutMs && !socket->property(kStreamingProperty).toBool() &&
+                 socket->bytesToWrite() == 0)
             socket->disconnectFromHost();
     }
 }

@@ -92,8 +92,8 @@ Result<model::JobSpec> JobRequest::parse(const QJsonObject &body, bool requireKe
             return bad(QStringLiteral("'start_urls' must be a list of http(s) URLs"));
         for (const QJsonValue &u : urls.toArray()) {
             const QUrl url(u.toString(), QUrl::StrictMode);
-            if (!u.isString() || !url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https")
-                || url.host().isEmpty())
+            if (!u.isString() || !url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https") ||
+                url.host().isEmpty())
                 return bad(QStringLiteral("'start_urls' entry '%1' is not an http(s) URL").arg(u.toString()));
         }
         spec.params.insert(QStringLiteral("start_urls"), urls);

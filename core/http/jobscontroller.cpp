@@ -47,8 +47,8 @@ private:
             const auto lines = m_logs->lines(store::LogQuery{m_jobId, m_after, 5000, {}, {}});
             QByteArray chunk;
             for (const auto &l : lines) {
-                chunk += model::isoUtc(l.ts).toUtf8() + ' ' + model::toString(l.level).toUtf8() + ' '
-                         + l.message.toUtf8() + '\n';
+                chunk += model::isoUtc(l.ts).toUtf8() + ' ' + model::toString(l.level).toUtf8() + ' ' +
+                         l.message.toUtf8() + '\n';
                 m_after = l.seq;
             }
             m_reply.streamWrite(chunk);
@@ -96,7 +96,8 @@ void JobsController::registerRoutes(Router &router)
     router.add(Method::Get, QStringLiteral("/api/jobs/{}/artifacts"), Access::Read, bind(&JobsController::artifacts));
     // GET /api/jobs/{id}/artifacts/{name} — read. 200 the file (Content-Disposition: attachment);
     // 400 a name that leaves the job's directory; 404.
-    router.add(Method::Get, QStringLiteral("/api/jobs/{}/artifacts/{*}"), Access::Read, bind(&JobsController::artifact));
+    router.add(Method::Get, QStringLiteral("/api/jobs/{}/artifacts/{*}"), Access::Read,
+               bind(&JobsController::artifact));
 }
 
 void JobsController::list(const Request &req, Reply &&reply)

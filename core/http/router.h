@@ -16,10 +16,10 @@ namespace cd::http {
 class Auth;
 
 enum class Access {
-    Open,     // anyone (health)
-    Read,     // API token, or a loopback client when loopback is trusted
-    Control,  // API token
-    Handler,  // the handler authenticates (callbacks: the job id is in the body)
+    Open,    // anyone (health)
+    Read,    // API token, or a loopback client when loopback is trusted
+    Control, // API token
+    Handler, // the handler authenticates (callbacks: the job id is in the body)
 };
 
 using Handler = std::function<void(const Request &, Reply &&)>;

@@ -29,7 +29,8 @@ void RunPodController::webhook(const Request &req, Reply &&reply)
     if (!job)
         return reply.error(Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(jobId)));
     if (job->backend != model::Backend::RunPod)
-        return reply.error(Error::make(Code::Conflict, QStringLiteral("job %1 is not a RunPod serverless job").arg(jobId)));
+        return reply.error(
+            Error::make(Code::Conflict, QStringLiteral("job %1 is not a RunPod serverless job").arg(jobId)));
     const auto body = req.jsonObject();
     if (!body)
         return reply.error(body.error());

@@ -15,10 +15,10 @@ namespace cd::logs {
 struct ParsedLine
 {
     model::LogLevel level = model::LogLevel::Info;
-    QString message;                  // the whole line as the worker wrote it (tags kept)
-    std::optional<int> progress;      // 0..100
+    QString message;             // the whole line as the worker wrote it (tags kept)
+    std::optional<int> progress; // 0..100
     std::optional<QJsonObject> summary;
-    QString summaryError;             // set when a [SUMMARY] line did not carry a JSON object
+    QString summaryError; // set when a [SUMMARY] line did not carry a JSON object
     bool truncated = false;
 };
 

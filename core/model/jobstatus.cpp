@@ -9,9 +9,8 @@ struct StatusName
     const char16_t *name;
 };
 constexpr StatusName kStatusNames[] = {
-    {JobStatus::Queued, u"queued"},       {JobStatus::Starting, u"starting"},
-    {JobStatus::Running, u"running"},     {JobStatus::Completed, u"completed"},
-    {JobStatus::Failed, u"failed"},       {JobStatus::TimedOut, u"timed_out"},
+    {JobStatus::Queued, u"queued"},         {JobStatus::Starting, u"starting"},   {JobStatus::Running, u"running"},
+    {JobStatus::Completed, u"completed"},   {JobStatus::Failed, u"failed"},       {JobStatus::TimedOut, u"timed_out"},
     {JobStatus::Cancelling, u"cancelling"}, {JobStatus::Cancelled, u"cancelled"},
 };
 
@@ -23,11 +22,11 @@ struct Edge
 // starting -> failed/timed_out covers a backend that refuses the job before it runs (missing binary,
 // RunPod 4xx); running/starting -> failed also covers restart recovery.
 constexpr Edge kEdges[] = {
-    {JobStatus::Queued, JobStatus::Starting},     {JobStatus::Queued, JobStatus::Cancelling},
-    {JobStatus::Starting, JobStatus::Running},    {JobStatus::Starting, JobStatus::Failed},
-    {JobStatus::Starting, JobStatus::TimedOut},   {JobStatus::Starting, JobStatus::Cancelling},
-    {JobStatus::Running, JobStatus::Completed},   {JobStatus::Running, JobStatus::Failed},
-    {JobStatus::Running, JobStatus::TimedOut},    {JobStatus::Running, JobStatus::Cancelling},
+    {JobStatus::Queued, JobStatus::Starting},      {JobStatus::Queued, JobStatus::Cancelling},
+    {JobStatus::Starting, JobStatus::Running},     {JobStatus::Starting, JobStatus::Failed},
+    {JobStatus::Starting, JobStatus::TimedOut},    {JobStatus::Starting, JobStatus::Cancelling},
+    {JobStatus::Running, JobStatus::Completed},    {JobStatus::Running, JobStatus::Failed},
+    {JobStatus::Running, JobStatus::TimedOut},     {JobStatus::Running, JobStatus::Cancelling},
     {JobStatus::Cancelling, JobStatus::Cancelled},
 };
 
@@ -66,14 +65,13 @@ QList<JobStatus> allStatuses()
 
 bool isTerminal(JobStatus status)
 {
-    return status == JobStatus::Completed || status == JobStatus::Failed
-           || status == JobStatus::TimedOut || status == JobStatus::Cancelled;
+    return status == JobStatus::Completed || status == JobStatus::Failed || status == JobStatus::TimedOut ||
+           status == JobStatus::Cancelled;
 }
 
 bool isActive(JobStatus status)
 {
-    return status == JobStatus::Starting || status == JobStatus::Running
-           || status == JobStatus::Cancelling;
+    return status == JobStatus::Starting || status == JobStatus::Running || status == JobStatus::Cancelling;
 }
 
 bool canTransition(JobStatus from, JobStatus to)

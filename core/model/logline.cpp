@@ -5,8 +5,7 @@
 namespace cd::model {
 
 namespace {
-template<typename E>
-struct Named
+template<typename E> struct Named
 {
     E value;
     const char16_t *name;
@@ -16,13 +15,11 @@ constexpr Named<LogLevel> kLevels[] = {
     {LogLevel::Warning, u"WARNING"}, {LogLevel::Error, u"ERROR"}, {LogLevel::Summary, u"SUMMARY"},
 };
 constexpr Named<LogSource> kSources[] = {
-    {LogSource::Stdout, u"stdout"},     {LogSource::Stderr, u"stderr"},
-    {LogSource::Callback, u"callback"}, {LogSource::RunPod, u"runpod"},
-    {LogSource::System, u"system"},
+    {LogSource::Stdout, u"stdout"}, {LogSource::Stderr, u"stderr"}, {LogSource::Callback, u"callback"},
+    {LogSource::RunPod, u"runpod"}, {LogSource::System, u"system"},
 };
 
-template<typename E, std::size_t N>
-QString nameOf(const Named<E> (&table)[N], E v)
+template<typename E, std::size_t N> QString nameOf(const Named<E> (&table)[N], E v)
 {
     for (const auto &n : table)
         if (n.value == v)
@@ -30,8 +27,7 @@ QString nameOf(const Named<E> (&table)[N], E v)
     return {};
 }
 
-template<typename E, std::size_t N>
-std::optional<E> valueOf(const Named<E> (&table)[N], QStringView text)
+template<typename E, std::size_t N> std::optional<E> valueOf(const Named<E> (&table)[N], QStringView text)
 {
     for (const auto &n : table)
         if (text.compare(QStringView(n.name), Qt::CaseInsensitive) == 0)
@@ -40,10 +36,22 @@ std::optional<E> valueOf(const Named<E> (&table)[N], QStringView text)
 }
 } // namespace
 
-QString toString(LogLevel level) { return nameOf(kLevels, level); }
-std::optional<LogLevel> logLevelFromString(QStringView text) { return valueOf(kLevels, text); }
-QString toString(LogSource source) { return nameOf(kSources, source); }
-std::optional<LogSource> logSourceFromString(QStringView text) { return valueOf(kSources, text); }
+QString toString(LogLevel level)
+{
+    return nameOf(kLevels, level);
+}
+std::optional<LogLevel> logLevelFromString(QStringView text)
+{
+    return valueOf(kLevels, text);
+}
+QString toString(LogSource source)
+{
+    return nameOf(kSources, source);
+}
+std::optional<LogSource> logSourceFromString(QStringView text)
+{
+    return valueOf(kSources, text);
+}
 
 QJsonObject LogLine::toJson() const
 {

@@ -56,8 +56,7 @@ void signalGroup(qint64 pgid, int sig)
 LocalRunner::LocalRunner(LocalRunnerConfig config, logs::LogBus *bus, artifacts::ArtifactStore *artifacts,
                          QObject *parent)
     : Runner(parent), m_config(std::move(config)), m_bus(bus), m_artifacts(artifacts)
-{
-}
+{}
 
 LocalRunner::~LocalRunner()
 {
@@ -84,7 +83,8 @@ Result<QStringList> LocalRunner::commandFor(const model::Job &job) const
     // Split first, substitute after: a path with spaces stays one argument.
     auto split = splitShellWords(it.value());
     if (!split)
-        return Error::make(Code::Unprocessable, QStringLiteral("local profile '%1': %2").arg(profile, split.error().detail));
+        return Error::make(Code::Unprocessable,
+                           QStringLiteral("local profile '%1': %2").arg(profile, split.error().detail));
     QStringList args = split.value();
     if (args.isEmpty())
         return Error::make(Code::Unprocessable, QStringLiteral("local profile '%1' has an empty command").arg(profile));
@@ -122,8 +122,7 @@ void LocalRunner::start(const model::Job &job)
         return fail(job.id, st.error().detail);
     {
         QFile pf(m_artifacts->paramsFile(job.id));
-        if (!pf.open(QIODevice::WriteOnly | QIODevice::Truncate)
-            || pf.write(QJsonDocument(job.params).toJson()) < 0)
+        if (!pf.open(QIODevice::WriteOnly | QIODevice::Truncate) || pf.write(QJsonDocument(job.params).toJson()) < 0)
             return fail(job.id, QStringLiteral("cannot write %1: %2").arg(pf.fileName(), pf.errorString()));
     }
     auto cmd = commandFor(job);
@@ -141,7 +140,8 @@ void LocalRunner::start(const model::Job &job)
 
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("CRAWLDECK_JOB_ID"), job.id);
-    env.insert(QStringLiteral("CRAWLDECK_PARAMS"), QString::fromUtf8(QJsonDocument(job.params).toJson(QJsonDocument::Compact)));
+    env.insert(QStringLiteral("CRAWLDECK_PARAMS"),
+               QString::fromUtf8(QJsonDocument(job.params).toJson(QJsonDocument::Compact)));
     env.insert(QStringLiteral("CRAWLDECK_OUTPUT_DIR"), m_artifacts->outputDir(job.id));
     env.insert(QStringLiteral("CRAWLDECK_PARAMS_FILE"), m_artifacts->paramsFile(job.id));
     if (m_config.callbackFor) {
@@ -174,7 +174,8 @@ void LocalRunner::start(const model::Job &job)
         if (e != QProcess::FailedToStart)
             return;
         raw->failedToStart = true;
-        const QString why = QStringLiteral("cannot start %1: %2").arg(raw->process->program(), raw->process->errorString());
+        const QString why =
+            QStringLiteral("cannot start %1: %2").arg(raw->process->program(), raw->process->errorString());
         const auto keep = m_procs.take(jobId);
         m_bus->system(jobId, LogLevel::Error, why);
         // We are inside the QProcess's own signal: detach it and let the event loop delete it.
@@ -249,7 +250,8 @@ void LocalRunner::onFinished(const QString &jobId, int exitCode, bool crashed)
             out.error += QStringLiteral(": ") + p->lastError;
     }
     m_bus->system(jobId, out.kind == RunOutcome::Kind::Completed ? LogLevel::Info : LogLevel::Warning,
-                  crashed ? QStringLiteral("process crashed") : QStringLiteral("process exited with code %1").arg(exitCode));
+                  crashed ? QStringLiteral("process crashed")
+                          : QStringLiteral("process exited with code %1").arg(exitCode));
     // The QProcess emitted this signal; detach it and delete it once control has left it.
     p->process->disconnect(this);
     p->process.release()->deleteLater();
@@ -266,8 +268,9 @@ void LocalRunner::cancel(const QString &jobId)
         p->process->kill();
         return;
     }
-    m_bus->system(jobId, LogLevel::Warning,
-                  QStringLiteral("cancelling: SIGTERM to process group %1, SIGKILL in %2 ms").arg(p->pgid).arg(m_config.graceMs));
+    m_bus->system(
+        jobId, LogLevel::Warning,
+        QStringLiteral("cancelling: SIGTERM to process group %1, SIGKILL in %2 ms").arg(p->pgid).arg(m_config.graceMs));
     signalGroup(p->pgid, SIGTERM);
     p->killTimer = std::make_unique<QTimer>();
     p->killTimer->setSingleShot(true);

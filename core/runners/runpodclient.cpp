@@ -34,8 +34,7 @@ QString RunPodError::describe() const
 
 RunPodClient::RunPodClient(RunPodClientConfig config, QNetworkAccessManager *nam, QObject *parent)
     : QObject(parent), m_config(std::move(config)), m_nam(nam)
-{
-}
+{}
 
 QCoro::Task<RunPodReply> RunPodClient::run(QJsonObject payload)
 {
@@ -115,9 +114,9 @@ QCoro::Task<RunPodReply> RunPodClient::call(QByteArray verb, QString path, std::
             if (status == 0) {
                 // No HTTP answer at all. Safe to repeat unless the request may have been delivered.
                 const auto err = reply->error();
-                const bool neverSent = err == QNetworkReply::ConnectionRefusedError
-                                       || err == QNetworkReply::HostNotFoundError
-                                       || err == QNetworkReply::TemporaryNetworkFailureError;
+                const bool neverSent = err == QNetworkReply::ConnectionRefusedError ||
+                                       err == QNetworkReply::HostNotFoundError ||
+                                       err == QNetworkReply::TemporaryNetworkFailureError;
                 last.error = RunPodError{Kind::Network, 0, reply->errorString()};
                 if ((idempotent || neverSent) && ++networkFailures <= m_config.maxNetworkRetries)
                     delayMs = backoffMs(attempt, 0);
@@ -142,8 +141,9 @@ QCoro::Task<RunPodReply> RunPodClient::call(QByteArray verb, QString path, std::
                 QJsonParseError perr{};
                 const QJsonDocument doc = QJsonDocument::fromJson(data, &perr);
                 if (perr.error != QJsonParseError::NoError || !doc.isObject()) {
-                    last.error = RunPodError{Kind::BadResponse, status,
-                                             QStringLiteral("expected a JSON object, got: %1").arg(QString::fromUtf8(data.left(200)))};
+                    last.error = RunPodError{
+                        Kind::BadResponse, status,
+                        QStringLiteral("expected a JSON object, got: %1").arg(QString::fromUtf8(data.left(200)))};
                     co_return last;
                 }
                 co_return RunPodReply{status, doc.object(), std::nullopt};

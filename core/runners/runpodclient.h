@@ -40,10 +40,10 @@ struct RunPodReply
 
 struct RunPodClientConfig
 {
-    QUrl base;            // https://api.runpod.ai/v2/<endpoint_id> (RUNPOD_ENDPOINT_URL)
+    QUrl base; // https://api.runpod.ai/v2/<endpoint_id> (RUNPOD_ENDPOINT_URL)
     QString apiKey;
-    int timeoutMs = 20000;  // per HTTP call
-    int maxAttempts = 6;    // 429 and 5xx
+    int timeoutMs = 20000; // per HTTP call
+    int maxAttempts = 6;   // 429 and 5xx
     int maxNetworkRetries = 3;
     int backoffBaseMs = 500;
     int backoffCapMs = 20000;

@@ -41,8 +41,7 @@ QNetworkRequest podRequest(const QUrl &base, const QString &path, const QString 
 RunPodPodRunner::RunPodPodRunner(RunPodPodConfig config, QNetworkAccessManager *nam, logs::LogBus *bus,
                                  artifacts::ResultCollector *results, QObject *parent)
     : Runner(parent), m_config(std::move(config)), m_nam(nam), m_bus(bus), m_results(results)
-{
-}
+{}
 
 RunPodPodRunner::~RunPodPodRunner()
 {
@@ -72,8 +71,9 @@ QCoro::Task<> RunPodPodRunner::process(model::Job job)
         {QStringLiteral("params"), job.params},
     };
     const int timeoutMs = job.timeoutS > 0 ? job.timeoutS * 1000 : m_config.requestTimeoutMs;
-    std::unique_ptr<QNetworkReply> reply(m_nam->post(podRequest(m_config.podUrl, QStringLiteral("/process"), m_config.apiKey, timeoutMs),
-                                                     QJsonDocument(body).toJson(QJsonDocument::Compact)));
+    std::unique_ptr<QNetworkReply> reply(
+        m_nam->post(podRequest(m_config.podUrl, QStringLiteral("/process"), m_config.apiKey, timeoutMs),
+                    QJsonDocument(body).toJson(QJsonDocument::Compact)));
     if (auto t = m_tracks.value(id))
         t->reply = reply.get();
     m_bus->system(id, LogLevel::Info, QStringLiteral("sent to pod %1").arg(reply->url().toString()));
@@ -101,15 +101,16 @@ QCoro::Task<> RunPodPodRunner::process(model::Job job)
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     const QByteArray data = reply->readAll();
     if (status == 0) {
-        const bool timedOut = reply->error() == QNetworkReply::OperationCanceledError
-                              || reply->error() == QNetworkReply::TimeoutError;
+        const bool timedOut =
+            reply->error() == QNetworkReply::OperationCanceledError || reply->error() == QNetworkReply::TimeoutError;
         finish(id, RunOutcome{timedOut ? RunOutcome::Kind::TimedOut : RunOutcome::Kind::Failed, std::nullopt,
                               QStringLiteral("pod request failed: %1").arg(reply->errorString())});
         co_return;
     }
     if (status < 200 || status >= 300) {
-        finish(id, RunOutcome{RunOutcome::Kind::Failed, std::nullopt,
-                              QStringLiteral("pod answered HTTP %1: %2").arg(status).arg(QString::fromUtf8(data.left(300)))});
+        finish(id, RunOutcome{
+                       RunOutcome::Kind::Failed, std::nullopt,
+                       QStringLiteral("pod answered HTTP %1: %2").arg(status).arg(QString::fromUtf8(data.left(300)))});
         co_return;
     }
     QJsonParseError perr{};
@@ -122,11 +123,16 @@ QCoro::Task<> RunPodPodRunner::process(model::Job job)
         co_return;
     if (!report.failed.isEmpty())
         m_bus->system(id, LogLevel::Warning,
-                      QStringLiteral("%1 result(s) could not be saved: %2").arg(report.failed.size()).arg(report.failed.join(QStringLiteral("; "))));
+                      QStringLiteral("%1 result(s) could not be saved: %2")
+                          .arg(report.failed.size())
+                          .arg(report.failed.join(QStringLiteral("; "))));
     const QString workerStatus = doc.object().value(QStringLiteral("status")).toString().toLower();
     if (workerStatus == u"error" || workerStatus == u"failed") {
-        const QString why = doc.object().value(QStringLiteral("error")).toString(doc.object().value(QStringLiteral("message")).toString());
-        finish(id, RunOutcome{RunOutcome::Kind::Failed, std::nullopt, QStringLiteral("the pod worker reported failure: ") + why});
+        const QString why = doc.object()
+                                .value(QStringLiteral("error"))
+                                .toString(doc.object().value(QStringLiteral("message")).toString());
+        finish(id, RunOutcome{RunOutcome::Kind::Failed, std::nullopt,
+                              QStringLiteral("the pod worker reported failure: ") + why});
         co_return;
     }
     finish(id, RunOutcome{RunOutcome::Kind::Completed, std::nullopt, {}});
@@ -147,7 +153,8 @@ QCoro::Task<> RunPodPodRunner::tellWorkerToCancel(QString jobId)
 {
     QPointer<logs::LogBus> bus(m_bus);
     std::unique_ptr<QNetworkReply> reply(m_nam->post(
-        podRequest(m_config.podUrl, QStringLiteral("/cancel/") + jobId, m_config.apiKey, m_config.cancelTimeoutMs), QByteArray("{}")));
+        podRequest(m_config.podUrl, QStringLiteral("/cancel/") + jobId, m_config.apiKey, m_config.cancelTimeoutMs),
+        QByteArray("{}")));
     const QPointer<QNetworkReply> alive(reply.get());
     co_await qCoro(reply.get()).waitForFinished(std::chrono::milliseconds(m_config.cancelTimeoutMs + 500));
     if (!alive) {
@@ -156,9 +163,11 @@ QCoro::Task<> RunPodPodRunner::tellWorkerToCancel(QString jobId)
     }
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     if (bus)
-        bus->system(jobId, LogLevel::Info,
-                    status >= 200 && status < 300 ? QStringLiteral("the pod worker acknowledged the cancel")
-                                                  : QStringLiteral("the pod worker has no cancel route (HTTP %1); its request was aborted").arg(status));
+        bus->system(
+            jobId, LogLevel::Info,
+            status >= 200 && status < 300
+                ? QStringLiteral("the pod worker acknowledged the cancel")
+                : QStringLiteral("the pod worker has no cancel route (HTTP %1); its request was aborted").arg(status));
 }
 
 void RunPodPodRunner::reattach(const model::Job &job)

@@ -23,7 +23,7 @@ namespace cd::runners {
 
 struct RunPodPodConfig
 {
-    QUrl podUrl; // the worker's base URL (RUNPOD_POD_URL)
+    QUrl podUrl;    // the worker's base URL (RUNPOD_POD_URL)
     QString apiKey; // sent as Bearer when set
     std::function<QString(const QString &jobId)> callbackUrl;
     int requestTimeoutMs = 6 * 3600 * 1000; // long, but finite

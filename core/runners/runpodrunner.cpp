@@ -54,8 +54,7 @@ QString valueText(const QJsonValue &v)
 RunPodRunner::RunPodRunner(RunPodRunnerConfig config, RunPodClient *client, store::JobStore *jobs, logs::LogBus *bus,
                            artifacts::ResultCollector *results, QObject *parent)
     : Runner(parent), m_config(std::move(config)), m_client(client), m_jobs(jobs), m_bus(bus), m_results(results)
-{
-}
+{}
 
 RunPodRunner::~RunPodRunner()
 {
@@ -84,7 +83,8 @@ QJsonObject RunPodRunner::runPayload(const model::Job &job) const
     if (!webhook.isEmpty())
         payload.insert(QStringLiteral("webhook"), webhook);
     if (job.timeoutS > 0)
-        payload.insert(QStringLiteral("policy"), QJsonObject{{QStringLiteral("executionTimeout"), job.timeoutS * 1000}});
+        payload.insert(QStringLiteral("policy"),
+                       QJsonObject{{QStringLiteral("executionTimeout"), job.timeoutS * 1000}});
     return payload;
 }
 
@@ -101,17 +101,20 @@ QCoro::Task<> RunPodRunner::submit(model::Job job)
 {
     QPointer<RunPodRunner> self(this);
     const QString id = job.id;
-    m_bus->system(id, LogLevel::Info, QStringLiteral("submitting to RunPod %1").arg(m_client->config().base.toString()));
+    m_bus->system(id, LogLevel::Info,
+                  QStringLiteral("submitting to RunPod %1").arg(m_client->config().base.toString()));
     const RunPodReply reply = co_await m_client->run(runPayload(job));
     if (!self || !track(id))
         co_return;
     if (reply.error) {
-        finish(id, RunOutcome{RunOutcome::Kind::Failed, std::nullopt, QStringLiteral("RunPod /run failed: ") + reply.error->describe()});
+        finish(id, RunOutcome{RunOutcome::Kind::Failed, std::nullopt,
+                              QStringLiteral("RunPod /run failed: ") + reply.error->describe()});
         co_return;
     }
     const QString remoteId = reply.body.value(QStringLiteral("id")).toString();
     if (remoteId.isEmpty()) {
-        finish(id, RunOutcome{RunOutcome::Kind::Failed, std::nullopt, QStringLiteral("RunPod /run answered without a job id")});
+        finish(id, RunOutcome{RunOutcome::Kind::Failed, std::nullopt,
+                              QStringLiteral("RunPod /run answered without a job id")});
         co_return;
     }
     auto t = track(id);
@@ -148,7 +151,8 @@ void RunPodRunner::reattach(const model::Job &job)
         });
         return;
     }
-    m_bus->system(job.id, LogLevel::Info, QStringLiteral("re-attached to RunPod job %1 after restart").arg(job.remoteId));
+    m_bus->system(job.id, LogLevel::Info,
+                  QStringLiteral("re-attached to RunPod job %1 after restart").arg(job.remoteId));
     if (t->cancelRequested)
         QCoro::connect(requestCancel(job.id), this, [] {});
     QCoro::connect(poll(job.id), this, [] {});
@@ -171,8 +175,9 @@ QCoro::Task<> RunPodRunner::poll(QString id)
             co_return;
         if (reply.error) {
             if (reply.error->kind == RunPodError::Kind::NotFound) {
-                finish(id, RunOutcome{RunOutcome::Kind::Failed, std::nullopt,
-                                      QStringLiteral("RunPod no longer has this job (expired after its retention/TTL)")});
+                finish(id,
+                       RunOutcome{RunOutcome::Kind::Failed, std::nullopt,
+                                  QStringLiteral("RunPod no longer has this job (expired after its retention/TTL)")});
                 co_return;
             }
             if (reply.error->kind == RunPodError::Kind::Auth) {
@@ -205,8 +210,8 @@ QCoro::Task<> RunPodRunner::poll(QString id)
                                   QStringLiteral("RunPod did not confirm the cancel in time")});
             co_return;
         }
-        interval = t->since.elapsed() > m_config.slowAfterMs ? qMin(m_config.pollMaxMs, interval * 3 / 2)
-                                                             : m_config.pollMinMs;
+        interval =
+            t->since.elapsed() > m_config.slowAfterMs ? qMin(m_config.pollMaxMs, interval * 3 / 2) : m_config.pollMinMs;
         co_await QCoro::sleepFor(std::chrono::milliseconds(interval));
         if (!self)
             co_return;
@@ -224,9 +229,10 @@ void RunPodRunner::progressFrom(Track &t, const QJsonValue &output)
         m_jobs->update(t.jobId, patch);
         return;
     }
-    const QString text = output.isObject() && output.toObject().contains(QStringLiteral("progress"))
-                             ? QStringLiteral("Progress: %1%").arg(output.toObject().value(QStringLiteral("progress")).toDouble())
-                             : valueText(output);
+    const QString text =
+        output.isObject() && output.toObject().contains(QStringLiteral("progress"))
+            ? QStringLiteral("Progress: %1%").arg(output.toObject().value(QStringLiteral("progress")).toDouble())
+            : valueText(output);
     if (text == t.lastOutputText)
         return;
     t.lastOutputText = text;
@@ -247,7 +253,8 @@ QCoro::Task<> RunPodRunner::apply(QString id, QJsonObject doc)
         m_jobs->update(id, patch);
         m_bus->system(id, LogLevel::Info, QStringLiteral("RunPod status: %1").arg(status));
     }
-    const bool terminal = status == u"COMPLETED" || status == u"FAILED" || status == u"CANCELLED" || status == u"TIMED_OUT";
+    const bool terminal =
+        status == u"COMPLETED" || status == u"FAILED" || status == u"CANCELLED" || status == u"TIMED_OUT";
     if ((status == u"IN_PROGRESS" || terminal) && !t->running) {
         t->running = true;
         Q_EMIT started(id);
@@ -260,7 +267,8 @@ QCoro::Task<> RunPodRunner::apply(QString id, QJsonObject doc)
     }
     if (!terminal) {
         if (!t->warnedUnknown)
-            m_bus->system(id, LogLevel::Warning, QStringLiteral("unknown RunPod status '%1'; still polling").arg(status));
+            m_bus->system(id, LogLevel::Warning,
+                          QStringLiteral("unknown RunPod status '%1'; still polling").arg(status));
         t->warnedUnknown = true;
         co_return;
     }
@@ -293,7 +301,8 @@ QCoro::Task<> RunPodRunner::apply(QString id, QJsonObject doc)
         const QString err = valueText(doc.value(QStringLiteral("error")));
         const bool timeout = err.contains(QStringLiteral("executionTimeout"), Qt::CaseInsensitive);
         finish(id, RunOutcome{timeout ? RunOutcome::Kind::TimedOut : RunOutcome::Kind::Failed, std::nullopt,
-                              QStringLiteral("RunPod job failed: ") + (err.isEmpty() ? QStringLiteral("no error given") : err)});
+                              QStringLiteral("RunPod job failed: ") +
+                                  (err.isEmpty() ? QStringLiteral("no error given") : err)});
     }
 }
 
@@ -332,12 +341,14 @@ QCoro::Task<> RunPodRunner::requestCancel(QString id)
     if (!self || !track(id))
         co_return;
     if (reply.error && reply.error->kind == RunPodError::Kind::NotFound) {
-        finish(id, RunOutcome{RunOutcome::Kind::Cancelled, std::nullopt, QStringLiteral("cancelled (RunPod no longer has the job)")});
+        finish(id, RunOutcome{RunOutcome::Kind::Cancelled, std::nullopt,
+                              QStringLiteral("cancelled (RunPod no longer has the job)")});
     } else if (reply.error) {
         m_bus->system(id, LogLevel::Warning, QStringLiteral("RunPod cancel failed: %1").arg(reply.error->describe()));
     } else {
         m_bus->system(id, LogLevel::Info,
-                      QStringLiteral("RunPod acknowledged the cancel (%1)").arg(reply.body.value(QStringLiteral("status")).toString()));
+                      QStringLiteral("RunPod acknowledged the cancel (%1)")
+                          .arg(reply.body.value(QStringLiteral("status")).toString()));
     }
 }
 

@@ -28,7 +28,7 @@ struct RunPodRunnerConfig
     std::function<QString(const QString &jobId)> webhookUrl;  // empty string: no webhook
     int pollMinMs = 1000;
     int pollMaxMs = 5000;
-    int slowAfterMs = 30000;   // long jobs are polled less often after this
+    int slowAfterMs = 30000; // long jobs are polled less often after this
     int cancelConfirmMs = 60000;
     bool readStream = true;
 };

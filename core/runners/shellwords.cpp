@@ -20,8 +20,7 @@ Result<QStringList> splitShellWords(const QString &command)
         if (quote == Double) {
             if (c == u'"') {
                 quote = None;
-            } else if (c == u'\\' && i + 1 < command.size()
-                       && QStringView(u"\"\\$`").contains(command.at(i + 1))) {
+            } else if (c == u'\\' && i + 1 < command.size() && QStringView(u"\"\\$`").contains(command.at(i + 1))) {
                 word += command.at(++i);
             } else {
                 word += c;

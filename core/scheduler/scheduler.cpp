@@ -24,16 +24,14 @@ QString Scheduler::notConfiguredMessage(Backend b)
     case Backend::RunPodPod:
         return QStringLiteral("the RunPod pod backend is not configured: set RUNPOD_POD_URL "
                               "(or --runpod-pod-url), or configure it in Settings");
-    case Backend::Local:
-        break;
+    case Backend::Local: break;
     }
     return QStringLiteral("the local backend is not available");
 }
 
 Scheduler::Scheduler(store::JobStore *jobs, logs::LogBus *bus, artifacts::ArtifactStore *artifacts, QObject *parent)
     : QObject(parent), m_jobs(jobs), m_bus(bus), m_artifacts(artifacts)
-{
-}
+{}
 
 Scheduler::~Scheduler() = default;
 
@@ -97,7 +95,8 @@ Result<Job> Scheduler::cancel(const QString &jobId)
     if (!job)
         return Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(jobId));
     if (model::isTerminal(job->status))
-        return Error::make(Code::Conflict, QStringLiteral("job %1 is already %2").arg(jobId, model::toString(job->status)));
+        return Error::make(Code::Conflict,
+                           QStringLiteral("job %1 is already %2").arg(jobId, model::toString(job->status)));
     if (job->status == JobStatus::Cancelling)
         return *job;
     auto r = m_jobs->transition(jobId, JobStatus::Cancelling);
@@ -126,7 +125,8 @@ Result<Job> Scheduler::createAttempt(const Job &from)
     spec.attempt = from.attempt + 1;
     auto next = submit(spec);
     if (next)
-        m_bus->system(from.id, LogLevel::Info, QStringLiteral("retried as job %1 (attempt %2)").arg(next->id).arg(spec.attempt));
+        m_bus->system(from.id, LogLevel::Info,
+                      QStringLiteral("retried as job %1 (attempt %2)").arg(next->id).arg(spec.attempt));
     return next;
 }
 
@@ -136,8 +136,9 @@ Result<Job> Scheduler::retry(const QString &jobId)
     if (!job)
         return Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(jobId));
     if (!model::isTerminal(job->status) || job->status == JobStatus::Completed)
-        return Error::make(Code::Conflict, QStringLiteral("job %1 is %2; only failed, timed-out or cancelled jobs can be retried")
-                                               .arg(jobId, model::toString(job->status)));
+        return Error::make(Code::Conflict,
+                           QStringLiteral("job %1 is %2; only failed, timed-out or cancelled jobs can be retried")
+                               .arg(jobId, model::toString(job->status)));
     return createAttempt(*job);
 }
 
@@ -157,11 +158,13 @@ void Scheduler::recover()
             continue;
         }
         if (job.status == JobStatus::Cancelling) {
-            m_jobs->transition(job.id, JobStatus::Cancelled, store::JobPatch::withError(QStringLiteral("cancelled (settled after restart)")));
+            m_jobs->transition(job.id, JobStatus::Cancelled,
+                               store::JobPatch::withError(QStringLiteral("cancelled (settled after restart)")));
             continue;
         }
         m_bus->system(job.id, LogLevel::Error, QStringLiteral("interrupted by restart"));
-        auto failed = m_jobs->transition(job.id, JobStatus::Failed, store::JobPatch::withError(QStringLiteral("interrupted by restart")));
+        auto failed = m_jobs->transition(job.id, JobStatus::Failed,
+                                         store::JobPatch::withError(QStringLiteral("interrupted by restart")));
         if (failed)
             maybeAutoRetry(failed.value());
     }
@@ -260,7 +263,8 @@ void Scheduler::onFinished(const QString &jobId, const RunOutcome &outcome)
     // Whatever the worker wrote is kept, also when it failed or was cancelled.
     auto collected = m_artifacts->collect(jobId);
     if (!collected)
-        m_bus->system(jobId, LogLevel::Warning, QStringLiteral("could not record artifacts: ") + collected.error().detail);
+        m_bus->system(jobId, LogLevel::Warning,
+                      QStringLiteral("could not record artifacts: ") + collected.error().detail);
     else if (!collected->isEmpty())
         m_bus->system(jobId, LogLevel::Info, QStringLiteral("%1 artifact(s) recorded").arg(collected->size()));
 
@@ -290,8 +294,9 @@ void Scheduler::onFinished(const QString &jobId, const RunOutcome &outcome)
     }
     // The closing line goes first: stream subscribers end on the status change.
     m_bus->system(jobId, target == JobStatus::Completed ? LogLevel::Success : LogLevel::Error,
-                  QStringLiteral("job %1%2").arg(model::toString(target).replace(u'_', u' '),
-                                                 patch.error ? QStringLiteral(": ") + *patch.error : QString()));
+                  QStringLiteral("job %1%2")
+                      .arg(model::toString(target).replace(u'_', u' '),
+                           patch.error ? QStringLiteral(": ") + *patch.error : QString()));
     auto done = m_jobs->transition(jobId, target, patch);
     if (!done) {
         m_bus->system(jobId, LogLevel::Error, QStringLiteral("could not record the outcome: ") + done.error().detail);
@@ -308,7 +313,10 @@ void Scheduler::maybeAutoRetry(const Job &job)
         return;
     const int delay = qMin(60000, m_retryDelayMs * (1 << qMin(job.attempt - 1, 10)));
     m_bus->system(job.id, LogLevel::Info,
-                  QStringLiteral("attempt %1 of %2 failed; retrying in %3 s").arg(job.attempt).arg(job.maxAttempts).arg(delay / 1000.0));
+                  QStringLiteral("attempt %1 of %2 failed; retrying in %3 s")
+                      .arg(job.attempt)
+                      .arg(job.maxAttempts)
+                      .arg(delay / 1000.0));
     const QString id = job.id;
     QTimer::singleShot(delay, this, [this, id] {
         if (const auto j = m_jobs->job(id))

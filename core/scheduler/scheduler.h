@@ -32,8 +32,7 @@ class Scheduler : public QObject
 {
     Q_OBJECT
 public:
-    Scheduler(store::JobStore *jobs, logs::LogBus *bus, artifacts::ArtifactStore *artifacts,
-              QObject *parent = nullptr);
+    Scheduler(store::JobStore *jobs, logs::LogBus *bus, artifacts::ArtifactStore *artifacts, QObject *parent = nullptr);
     ~Scheduler() override;
 
     void addRunner(runners::Runner *runner, int slots);

@@ -31,8 +31,7 @@ bool runJob(QKeychain::Job &job)
 
 SecretStore::SecretStore(QString dataDir, bool useKeychain)
     : m_dir(std::move(dataDir) + QStringLiteral("/secrets")), m_useKeychain(useKeychain)
-{
-}
+{}
 
 QString SecretStore::filePath(const QString &name) const
 {
@@ -70,7 +69,8 @@ Result<QString> SecretStore::write(const QString &name, const QString &secret)
     QFile f(filePath(name));
     // Create with owner-only permissions before any byte of the secret is written.
     if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate, QFileDevice::ReadOwner | QFileDevice::WriteOwner))
-        return Error::make(Error::Code::Unavailable, QStringLiteral("cannot write %1: %2").arg(f.fileName(), f.errorString()));
+        return Error::make(Error::Code::Unavailable,
+                           QStringLiteral("cannot write %1: %2").arg(f.fileName(), f.errorString()));
     f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
     f.write(secret.toUtf8());
     return f.fileName();

@@ -235,7 +235,8 @@ void Settings::setRunpodSlots(int n)
 
 QMap<QString, QString> Settings::localProfiles() const
 {
-    QMap<QString, QString> out{{QStringLiteral("crawler"), QStringLiteral("crawldeck worker crawl --params {params_file} --output {output_dir}")}};
+    QMap<QString, QString> out{{QStringLiteral("crawler"),
+                                QStringLiteral("crawldeck worker crawl --params {params_file} --output {output_dir}")}};
     const QVariantMap saved = m_store->value(kProfiles).toMap();
     for (auto it = saved.cbegin(); it != saved.cend(); ++it)
         out.insert(it.key(), it.value().toString());

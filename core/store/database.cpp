@@ -24,8 +24,8 @@ Status Database::exec(QSqlQuery &q, const char *what)
 {
     if (q.exec())
         return Ok{};
-    return Error::make(Code::Internal, QStringLiteral("database error while %1: %2")
-                                           .arg(QLatin1String(what), q.lastError().text()));
+    return Error::make(Code::Internal,
+                       QStringLiteral("database error while %1: %2").arg(QLatin1String(what), q.lastError().text()));
 }
 
 Status Database::open(const QString &location)
@@ -45,8 +45,8 @@ Status Database::open(const QString &location)
     m_db = QSqlDatabase::addDatabase(m_dialect->driver(), m_connectionName);
     m_db.setDatabaseName(location);
     if (!m_db.open())
-        return Error::make(Code::Unavailable, QStringLiteral("cannot open database %1: %2")
-                                                  .arg(location, m_db.lastError().text()));
+        return Error::make(Code::Unavailable,
+                           QStringLiteral("cannot open database %1: %2").arg(location, m_db.lastError().text()));
     for (const QString &stmt : m_dialect->sessionSetup()) {
         QSqlQuery q(m_db);
         if (!q.exec(stmt))
@@ -85,8 +85,7 @@ Status Database::migrate()
             if (!m.exec(stmt)) {
                 const QString err = m.lastError().text();
                 m_db.rollback();
-                return Error::make(Code::Internal,
-                                   QStringLiteral("migration %1 failed: %2").arg(v + 1).arg(err));
+                return Error::make(Code::Internal, QStringLiteral("migration %1 failed: %2").arg(v + 1).arg(err));
             }
         }
     }
@@ -96,7 +95,8 @@ Status Database::migrate()
     w.addBindValue(static_cast<int>(steps.size()));
     if (!w.exec() || !m_db.commit()) {
         m_db.rollback();
-        return Error::make(Code::Internal, QStringLiteral("cannot record schema version: %1").arg(w.lastError().text()));
+        return Error::make(Code::Internal,
+                           QStringLiteral("cannot record schema version: %1").arg(w.lastError().text()));
     }
     m_schemaVersion = static_cast<int>(steps.size());
     return Ok{};

@@ -14,10 +14,10 @@ bool JobFilter::matches(const model::Job &job) const
         return false;
     if (text.isEmpty())
         return true;
-    return job.id.startsWith(text, Qt::CaseInsensitive) || job.kind.contains(text, Qt::CaseInsensitive)
-           || job.error.contains(text, Qt::CaseInsensitive)
-           || QString::fromUtf8(QJsonDocument(job.params).toJson(QJsonDocument::Compact))
-                  .contains(text, Qt::CaseInsensitive);
+    return job.id.startsWith(text, Qt::CaseInsensitive) || job.kind.contains(text, Qt::CaseInsensitive) ||
+           job.error.contains(text, Qt::CaseInsensitive) ||
+           QString::fromUtf8(QJsonDocument(job.params).toJson(QJsonDocument::Compact))
+               .contains(text, Qt::CaseInsensitive);
 }
 
 Result<JobFilter> JobFilter::fromQuery(const QUrlQuery &query)

@@ -6,8 +6,8 @@
 #include <QJsonDocument>
 #include <QSqlQuery>
 #include <QSqlRecord>
-#include <QUuid>
 #include <QTimeZone>
+#include <QUuid>
 #include <QVariant>
 
 namespace cd::store {
@@ -18,10 +18,10 @@ using Code = Error::Code;
 
 namespace {
 
-const QString kJobColumns = QStringLiteral(
-    "id, kind, backend, status, priority, params, progress, summary, attempt, max_attempts, "
-    "timeout_s, retry_of, remote_id, remote_status, node, error, exit_code, created_at, queued_at, "
-    "started_at, finished_at, updated_at, results_url, log_count");
+const QString kJobColumns =
+    QStringLiteral("id, kind, backend, status, priority, params, progress, summary, attempt, max_attempts, "
+                   "timeout_s, retry_of, remote_id, remote_status, node, error, exit_code, created_at, queued_at, "
+                   "started_at, finished_at, updated_at, results_url, log_count");
 
 QString nowIso()
 {
@@ -148,6 +148,14 @@ Result<Job> JobStore::insert(const model::JobSpec &spec)
     return job;
 }
 
+Result<Job> JobStore::changed(const QString &id)
+{
+    auto updated = reload(id);
+    if (updated)
+        Q_EMIT jobChanged(updated.value());
+    return updated;
+}
+
 Result<Job> JobStore::reload(const QString &id) const
 {
     if (auto j = job(id))
@@ -224,9 +232,9 @@ QList<Job> JobStore::jobs(const JobFilter &filter) const
 QList<Job> JobStore::nextQueued(model::Backend backend, int limit) const
 {
     QSqlQuery q(m_db->db());
-    q.prepare(QStringLiteral("SELECT ") + kJobColumns
-              + QStringLiteral(" FROM jobs WHERE status = 'queued' AND backend = ? "
-                               "ORDER BY priority DESC, queue_seq ASC LIMIT ?"));
+    q.prepare(QStringLiteral("SELECT ") + kJobColumns +
+              QStringLiteral(" FROM jobs WHERE status = 'queued' AND backend = ? "
+                             "ORDER BY priority DESC, queue_seq ASC LIMIT ?"));
     q.addBindValue(model::toString(backend));
     q.addBindValue(limit);
     QList<Job> out;
@@ -248,7 +256,8 @@ QList<Job> JobStore::withStatus(const QList<JobStatus> &statuses) const
 QList<Job> JobStore::retriesOf(const QString &id) const
 {
     QSqlQuery q(m_db->db());
-    q.prepare(QStringLiteral("SELECT ") + kJobColumns + QStringLiteral(" FROM jobs WHERE retry_of = ? ORDER BY queue_seq"));
+    q.prepare(QStringLiteral("SELECT ") + kJobColumns +
+              QStringLiteral(" FROM jobs WHERE retry_of = ? ORDER BY queue_seq"));
     q.addBindValue(id);
     QList<Job> out;
     if (q.exec())
@@ -295,8 +304,8 @@ Result<Job> JobStore::transition(const QString &id, JobStatus to, const JobPatch
     QSqlQuery q(m_db->db());
     // Compare-and-set on the old status: a concurrent writer (another node, a webhook racing a poll)
     // makes this a conflict instead of a lost update.
-    q.prepare(QStringLiteral("UPDATE jobs SET ") + sets.join(QStringLiteral(", "))
-              + QStringLiteral(" WHERE id = ? AND status = ?"));
+    q.prepare(QStringLiteral("UPDATE jobs SET ") + sets.join(QStringLiteral(", ")) +
+              QStringLiteral(" WHERE id = ? AND status = ?"));
     for (const auto &v : values)
         q.addBindValue(v);
     q.addBindValue(id);
@@ -305,10 +314,7 @@ Result<Job> JobStore::transition(const QString &id, JobStatus to, const JobPatch
         return st.error();
     if (q.numRowsAffected() != 1)
         return Error::make(Code::Conflict, QStringLiteral("job %1 changed status concurrently").arg(id));
-    auto updated = reload(id);
-    if (updated)
-        Q_EMIT jobChanged(updated.value());
-    return updated;
+    return changed(id);
 }
 
 Result<Job> JobStore::update(const QString &id, const JobPatch &patch)
@@ -325,10 +331,7 @@ Result<Job> JobStore::update(const QString &id, const JobPatch &patch)
         return st.error();
     if (q.numRowsAffected() != 1)
         return Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(id));
-    auto updated = reload(id);
-    if (updated)
-        Q_EMIT jobChanged(updated.value());
-    return updated;
+    return changed(id);
 }
 
 Status JobStore::upsertArtifact(const model::Artifact &a)

@@ -6,8 +6,8 @@
 #include "model/job.h"
 
 #include <QHash>
-#include <QSet>
 #include <QObject>
+#include <QSet>
 
 #include <optional>
 
@@ -47,6 +47,7 @@ Q_SIGNALS:
 
 private:
     Result<model::Job> reload(const QString &id) const;
+    Result<model::Job> changed(const QString &id); // reload + jobChanged
 
     Database *m_db;
     // Jobs are never deleted while the process runs, so a hit here saves a query on every log

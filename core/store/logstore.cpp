@@ -1,8 +1,8 @@
 #include "logstore.h"
 
 #include "database.h"
-#include "sqlutil.h"
 #include "model/job.h"
+#include "sqlutil.h"
 
 #include <QHash>
 #include <QSqlError>
@@ -117,8 +117,8 @@ model::LogLines LogStore::lines(const LogQuery &query)
 {
     flush();
     QVariantList values{query.jobId, query.after};
-    QString sql = QStringLiteral("SELECT seq, ts, level, message, source FROM job_logs WHERE job_id = ? AND seq > ?")
-                  + levelClause(query.levels, &values);
+    QString sql = QStringLiteral("SELECT seq, ts, level, message, source FROM job_logs WHERE job_id = ? AND seq > ?") +
+                  levelClause(query.levels, &values);
     if (!query.text.isEmpty()) {
         sql += QStringLiteral(" AND LOWER(message) LIKE LOWER(?) ESCAPE '\\'");
         values << likePattern(query.text);
@@ -145,13 +145,12 @@ model::LogLines LogStore::lines(const LogQuery &query)
     return out;
 }
 
-
 QList<qint64> LogStore::seqsAtLevels(const QString &jobId, const QList<model::LogLevel> &levels)
 {
     flush();
     QVariantList values{jobId};
-    const QString sql = QStringLiteral("SELECT seq FROM job_logs WHERE job_id = ?") + levelClause(levels, &values)
-                        + QStringLiteral(" ORDER BY seq");
+    const QString sql = QStringLiteral("SELECT seq FROM job_logs WHERE job_id = ?") + levelClause(levels, &values) +
+                        QStringLiteral(" ORDER BY seq");
     QSqlQuery q(m_db->db());
     q.setForwardOnly(true);
     q.prepare(sql);
@@ -169,11 +168,11 @@ qint64 LogStore::findSeq(const QString &jobId, qint64 fromSeq, const QString &te
 {
     flush();
     QVariantList values{jobId, fromSeq, likePattern(text)};
-    const QString sql = QStringLiteral("SELECT seq FROM job_logs WHERE job_id = ? AND seq ")
-                        + (forward ? QStringLiteral("> ?") : QStringLiteral("< ?"))
-                        + QStringLiteral(" AND LOWER(message) LIKE LOWER(?) ESCAPE '\\'") + levelClause(levels, &values)
-                        + QStringLiteral(" ORDER BY seq ") + (forward ? QStringLiteral("ASC") : QStringLiteral("DESC"))
-                        + QStringLiteral(" LIMIT 1");
+    const QString sql = QStringLiteral("SELECT seq FROM job_logs WHERE job_id = ? AND seq ") +
+                        (forward ? QStringLiteral("> ?") : QStringLiteral("< ?")) +
+                        QStringLiteral(" AND LOWER(message) LIKE LOWER(?) ESCAPE '\\'") + levelClause(levels, &values) +
+                        QStringLiteral(" ORDER BY seq ") + (forward ? QStringLiteral("ASC") : QStringLiteral("DESC")) +
+                        QStringLiteral(" LIMIT 1");
     QSqlQuery q(m_db->db());
     q.prepare(sql);
     for (const auto &v : values)

@@ -17,10 +17,10 @@ class Database;
 struct LogQuery
 {
     QString jobId;
-    qint64 after = 0;   // seq strictly greater than this
-    int limit = 1000;   // 1..10000
+    qint64 after = 0;              // seq strictly greater than this
+    int limit = 1000;              // 1..10000
     QList<model::LogLevel> levels; // empty = all
-    QString text;       // substring, case-insensitive
+    QString text;                  // substring, case-insensitive
 };
 
 // The batched log writer (DESIGN §3): lines are queued and written in one transaction per group

@@ -55,7 +55,8 @@ TEST(LogParser, SummaryJsonValidInvalidAndNotAnObject)
 {
     const auto ok = p(R"([SUMMARY] {"status": "success", "domains_generated": {"success": 5, "total": 5}})");
     ASSERT_TRUE(ok.summary.has_value());
-    EXPECT_EQ(ok.summary->value(QStringLiteral("domains_generated")).toObject().value(QStringLiteral("success")).toInt(), 5);
+    EXPECT_EQ(
+        ok.summary->value(QStringLiteral("domains_generated")).toObject().value(QStringLiteral("success")).toInt(), 5);
     EXPECT_TRUE(ok.summaryError.isEmpty());
 
     const auto bad = p("[SUMMARY] {not json");

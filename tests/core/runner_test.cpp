@@ -9,9 +9,9 @@
 #include <gtest/gtest.h>
 
 using namespace cd;
-using model::JobStatus;
 using cdtest::Stack;
 using cdtest::StackOptions;
+using model::JobStatus;
 
 namespace {
 
@@ -21,11 +21,14 @@ QMap<QString, QString> profiles()
         {QStringLiteral("ok"), QStringLiteral("sh -c 'echo \"[INFO] hello {job_id}\"; echo \"Progress: 50%\"; "
                                               "echo data > \"$CRAWLDECK_OUTPUT_DIR/result.txt\"; mkdir -p sub; "
                                               "echo x > sub/nested.txt; cat {params_file} > params-copy.json'")},
-        {QStringLiteral("fail"), QStringLiteral("sh -c 'echo \"[ERROR] boom happened\"; echo partial > out.txt; exit 3'")},
+        {QStringLiteral("fail"),
+         QStringLiteral("sh -c 'echo \"[ERROR] boom happened\"; echo partial > out.txt; exit 3'")},
         {QStringLiteral("stderr"), QStringLiteral("sh -c 'echo oops >&2; exit 1'")},
-        {QStringLiteral("tree"), QStringLiteral("sh -c 'sleep 300 & echo $! >> pids; (sleep 300 & echo $! >> pids; wait) & "
-                                                "echo started; wait'")},
-        {QStringLiteral("stubborn"), QStringLiteral("sh -c 'trap \"\" TERM; echo started; while true; do sleep 0.1; done'")},
+        {QStringLiteral("tree"),
+         QStringLiteral("sh -c 'sleep 300 & echo $! >> pids; (sleep 300 & echo $! >> pids; wait) & "
+                        "echo started; wait'")},
+        {QStringLiteral("stubborn"),
+         QStringLiteral("sh -c 'trap \"\" TERM; echo started; while true; do sleep 0.1; done'")},
         {QStringLiteral("missing"), QStringLiteral("/nonexistent/bin/crawler --x")},
         {QStringLiteral("crash"), QStringLiteral("sh -c 'echo \"[ERROR] about to crash\"; kill -SEGV $$'")},
         {QStringLiteral("sleep"), QStringLiteral("sleep 1")},
@@ -72,8 +75,9 @@ TEST(LocalRunner, SuccessRecordsLogsProgressArtifactsAndParams)
 {
     Stack st(StackOptions().noListen().withProfiles(profiles()));
     const auto job = st.scheduler->submit(spec(QStringLiteral("ok"))).value();
-    ASSERT_TRUE(waitStatus(st, job.id, JobStatus::Completed)) << messages(st, job.id).join(QStringLiteral("\n")).toStdString()
-                                                              << model::toString(st.jobs->job(job.id)->status).toStdString();
+    ASSERT_TRUE(waitStatus(st, job.id, JobStatus::Completed))
+        << messages(st, job.id).join(QStringLiteral("\n")).toStdString()
+        << model::toString(st.jobs->job(job.id)->status).toStdString();
     const auto done = st.jobs->job(job.id).value();
     EXPECT_EQ(done.exitCode, 0);
     EXPECT_EQ(done.progress, 100);
@@ -82,7 +86,8 @@ TEST(LocalRunner, SuccessRecordsLogsProgressArtifactsAndParams)
     for (const auto &a : st.jobs->artifacts(job.id))
         names << a.name;
     names.sort();
-    EXPECT_EQ(names, (QStringList{QStringLiteral("params-copy.json"), QStringLiteral("result.txt"), QStringLiteral("sub/nested.txt")}));
+    EXPECT_EQ(names, (QStringList{QStringLiteral("params-copy.json"), QStringLiteral("result.txt"),
+                                  QStringLiteral("sub/nested.txt")}));
     const auto result = st.jobs->artifact(job.id, QStringLiteral("result.txt")).value();
     EXPECT_EQ(result.size, 5);
     EXPECT_EQ(result.sha256.size(), 64);
@@ -105,7 +110,8 @@ TEST(LocalRunner, NonZeroExitFailsWithTheCodeAndTheLastErrorLine)
     const auto e = st.scheduler->submit(spec(QStringLiteral("stderr"))).value();
     ASSERT_TRUE(waitStatus(st, e.id, JobStatus::Failed));
     EXPECT_EQ(st.jobs->job(e.id)->error, QStringLiteral("exit code 1: oops"));
-    const auto lines = st.logs->lines(store::LogQuery{e.id, 0, 100, {model::LogLevel::Warning}, QStringLiteral("oops")});
+    const auto lines =
+        st.logs->lines(store::LogQuery{e.id, 0, 100, {model::LogLevel::Warning}, QStringLiteral("oops")});
     ASSERT_EQ(lines.size(), 1);
     EXPECT_EQ(lines.first().source, model::LogSource::Stderr);
 }
@@ -198,9 +204,7 @@ TEST(Scheduler, RespectsTheConcurrencyLimit)
     QStringList ids;
     for (int i = 0; i < 5; ++i)
         ids << st.scheduler->submit(spec(QStringLiteral("sleep"))).value().id;
-    ASSERT_TRUE(cdtest::waitUntil([&] {
-        return st.jobs->withStatus({JobStatus::Completed}).size() == 5;
-    }, 15000));
+    ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->withStatus({JobStatus::Completed}).size() == 5; }, 15000));
     EXPECT_EQ(peak, 2);
 }
 

@@ -6,7 +6,8 @@ using cd::runners::splitShellWords;
 
 TEST(ShellWords, SplitsLikeAPosixShellWithoutExpanding)
 {
-    EXPECT_EQ(splitShellWords(QStringLiteral("a  b\tc")).value(), (QStringList{QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c")}));
+    EXPECT_EQ(splitShellWords(QStringLiteral("a  b\tc")).value(),
+              (QStringList{QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c")}));
     EXPECT_EQ(splitShellWords(QStringLiteral("sh -c 'echo \"x y\"; exit 3'")).value(),
               (QStringList{QStringLiteral("sh"), QStringLiteral("-c"), QStringLiteral("echo \"x y\"; exit 3")}));
     EXPECT_EQ(splitShellWords(QStringLiteral("say \"a \\\"q\\\" $HOME\"")).value(),

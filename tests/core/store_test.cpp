@@ -76,7 +76,9 @@ TEST(Store, MigratesAnEmptyDatabase)
         EXPECT_EQ(d.db.schemaVersion(), 1);
     }
     EXPECT_EQ(scalar(path, QStringLiteral("SELECT version FROM schema_meta")), 1);
-    EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('jobs','job_logs','artifacts')")), 3);
+    EXPECT_EQ(scalar(path, QStringLiteral(
+                               "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('jobs','job_logs','artifacts')")),
+              3);
     EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM schema_meta")), 1);
 }
 
@@ -122,11 +124,11 @@ TEST(Store, TransitionTableMatchesTheDesign)
 {
     // DESIGN §2, plus starting -> failed/timed_out (a backend refusing a job before it runs).
     const QList<QPair<JobStatus, JobStatus>> expected{
-        {JobStatus::Queued, JobStatus::Starting},     {JobStatus::Queued, JobStatus::Cancelling},
-        {JobStatus::Starting, JobStatus::Running},    {JobStatus::Starting, JobStatus::Cancelling},
-        {JobStatus::Starting, JobStatus::Failed},     {JobStatus::Starting, JobStatus::TimedOut},
-        {JobStatus::Running, JobStatus::Completed},   {JobStatus::Running, JobStatus::Failed},
-        {JobStatus::Running, JobStatus::TimedOut},    {JobStatus::Running, JobStatus::Cancelling},
+        {JobStatus::Queued, JobStatus::Starting},      {JobStatus::Queued, JobStatus::Cancelling},
+        {JobStatus::Starting, JobStatus::Running},     {JobStatus::Starting, JobStatus::Cancelling},
+        {JobStatus::Starting, JobStatus::Failed},      {JobStatus::Starting, JobStatus::TimedOut},
+        {JobStatus::Running, JobStatus::Completed},    {JobStatus::Running, JobStatus::Failed},
+        {JobStatus::Running, JobStatus::TimedOut},     {JobStatus::Running, JobStatus::Cancelling},
         {JobStatus::Cancelling, JobStatus::Cancelled},
     };
     for (auto from : model::allStatuses())
@@ -219,7 +221,8 @@ TEST(Store, GroupCommitWritesInBatchesAndSignalsDurability)
     QObject::connect(&d.logs, &store::LogStore::committed, &d.logs, [&] { ++commits; });
 
     // Below the batch size: nothing is written until the timer fires.
-    const quint64 t1 = bus.append(job.id, model::LogSource::Stdout, QStringList{QStringLiteral("a"), QStringLiteral("b")});
+    const quint64 t1 =
+        bus.append(job.id, model::LogSource::Stdout, QStringList{QStringLiteral("a"), QStringLiteral("b")});
     EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM job_logs")), 0);
     EXPECT_LT(d.logs.committedTicket(), t1);
     ASSERT_TRUE(cdtest::waitUntil([&] { return d.logs.committedTicket() >= t1; }, 1000));
@@ -235,7 +238,8 @@ TEST(Store, GroupCommitWritesInBatchesAndSignalsDurability)
     EXPECT_EQ(d.jobs.job(job.id)->logCount, 2 + store::LogStore::kMaxBatch);
 
     bool durable = false;
-    bus.whenDurable(bus.system(job.id, model::LogLevel::Info, QStringLiteral("x")), &d.logs, [&](bool ok) { durable = ok; });
+    bus.whenDurable(bus.system(job.id, model::LogLevel::Info, QStringLiteral("x")), &d.logs,
+                    [&](bool ok) { durable = ok; });
     EXPECT_FALSE(durable);
     ASSERT_TRUE(cdtest::waitUntil([&] { return durable; }, 1000));
 }
@@ -253,7 +257,8 @@ TEST(Store, SeqIsGaplessUnderInterleavedAppendsAndAcrossReopen)
         // Three sources interleaving on two jobs, with commits in between.
         for (int round = 0; round < 50; ++round) {
             bus.append(a, model::LogSource::Stdout, QStringList{QStringLiteral("o%1").arg(round)});
-            bus.append(b, model::LogSource::Callback, QStringList{QStringLiteral("c%1").arg(round), QStringLiteral("d")});
+            bus.append(b, model::LogSource::Callback,
+                       QStringList{QStringLiteral("c%1").arg(round), QStringLiteral("d")});
             bus.append(a, model::LogSource::Stderr, QStringList{QStringLiteral("e%1").arg(round)});
             if (round % 7 == 0)
                 d.logs.flush();
@@ -282,7 +287,8 @@ TEST(Store, LogQueriesFilterByLevelAndText)
     logs::LogBus bus(&d.jobs, &d.logs);
     const auto job = d.jobs.insert(model::JobSpec{}).value();
     bus.append(job.id, model::LogSource::Stdout,
-               QStringList{QStringLiteral("[INFO] one"), QStringLiteral("[ERROR] two 100%_x"), QStringLiteral("[ERROR] three")});
+               QStringList{QStringLiteral("[INFO] one"), QStringLiteral("[ERROR] two 100%_x"),
+                           QStringLiteral("[ERROR] three")});
     const auto errors = d.logs.lines(store::LogQuery{job.id, 0, 100, {model::LogLevel::Error}, {}});
     EXPECT_EQ(errors.size(), 2);
     // LIKE wildcards in the search text are literal.
@@ -323,11 +329,12 @@ TEST(Settings, PrecedenceAndSecretsFallBackToAnOwnerOnlyFile)
     settings::Overrides cli;
     {
         settings::Settings s(dir.path(), cli, env);
-        EXPECT_EQ(s.listen().port, 9001);                       // environment over saved/default
+        EXPECT_EQ(s.listen().port, 9001); // environment over saved/default
         s.setListen(*settings::HostPort::parse(QStringLiteral("127.0.0.1:9002")));
         EXPECT_EQ(s.listen().port, 9001);
         EXPECT_EQ(s.localSlots(), 2);
-        EXPECT_EQ(s.localProfiles().value(QStringLiteral("crawler")).left(22), QStringLiteral("crawldeck worker crawl"));
+        EXPECT_EQ(s.localProfiles().value(QStringLiteral("crawler")).left(22),
+                  QStringLiteral("crawldeck worker crawl"));
         const QString token = s.apiToken();
         EXPECT_EQ(token.size(), 32);
         EXPECT_TRUE(s.apiTokenWasGenerated());
@@ -336,7 +343,9 @@ TEST(Settings, PrecedenceAndSecretsFallBackToAnOwnerOnlyFile)
         EXPECT_TRUE(s.runpodApiKey().secret.isEmpty());
         const auto where = s.setRunpodApiKey(QStringLiteral("rp-secret"));
         ASSERT_TRUE(where.ok());
-        EXPECT_EQ(QFileInfo(where.value()).permissions() & ~(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadUser | QFileDevice::WriteUser), 0);
+        EXPECT_EQ(QFileInfo(where.value()).permissions() & ~(QFileDevice::ReadOwner | QFileDevice::WriteOwner |
+                                                             QFileDevice::ReadUser | QFileDevice::WriteUser),
+                  0);
         EXPECT_EQ(s.runpodApiKey().secret, QStringLiteral("rp-secret"));
         EXPECT_EQ(s.runpodApiKey().origin, where.value());
     }
@@ -344,10 +353,10 @@ TEST(Settings, PrecedenceAndSecretsFallBackToAnOwnerOnlyFile)
     cli.localProfiles.insert(QStringLiteral("scrapy"), QStringLiteral("scrapy crawl x"));
     env.insert(QStringLiteral("RUNPOD_API_KEY"), QStringLiteral("from-env"));
     settings::Settings again(dir.path(), cli, env);
-    EXPECT_EQ(again.listen().port, 9003);                       // command line over everything
-    EXPECT_FALSE(again.apiTokenWasGenerated());                 // saved on first run, reused
+    EXPECT_EQ(again.listen().port, 9003);       // command line over everything
+    EXPECT_FALSE(again.apiTokenWasGenerated()); // saved on first run, reused
     EXPECT_EQ(again.localProfiles().value(QStringLiteral("scrapy")), QStringLiteral("scrapy crawl x"));
     EXPECT_EQ(again.runpodApiKey().secret, QStringLiteral("from-env"));
     settings::Settings noEnv(dir.path(), {}, QProcessEnvironment());
-    EXPECT_EQ(noEnv.listen().port, 9002);                       // saved over default
+    EXPECT_EQ(noEnv.listen().port, 9002); // saved over default
 }

@@ -24,7 +24,7 @@ namespace {
 QString scrapyPython()
 {
     static const QString found = [] {
-            for (const QString &py : {QStringLiteral("/usr/bin/python3"), QStringLiteral("python3")}) {
+        for (const QString &py : {QStringLiteral("/usr/bin/python3"), QStringLiteral("python3")}) {
             QProcess probe;
             probe.start(py, {QStringLiteral("-c"), QStringLiteral("import scrapy")});
             if (probe.waitForFinished(30000) && probe.exitStatus() == QProcess::NormalExit && probe.exitCode() == 0)
@@ -37,15 +37,21 @@ QString scrapyPython()
 
 QMap<QString, QString> profiles()
 {
-    return {{QStringLiteral("crawler"), QStringLiteral(CRAWLDECK_BINARY " worker crawl --params {params_file} --output {output_dir}")},
-            {QStringLiteral("scrapy"), scrapyPython() + QStringLiteral(" -m scrapy runspider " CD_SOURCE_DIR
-                                                                       "/resources/workers/scrapy/domains_spider.py -a params_file={params_file}")},
-            {QStringLiteral("pycrawler"), QStringLiteral("python3 " CD_SOURCE_DIR "/resources/workers/python/crawler.py {params_file}")}};
+    return {
+        {QStringLiteral("crawler"),
+         QStringLiteral(CRAWLDECK_BINARY " worker crawl --params {params_file} --output {output_dir}")},
+        {QStringLiteral("scrapy"),
+         scrapyPython() + QStringLiteral(" -m scrapy runspider " CD_SOURCE_DIR
+                                         "/resources/workers/scrapy/domains_spider.py -a params_file={params_file}")},
+        {QStringLiteral("pycrawler"),
+         QStringLiteral("python3 " CD_SOURCE_DIR "/resources/workers/python/crawler.py {params_file}")}};
 }
 
-QString startCrawl(Stack &st, const QString &startUrl, const QJsonObject &extra, const QString &profile = QStringLiteral("crawler"))
+QString startCrawl(Stack &st, const QString &startUrl, const QJsonObject &extra,
+                   const QString &profile = QStringLiteral("crawler"))
 {
-    QJsonObject params{{QStringLiteral("delay_ms"), 0}, {QStringLiteral("concurrency"), 4}, {QStringLiteral("timeout_s"), 5}};
+    QJsonObject params{
+        {QStringLiteral("delay_ms"), 0}, {QStringLiteral("concurrency"), 4}, {QStringLiteral("timeout_s"), 5}};
     for (auto it = extra.begin(); it != extra.end(); ++it)
         params.insert(it.key(), it.value());
     const QJsonObject body{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("solar"), QStringLiteral("café")}},
@@ -162,7 +168,8 @@ TEST(BuiltInCrawler, FindsExactlyTheKeywordDomainsObeyingRobotsAcrossHostsAndCha
         okPages += r.value(QStringLiteral("status")).toInt() == 200 && !r.contains(QStringLiteral("skipped")) ? 1 : 0;
     EXPECT_EQ(s.value(QStringLiteral("pages")).toInt(), okPages);
     EXPECT_EQ(job.progress, 100);
-    EXPECT_TRUE(describe(st, id).contains(QStringLiteral("robots.txt disallows ") + site.host(2) + QStringLiteral("/private/solar.html")));
+    EXPECT_TRUE(describe(st, id).contains(QStringLiteral("robots.txt disallows ") + site.host(2) +
+                                          QStringLiteral("/private/solar.html")));
 }
 
 TEST(BuiltInCrawler, StopsAtTheDomainCountAndAtThePageBudget)
@@ -170,16 +177,23 @@ TEST(BuiltInCrawler, StopsAtTheDomainCountAndAtThePageBudget)
     TestSite site;
     const QString start = site.buildStandardWeb();
     Stack st(StackOptions().withProfiles(profiles()));
-    const QString one = startCrawl(st, start, {{QStringLiteral("domain_count"), 1}, {QStringLiteral("concurrency"), 1}});
-    ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(one)->status == JobStatus::Completed; }, 30000)) << describe(st, one).toStdString();
-    EXPECT_EQ(domains(st.artifacts->outputDir(one) + QStringLiteral("/domains.csv")), QSet<QString>{QStringLiteral("127.0.0.3")});
-    EXPECT_EQ(st.jobs->job(one)->summary.value(QStringLiteral("stopped_by")).toString(), QStringLiteral("domain_count"));
+    const QString one =
+        startCrawl(st, start, {{QStringLiteral("domain_count"), 1}, {QStringLiteral("concurrency"), 1}});
+    ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(one)->status == JobStatus::Completed; }, 30000))
+        << describe(st, one).toStdString();
+    EXPECT_EQ(domains(st.artifacts->outputDir(one) + QStringLiteral("/domains.csv")),
+              QSet<QString>{QStringLiteral("127.0.0.3")});
+    EXPECT_EQ(st.jobs->job(one)->summary.value(QStringLiteral("stopped_by")).toString(),
+              QStringLiteral("domain_count"));
     EXPECT_EQ(st.jobs->job(one)->summary.value(QStringLiteral("status")).toString(), QStringLiteral("success"));
 
-    const QString budget = startCrawl(st, start, {{QStringLiteral("max_pages"), 2}, {QStringLiteral("concurrency"), 1}});
-    ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(budget)->status == JobStatus::Completed; }, 30000)) << describe(st, budget).toStdString();
+    const QString budget =
+        startCrawl(st, start, {{QStringLiteral("max_pages"), 2}, {QStringLiteral("concurrency"), 1}});
+    ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(budget)->status == JobStatus::Completed; }, 30000))
+        << describe(st, budget).toStdString();
     EXPECT_TRUE(domains(st.artifacts->outputDir(budget) + QStringLiteral("/domains.csv")).isEmpty());
-    EXPECT_EQ(st.jobs->job(budget)->summary.value(QStringLiteral("stopped_by")).toString(), QStringLiteral("page_budget"));
+    EXPECT_EQ(st.jobs->job(budget)->summary.value(QStringLiteral("stopped_by")).toString(),
+              QStringLiteral("page_budget"));
     EXPECT_EQ(pages(st.artifacts->outputDir(budget) + QStringLiteral("/pages.jsonl")).size(), 2);
 }
 
@@ -200,9 +214,11 @@ TEST(BuiltInCrawler, CancelMidCrawlKeepsThePartialOutput)
     }
     Stack st(StackOptions().withProfiles(profiles()));
     const QString id = startCrawl(st, a + QStringLiteral("/p0"), {{QStringLiteral("max_depth"), 100}});
-    ASSERT_TRUE(cdtest::waitUntil([&] { return describe(st, id).contains(QStringLiteral("/p3 ")); }, 20000)) << describe(st, id).toStdString();
+    ASSERT_TRUE(cdtest::waitUntil([&] { return describe(st, id).contains(QStringLiteral("/p3 ")); }, 20000))
+        << describe(st, id).toStdString();
     ASSERT_EQ(cdtest::postJson(st.port(), "/api/crawler/cancel/" + id.toUtf8(), {}, Stack::kToken).status, 200);
-    ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(id)->status == JobStatus::Cancelled; }, 20000)) << describe(st, id).toStdString();
+    ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(id)->status == JobStatus::Cancelled; }, 20000))
+        << describe(st, id).toStdString();
     const QString out = st.artifacts->outputDir(id);
     EXPECT_GE(pages(out + QStringLiteral("/pages.jsonl")).size(), 3);
     EXPECT_EQ(domains(out + QStringLiteral("/domains.csv")), QSet<QString>{QStringLiteral("127.0.0.6")});
@@ -214,11 +230,13 @@ TEST(BuiltInCrawler, CancelMidCrawlKeepsThePartialOutput)
 TEST(BuiltInCrawler, BadParamsFailWithAClearMessage)
 {
     Stack st(StackOptions().withProfiles(profiles()));
-    const auto r = cdtest::postJson(st.port(), "/api/crawler/start",
-                                    QJsonObject{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("x")}}}, Stack::kToken);
+    const auto r =
+        cdtest::postJson(st.port(), "/api/crawler/start",
+                         QJsonObject{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("x")}}}, Stack::kToken);
     const QString id = r.json().value(QStringLiteral("job_id")).toString();
     ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(id)->status == JobStatus::Failed; }, 10000));
-    EXPECT_TRUE(st.jobs->job(id)->error.contains(QStringLiteral("start_urls"))) << st.jobs->job(id)->error.toStdString();
+    EXPECT_TRUE(st.jobs->job(id)->error.contains(QStringLiteral("start_urls")))
+        << st.jobs->job(id)->error.toStdString();
 }
 
 TEST(SampleWorkers, ScrapySpiderAndStdlibCrawlerRunAsProfiles)
@@ -232,17 +250,25 @@ TEST(SampleWorkers, ScrapySpiderAndStdlibCrawlerRunAsProfiles)
         runs << QStringLiteral("scrapy");
     for (const QString &profile : runs) {
         const QString id = startCrawl(st, start, {{QStringLiteral("domain_count"), 3}}, profile);
-        ASSERT_TRUE(cdtest::waitUntil([&] { return model::isTerminal(st.jobs->job(id)->status); }, 60000)) << profile.toStdString();
-        ASSERT_EQ(st.jobs->job(id)->status, JobStatus::Completed) << profile.toStdString() << describe(st, id).toStdString();
+        ASSERT_TRUE(cdtest::waitUntil([&] { return model::isTerminal(st.jobs->job(id)->status); }, 60000))
+            << profile.toStdString();
+        ASSERT_EQ(st.jobs->job(id)->status, JobStatus::Completed)
+            << profile.toStdString() << describe(st, id).toStdString();
         const QSet<QString> found = domains(st.artifacts->outputDir(id) + QStringLiteral("/domains.csv"));
         EXPECT_TRUE(found.contains(QStringLiteral("127.0.0.3"))) << profile.toStdString();
         EXPECT_TRUE(found.contains(QStringLiteral("127.0.0.4"))) << profile.toStdString();
         EXPECT_FALSE(found.contains(QStringLiteral("127.0.0.5"))) << profile.toStdString();
-        EXPECT_EQ(st.jobs->job(id)->summary.value(QStringLiteral("domains_generated")).toObject().value(QStringLiteral("total")).toInt(), 3);
+        EXPECT_EQ(st.jobs->job(id)
+                      ->summary.value(QStringLiteral("domains_generated"))
+                      .toObject()
+                      .value(QStringLiteral("total"))
+                      .toInt(),
+                  3);
         EXPECT_GT(st.jobs->job(id)->progress, 0);
         // Scrapy's own chatter stays off the console: nothing from its loggers at INFO.
         EXPECT_FALSE(describe(st, id).contains(QStringLiteral("[scrapy.core.engine] INFO"))) << profile.toStdString();
     }
     if (!haveScrapy)
-        GTEST_SKIP() << "\n\n*** SKIPPED the Scrapy half: python3-scrapy is not installed (scripts/dev.sh installs it) ***\n";
+        GTEST_SKIP()
+            << "\n\n*** SKIPPED the Scrapy half: python3-scrapy is not installed (scripts/dev.sh installs it) ***\n";
 }

@@ -7,10 +7,11 @@ using namespace cd::crawler;
 
 TEST(RobotsRules, GroupsLongestMatchWildcardsAndDelay)
 {
-    const QByteArray txt = "# comment\n"
-                           "User-agent: OtherBot\nDisallow: /\n\n"
-                           "User-agent: *\nDisallow: /private\nAllow: /private/ok\nDisallow: /*.pdf$\nCrawl-delay: 1.5\n\n"
-                           "User-agent: crawldeckbot\nUser-agent: friend\nDisallow: /only-us\n";
+    const QByteArray txt =
+        "# comment\n"
+        "User-agent: OtherBot\nDisallow: /\n\n"
+        "User-agent: *\nDisallow: /private\nAllow: /private/ok\nDisallow: /*.pdf$\nCrawl-delay: 1.5\n\n"
+        "User-agent: crawldeckbot\nUser-agent: friend\nDisallow: /only-us\n";
     const auto star = RobotsRules::parse(txt, QStringLiteral("SomeBot/1.0"));
     EXPECT_FALSE(star.allowed(QStringLiteral("/private/x")));
     EXPECT_TRUE(star.allowed(QStringLiteral("/private/ok/page")));
@@ -28,11 +29,14 @@ TEST(RobotsRules, GroupsLongestMatchWildcardsAndDelay)
 TEST(HtmlPage, DecodesCharsetsAndExtractsTitleLinksAndVisibleText)
 {
     const QUrl base(QStringLiteral("http://example.test/dir/page.html"));
-    const auto latin = HtmlPage::parse("<title>Caf\xe9</title><body>cr\xe8me</body>", QStringLiteral("text/html; charset=ISO-8859-1"), base);
+    const auto latin = HtmlPage::parse("<title>Caf\xe9</title><body>cr\xe8me</body>",
+                                       QStringLiteral("text/html; charset=ISO-8859-1"), base);
     EXPECT_EQ(latin.title, QStringLiteral("Café"));
     EXPECT_TRUE(latin.text.contains(QStringLiteral("crème")));
-    const auto meta = HtmlPage::parse("<meta charset=\"windows-1252\"><p>\x93quoted\x94</p>", QStringLiteral("text/html"), base);
-    EXPECT_TRUE(meta.text.contains(QStringLiteral("“quoted”"))) << meta.text.toStdString() << " " << meta.charset.toStdString();
+    const auto meta =
+        HtmlPage::parse("<meta charset=\"windows-1252\"><p>\x93quoted\x94</p>", QStringLiteral("text/html"), base);
+    EXPECT_TRUE(meta.text.contains(QStringLiteral("“quoted”")))
+        << meta.text.toStdString() << " " << meta.charset.toStdString();
     const auto utf8 = HtmlPage::parse(
         "<html><head><title> A &amp; B </title><script>var solar=1</script><style>.x{}</style></head>"
         "<body><!-- hidden solar --><a href='../up.html#frag'>u</a><a href=\"https://other.test/x\">o</a>"
@@ -58,8 +62,11 @@ TEST(KeywordMatcher, WholeWordsCaseInsensitiveMultiWord)
 
 TEST(Urls, NormalisationAndDomains)
 {
-    EXPECT_EQ(normalizeUrl(QUrl(QStringLiteral("HTTP://Example.TEST:80/a/./b/../c#x"))).toString(), QStringLiteral("http://example.test/a/c"));
-    EXPECT_EQ(normalizeUrl(QUrl(QStringLiteral("https://example.test"))).toString(), QStringLiteral("https://example.test/"));
-    EXPECT_EQ(normalizeUrl(QUrl(QStringLiteral("http://e.test:8080/?q=1"))).toString(), QStringLiteral("http://e.test:8080/?q=1"));
+    EXPECT_EQ(normalizeUrl(QUrl(QStringLiteral("HTTP://Example.TEST:80/a/./b/../c#x"))).toString(),
+              QStringLiteral("http://example.test/a/c"));
+    EXPECT_EQ(normalizeUrl(QUrl(QStringLiteral("https://example.test"))).toString(),
+              QStringLiteral("https://example.test/"));
+    EXPECT_EQ(normalizeUrl(QUrl(QStringLiteral("http://e.test:8080/?q=1"))).toString(),
+              QStringLiteral("http://e.test:8080/?q=1"));
     EXPECT_EQ(domainOf(QUrl(QStringLiteral("http://WWW.Example.test/x"))), QStringLiteral("example.test"));
 }

@@ -21,18 +21,22 @@ public:
         m_proc.setProgram(QStringLiteral(CRAWLDECK_BINARY));
         m_proc.setArguments(QStringList{QStringLiteral("--headless"), QStringLiteral("--data-dir"), dataDir,
                                         QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
-                                        QStringLiteral("--api-token"), QStringLiteral("e2e-token")}
-                            + extra);
-        QObject::connect(&m_proc, &QProcess::readyReadStandardOutput, &m_proc, [this] { m_out += m_proc.readAllStandardOutput(); });
-        QObject::connect(&m_proc, &QProcess::readyReadStandardError, &m_proc, [this] { m_err += m_proc.readAllStandardError(); });
+                                        QStringLiteral("--api-token"), QStringLiteral("e2e-token")} +
+                            extra);
+        QObject::connect(&m_proc, &QProcess::readyReadStandardOutput, &m_proc,
+                         [this] { m_out += m_proc.readAllStandardOutput(); });
+        QObject::connect(&m_proc, &QProcess::readyReadStandardError, &m_proc,
+                         [this] { m_err += m_proc.readAllStandardError(); });
         m_proc.start();
         static const QRegularExpression ready(QStringLiteral(R"(crawldeck: listening on http://127\.0\.0\.1:(\d+)\n)"));
-        cdtest::waitUntil([&] {
-            const auto m = ready.match(QString::fromUtf8(m_out));
-            if (m.hasMatch())
-                m_port = static_cast<quint16>(m.captured(1).toUInt());
-            return m_port != 0 || m_proc.state() == QProcess::NotRunning;
-        }, 10000);
+        cdtest::waitUntil(
+            [&] {
+                const auto m = ready.match(QString::fromUtf8(m_out));
+                if (m.hasMatch())
+                    m_port = static_cast<quint16>(m.captured(1).toUInt());
+                return m_port != 0 || m_proc.state() == QProcess::NotRunning;
+            },
+            10000);
     }
     ~Headless()
     {
@@ -65,15 +69,18 @@ TEST(Headless, SeedFlowThenCleanExitOnSigterm)
     QTemporaryDir dir;
     // The seed's start body has no start_urls (its jobs were driven by an outside worker), so the
     // job runs a worker that lives a little while: the stream must stay open for the callbacks.
-    Headless app(dir.path(), {QStringLiteral("--local-profile"),
-                              QStringLiteral("crawler=sh -c 'echo \"[INFO] Progress: 50%\"; sleep 2; echo \"[INFO] Progress: 100%\"; "
-                                             "echo x > domains.csv'")});
+    Headless app(
+        dir.path(),
+        {QStringLiteral("--local-profile"),
+         QStringLiteral("crawler=sh -c 'echo \"[INFO] Progress: 50%\"; sleep 2; echo \"[INFO] Progress: 100%\"; "
+                        "echo x > domains.csv'")});
     ASSERT_NE(app.port(), 0) << app.stderrText().toStdString();
 
-    const auto start = cdtest::postJson(app.port(), "/api/crawler/start",
-                                        QJsonObject{{QStringLiteral("domain_count"), 3},
-                                                    {QStringLiteral("keywords"), QJsonArray{QStringLiteral("test keyword")}}},
-                                        "e2e-token");
+    const auto start =
+        cdtest::postJson(app.port(), "/api/crawler/start",
+                         QJsonObject{{QStringLiteral("domain_count"), 3},
+                                     {QStringLiteral("keywords"), QJsonArray{QStringLiteral("test keyword")}}},
+                         "e2e-token");
     ASSERT_EQ(start.status, 200) << start.body.toStdString();
     const QByteArray id = start.json().value(QStringLiteral("job_id")).toString().toUtf8();
     cdtest::SseClient sse(app.port(), "/api/crawler/logs/" + id);
@@ -90,8 +97,9 @@ TEST(Headless, SeedFlowThenCleanExitOnSigterm)
     EXPECT_EQ(status.value(QStringLiteral("status")).toString(), QStringLiteral("completed"));
     EXPECT_EQ(status.value(QStringLiteral("progress")).toInt(), 100);
     const auto arts = cdtest::getJson(app.port(), "/api/jobs/" + id + "/artifacts", "e2e-token").json();
-    EXPECT_EQ(arts.value(QStringLiteral("artifacts")).toArray().first().toObject().value(QStringLiteral("name")).toString(),
-              QStringLiteral("domains.csv"));
+    EXPECT_EQ(
+        arts.value(QStringLiteral("artifacts")).toArray().first().toObject().value(QStringLiteral("name")).toString(),
+        QStringLiteral("domains.csv"));
 
     EXPECT_EQ(app.terminate(), 0);
     EXPECT_TRUE(app.stderrText().contains("shutting down"));
@@ -104,13 +112,13 @@ TEST(Headless, JobsSurviveAHardKillAndAreRecoveredOnRestart)
     {
         Headless app(dir.path(), {QStringLiteral("--local-profile"), QStringLiteral("long=sleep 60")});
         ASSERT_NE(app.port(), 0);
-        const auto start = cdtest::postJson(app.port(), "/api/jobs", QJsonObject{{QStringLiteral("profile"), QStringLiteral("long")}},
-                                            "e2e-token");
+        const auto start = cdtest::postJson(
+            app.port(), "/api/jobs", QJsonObject{{QStringLiteral("profile"), QStringLiteral("long")}}, "e2e-token");
         ASSERT_EQ(start.status, 201) << start.body.toStdString();
         id = start.json().value(QStringLiteral("id")).toString().toUtf8();
         ASSERT_TRUE(cdtest::waitUntil([&] {
-            return cdtest::getJson(app.port(), "/api/jobs/" + id).json().value(QStringLiteral("status")).toString()
-                   == QStringLiteral("running");
+            return cdtest::getJson(app.port(), "/api/jobs/" + id).json().value(QStringLiteral("status")).toString() ==
+                   QStringLiteral("running");
         }));
         app.process().kill(); // no chance to clean up
         app.process().waitForFinished(5000);
@@ -127,7 +135,8 @@ TEST(Headless, GeneratesAndPrintsATokenOnFirstRunAndRejectsBadArguments)
 {
     QTemporaryDir dir;
     QProcess p;
-    p.start(QStringLiteral(CRAWLDECK_BINARY), {QStringLiteral("--headless"), QStringLiteral("--listen"), QStringLiteral("nonsense")});
+    p.start(QStringLiteral(CRAWLDECK_BINARY),
+            {QStringLiteral("--headless"), QStringLiteral("--listen"), QStringLiteral("nonsense")});
     ASSERT_TRUE(p.waitForFinished(5000));
     EXPECT_EQ(p.exitCode(), 2);
     EXPECT_TRUE(p.readAllStandardError().contains("--listen expects HOST:PORT"));
@@ -135,7 +144,7 @@ TEST(Headless, GeneratesAndPrintsATokenOnFirstRunAndRejectsBadArguments)
     QProcess q;
     q.setProcessEnvironment(QProcessEnvironment::systemEnvironment());
     q.start(QStringLiteral(CRAWLDECK_BINARY), {QStringLiteral("--headless"), QStringLiteral("--data-dir"), dir.path(),
-                                                QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0")});
+                                               QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0")});
     ASSERT_TRUE(cdtest::waitUntil([&] { return q.canReadLine(); }, 10000));
     const QByteArray err = q.readAllStandardError();
     EXPECT_TRUE(err.contains("generated an API token")) << err.toStdString();
@@ -151,19 +160,23 @@ TEST(Headless, DefaultProfileRunsTheBuiltInCrawler)
     QTemporaryDir dir;
     Headless app(dir.path());
     ASSERT_NE(app.port(), 0);
-    const auto r = cdtest::postJson(app.port(), "/api/crawler/start",
-                                    QJsonObject{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("solar")}},
-                                                {QStringLiteral("domain_count"), 2},
-                                                {QStringLiteral("start_urls"), QJsonArray{start}},
-                                                {QStringLiteral("params"), QJsonObject{{QStringLiteral("delay_ms"), 0}}}},
-                                    "e2e-token");
+    const auto r =
+        cdtest::postJson(app.port(), "/api/crawler/start",
+                         QJsonObject{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("solar")}},
+                                     {QStringLiteral("domain_count"), 2},
+                                     {QStringLiteral("start_urls"), QJsonArray{start}},
+                                     {QStringLiteral("params"), QJsonObject{{QStringLiteral("delay_ms"), 0}}}},
+                         "e2e-token");
     ASSERT_EQ(r.status, 200);
     const QByteArray id = r.json().value(QStringLiteral("job_id")).toString().toUtf8();
-    ASSERT_TRUE(cdtest::waitUntil([&] {
-        return cdtest::getJson(app.port(), "/api/jobs/" + id).json().value(QStringLiteral("terminal")).toBool();
-    }, 30000));
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] {
+            return cdtest::getJson(app.port(), "/api/jobs/" + id).json().value(QStringLiteral("terminal")).toBool();
+        },
+        30000));
     const auto job = cdtest::getJson(app.port(), "/api/jobs/" + id).json();
-    EXPECT_EQ(job.value(QStringLiteral("status")).toString(), QStringLiteral("completed")) << job.value(QStringLiteral("error")).toString().toStdString();
+    EXPECT_EQ(job.value(QStringLiteral("status")).toString(), QStringLiteral("completed"))
+        << job.value(QStringLiteral("error")).toString().toStdString();
     const QByteArray csv = cdtest::getJson(app.port(), "/api/jobs/" + id + "/artifacts/domains.csv").body;
     EXPECT_TRUE(csv.contains("127.0.0.3,")) << csv.toStdString();
     EXPECT_TRUE(csv.contains("127.0.0.4,")) << csv.toStdString();

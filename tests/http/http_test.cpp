@@ -23,12 +23,14 @@ const QByteArray kToken = Stack::kToken;
 QMap<QString, QString> profiles()
 {
     return {{QStringLiteral("crawler"), QStringLiteral("sleep 30")},
-            {QStringLiteral("writer"), QStringLiteral("sh -c 'printf \"a,b\\n\" > domains.csv; mkdir -p d; echo hi > d/x.txt'")}};
+            {QStringLiteral("writer"),
+             QStringLiteral("sh -c 'printf \"a,b\\n\" > domains.csv; mkdir -p d; echo hi > d/x.txt'")}};
 }
 
 QString startJob(Stack &st, const QJsonObject &extra = {})
 {
-    QJsonObject body{{QStringLiteral("domain_count"), 3}, {QStringLiteral("keywords"), QJsonArray{QStringLiteral("test keyword")}}};
+    QJsonObject body{{QStringLiteral("domain_count"), 3},
+                     {QStringLiteral("keywords"), QJsonArray{QStringLiteral("test keyword")}}};
     for (auto it = extra.begin(); it != extra.end(); ++it)
         body.insert(it.key(), it.value());
     const auto r = cdtest::postJson(st.port(), "/api/crawler/start", body, kToken);
@@ -39,7 +41,8 @@ QString startJob(Stack &st, const QJsonObject &extra = {})
 cdtest::HttpResponse postLog(Stack &st, const QString &jobId, const QString &message, const HeaderList &extra = {})
 {
     return cdtest::postJson(st.port(), "/api/crawler/log",
-                            QJsonObject{{QStringLiteral("job_id"), jobId}, {QStringLiteral("message"), message}}, {}, extra);
+                            QJsonObject{{QStringLiteral("job_id"), jobId}, {QStringLiteral("message"), message}}, {},
+                            extra);
 }
 
 int rowsInOtherConnection(const QString &dbPath, const QString &jobId, const QString &message)
@@ -67,10 +70,11 @@ int rowsInOtherConnection(const QString &dbPath, const QString &jobId, const QSt
 TEST(Http, SeedFlowEndToEnd)
 {
     Stack st(StackOptions().withProfiles(profiles()));
-    const auto start = cdtest::postJson(st.port(), "/api/crawler/start",
-                                        QJsonObject{{QStringLiteral("domain_count"), 3},
-                                                    {QStringLiteral("keywords"), QJsonArray{QStringLiteral("test keyword")}}},
-                                        kToken);
+    const auto start =
+        cdtest::postJson(st.port(), "/api/crawler/start",
+                         QJsonObject{{QStringLiteral("domain_count"), 3},
+                                     {QStringLiteral("keywords"), QJsonArray{QStringLiteral("test keyword")}}},
+                         kToken);
     ASSERT_EQ(start.status, 200);
     const QString id = start.json().value(QStringLiteral("job_id")).toString();
     EXPECT_FALSE(id.isEmpty());
@@ -85,7 +89,8 @@ TEST(Http, SeedFlowEndToEnd)
         const auto r = postLog(st, id, m);
         ASSERT_EQ(r.status, 200) << r.body.toStdString();
         EXPECT_EQ(r.json().value(QStringLiteral("status")).toString(), QStringLiteral("success"));
-        EXPECT_EQ(r.json().value(QStringLiteral("message")).toString(), QStringLiteral("Log message received and queued"));
+        EXPECT_EQ(r.json().value(QStringLiteral("message")).toString(),
+                  QStringLiteral("Log message received and queued"));
     }
     ASSERT_TRUE(cdtest::waitUntil([&] {
         QStringList got;
@@ -137,7 +142,8 @@ TEST(Http, SseResumesFromLastEventIdAndAfter)
         ASSERT_EQ(postLog(st, id, QStringLiteral("line %1").arg(i)).status, 200);
     const qint64 seqOfLine3 = st.logs->lines(store::LogQuery{id, 0, 100, {}, QStringLiteral("line 3")}).first().seq;
 
-    SseClient resumed(st.port(), "/api/crawler/logs/" + id.toUtf8(), {{"Last-Event-ID", QByteArray::number(seqOfLine3)}});
+    SseClient resumed(st.port(), "/api/crawler/logs/" + id.toUtf8(),
+                      {{"Last-Event-ID", QByteArray::number(seqOfLine3)}});
     ASSERT_TRUE(resumed.waitForMessages(2));
     cdtest::spin(200);
     EXPECT_EQ(resumed.messages(), (QList<QByteArray>{"line 4", "line 5"}));
@@ -238,14 +244,16 @@ TEST(Http, AuthErrorsInStrictMode)
     EXPECT_EQ(postLog(st, id, QStringLiteral("x"), {{"X-API-Key", Stack::kCallbackKey}}).status, 200);
     EXPECT_EQ(postLog(st, id, QStringLiteral("x"), {{"X-Callback-Token", st.auth->jobToken(id).toUtf8()}}).status, 200);
     const QString other = startJob(st);
-    EXPECT_EQ(postLog(st, id, QStringLiteral("x"), {{"X-Callback-Token", st.auth->jobToken(other).toUtf8()}}).status, 403);
-    const auto viaUrl = cdtest::request(st.port(), "POST",
-                                        "/api/crawler/log?token=" + st.auth->jobToken(id).toUtf8(),
+    EXPECT_EQ(postLog(st, id, QStringLiteral("x"), {{"X-Callback-Token", st.auth->jobToken(other).toUtf8()}}).status,
+              403);
+    const auto viaUrl = cdtest::request(st.port(), "POST", "/api/crawler/log?token=" + st.auth->jobToken(id).toUtf8(),
                                         "{\"job_id\":\"" + id.toUtf8() + "\",\"message\":\"via url\"}",
                                         {{"Content-Type", "application/json"}});
     EXPECT_EQ(viaUrl.status, 200);
     // Unknown jobs are 404 only to callers with valid credentials.
-    EXPECT_EQ(postLog(st, QStringLiteral("no-such-job"), QStringLiteral("x"), {{"X-API-Key", Stack::kCallbackKey}}).status, 404);
+    EXPECT_EQ(
+        postLog(st, QStringLiteral("no-such-job"), QStringLiteral("x"), {{"X-API-Key", Stack::kCallbackKey}}).status,
+        404);
     EXPECT_EQ(cdtest::getJson(st.port(), "/health").status, 200);
     const auto r401 = cdtest::postJson(st.port(), "/api/jobs", body);
     EXPECT_EQ(r401.headers.value("www-authenticate"), "Bearer realm=\"crawldeck\"");
@@ -258,7 +266,10 @@ TEST(Http, LoopbackClientsMayLogAndReadWithoutCredentialsByDefault)
     EXPECT_EQ(postLog(st, id, QStringLiteral("[INFO] seed worker")).status, 200);
     EXPECT_EQ(cdtest::getJson(st.port(), "/api/crawler/status/" + id.toUtf8()).status, 200);
     // Creating and cancelling work still needs the token.
-    EXPECT_EQ(cdtest::postJson(st.port(), "/api/crawler/start", QJsonObject{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("x")}}}).status, 401);
+    EXPECT_EQ(cdtest::postJson(st.port(), "/api/crawler/start",
+                               QJsonObject{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("x")}}})
+                  .status,
+              401);
     EXPECT_EQ(cdtest::postJson(st.port(), "/api/crawler/cancel/" + id.toUtf8(), {}).status, 401);
     // A wrong token is still wrong, even from loopback.
     EXPECT_EQ(cdtest::getJson(st.port(), "/api/crawler/status/" + id.toUtf8(), "nope").status, 403);
@@ -288,7 +299,8 @@ TEST(Http, BadBodiesGetClearErrorsAndLoseNothing)
     };
     const auto malformed = post("{\"job_id\": ", json);
     EXPECT_EQ(malformed.status, 400);
-    EXPECT_TRUE(malformed.json().value(QStringLiteral("detail")).toString().startsWith(QStringLiteral("malformed JSON")));
+    EXPECT_TRUE(
+        malformed.json().value(QStringLiteral("detail")).toString().startsWith(QStringLiteral("malformed JSON")));
     EXPECT_EQ(post("[1,2]", json).status, 422);
     EXPECT_EQ(post("{\"message\":\"no id\"}", json).status, 422);
     EXPECT_EQ(post("{\"job_id\":\"" + id.toUtf8() + "\"}", json).status, 422);
@@ -318,7 +330,10 @@ TEST(Http, BadBodiesGetClearErrorsAndLoseNothing)
                                            kToken);
     EXPECT_EQ(badStart.status, 422);
     EXPECT_TRUE(badStart.json().value(QStringLiteral("detail")).toString().contains(QStringLiteral("domain_count")));
-    EXPECT_EQ(cdtest::postJson(st.port(), "/api/crawler/start", QJsonObject{{QStringLiteral("domain_count"), 3}}, kToken).status, 422);
+    EXPECT_EQ(
+        cdtest::postJson(st.port(), "/api/crawler/start", QJsonObject{{QStringLiteral("domain_count"), 3}}, kToken)
+            .status,
+        422);
 }
 
 TEST(Http, WrongMethodIs405WithAllow)
@@ -360,17 +375,20 @@ TEST(Http, JobsApiListsPagesLogsAndArtifacts)
     EXPECT_EQ(jobs.first().toObject().value(QStringLiteral("id")).toString(), id);
     EXPECT_EQ(cdtest::getJson(st.port(), "/api/jobs?status=bogus").status, 400);
     const auto page1 = cdtest::getJson(st.port(), "/api/jobs?limit=1").json();
-    EXPECT_EQ(page1.value(QStringLiteral("jobs")).toArray().first().toObject().value(QStringLiteral("id")).toString(), running);
+    EXPECT_EQ(page1.value(QStringLiteral("jobs")).toArray().first().toObject().value(QStringLiteral("id")).toString(),
+              running);
     const QString next = page1.value(QStringLiteral("next_before")).toString();
     const auto page2 = cdtest::getJson(st.port(), "/api/jobs?limit=1&before=" + next.toUtf8()).json();
-    EXPECT_EQ(page2.value(QStringLiteral("jobs")).toArray().first().toObject().value(QStringLiteral("id")).toString(), id);
+    EXPECT_EQ(page2.value(QStringLiteral("jobs")).toArray().first().toObject().value(QStringLiteral("id")).toString(),
+              id);
 
     for (const char *m : {"[INFO] a", "[ERROR] b", "[INFO] c"})
         postLog(st, running, QString::fromLatin1(m));
     const auto errors = cdtest::getJson(st.port(), "/api/jobs/" + running.toUtf8() + "/logs?level=ERROR").json();
     ASSERT_EQ(errors.value(QStringLiteral("lines")).toArray().size(), 1);
-    EXPECT_EQ(errors.value(QStringLiteral("lines")).toArray().first().toObject().value(QStringLiteral("message")).toString(),
-              QStringLiteral("[ERROR] b"));
+    EXPECT_EQ(
+        errors.value(QStringLiteral("lines")).toArray().first().toObject().value(QStringLiteral("message")).toString(),
+        QStringLiteral("[ERROR] b"));
     const auto paged = cdtest::getJson(st.port(), "/api/jobs/" + running.toUtf8() + "/logs?limit=2").json();
     EXPECT_TRUE(paged.value(QStringLiteral("has_more")).toBool());
     EXPECT_EQ(cdtest::getJson(st.port(), "/api/jobs/" + running.toUtf8() + "/logs?level=LOUD").status, 400);
@@ -409,16 +427,18 @@ TEST(Http, ConcurrentCallbacksKeepSeqGapless)
         s->connectToHost(QStringLiteral("127.0.0.1"), st.port());
         const QString id = i % 2 ? a : b;
         const QByteArray body = "{\"job_id\":\"" + id.toUtf8() + "\",\"messages\":[\"x1\",\"x2\",\"x3\"]}";
-        s->write("POST /api/crawler/log HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
-                 + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+        s->write("POST /api/crawler/log HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                 QByteArray::number(body.size()) + "\r\n\r\n" + body);
         sockets << s;
     }
-    ASSERT_TRUE(cdtest::waitUntil([&] {
-        for (auto *s : sockets)
-            if (!s->peek(64).startsWith("HTTP/1.1 200"))
-                return false;
-        return true;
-    }, 10000));
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] {
+            for (auto *s : sockets)
+                if (!s->peek(64).startsWith("HTTP/1.1 200"))
+                    return false;
+            return true;
+        },
+        10000));
     qDeleteAll(sockets);
     for (const QString &id : {a, b}) {
         const auto lines = st.logs->lines(store::LogQuery{id, 0, 10000, {}, {}});

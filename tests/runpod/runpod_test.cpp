@@ -53,7 +53,8 @@ QStringList logMessages(Stack &st, const QString &id)
 QString describe(Stack &st, const QString &id)
 {
     const auto j = st.jobs->job(id);
-    return QStringLiteral("status=%1 error=%2\n").arg(model::toString(j->status), j->error) + logMessages(st, id).join(u'\n');
+    return QStringLiteral("status=%1 error=%2\n").arg(model::toString(j->status), j->error) +
+           logMessages(st, id).join(u'\n');
 }
 
 EmuScript fullScript()
@@ -61,15 +62,18 @@ EmuScript fullScript()
     EmuScript s;
     s.queueMs = 150;
     s.runMs = 800;
-    s.progress = {{0, QStringLiteral("[INFO] Progress: 10% - warming up")}, {300, QStringLiteral("[INFO] Progress: 60% - half way")}};
+    s.progress = {{0, QStringLiteral("[INFO] Progress: 10% - warming up")},
+                  {300, QStringLiteral("[INFO] Progress: 60% - half way")}};
     s.chunks = {QStringLiteral("chunk-1"), QStringLiteral("chunk-2"), QStringLiteral("chunk-3")};
-    s.output = QJsonObject{{QStringLiteral("status"), QStringLiteral("success")},
-                           {QStringLiteral("domains"), QJsonArray{QStringLiteral("a.example"), QStringLiteral("b.example")}},
-                           {QStringLiteral("srt"), QStringLiteral("1\n00:00:00,000 --> 00:00:01,000\nhi\n")},
-                           {QStringLiteral("plain"), QStringLiteral("hi")},
-                           {QStringLiteral("result_url"), QStringLiteral("{files}/result.csv")},
-                           {QStringLiteral("summary"), QJsonObject{{QStringLiteral("domains_generated"),
-                                                                    QJsonObject{{QStringLiteral("success"), 2}, {QStringLiteral("total"), 2}}}}}};
+    s.output =
+        QJsonObject{{QStringLiteral("status"), QStringLiteral("success")},
+                    {QStringLiteral("domains"), QJsonArray{QStringLiteral("a.example"), QStringLiteral("b.example")}},
+                    {QStringLiteral("srt"), QStringLiteral("1\n00:00:00,000 --> 00:00:01,000\nhi\n")},
+                    {QStringLiteral("plain"), QStringLiteral("hi")},
+                    {QStringLiteral("result_url"), QStringLiteral("{files}/result.csv")},
+                    {QStringLiteral("summary"),
+                     QJsonObject{{QStringLiteral("domains_generated"),
+                                  QJsonObject{{QStringLiteral("success"), 2}, {QStringLiteral("total"), 2}}}}}};
     return s;
 }
 
@@ -95,7 +99,8 @@ TEST(RunPod, CompletedJobBringsBackItsOutputsAndDownloadedResult)
     EXPECT_EQ(job.remoteId, env.emu.lastJobId());
     EXPECT_EQ(job.remoteStatus, QStringLiteral("COMPLETED"));
     EXPECT_EQ(job.resultsUrl, env.emu.filesBase() + QStringLiteral("/result.csv"));
-    EXPECT_EQ(job.summary.value(QStringLiteral("domains_generated")).toObject().value(QStringLiteral("success")).toInt(), 2);
+    EXPECT_EQ(
+        job.summary.value(QStringLiteral("domains_generated")).toObject().value(QStringLiteral("success")).toInt(), 2);
     EXPECT_EQ(job.progress, 100);
 
     // What RunPod was sent: the seed workers' input shape.
@@ -104,7 +109,9 @@ TEST(RunPod, CompletedJobBringsBackItsOutputsAndDownloadedResult)
     EXPECT_EQ(input.value(QStringLiteral("data")).toArray(), QJsonArray{QStringLiteral("solar")});
     EXPECT_EQ(input.value(QStringLiteral("num_domains")).toInt(), 2);
     EXPECT_TRUE(input.value(QStringLiteral("auto_terminate")).toBool());
-    EXPECT_TRUE(input.value(QStringLiteral("callback_url")).toString().contains(QStringLiteral("token=") + st.auth->jobToken(id)));
+    EXPECT_TRUE(input.value(QStringLiteral("callback_url"))
+                    .toString()
+                    .contains(QStringLiteral("token=") + st.auth->jobToken(id)));
     EXPECT_FALSE(env.emu.lastRunPayload().contains(QStringLiteral("webhook"))); // no public URL configured
 
     QStringList names;
@@ -112,8 +119,9 @@ TEST(RunPod, CompletedJobBringsBackItsOutputsAndDownloadedResult)
         names << a.name;
     names.sort();
     EXPECT_FALSE(logMessages(st, id).join(u'\n').contains(QStringLiteral("database error")));
-    EXPECT_EQ(names, (QStringList{QStringLiteral("domains.txt"), QStringLiteral("output.json"), QStringLiteral("result.csv"),
-                                  QStringLiteral("subtitles.srt"), QStringLiteral("transcript.txt")}));
+    EXPECT_EQ(names,
+              (QStringList{QStringLiteral("domains.txt"), QStringLiteral("output.json"), QStringLiteral("result.csv"),
+                           QStringLiteral("subtitles.srt"), QStringLiteral("transcript.txt")}));
     const auto csv = st.jobs->artifact(id, QStringLiteral("result.csv")).value();
     EXPECT_EQ(csv.sourceUrl, job.resultsUrl);
     EXPECT_EQ(csv.sha256.size(), 64);
@@ -157,7 +165,12 @@ TEST(RunPod, ExecutionTimeoutIsTimedOutAndThePolicyIsSent)
     Stack st(StackOptions().runpod(env.emu.endpointUrl(), env.emu.apiKey()));
     const QString id = start(st, QStringLiteral("runpod"), {}, 600);
     ASSERT_TRUE(waitStatus(st, id, JobStatus::TimedOut)) << describe(st, id).toStdString();
-    EXPECT_EQ(env.emu.lastRunPayload().value(QStringLiteral("policy")).toObject().value(QStringLiteral("executionTimeout")).toInt(), 600000);
+    EXPECT_EQ(env.emu.lastRunPayload()
+                  .value(QStringLiteral("policy"))
+                  .toObject()
+                  .value(QStringLiteral("executionTimeout"))
+                  .toInt(),
+              600000);
 }
 
 TEST(RunPod, CancelWhileQueuedAndWhileRunning)
@@ -234,7 +247,8 @@ TEST(RunPod, WrongApiKeyFailsClearly)
     Stack st(StackOptions().runpod(env.emu.endpointUrl(), QStringLiteral("not-the-key")));
     const QString id = start(st, QStringLiteral("runpod"));
     ASSERT_TRUE(waitStatus(st, id, JobStatus::Failed)) << describe(st, id).toStdString();
-    EXPECT_TRUE(st.jobs->job(id)->error.contains(QStringLiteral("refused the API key"))) << st.jobs->job(id)->error.toStdString();
+    EXPECT_TRUE(st.jobs->job(id)->error.contains(QStringLiteral("refused the API key")))
+        << st.jobs->job(id)->error.toStdString();
 }
 
 TEST(RunPod, WorkerCallbacksAndWebhookBothArriveAndSettleOnce)
@@ -250,7 +264,10 @@ TEST(RunPod, WorkerCallbacksAndWebhookBothArriveAndSettleOnce)
     ASSERT_TRUE(cdtest::waitUntil([&] { return !env.emu.webhookAnswers().isEmpty(); }));
     cdtest::spin(500);
     EXPECT_EQ(env.emu.webhookAnswers(), QList<int>{200});
-    EXPECT_TRUE(env.emu.lastRunPayload().value(QStringLiteral("webhook")).toString().contains(QStringLiteral("/api/runpod/webhook/") + id));
+    EXPECT_TRUE(env.emu.lastRunPayload()
+                    .value(QStringLiteral("webhook"))
+                    .toString()
+                    .contains(QStringLiteral("/api/runpod/webhook/") + id));
     const QStringList log = logMessages(st, id);
     EXPECT_TRUE(log.contains(QStringLiteral("[INFO] worker says hello")));
     EXPECT_TRUE(log.contains(QStringLiteral("[SUCCESS] worker finished")));
@@ -323,7 +340,8 @@ TEST(RunPod, AJobRunPodForgotEndsFailedAsExpired)
     cdtest::spin(600); // finished at RunPod and past retention while we were down
     Stack st(StackOptions().in(dir.path()).runpod(env.emu.endpointUrl(), env.emu.apiKey()));
     ASSERT_TRUE(waitStatus(st, id, JobStatus::Failed)) << describe(st, id).toStdString();
-    EXPECT_EQ(st.jobs->job(id)->error, QStringLiteral("RunPod no longer has this job (expired after its retention/TTL)"));
+    EXPECT_EQ(st.jobs->job(id)->error,
+              QStringLiteral("RunPod no longer has this job (expired after its retention/TTL)"));
 }
 
 TEST(RunPod, FailedDownloadDoesNotLoseTheRest)
@@ -352,21 +370,30 @@ TEST(RunPodPod, SuccessFailureAndCancel)
     cdtest::PodEmulator pod;
     pod.listen();
     Stack st(StackOptions().pod(pod.url()));
-    const QString ok = start(st, QStringLiteral("runpod-pod"),
-                             QJsonObject{{QStringLiteral("pod"), QJsonObject{{QStringLiteral("callbacks"), QJsonArray{QStringLiteral("[INFO] pod working")}}}}});
+    const QString ok = start(
+        st, QStringLiteral("runpod-pod"),
+        QJsonObject{{QStringLiteral("pod"),
+                     QJsonObject{{QStringLiteral("callbacks"), QJsonArray{QStringLiteral("[INFO] pod working")}}}}});
     ASSERT_TRUE(waitStatus(st, ok, JobStatus::Completed)) << describe(st, ok).toStdString();
     EXPECT_TRUE(logMessages(st, ok).contains(QStringLiteral("[INFO] pod working")));
     EXPECT_EQ(pod.lastProcessBody().value(QStringLiteral("job_id")).toString(), ok);
     EXPECT_EQ(pod.lastProcessBody().value(QStringLiteral("num_domains")).toInt(), 2);
-    EXPECT_TRUE(pod.lastProcessBody().value(QStringLiteral("callback_url")).toString().contains(QStringLiteral("/api/crawler/log")));
+    EXPECT_TRUE(pod.lastProcessBody()
+                    .value(QStringLiteral("callback_url"))
+                    .toString()
+                    .contains(QStringLiteral("/api/crawler/log")));
     EXPECT_TRUE(st.jobs->artifact(ok, QStringLiteral("domains.txt")).has_value());
 
-    const QString bad = start(st, QStringLiteral("runpod-pod"), QJsonObject{{QStringLiteral("pod"), QJsonObject{{QStringLiteral("mode"), QStringLiteral("fail")}}}});
+    const QString bad =
+        start(st, QStringLiteral("runpod-pod"),
+              QJsonObject{{QStringLiteral("pod"), QJsonObject{{QStringLiteral("mode"), QStringLiteral("fail")}}}});
     ASSERT_TRUE(waitStatus(st, bad, JobStatus::Failed)) << describe(st, bad).toStdString();
     EXPECT_TRUE(st.jobs->job(bad)->error.contains(QStringLiteral("HTTP 500")));
     EXPECT_TRUE(st.jobs->job(bad)->error.contains(QStringLiteral("model crashed")));
 
-    const QString hang = start(st, QStringLiteral("runpod-pod"), QJsonObject{{QStringLiteral("pod"), QJsonObject{{QStringLiteral("mode"), QStringLiteral("hang")}}}});
+    const QString hang =
+        start(st, QStringLiteral("runpod-pod"),
+              QJsonObject{{QStringLiteral("pod"), QJsonObject{{QStringLiteral("mode"), QStringLiteral("hang")}}}});
     ASSERT_TRUE(waitStatus(st, hang, JobStatus::Running));
     ASSERT_TRUE(cdtest::waitUntil([&] { return pod.processCalls() == 3; }));
     ASSERT_EQ(cdtest::postJson(st.port(), "/api/crawler/cancel/" + hang.toUtf8(), {}, kToken).status, 200);
@@ -419,22 +446,30 @@ TEST(RunPodWorkerTemplate, HandlerPostsProtocolLinesAndReturnsTheResultShape)
     QTemporaryDir dir;
     QFile input(dir.filePath(QStringLiteral("input.json")));
     ASSERT_TRUE(input.open(QIODevice::WriteOnly));
-    input.write(QJsonDocument(QJsonObject{{QStringLiteral("input"),
-                                           QJsonObject{{QStringLiteral("job_id"), id},
-                                                       {QStringLiteral("callback_url"), st.callbackUrlFor(id)},
-                                                       {QStringLiteral("data"), QJsonArray{QStringLiteral("solar panels")}},
-                                                       {QStringLiteral("num_domains"), 3},
-                                                       {QStringLiteral("auto_terminate"), true}}}})
-                    .toJson());
+    input.write(
+        QJsonDocument(QJsonObject{{QStringLiteral("input"),
+                                   QJsonObject{{QStringLiteral("job_id"), id},
+                                               {QStringLiteral("callback_url"), st.callbackUrlFor(id)},
+                                               {QStringLiteral("data"), QJsonArray{QStringLiteral("solar panels")}},
+                                               {QStringLiteral("num_domains"), 3},
+                                               {QStringLiteral("auto_terminate"), true}}}})
+            .toJson());
     input.close();
     QProcess p;
-    p.start(python, {QStringLiteral(CD_SOURCE_DIR "/resources/workers/runpod/handler.py"), QStringLiteral("--local"), input.fileName()});
+    p.start(python, {QStringLiteral(CD_SOURCE_DIR "/resources/workers/runpod/handler.py"), QStringLiteral("--local"),
+                     input.fileName()});
     ASSERT_TRUE(cdtest::waitUntil([&] { return p.state() == QProcess::NotRunning; }, 30000));
     ASSERT_EQ(p.exitCode(), 0) << p.readAllStandardError().toStdString();
     const QJsonObject result = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
     EXPECT_EQ(result.value(QStringLiteral("domains")).toArray().size(), 3);
     EXPECT_TRUE(result.value(QStringLiteral("refresh_worker")).toBool());
-    EXPECT_EQ(result.value(QStringLiteral("summary")).toObject().value(QStringLiteral("domains_generated")).toObject().value(QStringLiteral("success")).toInt(), 3);
+    EXPECT_EQ(result.value(QStringLiteral("summary"))
+                  .toObject()
+                  .value(QStringLiteral("domains_generated"))
+                  .toObject()
+                  .value(QStringLiteral("success"))
+                  .toInt(),
+              3);
     const auto job = st.jobs->job(id).value();
     EXPECT_EQ(job.progress, 100);
     EXPECT_EQ(job.summary.value(QStringLiteral("status")).toString(), QStringLiteral("success"));

@@ -33,7 +33,8 @@ EmuScript EmuScript::fromJson(const QJsonObject &o)
     s.output = o.value(QStringLiteral("output"));
     s.error = o.value(QStringLiteral("error"));
     for (const QJsonValue &p : o.value(QStringLiteral("progress")).toArray())
-        s.progress.append({p.toObject().value(QStringLiteral("at_ms")).toInt(), p.toObject().value(QStringLiteral("output"))});
+        s.progress.append(
+            {p.toObject().value(QStringLiteral("at_ms")).toInt(), p.toObject().value(QStringLiteral("output"))});
     for (const QJsonValue &c : o.value(QStringLiteral("chunks")).toArray())
         s.chunks << c.toString();
     for (const QJsonValue &c : o.value(QStringLiteral("callbacks")).toArray())
@@ -42,8 +43,11 @@ EmuScript EmuScript::fromJson(const QJsonObject &o)
 }
 
 RunPodEmulator::RunPodEmulator(QString apiKey, QString endpointId, QObject *parent)
-    : QObject(parent), m_key(std::move(apiKey)), m_endpoint(std::move(endpointId)),
-      m_server(std::make_unique<QHttpServer>()), m_nam(std::make_unique<QNetworkAccessManager>())
+    : QObject(parent)
+    , m_key(std::move(apiKey))
+    , m_endpoint(std::move(endpointId))
+    , m_server(std::make_unique<QHttpServer>())
+    , m_nam(std::make_unique<QNetworkAccessManager>())
 {
     m_clock.start();
     using M = QHttpServerRequest::Method;
@@ -190,7 +194,8 @@ QHttpServerResponse RunPodEmulator::handle(const QString &op, const QString &end
         m_lastJobId = job->id;
         if (op == u"runsync")
             return QHttpServerResponse(statusDoc(*job));
-        return QHttpServerResponse(QJsonObject{{QStringLiteral("id"), job->id}, {QStringLiteral("status"), QStringLiteral("IN_QUEUE")}});
+        return QHttpServerResponse(
+            QJsonObject{{QStringLiteral("id"), job->id}, {QStringLiteral("status"), QStringLiteral("IN_QUEUE")}});
     }
     if (op == u"health") {
         int inQueue = 0, inProgress = 0, completed = 0, failed = 0;
@@ -201,13 +206,18 @@ QHttpServerResponse RunPodEmulator::handle(const QString &op, const QString &end
             completed += st == u"COMPLETED";
             failed += st == u"FAILED" || st == u"TIMED_OUT";
         }
-        return QHttpServerResponse(QJsonObject{
-            {QStringLiteral("jobs"), QJsonObject{{QStringLiteral("completed"), completed}, {QStringLiteral("failed"), failed},
-                                                 {QStringLiteral("inProgress"), inProgress}, {QStringLiteral("inQueue"), inQueue},
-                                                 {QStringLiteral("retried"), m_retried}}},
-            {QStringLiteral("workers"), QJsonObject{{QStringLiteral("idle"), inProgress ? 0 : 1}, {QStringLiteral("initializing"), 0},
-                                                    {QStringLiteral("ready"), 1}, {QStringLiteral("running"), inProgress},
-                                                    {QStringLiteral("throttled"), 0}, {QStringLiteral("unhealthy"), 0}}}});
+        return QHttpServerResponse(
+            QJsonObject{{QStringLiteral("jobs"), QJsonObject{{QStringLiteral("completed"), completed},
+                                                             {QStringLiteral("failed"), failed},
+                                                             {QStringLiteral("inProgress"), inProgress},
+                                                             {QStringLiteral("inQueue"), inQueue},
+                                                             {QStringLiteral("retried"), m_retried}}},
+                        {QStringLiteral("workers"), QJsonObject{{QStringLiteral("idle"), inProgress ? 0 : 1},
+                                                                {QStringLiteral("initializing"), 0},
+                                                                {QStringLiteral("ready"), 1},
+                                                                {QStringLiteral("running"), inProgress},
+                                                                {QStringLiteral("throttled"), 0},
+                                                                {QStringLiteral("unhealthy"), 0}}}});
     }
     if (op == u"purge") {
         int removed = 0;
@@ -219,7 +229,8 @@ QHttpServerResponse RunPodEmulator::handle(const QString &op, const QString &end
                 ++it;
             }
         }
-        return QHttpServerResponse(QJsonObject{{QStringLiteral("removed"), removed}, {QStringLiteral("status"), QStringLiteral("completed")}});
+        return QHttpServerResponse(
+            QJsonObject{{QStringLiteral("removed"), removed}, {QStringLiteral("status"), QStringLiteral("completed")}});
     }
 
     auto job = m_jobs.value(id);
@@ -243,7 +254,8 @@ QHttpServerResponse RunPodEmulator::handle(const QString &op, const QString &end
         if (into >= 0 && !chunks.isEmpty()) {
             const qint64 span = job->script.runMs > 0 ? job->script.runMs : 1000;
             produced = terminal ? static_cast<int>(chunks.size())
-                                : qMin<int>(static_cast<int>(chunks.size()), static_cast<int>(into * chunks.size() / span) + 1);
+                                : qMin<int>(static_cast<int>(chunks.size()),
+                                            static_cast<int>(into * chunks.size() / span) + 1);
         }
         for (; job->chunksDelivered < produced; ++job->chunksDelivered)
             stream.append(QJsonObject{{QStringLiteral("output"), chunks.at(job->chunksDelivered)}});
@@ -253,19 +265,22 @@ QHttpServerResponse RunPodEmulator::handle(const QString &op, const QString &end
     if (op == u"cancel") {
         if (!terminal)
             job->cancelledAt = m_clock.elapsed();
-        return QHttpServerResponse(QJsonObject{{QStringLiteral("id"), job->id},
-                                               {QStringLiteral("status"), statusDoc(*job).value(QStringLiteral("status"))}});
+        return QHttpServerResponse(
+            QJsonObject{{QStringLiteral("id"), job->id},
+                        {QStringLiteral("status"), statusDoc(*job).value(QStringLiteral("status"))}});
     }
     if (op == u"retry") {
         const QString st = doc.value(QStringLiteral("status")).toString();
         if (st != u"FAILED" && st != u"TIMED_OUT")
-            return QHttpServerResponse(QJsonObject{{QStringLiteral("error"), QStringLiteral("only failed or timed-out jobs can be retried")}},
-                                       QHttpServerResponse::StatusCode::BadRequest);
+            return QHttpServerResponse(
+                QJsonObject{{QStringLiteral("error"), QStringLiteral("only failed or timed-out jobs can be retried")}},
+                QHttpServerResponse::StatusCode::BadRequest);
         job->createdAt = m_clock.elapsed();
         job->finishedAt = -1;
         job->webhookFired = false;
         ++m_retried;
-        return QHttpServerResponse(QJsonObject{{QStringLiteral("id"), job->id}, {QStringLiteral("status"), QStringLiteral("IN_QUEUE")}});
+        return QHttpServerResponse(
+            QJsonObject{{QStringLiteral("id"), job->id}, {QStringLiteral("status"), QStringLiteral("IN_QUEUE")}});
     }
     return QHttpServerResponse(QHttpServerResponse::StatusCode::NotFound);
 }
@@ -279,7 +294,8 @@ void RunPodEmulator::tick()
         // The "worker" posts its log lines to the callback URL while it runs.
         const QString cb = job->input.value(QStringLiteral("callback_url")).toString();
         const qint64 runStart = job->createdAt + job->script.queueMs;
-        if (!cb.isEmpty() && now >= runStart && job->callbacksSent < job->script.callbacks.size() && status == u"IN_PROGRESS") {
+        if (!cb.isEmpty() && now >= runStart && job->callbacksSent < job->script.callbacks.size() &&
+            status == u"IN_PROGRESS") {
             const qint64 span = job->script.runMs > 0 ? job->script.runMs : 1000;
             const int due = qMin<int>(static_cast<int>(job->script.callbacks.size()),
                                       static_cast<int>((now - runStart) * job->script.callbacks.size() / span) + 1);

@@ -22,14 +22,14 @@ namespace cdtest {
 // keys as fromJson reads); otherwise the emulator's default applies.
 struct EmuScript
 {
-    int queueMs = 200;                          // IN_QUEUE for this long
-    int runMs = 600;                            // then IN_PROGRESS; -1 = until cancelled
-    QList<QPair<int, QJsonValue>> progress;     // (ms into the run, progress_update value)
+    int queueMs = 200;                             // IN_QUEUE for this long
+    int runMs = 600;                               // then IN_PROGRESS; -1 = until cancelled
+    QList<QPair<int, QJsonValue>> progress;        // (ms into the run, progress_update value)
     QString outcome = QStringLiteral("COMPLETED"); // COMPLETED | FAILED | TIMED_OUT
-    QJsonValue output;                          // COMPLETED output; "{files}" expands to the file URL base
-    QJsonValue error;                           // FAILED error
-    QStringList chunks;                         // generator output, produced evenly over the run
-    QStringList callbacks;                      // worker log lines POSTed to input.callback_url
+    QJsonValue output;                             // COMPLETED output; "{files}" expands to the file URL base
+    QJsonValue error;                              // FAILED error
+    QStringList chunks;                            // generator output, produced evenly over the run
+    QStringList callbacks;                         // worker log lines POSTed to input.callback_url
 
     static EmuScript fromJson(const QJsonObject &o);
 };
@@ -69,7 +69,8 @@ public:
 
 private:
     struct Job;
-    QHttpServerResponse handle(const QString &op, const QString &endpoint, const QString &id, const QHttpServerRequest &req);
+    QHttpServerResponse handle(const QString &op, const QString &endpoint, const QString &id,
+                               const QHttpServerRequest &req);
     QJsonObject statusDoc(Job &job);
     void tick();
     void sendWebhook(const QString &id, int attempt);

@@ -50,11 +50,13 @@ Stack::Stack(StackOptions o)
         rc.callbackUrl = [this](const QString &id) { return callbackUrlFor(id); };
         const bool webhook = o.webhook;
         rc.webhookUrl = [this, webhook](const QString &id) {
-            return webhook ? baseUrl() + QStringLiteral("/api/runpod/webhook/") + id + QStringLiteral("?token=") + auth->jobToken(id)
+            return webhook ? baseUrl() + QStringLiteral("/api/runpod/webhook/") + id + QStringLiteral("?token=") +
+                                 auth->jobToken(id)
                            : QString();
         };
         runpodClient = std::make_unique<cd::runners::RunPodClient>(rc.client, nam.get());
-        runpod = std::make_unique<cd::runners::RunPodRunner>(rc, runpodClient.get(), jobs.get(), bus.get(), results.get());
+        runpod =
+            std::make_unique<cd::runners::RunPodRunner>(rc, runpodClient.get(), jobs.get(), bus.get(), results.get());
         scheduler->addRunner(runpod.get(), 10);
     }
     if (!o.podUrl.isEmpty()) {

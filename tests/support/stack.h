@@ -1,6 +1,7 @@
 #pragma once
 
 #include "artifacts/artifactstore.h"
+#include "artifacts/resultcollector.h"
 #include "http/apiserver.h"
 #include "http/auth.h"
 #include "http/crawlercontroller.h"
@@ -9,7 +10,6 @@
 #include "http/runpodcontroller.h"
 #include "http/ssehub.h"
 #include "logs/logbus.h"
-#include "artifacts/resultcollector.h"
 #include "runners/localrunner.h"
 #include "runners/runpodpodrunner.h"
 #include "runners/runpodrunner.h"
@@ -34,25 +34,66 @@ struct StackOptions
     qint64 maxBodyBytes = 1024 * 1024;
     QMap<QString, QString> profiles;
     bool listen = true;
-    QString dataDir; // empty = a fresh temporary directory
+    QString dataDir;     // empty = a fresh temporary directory
     QUrl runpodEndpoint; // empty = runpod backend off
     QString runpodKey;
-    QUrl podUrl;         // empty = runpod-pod backend off
+    QUrl podUrl;          // empty = runpod-pod backend off
     bool webhook = false; // hand RunPod our webhook URL
     int pollMinMs = 200;
     int pollMaxMs = 1000;
 
     // Chainable setters: GCC warns on partial designated initialisers.
-    StackOptions &noListen() { listen = false; return *this; }
-    StackOptions &strict() { trustLoopback = false; return *this; }
-    StackOptions &slots(int n) { localSlots = n; return *this; }
-    StackOptions &grace(int ms) { graceMs = ms; return *this; }
-    StackOptions &bodyCap(qint64 n) { maxBodyBytes = n; return *this; }
-    StackOptions &withProfiles(const QMap<QString, QString> &p) { profiles = p; return *this; }
-    StackOptions &in(const QString &dir) { dataDir = dir; return *this; }
-    StackOptions &runpod(const QUrl &endpoint, const QString &key) { runpodEndpoint = endpoint; runpodKey = key; return *this; }
-    StackOptions &pod(const QUrl &url) { podUrl = url; return *this; }
-    StackOptions &withWebhook() { webhook = true; return *this; }
+    StackOptions &noListen()
+    {
+        listen = false;
+        return *this;
+    }
+    StackOptions &strict()
+    {
+        trustLoopback = false;
+        return *this;
+    }
+    StackOptions &slots(int n)
+    {
+        localSlots = n;
+        return *this;
+    }
+    StackOptions &grace(int ms)
+    {
+        graceMs = ms;
+        return *this;
+    }
+    StackOptions &bodyCap(qint64 n)
+    {
+        maxBodyBytes = n;
+        return *this;
+    }
+    StackOptions &withProfiles(const QMap<QString, QString> &p)
+    {
+        profiles = p;
+        return *this;
+    }
+    StackOptions &in(const QString &dir)
+    {
+        dataDir = dir;
+        return *this;
+    }
+    StackOptions &runpod(const QUrl &endpoint, const QString &key)
+    {
+        runpodEndpoint = endpoint;
+        runpodKey = key;
+        return *this;
+    }
+    StackOptions &pod(const QUrl &url)
+    {
+        podUrl = url;
+        return *this;
+    }
+    StackOptions &withWebhook()
+    {
+        webhook = true;
+        return *this;
+    }
 };
 
 // The real services wired as the app wires them, on a temporary SQLite file and a loopback port.

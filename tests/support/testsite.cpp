@@ -26,7 +26,8 @@ QString TestSite::addHost(int n)
         m_requests[base] << path;
         const auto pages = m_pages.value(base);
         if (!pages.contains(path)) {
-            responder.write(QByteArrayLiteral("not found"), QByteArrayLiteral("text/plain"), QHttpServerResponder::StatusCode::NotFound);
+            responder.write(QByteArrayLiteral("not found"), QByteArrayLiteral("text/plain"),
+                            QHttpServerResponder::StatusCode::NotFound);
             return;
         }
         const Page page = pages.value(path);
@@ -37,7 +38,9 @@ QString TestSite::addHost(int n)
                 return;
             const auto status = static_cast<QHttpServerResponder::StatusCode>(page.status);
             if (!page.location.isEmpty())
-                held->write({{QByteArrayLiteral("Location"), page.location}, {QByteArrayLiteral("Content-Length"), QByteArrayLiteral("0")}}, status);
+                held->write({{QByteArrayLiteral("Location"), page.location},
+                             {QByteArrayLiteral("Content-Length"), QByteArrayLiteral("0")}},
+                            status);
             else
                 held->write(page.body, {{QByteArrayLiteral("Content-Type"), page.contentType}}, status);
         };
@@ -61,7 +64,9 @@ QString TestSite::buildStandardWeb()
     const QString a = addHost(2), b = addHost(3), c = addHost(4), d = addHost(5);
     auto html = [](const QString &title, const QString &body) {
         Page p;
-        p.body = (QStringLiteral("<!doctype html><html><head><title>%1</title></head><body>%2</body></html>").arg(title, body)).toUtf8();
+        p.body = (QStringLiteral("<!doctype html><html><head><title>%1</title></head><body>%2</body></html>")
+                      .arg(title, body))
+                     .toUtf8();
         return p;
     };
     auto link = [](const QString &href, const QString &text = QStringLiteral("link")) {
@@ -73,18 +78,22 @@ QString TestSite::buildStandardWeb()
     setPage(a, QStringLiteral("/robots.txt"), robotsA);
     setPage(a, QStringLiteral("/"),
             html(QStringLiteral("Start page"),
-                 QStringLiteral("<p>Welcome to the solarium.</p><script>var k = 'solar';</script>") + link(QStringLiteral("/about"))
-                     + link(QStringLiteral("/private/solar.html")) + link(b + u'/') + link(c + u'/')
-                     + link(QStringLiteral("/redirect")) + link(QStringLiteral("/missing")) + link(QStringLiteral("/slow"))
-                     + link(QStringLiteral("/file.bin")) + link(QStringLiteral("/loop")) + link(QStringLiteral("latin"))
-                     + link(d + u'/') + link(QStringLiteral("mailto:someone@example.com")) + link(QStringLiteral("#top"))));
-    setPage(a, QStringLiteral("/about"), html(QStringLiteral("About"), QStringLiteral("About us. ") + link(QStringLiteral("/"))));
-    setPage(a, QStringLiteral("/private/solar.html"), html(QStringLiteral("Private"), QStringLiteral("solar solar solar")));
+                 QStringLiteral("<p>Welcome to the solarium.</p><script>var k = 'solar';</script>") +
+                     link(QStringLiteral("/about")) + link(QStringLiteral("/private/solar.html")) + link(b + u'/') +
+                     link(c + u'/') + link(QStringLiteral("/redirect")) + link(QStringLiteral("/missing")) +
+                     link(QStringLiteral("/slow")) + link(QStringLiteral("/file.bin")) + link(QStringLiteral("/loop")) +
+                     link(QStringLiteral("latin")) + link(d + u'/') +
+                     link(QStringLiteral("mailto:someone@example.com")) + link(QStringLiteral("#top"))));
+    setPage(a, QStringLiteral("/about"),
+            html(QStringLiteral("About"), QStringLiteral("About us. ") + link(QStringLiteral("/"))));
+    setPage(a, QStringLiteral("/private/solar.html"),
+            html(QStringLiteral("Private"), QStringLiteral("solar solar solar")));
     Page redirect;
     redirect.status = 301;
     redirect.location = "/target";
     setPage(a, QStringLiteral("/redirect"), redirect);
-    setPage(a, QStringLiteral("/target"), html(QStringLiteral("Target"), QStringLiteral("Redirect target, nothing to see.")));
+    setPage(a, QStringLiteral("/target"),
+            html(QStringLiteral("Target"), QStringLiteral("Redirect target, nothing to see.")));
     Page slow = html(QStringLiteral("Slow"), QStringLiteral("slow but fine"));
     slow.delayMs = 700;
     setPage(a, QStringLiteral("/slow"), slow);
@@ -92,14 +101,18 @@ QString TestSite::buildStandardWeb()
     bin.contentType = "application/octet-stream";
     bin.body = QByteArray("solar \x00\x01\x02 binary", 20);
     setPage(a, QStringLiteral("/file.bin"), bin);
-    setPage(a, QStringLiteral("/loop"), html(QStringLiteral("Loop"), link(QStringLiteral("/loop")) + link(QStringLiteral("/loop#again")) + link(QStringLiteral("./loop"))));
+    setPage(a, QStringLiteral("/loop"),
+            html(QStringLiteral("Loop"),
+                 link(QStringLiteral("/loop")) + link(QStringLiteral("/loop#again")) + link(QStringLiteral("./loop"))));
     Page latin;
     latin.contentType = "text/html; charset=iso-8859-1";
     latin.body = QByteArray("<html><head><title>Caf\xe9</title></head><body>Un caf\xe9 au lait.</body></html>");
     setPage(a, QStringLiteral("/latin"), latin);
 
-    setPage(b, QStringLiteral("/"), html(QStringLiteral("Panels"), QStringLiteral("Solar panels for everyone. ") + link(a + u'/')));
-    setPage(c, QStringLiteral("/"), html(QStringLiteral("Farm"), QStringLiteral("Nothing here yet. ") + link(QStringLiteral("/deep"))));
+    setPage(b, QStringLiteral("/"),
+            html(QStringLiteral("Panels"), QStringLiteral("Solar panels for everyone. ") + link(a + u'/')));
+    setPage(c, QStringLiteral("/"),
+            html(QStringLiteral("Farm"), QStringLiteral("Nothing here yet. ") + link(QStringLiteral("/deep"))));
     setPage(c, QStringLiteral("/deep"), html(QStringLiteral("Deep"), QStringLiteral("The SOLAR farm, finally.")));
     Page robotsD;
     robotsD.contentType = "text/plain";

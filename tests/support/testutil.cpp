@@ -182,22 +182,26 @@ QList<QByteArray> SseClient::messages() const
 
 bool SseClient::waitForMessages(int n, int timeoutMs)
 {
-    return waitUntil([&] {
-        if (m_paused)
-            return false;
-        onReadyRead();
-        return messages().size() >= n;
-    }, timeoutMs);
+    return waitUntil(
+        [&] {
+            if (m_paused)
+                return false;
+            onReadyRead();
+            return messages().size() >= n;
+        },
+        timeoutMs);
 }
 
 bool SseClient::waitForEvent(const QByteArray &name, int timeoutMs)
 {
-    return waitUntil([&] {
-        for (const auto &e : m_events)
-            if (e.event == name)
-                return true;
-        return false;
-    }, timeoutMs);
+    return waitUntil(
+        [&] {
+            for (const auto &e : m_events)
+                if (e.event == name)
+                    return true;
+            return false;
+        },
+        timeoutMs);
 }
 
 bool SseClient::waitForClose(int timeoutMs)

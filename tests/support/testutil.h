@@ -9,8 +9,8 @@
 #include <QList>
 #include <QPair>
 #include <QString>
-#include <QTemporaryDir>
 #include <QTcpSocket>
+#include <QTemporaryDir>
 
 #include <functional>
 
@@ -37,7 +37,7 @@ void spin(int ms);
 
 struct HttpResponse
 {
-    int status = 0; // 0 = no answer (connection failed or timed out)
+    int status = 0;                        // 0 = no answer (connection failed or timed out)
     QHash<QByteArray, QByteArray> headers; // lower-case names
     QByteArray body;
     QJsonObject json() const { return QJsonDocument::fromJson(body).object(); }

@@ -23,8 +23,8 @@ using cdtest::StackOptions;
 using model::JobStatus;
 
 namespace {
-model::Job seed(Stack &st, model::Backend backend, const QString &profile, const QStringList &keywords, JobStatus target,
-                const store::JobPatch &patch = {})
+model::Job seed(Stack &st, model::Backend backend, const QString &profile, const QStringList &keywords,
+                JobStatus target, const store::JobPatch &patch = {})
 {
     model::JobSpec s;
     s.backend = backend;
@@ -57,11 +57,14 @@ TEST(Screens, MainWindowTabsWithRealisticData)
     runpodDone.remoteStatus = QStringLiteral("COMPLETED");
     runpodDone.resultsUrl = QStringLiteral("https://storage.example.com/results/result.csv");
     runpodDone.summary = QJsonObject{{QStringLiteral("status"), QStringLiteral("success")},
-                                     {QStringLiteral("domains_generated"), QJsonObject{{QStringLiteral("success"), 10}, {QStringLiteral("total"), 10}}},
+                                     {QStringLiteral("domains_generated"),
+                                      QJsonObject{{QStringLiteral("success"), 10}, {QStringLiteral("total"), 10}}},
                                      {QStringLiteral("pages"), 214},
                                      {QStringLiteral("duration_s"), 96.4},
-                                     {QStringLiteral("domains"), QJsonArray{QStringLiteral("solarpanels.example"), QStringLiteral("sunfarm.example")}}};
-    const auto done = seed(st, model::Backend::RunPod, {}, {QStringLiteral("solar"), QStringLiteral("photovoltaic")}, JobStatus::Completed, runpodDone);
+                                     {QStringLiteral("domains"), QJsonArray{QStringLiteral("solarpanels.example"),
+                                                                            QStringLiteral("sunfarm.example")}}};
+    const auto done = seed(st, model::Backend::RunPod, {}, {QStringLiteral("solar"), QStringLiteral("photovoltaic")},
+                           JobStatus::Completed, runpodDone);
     QDir().mkpath(st.artifacts->outputDir(done.id));
     for (const auto &[name, body] : {std::pair{"output.json", QByteArray("{\"status\":\"success\"}")},
                                      std::pair{"domains.txt", QByteArray("solarpanels.example\nsunfarm.example\n")},
@@ -72,31 +75,40 @@ TEST(Screens, MainWindowTabsWithRealisticData)
     }
     st.artifacts->collect(done.id);
     st.bus->append(done.id, model::LogSource::RunPod,
-                   QStringList{QStringLiteral("[INFO] Progress: 100% - 10/10 domains"), QStringLiteral("[SUCCESS] Generation completed!")});
+                   QStringList{QStringLiteral("[INFO] Progress: 100% - 10/10 domains"),
+                               QStringLiteral("[SUCCESS] Generation completed!")});
 
-    store::JobPatch failedPatch = store::JobPatch::withError(QStringLiteral("exit code 4: [ERROR] upstream refused the connection"));
+    store::JobPatch failedPatch =
+        store::JobPatch::withError(QStringLiteral("exit code 4: [ERROR] upstream refused the connection"));
     failedPatch.exitCode = 4;
-    seed(st, model::Backend::Local, QStringLiteral("scrapy"), {QStringLiteral("heat pumps")}, JobStatus::Failed, failedPatch);
-    seed(st, model::Backend::RunPodPod, {}, {QStringLiteral("wind")}, JobStatus::Cancelled, store::JobPatch::withError(QStringLiteral("cancelled")));
+    seed(st, model::Backend::Local, QStringLiteral("scrapy"), {QStringLiteral("heat pumps")}, JobStatus::Failed,
+         failedPatch);
+    seed(st, model::Backend::RunPodPod, {}, {QStringLiteral("wind")}, JobStatus::Cancelled,
+         store::JobPatch::withError(QStringLiteral("cancelled")));
     seed(st, model::Backend::Local, QStringLiteral("crawler"), {QStringLiteral("tides")}, JobStatus::Queued);
     store::JobPatch progress;
     progress.progress = 42;
-    const auto running = seed(st, model::Backend::Local, QStringLiteral("crawler"), {QStringLiteral("solar"), QStringLiteral("café")}, JobStatus::Running, progress);
+    const auto running = seed(st, model::Backend::Local, QStringLiteral("crawler"),
+                              {QStringLiteral("solar"), QStringLiteral("café")}, JobStatus::Running, progress);
     QStringList lines;
     for (int i = 1; i <= 2000; ++i) {
         if (i % 250 == 0)
-            lines << QStringLiteral("[SUCCESS] found domain-%1.example (solar) at https://domain-%1.example/about").arg(i / 250);
+            lines << QStringLiteral("[SUCCESS] found domain-%1.example (solar) at https://domain-%1.example/about")
+                         .arg(i / 250);
         else if (i % 97 == 0)
             lines << QStringLiteral("[WARNING] https://slow-%1.example/: timed out after 15 s").arg(i);
         else if (i == 1501)
             lines << QStringLiteral("[ERROR] robots.txt of https://down.example unavailable (HTTP 503)");
         else
-            lines << QStringLiteral("[DEBUG] 200 https://site-%1.example/page/%2 (depth 2, 31 links, utf-8)").arg(i % 17).arg(i);
+            lines << QStringLiteral("[DEBUG] 200 https://site-%1.example/page/%2 (depth 2, 31 links, utf-8)")
+                         .arg(i % 17)
+                         .arg(i);
     }
     lines << QStringLiteral("[INFO] Progress: 42% - 8/19 domains");
     st.bus->append(running.id, model::LogSource::Stdout, lines);
 
-    ui::MainWindow w({st.jobs.get(), st.logs.get(), st.bus.get(), st.scheduler.get(), st.artifacts.get(), nullptr, {}, {}});
+    ui::MainWindow w(
+        {st.jobs.get(), st.logs.get(), st.bus.get(), st.scheduler.get(), st.artifacts.get(), nullptr, {}, {}});
     w.setServerInfo(QStringLiteral("http://127.0.0.1:8000"), {}, {QStringLiteral("crawler"), QStringLiteral("scrapy")});
     w.resize(1280, 820);
     w.show();

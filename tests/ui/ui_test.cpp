@@ -35,7 +35,8 @@ using model::JobStatus;
 namespace {
 QMap<QString, QString> profiles()
 {
-    return {{QStringLiteral("crawler"), QStringLiteral("sh -c 'for i in 1 2 3; do echo \"[INFO] Progress: $((i*33))%\"; done'")},
+    return {{QStringLiteral("crawler"),
+             QStringLiteral("sh -c 'for i in 1 2 3; do echo \"[INFO] Progress: $((i*33))%\"; done'")},
             {QStringLiteral("long"), QStringLiteral("sleep 30")},
             {QStringLiteral("fail"), QStringLiteral("sh -c 'echo \"[ERROR] upstream refused\"; exit 4'")}};
 }
@@ -119,7 +120,8 @@ TEST(JobFilterProxy, UsesTheSameFilterAsTheApi)
     const auto done = st.scheduler->submit(spec(QStringLiteral("crawler"))).value();
     const auto failed = st.scheduler->submit(spec(QStringLiteral("fail"))).value();
     ASSERT_TRUE(cdtest::waitUntil([&] {
-        return st.jobs->job(done.id)->status == JobStatus::Completed && st.jobs->job(failed.id)->status == JobStatus::Failed;
+        return st.jobs->job(done.id)->status == JobStatus::Completed &&
+               st.jobs->job(failed.id)->status == JobStatus::Failed;
     }));
     ui::JobTableModel model(st.jobs.get());
     ui::JobFilterProxy proxy;
@@ -148,7 +150,8 @@ TEST(LogModel, AMillionLinesStayVirtualAndSearchable)
     const int total = 1000000;
     QStringList batch;
     for (int i = 0; i < total; ++i) {
-        batch << (i % 100000 == 99999 ? QStringLiteral("[ERROR] failure number %1").arg(i) : QStringLiteral("[INFO] line %1 of the big log").arg(i));
+        batch << (i % 100000 == 99999 ? QStringLiteral("[ERROR] failure number %1").arg(i)
+                                      : QStringLiteral("[INFO] line %1 of the big log").arg(i));
         if (batch.size() == 1000) {
             st.bus->append(job.id, model::LogSource::Stdout, batch);
             batch.clear();
@@ -164,7 +167,8 @@ TEST(LogModel, AMillionLinesStayVirtualAndSearchable)
     for (int r = 0; r < total; r += 997)
         ASSERT_FALSE(model.index(r).data().toString().isEmpty());
     EXPECT_LE(model.cachedBlocks(), ui::LogModel::kMaxBlocks);
-    EXPECT_TRUE(model.index(123456).data(ui::LogModel::MessageRole).toString() == QStringLiteral("[INFO] line 123456 of the big log"));
+    EXPECT_TRUE(model.index(123456).data(ui::LogModel::MessageRole).toString() ==
+                QStringLiteral("[INFO] line 123456 of the big log"));
     EXPECT_LT(rssKb() - before, 64 * 1024) << "memory added by the log model (KiB)";
 
     EXPECT_EQ(model.firstError(), 99999);
@@ -175,7 +179,8 @@ TEST(LogModel, AMillionLinesStayVirtualAndSearchable)
     model.setLevelFilter({model::LogLevel::Error});
     EXPECT_EQ(model.rowCount(), 10);
     EXPECT_EQ(model.seqForRow(0), 100000);
-    st.bus->append(job.id, model::LogSource::Stdout, QStringList{QStringLiteral("[INFO] live"), QStringLiteral("[ERROR] live error")});
+    st.bus->append(job.id, model::LogSource::Stdout,
+                   QStringList{QStringLiteral("[INFO] live"), QStringLiteral("[ERROR] live error")});
     ASSERT_EQ(model.rowCount(), 11);
     EXPECT_EQ(model.index(10).data(ui::LogModel::MessageRole).toString(), QStringLiteral("[ERROR] live error"));
     model.setLevelFilter({});
@@ -189,7 +194,8 @@ TEST(JsonTreeAndArtifactModels, PassTheModelTester)
     ui::JsonTreeModel json;
     QAbstractItemModelTester t1(&json, QAbstractItemModelTester::FailureReportingMode::Fatal);
     json.setJson(QJsonObject{{QStringLiteral("status"), QStringLiteral("success")},
-                             {QStringLiteral("domains_generated"), QJsonObject{{QStringLiteral("success"), 5}, {QStringLiteral("total"), 5}}},
+                             {QStringLiteral("domains_generated"),
+                              QJsonObject{{QStringLiteral("success"), 5}, {QStringLiteral("total"), 5}}},
                              {QStringLiteral("list"), QJsonArray{1, 2, QJsonObject{{QStringLiteral("x"), true}}}}});
     EXPECT_EQ(json.rowCount(), 3);
     const QModelIndex dg = json.index(0, 0);
@@ -208,7 +214,8 @@ TEST(JsonTreeAndArtifactModels, PassTheModelTester)
 
 TEST(NewJobDialog, BuildsTheSpecForTheChosenBackendWithAdvancedParams)
 {
-    ui::NewJobDialog dlg({{model::Backend::Local, true, {}}, {model::Backend::RunPod, false, QStringLiteral("set RUNPOD_ENDPOINT_URL")},
+    ui::NewJobDialog dlg({{model::Backend::Local, true, {}},
+                          {model::Backend::RunPod, false, QStringLiteral("set RUNPOD_ENDPOINT_URL")},
                           {model::Backend::RunPodPod, true, {}}},
                          {QStringLiteral("crawler"), QStringLiteral("scrapy")});
     auto *keywords = dlg.findChildren<QLineEdit *>().value(0);
@@ -237,7 +244,8 @@ TEST(NewJobDialog, BuildsTheSpecForTheChosenBackendWithAdvancedParams)
 TEST(MainWindow, DialogCancelRetryAndCloneWorkThroughCore)
 {
     Stack st(StackOptions().noListen().withProfiles(profiles()));
-    ui::MainWindow w({st.jobs.get(), st.logs.get(), st.bus.get(), st.scheduler.get(), st.artifacts.get(), nullptr, {}, {}});
+    ui::MainWindow w(
+        {st.jobs.get(), st.logs.get(), st.bus.get(), st.scheduler.get(), st.artifacts.get(), nullptr, {}, {}});
     w.setServerInfo(QStringLiteral("http://127.0.0.1:8000"), {}, profiles().keys());
     w.setConfirm([](const QString &) { return true; });
     w.show();
@@ -255,7 +263,8 @@ TEST(MainWindow, DialogCancelRetryAndCloneWorkThroughCore)
     EXPECT_EQ(created.backend, model::Backend::Local);
     EXPECT_EQ(created.params.value(QStringLiteral("profile")).toString(), QStringLiteral("long"));
     EXPECT_EQ(created.params.value(QStringLiteral("domain_count")).toInt(), 7);
-    EXPECT_EQ(created.params.value(QStringLiteral("keywords")).toArray(), (QJsonArray{QStringLiteral("wind"), QStringLiteral("tides")}));
+    EXPECT_EQ(created.params.value(QStringLiteral("keywords")).toArray(),
+              (QJsonArray{QStringLiteral("wind"), QStringLiteral("tides")}));
     EXPECT_EQ(w.selectedJobId(), created.id);
     ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(created.id)->status == JobStatus::Running; }));
 
