@@ -25,6 +25,7 @@
 #include <QApplication>
 #include <QCoreApplication>
 #include <QHostAddress>
+#include <QMessageBox>
 #include <QNetworkAccessManager>
 #include <QSocketNotifier>
 #include <QUrlQuery>
@@ -300,6 +301,11 @@ QString Application::applySettings()
 int Application::runGui()
 {
     const auto st = start();
+    if (!m_scheduler) {
+        // Nothing to show without a database: say why instead of opening an empty window.
+        QMessageBox::critical(nullptr, tr("Crawldeck"), tr("Crawldeck cannot start:\n%1").arg(st.error().detail));
+        return 1;
+    }
     ui::MainWindow::Services s;
     s.jobs = m_jobs.get();
     s.logs = m_logs.get();

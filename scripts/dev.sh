@@ -13,7 +13,7 @@ PACKAGES=(
   qcoro-qt6-dev qtkeychain-qt6-dev
   libgtest-dev googletest
   postgresql
-  python3 python3-scrapy
+  python3 python3-scrapy openssl
   xvfb xauth
 )
 

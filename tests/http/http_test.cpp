@@ -5,6 +5,8 @@
 #include <QJsonArray>
 #include <QSqlDatabase>
 #include <QSqlQuery>
+#include <QProcess>
+#include <QSslSocket>
 #include <QUuid>
 
 #include <gtest/gtest.h>
@@ -460,4 +462,36 @@ TEST(Http, EnqueueAnswersAtOnceWhileSlotsAreFull)
         EXPECT_LT(t.elapsed(), 100) << "enqueue took " << t.elapsed() << " ms";
         EXPECT_EQ(st.jobs->job(id)->status, JobStatus::Queued);
     }
+}
+
+TEST(Http, ServesOverTlsWhenGivenACertificate)
+{
+    QTemporaryDir dir;
+    const QString key = dir.filePath(QStringLiteral("key.pem")), cert = dir.filePath(QStringLiteral("cert.pem"));
+    QProcess openssl;
+    openssl.start(QStringLiteral("openssl"), {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                                               QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-keyout"), key,
+                                               QStringLiteral("-out"), cert, QStringLiteral("-days"), QStringLiteral("1"),
+                                               QStringLiteral("-subj"), QStringLiteral("/CN=127.0.0.1")});
+    if (!openssl.waitForFinished(30000) || openssl.exitCode() != 0)
+        GTEST_SKIP() << "\n\n*** SKIPPED: openssl is missing; TLS was NOT exercised ***\n";
+    Stack st(StackOptions().noListen().withProfiles(profiles()));
+    const auto port = st.api->listen(QHostAddress(QHostAddress::LocalHost), 0, cert, key);
+    ASSERT_TRUE(port.ok()) << port.error().detail.toStdString();
+    QSslSocket s;
+    s.setPeerVerifyMode(QSslSocket::VerifyNone); // self-signed for the test
+    s.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port.value());
+    ASSERT_TRUE(cdtest::waitUntil([&] { return s.isEncrypted(); }, 10000)) << s.errorString().toStdString();
+    s.write("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    QByteArray got;
+    cdtest::waitUntil([&] {
+        got += s.readAll();
+        return got.contains("\"status\":\"ok\"");
+    }, 10000);
+    EXPECT_TRUE(got.startsWith("HTTP/1.1 200")) << got.toStdString();
+    EXPECT_TRUE(got.contains("\"status\":\"ok\""));
+    // A bad certificate path is a clear error, not a silent plain-text listener.
+    const auto bad = st.api->listen(QHostAddress(QHostAddress::LocalHost), 0, dir.filePath(QStringLiteral("missing.pem")), key);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_TRUE(bad.error().detail.contains(QStringLiteral("TLS")));
 }
