@@ -5,6 +5,7 @@
 #include "http/apiserver.h"
 #include "http/auth.h"
 #include "http/crawlercontroller.h"
+#include "http/eventshub.h"
 #include "http/healthcontroller.h"
 #include "http/jobscontroller.h"
 #include "http/runpodcontroller.h"
@@ -161,6 +162,7 @@ Status Application::start()
     setUpRunPod();
 
     m_sse = std::make_unique<http::SseHub>(m_jobs.get(), m_logs.get(), m_bus.get());
+    m_events = std::make_unique<http::EventsHub>(m_jobs.get());
     http::GuardLimits limits;
     limits.maxBodyBytes = m_settings->maxBodyBytes();
     m_api = std::make_unique<http::ApiServer>(m_auth.get(), limits);
@@ -172,6 +174,8 @@ Status Application::start()
     services.artifacts = m_artifacts.get();
     services.auth = m_auth.get();
     services.sse = m_sse.get();
+    services.events = m_events.get();
+    services.api = m_api.get();
     services.callbackUrl = [this](const QString &id) { return callbackUrl(id); };
     services.runpodWebhook = [this](const QString &id, const QJsonObject &doc) {
         if (!m_runpod)

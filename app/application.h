@@ -39,6 +39,7 @@ namespace cd::http {
 class Auth;
 class ApiServer;
 class SseHub;
+class EventsHub;
 class CrawlerController;
 class JobsController;
 class HealthController;
@@ -91,6 +92,7 @@ private:
     std::unique_ptr<runners::RunPodRunner> m_runpod;
     std::unique_ptr<runners::RunPodPodRunner> m_runpodPod;
     std::unique_ptr<http::SseHub> m_sse;
+    std::unique_ptr<http::EventsHub> m_events;
     std::unique_ptr<http::ApiServer> m_api;
     std::unique_ptr<http::CrawlerController> m_crawlerApi;
     std::unique_ptr<http::JobsController> m_jobsApi;

@@ -1,9 +1,12 @@
 #include "healthcontroller.h"
 
+#include "apiserver.h"
+#include "eventshub.h"
 #include "router.h"
 #include "scheduler/scheduler.h"
 #include "ssehub.h"
 #include "store/jobstore.h"
+#include "store/logstore.h"
 
 #include <QJsonObject>
 
@@ -40,6 +43,52 @@ void HealthController::registerRoutes(Router &router)
                                           {QStringLiteral("backends"), backends},
                                           {QStringLiteral("streams"), m_s.sse ? m_s.sse->subscriberCount() : 0}});
                });
+    // GET /metrics — read. Prometheus text format: jobs by status, backend slots and running jobs,
+    // log lines committed, group commits, commit failures, pending lines, live streams, HTTP
+    // connections and guard rejections, uptime.
+    router.add(QHttpServerRequest::Method::Get, QStringLiteral("/metrics"), Access::Read,
+               [this](const Request &, Reply &&reply) { reply.bytes(QByteArrayLiteral("text/plain; version=0.0.4"), metrics()); });
+}
+
+QByteArray HealthController::metrics() const
+{
+    QByteArray out;
+    auto metric = [&out](const char *name, const char *type, const char *help) {
+        out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n';
+    };
+    auto value = [&out](const QByteArray &series, double v) { out += series + ' ' + QByteArray::number(v, 'g', 15) + '\n'; };
+    metric("crawldeck_jobs", "gauge", "Jobs by status.");
+    const auto byStatus = m_s.jobs->countsByStatus();
+    for (auto s : model::allStatuses())
+        value("crawldeck_jobs{status=\"" + model::toString(s).toUtf8() + "\"}", byStatus.value(s, 0));
+    metric("crawldeck_backend_slots", "gauge", "Concurrency limit per configured backend.");
+    for (auto b : model::allBackends())
+        if (m_s.scheduler->hasBackend(b))
+            value("crawldeck_backend_slots{backend=\"" + model::toString(b).toUtf8() + "\"}", m_s.scheduler->slots(b));
+    metric("crawldeck_backend_running", "gauge", "Jobs handed to each backend.");
+    for (auto b : model::allBackends())
+        if (m_s.scheduler->hasBackend(b))
+            value("crawldeck_backend_running{backend=\"" + model::toString(b).toUtf8() + "\"}", m_s.scheduler->running(b));
+    metric("crawldeck_log_lines_committed_total", "counter", "Log lines written since start.");
+    value("crawldeck_log_lines_committed_total", static_cast<double>(m_s.logs->linesCommitted()));
+    metric("crawldeck_log_commits_total", "counter", "Group commits since start.");
+    value("crawldeck_log_commits_total", static_cast<double>(m_s.logs->commits()));
+    metric("crawldeck_log_commit_failures_total", "counter", "Group commits that failed (lines kept and retried).");
+    value("crawldeck_log_commit_failures_total", static_cast<double>(m_s.logs->commitFailures()));
+    metric("crawldeck_log_lines_pending", "gauge", "Log lines waiting for the next group commit.");
+    value("crawldeck_log_lines_pending", m_s.logs->pendingCount());
+    metric("crawldeck_streams", "gauge", "Open live streams (log streams and job events).");
+    value("crawldeck_streams{kind=\"logs\"}", m_s.sse ? m_s.sse->subscriberCount() : 0);
+    value("crawldeck_streams{kind=\"events\"}", m_s.events ? m_s.events->subscriberCount() : 0);
+    if (m_s.api && m_s.api->listener()) {
+        metric("crawldeck_http_connections", "gauge", "Open HTTP connections.");
+        value("crawldeck_http_connections", m_s.api->listener()->openConnections());
+        metric("crawldeck_http_rejected_total", "counter", "Requests refused by the connection guards (408/413/431/503).");
+        value("crawldeck_http_rejected_total", static_cast<double>(m_s.api->listener()->rejectedCount()));
+    }
+    metric("crawldeck_uptime_seconds", "gauge", "Seconds since start.");
+    value("crawldeck_uptime_seconds", static_cast<double>(m_uptime.elapsed()) / 1000.0);
+    return out;
 }
 
 } // namespace cd::http

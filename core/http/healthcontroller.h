@@ -17,6 +17,8 @@ public:
     void registerRoutes(Router &router);
 
 private:
+    QByteArray metrics() const;
+
     Services m_s;
     QString m_version;
     QElapsedTimer m_uptime;

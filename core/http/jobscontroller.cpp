@@ -1,6 +1,7 @@
 #include "jobscontroller.h"
 
 #include "artifacts/artifactstore.h"
+#include "eventshub.h"
 #include "jobrequest.h"
 #include "router.h"
 #include "scheduler/scheduler.h"
@@ -92,6 +93,14 @@ void JobsController::registerRoutes(Router &router)
     router.add(Method::Get, QStringLiteral("/api/jobs/{}/logs"), Access::Read, bind(&JobsController::logs));
     // GET /api/jobs/{id}/logs.txt — read. 200 text/plain, "ts LEVEL message" per line; 404.
     router.add(Method::Get, QStringLiteral("/api/jobs/{}/logs.txt"), Access::Read, bind(&JobsController::logText));
+    // GET /api/events — read. SSE: `event: job` with {type: created|changed, job} for every job
+    // creation and change; `: keepalive` every 15 s. Not replayable: re-list /api/jobs on reconnect.
+    router.add(Method::Get, QStringLiteral("/api/events"), Access::Read, [this](const Request &, Reply &&reply) {
+        if (m_s.events)
+            m_s.events->subscribe(std::move(reply));
+        else
+            reply.error(Error::make(Code::Unavailable, QStringLiteral("job events are not available")));
+    });
     // GET /api/jobs/{id}/artifacts — read. 200 {job_id, artifacts:[{name,size,sha256,mime,source_url,created_at}]}.
     router.add(Method::Get, QStringLiteral("/api/jobs/{}/artifacts"), Access::Read, bind(&JobsController::artifacts));
     // GET /api/jobs/{id}/artifacts/{name} — read. 200 the file (Content-Disposition: attachment);

@@ -23,6 +23,8 @@ namespace cd::http {
 
 class Auth;
 class SseHub;
+class EventsHub;
+class ApiServer;
 
 // What the controllers work with; owned by the composition root.
 struct Services
@@ -34,6 +36,8 @@ struct Services
     artifacts::ArtifactStore *artifacts = nullptr;
     Auth *auth = nullptr;
     SseHub *sse = nullptr;
+    EventsHub *events = nullptr;
+    ApiServer *api = nullptr;
     // The URL a worker posts log lines to for a job (token included).
     std::function<QString(const QString &jobId)> callbackUrl;
     // Hands a RunPod webhook to the runpod backend; false when that backend is not configured.

@@ -55,6 +55,7 @@ bool LogStore::flush()
     auto fail = [this, &db](const QString &why) {
         db.rollback();
         ++m_failures;
+        ++m_commitFailures;
         // Back off so a full disk or a dropped connection is not hammered; the lines stay queued.
         m_timer.start(qMin(5000, 100 * (1 << qMin(m_failures, 6))));
         Q_EMIT commitFailed(why);
@@ -96,6 +97,8 @@ bool LogStore::flush()
     }
     if (!db.commit())
         return fail(db.lastError().text());
+    m_linesCommitted += static_cast<quint64>(m_pending.size());
+    ++m_commits;
     m_pending.clear();
     m_failures = 0;
     m_committed = m_ticket;

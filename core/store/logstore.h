@@ -40,6 +40,9 @@ public:
     quint64 committedTicket() const { return m_committed; }
     quint64 lastTicket() const { return m_ticket; }
     int pendingCount() const { return static_cast<int>(m_pending.size()); }
+    quint64 linesCommitted() const { return m_linesCommitted; }
+    quint64 commits() const { return m_commits; }
+    quint64 commitFailures() const { return m_commitFailures; }
     // Writes everything queued now; false (and lines kept for the next try) when the database fails.
     bool flush();
     // Someone waits for durability (a parked HTTP reply): commit as soon as the event loop has read
@@ -70,6 +73,9 @@ private:
     quint64 m_committed = 0;
     QTimer m_timer;
     int m_failures = 0;
+    quint64 m_linesCommitted = 0;
+    quint64 m_commits = 0;
+    quint64 m_commitFailures = 0;
 };
 
 } // namespace cd::store

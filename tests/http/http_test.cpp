@@ -495,3 +495,38 @@ TEST(Http, ServesOverTlsWhenGivenACertificate)
     ASSERT_FALSE(bad.ok());
     EXPECT_TRUE(bad.error().detail.contains(QStringLiteral("TLS")));
 }
+
+TEST(Http, EventsStreamJobChangesAndMetricsCountThem)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    SseClient events(st.port(), "/api/events");
+    ASSERT_EQ(events.status(), 200);
+    const QString id = startJob(st);
+    ASSERT_EQ(postLog(st, id, QStringLiteral("[INFO] Progress: 30%")).status, 200);
+    ASSERT_TRUE(cdtest::waitUntil([&] {
+        int created = 0, progressed = 0;
+        for (const auto &e : events.events()) {
+            const QJsonObject o = QJsonDocument::fromJson(e.data).object();
+            if (e.event != "job" || o.value(QStringLiteral("job")).toObject().value(QStringLiteral("id")).toString() != id)
+                continue;
+            created += o.value(QStringLiteral("type")).toString() == u"created";
+            progressed += o.value(QStringLiteral("job")).toObject().value(QStringLiteral("progress")).toInt() == 30;
+        }
+        return created == 1 && progressed >= 1;
+    }));
+
+    const auto m = cdtest::getJson(st.port(), "/metrics");
+    ASSERT_EQ(m.status, 200);
+    EXPECT_TRUE(m.headers.value("content-type").startsWith("text/plain"));
+    EXPECT_TRUE(m.body.contains("crawldeck_jobs{status=\"running\"} 1\n")) << m.body.toStdString();
+    EXPECT_TRUE(m.body.contains("crawldeck_backend_slots{backend=\"local\"} 2\n"));
+    EXPECT_TRUE(m.body.contains("crawldeck_streams{kind=\"events\"} 1\n"));
+    EXPECT_TRUE(m.body.contains("# TYPE crawldeck_log_lines_committed_total counter"));
+    const qsizetype at = m.body.indexOf("\ncrawldeck_log_lines_committed_total ");
+    ASSERT_GE(at, 0);
+    EXPECT_GE(m.body.mid(at + 37, 10).split('\n').first().toInt(), 1);
+
+    Stack strict(StackOptions().strict().withProfiles(profiles()));
+    EXPECT_EQ(cdtest::getJson(strict.port(), "/metrics").status, 401);
+    EXPECT_EQ(cdtest::getJson(strict.port(), "/metrics", kToken).status, 200);
+}

@@ -68,6 +68,7 @@ Stack::Stack(StackOptions o)
     }
 
     sse = std::make_unique<cd::http::SseHub>(jobs.get(), logs.get(), bus.get());
+    events = std::make_unique<cd::http::EventsHub>(jobs.get());
     cd::http::GuardLimits limits;
     limits.maxBodyBytes = o.maxBodyBytes;
     api = std::make_unique<cd::http::ApiServer>(auth.get(), limits);
@@ -79,6 +80,8 @@ Stack::Stack(StackOptions o)
     s.artifacts = artifacts.get();
     s.auth = auth.get();
     s.sse = sse.get();
+    s.events = events.get();
+    s.api = api.get();
     s.callbackUrl = [this](const QString &id) { return callbackUrlFor(id); };
     s.runpodWebhook = [this](const QString &id, const QJsonObject &doc) {
         if (!runpod)

@@ -5,6 +5,7 @@
 #include "http/apiserver.h"
 #include "http/auth.h"
 #include "http/crawlercontroller.h"
+#include "http/eventshub.h"
 #include "http/healthcontroller.h"
 #include "http/jobscontroller.h"
 #include "http/runpodcontroller.h"
@@ -127,6 +128,7 @@ public:
     std::unique_ptr<cd::runners::RunPodRunner> runpod;
     std::unique_ptr<cd::runners::RunPodPodRunner> runpodPod;
     std::unique_ptr<cd::http::SseHub> sse;
+    std::unique_ptr<cd::http::EventsHub> events;
     std::unique_ptr<cd::http::ApiServer> api;
     std::unique_ptr<cd::http::CrawlerController> crawlerApi;
     std::unique_ptr<cd::http::JobsController> jobsApi;
