@@ -19,8 +19,10 @@ CommandLine CommandLine::parse(const QStringList &args)
     const QCommandLineOption dataDir(QStringLiteral("data-dir"),
                                      QStringLiteral("Where jobs, logs, artifacts and settings live."),
                                      QStringLiteral("DIR"));
-    const QCommandLineOption database(QStringLiteral("database"), QStringLiteral("Database (a SQLite file path)."),
-                                      QStringLiteral("URL"));
+    const QCommandLineOption database(
+        QStringLiteral("database"),
+        QStringLiteral("Database: a SQLite file path or postgresql://user:password@host:port/database."),
+        QStringLiteral("URL"));
     const QCommandLineOption apiToken(QStringLiteral("api-token"), QStringLiteral("API token for control routes."),
                                       QStringLiteral("TOKEN"));
     const QCommandLineOption callbackKey(QStringLiteral("callback-key"),

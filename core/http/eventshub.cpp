@@ -24,7 +24,8 @@ EventsHub::~EventsHub()
 
 void EventsHub::subscribe(Reply &&reply)
 {
-    reply.beginStream(QByteArrayLiteral("text/event-stream"), {{QByteArrayLiteral("X-Accel-Buffering"), QByteArrayLiteral("no")}});
+    reply.beginStream(QByteArrayLiteral("text/event-stream"),
+                      {{QByteArrayLiteral("X-Accel-Buffering"), QByteArrayLiteral("no")}});
     if (!reply.alive())
         return;
     GuardedTcpServer::markStreaming(reply.socket());
@@ -36,10 +37,11 @@ void EventsHub::onJob(const char *type, const model::Job &job)
 {
     if (m_subs.empty())
         return;
-    broadcast("event: job\ndata: "
-              + QJsonDocument(QJsonObject{{QStringLiteral("type"), QLatin1String(type)}, {QStringLiteral("job"), job.toJson()}})
-                    .toJson(QJsonDocument::Compact)
-              + "\n\n");
+    broadcast(
+        "event: job\ndata: " +
+        QJsonDocument(QJsonObject{{QStringLiteral("type"), QLatin1String(type)}, {QStringLiteral("job"), job.toJson()}})
+            .toJson(QJsonDocument::Compact) +
+        "\n\n");
 }
 
 void EventsHub::broadcast(const QByteArray &event)

@@ -47,7 +47,9 @@ void HealthController::registerRoutes(Router &router)
     // log lines committed, group commits, commit failures, pending lines, live streams, HTTP
     // connections and guard rejections, uptime.
     router.add(QHttpServerRequest::Method::Get, QStringLiteral("/metrics"), Access::Read,
-               [this](const Request &, Reply &&reply) { reply.bytes(QByteArrayLiteral("text/plain; version=0.0.4"), metrics()); });
+               [this](const Request &, Reply &&reply) {
+                   reply.bytes(QByteArrayLiteral("text/plain; version=0.0.4"), metrics());
+               });
 }
 
 QByteArray HealthController::metrics() const
@@ -56,7 +58,9 @@ QByteArray HealthController::metrics() const
     auto metric = [&out](const char *name, const char *type, const char *help) {
         out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n';
     };
-    auto value = [&out](const QByteArray &series, double v) { out += series + ' ' + QByteArray::number(v, 'g', 15) + '\n'; };
+    auto value = [&out](const QByteArray &series, double v) {
+        out += series + ' ' + QByteArray::number(v, 'g', 15) + '\n';
+    };
     metric("crawldeck_jobs", "gauge", "Jobs by status.");
     const auto byStatus = m_s.jobs->countsByStatus();
     for (auto s : model::allStatuses())
@@ -68,7 +72,8 @@ QByteArray HealthController::metrics() const
     metric("crawldeck_backend_running", "gauge", "Jobs handed to each backend.");
     for (auto b : model::allBackends())
         if (m_s.scheduler->hasBackend(b))
-            value("crawldeck_backend_running{backend=\"" + model::toString(b).toUtf8() + "\"}", m_s.scheduler->running(b));
+            value("crawldeck_backend_running{backend=\"" + model::toString(b).toUtf8() + "\"}",
+                  m_s.scheduler->running(b));
     metric("crawldeck_log_lines_committed_total", "counter", "Log lines written since start.");
     value("crawldeck_log_lines_committed_total", static_cast<double>(m_s.logs->linesCommitted()));
     metric("crawldeck_log_commits_total", "counter", "Group commits since start.");
@@ -83,7 +88,8 @@ QByteArray HealthController::metrics() const
     if (m_s.api && m_s.api->listener()) {
         metric("crawldeck_http_connections", "gauge", "Open HTTP connections.");
         value("crawldeck_http_connections", m_s.api->listener()->openConnections());
-        metric("crawldeck_http_rejected_total", "counter", "Requests refused by the connection guards (408/413/431/503).");
+        metric("crawldeck_http_rejected_total", "counter",
+               "Requests refused by the connection guards (408/413/431/503).");
         value("crawldeck_http_rejected_total", static_cast<double>(m_s.api->listener()->rejectedCount()));
     }
     metric("crawldeck_uptime_seconds", "gauge", "Seconds since start.");

@@ -6,6 +6,8 @@
 #include <QFileInfo>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QUrl>
+#include <QUrlQuery>
 #include <QUuid>
 #include <QVariant>
 
@@ -30,23 +32,43 @@ Status Database::exec(QSqlQuery &q, const char *what)
 
 Status Database::open(const QString &location)
 {
-    if (location.startsWith(u"postgres"))
-        return Error::make(Code::Unavailable,
-                           QStringLiteral("PostgreSQL databases are not supported by this build yet; "
-                                          "use a SQLite file path"));
-    m_dialect = std::make_unique<SqliteDialect>();
     m_location = location;
-    const QFileInfo fi(location);
-    if (!QDir().mkpath(fi.absolutePath()))
-        return Error::make(Code::Unavailable,
-                           QStringLiteral("cannot create database directory %1").arg(fi.absolutePath()));
-
     m_connectionName = QStringLiteral("crawldeck-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
-    m_db = QSqlDatabase::addDatabase(m_dialect->driver(), m_connectionName);
-    m_db.setDatabaseName(location);
+    QString shown = location;
+    if (location.startsWith(QStringLiteral("postgres://")) || location.startsWith(QStringLiteral("postgresql://"))) {
+        // postgresql://user:password@host:port/database?sslmode=require
+        const QUrl url(location);
+        if (!url.isValid() || url.path().size() < 2)
+            return Error::make(Code::InvalidArgument, QStringLiteral("cannot read the database URL; expected "
+                                                                     "postgresql://user:password@host:port/database"));
+        m_dialect = std::make_unique<PostgresDialect>();
+        m_db = QSqlDatabase::addDatabase(m_dialect->driver(), m_connectionName);
+        if (!m_db.isValid())
+            return Error::make(Code::Unavailable, QStringLiteral("Qt's PostgreSQL driver (QPSQL) is not installed"));
+        m_db.setHostName(url.host().isEmpty() ? QStringLiteral("localhost") : url.host());
+        m_db.setPort(url.port(5432));
+        m_db.setDatabaseName(url.path().mid(1));
+        m_db.setUserName(url.userName());
+        m_db.setPassword(url.password());
+        QStringList options{QStringLiteral("connect_timeout=10")};
+        for (const auto &item : QUrlQuery(url).queryItems())
+            options << item.first + u'=' + item.second;
+        m_db.setConnectOptions(options.join(u';'));
+        QUrl safe = url;
+        safe.setPassword(QString());
+        shown = safe.toString();
+    } else {
+        m_dialect = std::make_unique<SqliteDialect>();
+        const QFileInfo fi(location);
+        if (!QDir().mkpath(fi.absolutePath()))
+            return Error::make(Code::Unavailable,
+                               QStringLiteral("cannot create database directory %1").arg(fi.absolutePath()));
+        m_db = QSqlDatabase::addDatabase(m_dialect->driver(), m_connectionName);
+        m_db.setDatabaseName(location);
+    }
     if (!m_db.open())
         return Error::make(Code::Unavailable,
-                           QStringLiteral("cannot open database %1: %2").arg(location, m_db.lastError().text()));
+                           QStringLiteral("cannot open database %1: %2").arg(shown, m_db.lastError().text()));
     for (const QString &stmt : m_dialect->sessionSetup()) {
         QSqlQuery q(m_db);
         if (!q.exec(stmt))

@@ -23,7 +23,7 @@ public:
     Database(const Database &) = delete;
     Database &operator=(const Database &) = delete;
 
-    // `location` is a SQLite file path (a postgresql:// URL is refused until that dialect lands).
+    // `location` is a SQLite file path or a postgresql://user:password@host:port/database URL.
     Status open(const QString &location);
     void close();
     bool isOpen() const;

@@ -30,4 +30,15 @@ public:
     QList<QStringList> migrations() const override;
 };
 
+// PostgreSQL through Qt's QPSQL driver (libpq). Single node: several nodes sharing one database
+// (claiming with SKIP LOCKED, heartbeats, LISTEN/NOTIFY) is not built yet.
+class PostgresDialect final : public SqlDialect
+{
+public:
+    QString driver() const override { return QStringLiteral("QPSQL"); }
+    QString name() const override { return QStringLiteral("postgresql"); }
+    QStringList sessionSetup() const override;
+    QList<QStringList> migrations() const override;
+};
+
 } // namespace cd::store

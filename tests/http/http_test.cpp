@@ -3,9 +3,9 @@
 
 #include <QFile>
 #include <QJsonArray>
+#include <QProcess>
 #include <QSqlDatabase>
 #include <QSqlQuery>
-#include <QProcess>
 #include <QSslSocket>
 #include <QUuid>
 
@@ -469,10 +469,11 @@ TEST(Http, ServesOverTlsWhenGivenACertificate)
     QTemporaryDir dir;
     const QString key = dir.filePath(QStringLiteral("key.pem")), cert = dir.filePath(QStringLiteral("cert.pem"));
     QProcess openssl;
-    openssl.start(QStringLiteral("openssl"), {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
-                                               QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-keyout"), key,
-                                               QStringLiteral("-out"), cert, QStringLiteral("-days"), QStringLiteral("1"),
-                                               QStringLiteral("-subj"), QStringLiteral("/CN=127.0.0.1")});
+    openssl.start(QStringLiteral("openssl"),
+                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                   QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-keyout"), key,
+                   QStringLiteral("-out"), cert, QStringLiteral("-days"), QStringLiteral("1"), QStringLiteral("-subj"),
+                   QStringLiteral("/CN=127.0.0.1")});
     if (!openssl.waitForFinished(30000) || openssl.exitCode() != 0)
         GTEST_SKIP() << "\n\n*** SKIPPED: openssl is missing; TLS was NOT exercised ***\n";
     Stack st(StackOptions().noListen().withProfiles(profiles()));
@@ -484,14 +485,17 @@ TEST(Http, ServesOverTlsWhenGivenACertificate)
     ASSERT_TRUE(cdtest::waitUntil([&] { return s.isEncrypted(); }, 10000)) << s.errorString().toStdString();
     s.write("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     QByteArray got;
-    cdtest::waitUntil([&] {
-        got += s.readAll();
-        return got.contains("\"status\":\"ok\"");
-    }, 10000);
+    cdtest::waitUntil(
+        [&] {
+            got += s.readAll();
+            return got.contains("\"status\":\"ok\"");
+        },
+        10000);
     EXPECT_TRUE(got.startsWith("HTTP/1.1 200")) << got.toStdString();
     EXPECT_TRUE(got.contains("\"status\":\"ok\""));
     // A bad certificate path is a clear error, not a silent plain-text listener.
-    const auto bad = st.api->listen(QHostAddress(QHostAddress::LocalHost), 0, dir.filePath(QStringLiteral("missing.pem")), key);
+    const auto bad =
+        st.api->listen(QHostAddress(QHostAddress::LocalHost), 0, dir.filePath(QStringLiteral("missing.pem")), key);
     ASSERT_FALSE(bad.ok());
     EXPECT_TRUE(bad.error().detail.contains(QStringLiteral("TLS")));
 }
@@ -507,7 +511,8 @@ TEST(Http, EventsStreamJobChangesAndMetricsCountThem)
         int created = 0, progressed = 0;
         for (const auto &e : events.events()) {
             const QJsonObject o = QJsonDocument::fromJson(e.data).object();
-            if (e.event != "job" || o.value(QStringLiteral("job")).toObject().value(QStringLiteral("id")).toString() != id)
+            if (e.event != "job" ||
+                o.value(QStringLiteral("job")).toObject().value(QStringLiteral("id")).toString() != id)
                 continue;
             created += o.value(QStringLiteral("type")).toString() == u"created";
             progressed += o.value(QStringLiteral("job")).toObject().value(QStringLiteral("progress")).toInt() == 30;

@@ -13,7 +13,7 @@ Stack::Stack(StackOptions o)
         m_dataDir = o.dataDir;
     }
     db = std::make_unique<cd::store::Database>();
-    if (auto st = db->open(dbPath()); !st)
+    if (auto st = db->open(o.database.isEmpty() ? dbPath() : o.database); !st)
         throw std::runtime_error(st.error().detail.toStdString());
     jobs = std::make_unique<cd::store::JobStore>(db.get());
     logs = std::make_unique<cd::store::LogStore>(db.get());

@@ -36,6 +36,7 @@ struct StackOptions
     QMap<QString, QString> profiles;
     bool listen = true;
     QString dataDir;     // empty = a fresh temporary directory
+    QString database;    // empty = SQLite in dataDir; else a postgresql:// URL
     QUrl runpodEndpoint; // empty = runpod backend off
     QString runpodKey;
     QUrl podUrl;          // empty = runpod-pod backend off
@@ -93,6 +94,11 @@ struct StackOptions
     StackOptions &withWebhook()
     {
         webhook = true;
+        return *this;
+    }
+    StackOptions &on(const QString &databaseUrl)
+    {
+        database = databaseUrl;
         return *this;
     }
 };

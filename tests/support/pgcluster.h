@@ -1,0 +1,37 @@
+#pragma once
+
+#include <QString>
+
+namespace cdtest {
+
+// A throwaway PostgreSQL cluster for the tests: initdb + pg_ctl into a temporary directory, as a
+// non-root user (the `postgres` user when the tests run as root), on a free loopback port, with
+// trust authentication. Started on first use, stopped when the test process exits.
+class PgCluster
+{
+public:
+    static PgCluster &instance();
+    bool available() const { return m_port != 0; }
+    QString whyNot() const { return m_whyNot; }
+    // True when the PostgreSQL binaries or driver are absent (a skip); otherwise a failure to
+    // start is a test failure.
+    bool missing() const { return m_missing; }
+    // A new, empty database; returns its postgresql:// URL.
+    QString createDatabase();
+
+    ~PgCluster();
+
+private:
+    PgCluster();
+    bool run(const QString &program, const QStringList &args, QString *output = nullptr) const;
+
+    QString m_bin;
+    QString m_dir;
+    QString m_whyNot;
+    quint16 m_port = 0;
+    bool m_asPostgres = false;
+    bool m_missing = false;
+    int m_dbs = 0;
+};
+
+} // namespace cdtest
