@@ -189,6 +189,9 @@ void SseHub::finish(Sub *sub)
                         {QStringLiteral("status"), job ? model::toString(job->status) : QString()},
                         {QStringLiteral("last_seq"), sub->lastSent}};
     write(sub, "event: end\ndata: " + QJsonDocument(o).toJson(QJsonDocument::Compact) + "\n\n");
+    // Closing may emit disconnected() at once: detach first so only this call removes the subscriber.
+    disconnect(sub->gone);
+    disconnect(sub->drained);
     sub->reply.endStream();
     remove(sub);
 }
