@@ -99,7 +99,8 @@ QString TestSite::buildStandardWeb()
     setPage(a, QStringLiteral("/slow"), slow);
     Page bin;
     bin.contentType = "application/octet-stream";
-    bin.body = QByteArray("solar \x00\x01\x02 binary", 20);
+    static const char binary[] = "solar \x00\x01\x02 binary";
+    bin.body = QByteArray(binary, sizeof binary - 1);
     setPage(a, QStringLiteral("/file.bin"), bin);
     setPage(a, QStringLiteral("/loop"),
             html(QStringLiteral("Loop"),
