@@ -22,14 +22,6 @@ Database::~Database()
     close();
 }
 
-Status Database::exec(QSqlQuery &q, const char *what)
-{
-    if (q.exec())
-        return Ok{};
-    return Error::make(Code::Internal,
-                       QStringLiteral("database error while %1: %2").arg(QLatin1String(what), q.lastError().text()));
-}
-
 Status Database::open(const QString &location)
 {
     m_location = location;
@@ -122,6 +114,40 @@ Status Database::migrate()
     }
     m_schemaVersion = static_cast<int>(steps.size());
     return Ok{};
+}
+
+Result<QSqlQuery> Database::run(const QString &sql, const QVariantList &values, const char *what)
+{
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        QSqlQuery q(m_db);
+        q.setForwardOnly(true);
+        if (q.prepare(sql)) {
+            for (const QVariant &v : values)
+                q.addBindValue(v);
+            if (q.exec())
+                return q;
+        }
+        const QString why = q.lastError().text();
+        if (attempt == 0 && reconnectIfLost())
+            continue;
+        return Error::make(Code::Internal, QStringLiteral("database error while %1: %2").arg(QLatin1String(what), why));
+    }
+    return Error::make(Code::Internal, QStringLiteral("database error while %1").arg(QLatin1String(what)));
+}
+
+bool Database::reconnectIfLost()
+{
+    if (dynamic_cast<PostgresDialect *>(m_dialect.get()) == nullptr || m_connectionName.isEmpty())
+        return false;
+    if (QSqlQuery probe(m_db); probe.exec(QStringLiteral("SELECT 1")))
+        return false;
+    m_db.close();
+    if (!m_db.open())
+        return false;
+    for (const QString &stmt : m_dialect->sessionSetup())
+        QSqlQuery(m_db).exec(stmt);
+    ++m_generation;
+    return true;
 }
 
 void Database::close()

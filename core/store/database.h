@@ -4,6 +4,7 @@
 
 #include <QSqlDatabase>
 #include <QString>
+#include <QVariantList>
 
 #include <memory>
 
@@ -33,8 +34,13 @@ public:
     int schemaVersion() const { return m_schemaVersion; }
     QString location() const { return m_location; }
 
-    // Runs a prepared statement; on failure the error names the statement's purpose.
-    static Status exec(QSqlQuery &q, const char *what);
+    // Prepares, binds and runs `sql`. A connection that went away (QPSQL does not reconnect by
+    // itself) is reopened and the statement run once more on the new connection.
+    Result<QSqlQuery> run(const QString &sql, const QVariantList &values, const char *what);
+    // PostgreSQL: reopens a connection that no longer answers; true when it did. Statements
+    // prepared on the old connection must be prepared again (see generation()).
+    bool reconnectIfLost();
+    quint64 generation() const { return m_generation; }
 
 private:
     Status migrate();
@@ -44,6 +50,7 @@ private:
     QString m_location;
     std::unique_ptr<SqlDialect> m_dialect;
     int m_schemaVersion = 0;
+    quint64 m_generation = 0;
 };
 
 } // namespace cd::store

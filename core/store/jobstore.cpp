@@ -121,27 +121,18 @@ Result<Job> JobStore::insert(const model::JobSpec &spec)
 {
     const QString id = QUuid::createUuid().toString(QUuid::WithoutBraces);
     const QString now = nowIso();
-    QSqlQuery q(m_db->db());
-    q.prepare(QStringLiteral(
-        "INSERT INTO jobs (id, kind, backend, status, priority, params, progress, attempt, max_attempts, "
-        "timeout_s, retry_of, created_at, queued_at, updated_at, log_count, queue_seq) "
-        // queue_seq keeps submission order among jobs created in the same millisecond.
-        "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, 0, (SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM jobs))"));
-    q.addBindValue(id);
-    q.addBindValue(spec.kind);
-    q.addBindValue(model::toString(spec.backend));
-    q.addBindValue(model::toString(JobStatus::Queued));
-    q.addBindValue(spec.priority);
-    q.addBindValue(toJsonText(spec.params));
-    q.addBindValue(spec.attempt);
-    q.addBindValue(spec.maxAttempts);
-    q.addBindValue(spec.timeoutS);
-    q.addBindValue(nullable(spec.retryOf));
-    q.addBindValue(now);
-    q.addBindValue(now);
-    q.addBindValue(now);
-    if (auto st = Database::exec(q, "creating a job"); !st)
-        return st.error();
+    const auto q = m_db->run(
+        QStringLiteral(
+            "INSERT INTO jobs (id, kind, backend, status, priority, params, progress, attempt, max_attempts, "
+            "timeout_s, retry_of, created_at, queued_at, updated_at, log_count, queue_seq) "
+            // queue_seq keeps submission order among jobs created in the same millisecond.
+            "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, 0, "
+            "(SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM jobs))"),
+        {id, spec.kind, model::toString(spec.backend), model::toString(JobStatus::Queued), spec.priority,
+         toJsonText(spec.params), spec.attempt, spec.maxAttempts, spec.timeoutS, nullable(spec.retryOf), now, now, now},
+        "creating a job");
+    if (!q)
+        return q.error();
     auto job = reload(id);
     if (job)
         Q_EMIT jobAdded(job.value());
@@ -165,22 +156,19 @@ Result<Job> JobStore::reload(const QString &id) const
 
 std::optional<Job> JobStore::job(const QString &id) const
 {
-    QSqlQuery q(m_db->db());
-    q.prepare(QStringLiteral("SELECT ") + kJobColumns + QStringLiteral(" FROM jobs WHERE id = ?"));
-    q.addBindValue(id);
-    if (!q.exec() || !q.next())
+    auto q = m_db->run(QStringLiteral("SELECT ") + kJobColumns + QStringLiteral(" FROM jobs WHERE id = ?"), {id},
+                       "reading a job");
+    if (!q || !q.value().next())
         return std::nullopt;
-    return jobFromQuery(q);
+    return jobFromQuery(q.value());
 }
 
 bool JobStore::exists(const QString &id) const
 {
     if (m_known.contains(id))
         return true;
-    QSqlQuery q(m_db->db());
-    q.prepare(QStringLiteral("SELECT 1 FROM jobs WHERE id = ?"));
-    q.addBindValue(id);
-    const bool found = q.exec() && q.next();
+    auto q = m_db->run(QStringLiteral("SELECT 1 FROM jobs WHERE id = ?"), {id}, "looking up a job");
+    const bool found = q && q.value().next();
     if (found)
         m_known.insert(id);
     return found;
@@ -217,32 +205,25 @@ QList<Job> JobStore::jobs(const JobFilter &filter) const
     if (!where.isEmpty())
         sql += QStringLiteral(" WHERE ") + where.join(QStringLiteral(" AND "));
     sql += QStringLiteral(" ORDER BY queue_seq DESC LIMIT %1").arg(qBound(1, filter.limit, 100000));
-    QSqlQuery q(m_db->db());
-    q.prepare(sql);
-    for (const auto &v : values)
-        q.addBindValue(v);
+    return jobList(sql, values);
+}
+
+QList<Job> JobStore::jobList(const QString &sql, const QVariantList &values) const
+{
     QList<Job> out;
-    if (!q.exec())
-        return out;
-    while (q.next())
-        out.append(jobFromQuery(q));
+    auto q = m_db->run(sql, values, "listing jobs");
+    if (q)
+        while (q.value().next())
+            out.append(jobFromQuery(q.value()));
     return out;
 }
 
 QList<Job> JobStore::nextQueued(model::Backend backend, int limit) const
 {
-    QSqlQuery q(m_db->db());
-    q.prepare(QStringLiteral("SELECT ") + kJobColumns +
-              QStringLiteral(" FROM jobs WHERE status = 'queued' AND backend = ? "
-                             "ORDER BY priority DESC, queue_seq ASC LIMIT ?"));
-    q.addBindValue(model::toString(backend));
-    q.addBindValue(limit);
-    QList<Job> out;
-    if (!q.exec())
-        return out;
-    while (q.next())
-        out.append(jobFromQuery(q));
-    return out;
+    return jobList(QStringLiteral("SELECT ") + kJobColumns +
+                       QStringLiteral(" FROM jobs WHERE status = 'queued' AND backend = ? "
+                                      "ORDER BY priority DESC, queue_seq ASC LIMIT ?"),
+                   {model::toString(backend), limit});
 }
 
 QList<Job> JobStore::withStatus(const QList<JobStatus> &statuses) const
@@ -255,26 +236,19 @@ QList<Job> JobStore::withStatus(const QList<JobStatus> &statuses) const
 
 QList<Job> JobStore::retriesOf(const QString &id) const
 {
-    QSqlQuery q(m_db->db());
-    q.prepare(QStringLiteral("SELECT ") + kJobColumns +
-              QStringLiteral(" FROM jobs WHERE retry_of = ? ORDER BY queue_seq"));
-    q.addBindValue(id);
-    QList<Job> out;
-    if (q.exec())
-        while (q.next())
-            out.append(jobFromQuery(q));
-    return out;
+    return jobList(QStringLiteral("SELECT ") + kJobColumns +
+                       QStringLiteral(" FROM jobs WHERE retry_of = ? ORDER BY queue_seq"),
+                   {id});
 }
 
 QHash<JobStatus, int> JobStore::countsByStatus() const
 {
     QHash<JobStatus, int> out;
-    QSqlQuery q(m_db->db());
-    if (!q.exec(QStringLiteral("SELECT status, COUNT(*) FROM jobs GROUP BY status")))
-        return out;
-    while (q.next())
-        if (auto s = model::jobStatusFromString(q.value(0).toString()))
-            out.insert(*s, q.value(1).toInt());
+    auto q = m_db->run(QStringLiteral("SELECT status, COUNT(*) FROM jobs GROUP BY status"), {}, "counting jobs");
+    if (q)
+        while (q.value().next())
+            if (auto s = model::jobStatusFromString(q.value().value(0).toString()))
+                out.insert(*s, q.value().value(1).toInt());
     return out;
 }
 
@@ -301,18 +275,15 @@ Result<Job> JobStore::transition(const QString &id, JobStatus to, const JobPatch
         }
     }
     addPatch(patch, sets, values);
-    QSqlQuery q(m_db->db());
     // Compare-and-set on the old status: a concurrent writer (another node, a webhook racing a poll)
     // makes this a conflict instead of a lost update.
-    q.prepare(QStringLiteral("UPDATE jobs SET ") + sets.join(QStringLiteral(", ")) +
-              QStringLiteral(" WHERE id = ? AND status = ?"));
-    for (const auto &v : values)
-        q.addBindValue(v);
-    q.addBindValue(id);
-    q.addBindValue(model::toString(current->status));
-    if (auto st = Database::exec(q, "changing a job's status"); !st)
-        return st.error();
-    if (q.numRowsAffected() != 1)
+    values << id << model::toString(current->status);
+    const auto q = m_db->run(QStringLiteral("UPDATE jobs SET ") + sets.join(QStringLiteral(", ")) +
+                                 QStringLiteral(" WHERE id = ? AND status = ?"),
+                             values, "changing a job's status");
+    if (!q)
+        return q.error();
+    if (q.value().numRowsAffected() != 1)
         return Error::make(Code::Conflict, QStringLiteral("job %1 changed status concurrently").arg(id));
     return changed(id);
 }
@@ -322,46 +293,43 @@ Result<Job> JobStore::update(const QString &id, const JobPatch &patch)
     QStringList sets{QStringLiteral("updated_at = ?")};
     QVariantList values{nowIso()};
     addPatch(patch, sets, values);
-    QSqlQuery q(m_db->db());
-    q.prepare(QStringLiteral("UPDATE jobs SET ") + sets.join(QStringLiteral(", ")) + QStringLiteral(" WHERE id = ?"));
-    for (const auto &v : values)
-        q.addBindValue(v);
-    q.addBindValue(id);
-    if (auto st = Database::exec(q, "updating a job"); !st)
-        return st.error();
-    if (q.numRowsAffected() != 1)
+    values << id;
+    const auto q = m_db->run(QStringLiteral("UPDATE jobs SET ") + sets.join(QStringLiteral(", ")) +
+                                 QStringLiteral(" WHERE id = ?"),
+                             values, "updating a job");
+    if (!q)
+        return q.error();
+    if (q.value().numRowsAffected() != 1)
         return Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(id));
     return changed(id);
 }
 
 Status JobStore::upsertArtifact(const model::Artifact &a)
 {
-    QSqlQuery q(m_db->db());
-    q.prepare(QStringLiteral(
-        "INSERT INTO artifacts (job_id, name, size, sha256, mime, source_url, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, name) DO UPDATE SET "
-        "size = excluded.size, sha256 = excluded.sha256, mime = excluded.mime, "
-        // A rescan of the directory must not forget where a downloaded result came from.
-        "source_url = COALESCE(excluded.source_url, artifacts.source_url), created_at = excluded.created_at"));
-    q.addBindValue(a.jobId);
-    q.addBindValue(a.name);
-    q.addBindValue(a.size);
-    q.addBindValue(a.sha256);
-    q.addBindValue(a.mime);
-    q.addBindValue(nullable(a.sourceUrl));
-    q.addBindValue(model::isoUtc(a.createdAt.isValid() ? a.createdAt : QDateTime::currentDateTimeUtc()));
-    return Database::exec(q, "recording an artifact");
+    const auto q = m_db->run(
+        QStringLiteral(
+            "INSERT INTO artifacts (job_id, name, size, sha256, mime, source_url, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, name) DO UPDATE SET "
+            "size = excluded.size, sha256 = excluded.sha256, mime = excluded.mime, "
+            // A rescan of the directory must not forget where a downloaded result came from.
+            "source_url = COALESCE(excluded.source_url, artifacts.source_url), created_at = excluded.created_at"),
+        {a.jobId, a.name, a.size, a.sha256, a.mime, nullable(a.sourceUrl),
+         model::isoUtc(a.createdAt.isValid() ? a.createdAt : QDateTime::currentDateTimeUtc())},
+        "recording an artifact");
+    if (!q)
+        return q.error();
+    return Ok{};
 }
 
 QList<model::Artifact> JobStore::artifacts(const QString &jobId) const
 {
-    QSqlQuery q(m_db->db());
-    q.prepare(QStringLiteral("SELECT job_id, name, size, sha256, mime, source_url, created_at FROM artifacts "
-                             "WHERE job_id = ? ORDER BY name"));
-    q.addBindValue(jobId);
+    auto r = m_db->run(QStringLiteral("SELECT job_id, name, size, sha256, mime, source_url, created_at FROM artifacts "
+                                      "WHERE job_id = ? ORDER BY name"),
+                       {jobId}, "listing artifacts");
     QList<model::Artifact> out;
-    if (!q.exec())
+    if (!r)
         return out;
+    QSqlQuery &q = r.value();
     while (q.next()) {
         model::Artifact a;
         a.jobId = q.value(0).toString();

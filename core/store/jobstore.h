@@ -47,6 +47,7 @@ Q_SIGNALS:
 
 private:
     Result<model::Job> reload(const QString &id) const;
+    QList<model::Job> jobList(const QString &sql, const QVariantList &values) const;
     Result<model::Job> changed(const QString &id); // reload + jobChanged
 
     Database *m_db;

@@ -51,9 +51,14 @@ bool LogStore::flush()
     m_timer.stop();
     if (m_pending.isEmpty())
         return true;
+    if (m_insert && m_insertGeneration != m_db->generation())
+        m_insert.reset(); // prepared on a connection that was since replaced
     QSqlDatabase &db = m_db->db();
     auto fail = [this, &db](const QString &why) {
         db.rollback();
+        // A dropped PostgreSQL connection is reopened here; the retry prepares again.
+        if (m_db->reconnectIfLost())
+            m_insert.reset();
         ++m_failures;
         ++m_commitFailures;
         // Back off so a full disk or a dropped connection is not hammered; the lines stay queued.
@@ -71,6 +76,7 @@ bool LogStore::flush()
             m_insert.reset();
             return fail(why);
         }
+        m_insertGeneration = m_db->generation();
     }
     QSqlQuery &ins = *m_insert;
     QHash<QString, qint64> maxSeq;
@@ -108,12 +114,9 @@ bool LogStore::flush()
 
 qint64 LogStore::lastSeq(const QString &jobId) const
 {
-    QSqlQuery q(m_db->db());
-    q.prepare(QStringLiteral("SELECT MAX(seq) FROM job_logs WHERE job_id = ?"));
-    q.addBindValue(jobId);
-    if (q.exec() && q.next())
-        return q.value(0).toLongLong();
-    return 0;
+    auto q =
+        m_db->run(QStringLiteral("SELECT MAX(seq) FROM job_logs WHERE job_id = ?"), {jobId}, "reading a log's length");
+    return q && q.value().next() ? q.value().value(0).toLongLong() : 0;
 }
 
 model::LogLines LogStore::lines(const LogQuery &query)
@@ -127,14 +130,11 @@ model::LogLines LogStore::lines(const LogQuery &query)
         values << likePattern(query.text);
     }
     sql += QStringLiteral(" ORDER BY seq LIMIT %1").arg(qBound(1, query.limit, 10000));
-    QSqlQuery q(m_db->db());
-    q.setForwardOnly(true);
-    q.prepare(sql);
-    for (const auto &v : values)
-        q.addBindValue(v);
+    auto r = m_db->run(sql, values, "reading log lines");
     model::LogLines out;
-    if (!q.exec())
+    if (!r)
         return out;
+    QSqlQuery &q = r.value();
     while (q.next()) {
         LogLine l;
         l.jobId = query.jobId;
@@ -154,15 +154,11 @@ QList<qint64> LogStore::seqsAtLevels(const QString &jobId, const QList<model::Lo
     QVariantList values{jobId};
     const QString sql = QStringLiteral("SELECT seq FROM job_logs WHERE job_id = ?") + levelClause(levels, &values) +
                         QStringLiteral(" ORDER BY seq");
-    QSqlQuery q(m_db->db());
-    q.setForwardOnly(true);
-    q.prepare(sql);
-    for (const auto &v : values)
-        q.addBindValue(v);
+    auto q = m_db->run(sql, values, "filtering a log");
     QList<qint64> out;
-    if (q.exec())
-        while (q.next())
-            out.append(q.value(0).toLongLong());
+    if (q)
+        while (q.value().next())
+            out.append(q.value().value(0).toLongLong());
     return out;
 }
 
@@ -176,24 +172,15 @@ qint64 LogStore::findSeq(const QString &jobId, qint64 fromSeq, const QString &te
                         QStringLiteral(" AND LOWER(message) LIKE LOWER(?) ESCAPE '\\'") + levelClause(levels, &values) +
                         QStringLiteral(" ORDER BY seq ") + (forward ? QStringLiteral("ASC") : QStringLiteral("DESC")) +
                         QStringLiteral(" LIMIT 1");
-    QSqlQuery q(m_db->db());
-    q.prepare(sql);
-    for (const auto &v : values)
-        q.addBindValue(v);
-    if (q.exec() && q.next())
-        return q.value(0).toLongLong();
-    return 0;
+    auto q = m_db->run(sql, values, "searching a log");
+    return q && q.value().next() ? q.value().value(0).toLongLong() : 0;
 }
 
 qint64 LogStore::count(const QString &jobId)
 {
     flush();
-    QSqlQuery q(m_db->db());
-    q.prepare(QStringLiteral("SELECT COUNT(*) FROM job_logs WHERE job_id = ?"));
-    q.addBindValue(jobId);
-    if (q.exec() && q.next())
-        return q.value(0).toLongLong();
-    return 0;
+    auto q = m_db->run(QStringLiteral("SELECT COUNT(*) FROM job_logs WHERE job_id = ?"), {jobId}, "counting log lines");
+    return q && q.value().next() ? q.value().value(0).toLongLong() : 0;
 }
 
 } // namespace cd::store

@@ -68,6 +68,7 @@ Q_SIGNALS:
 private:
     Database *m_db;
     std::unique_ptr<QSqlQuery> m_insert; // prepared once: parsing SQL per commit shows in profiles
+    quint64 m_insertGeneration = 0;
     model::LogLines m_pending;
     quint64 m_ticket = 0;
     quint64 m_committed = 0;

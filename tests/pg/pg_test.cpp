@@ -153,3 +153,36 @@ TEST(Postgres, LocalJobsArtifactsAndRestartRecovery)
     EXPECT_EQ(again.jobs->job(quick)->progress, 100);
     again.scheduler->stop();
 }
+
+TEST(Postgres, ADroppedConnectionIsReopenedWithoutLosingLines)
+{
+    REQUIRE_PG();
+    const QString url = PgCluster::instance().createDatabase();
+    Stack st(StackOptions().on(url).withProfiles(profiles()));
+    const auto start =
+        cdtest::postJson(st.port(), "/api/crawler/start",
+                         QJsonObject{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("x")}}}, Stack::kToken);
+    const QString id = start.json().value(QStringLiteral("job_id")).toString();
+    auto post = [&](const QString &msg) {
+        return cdtest::postJson(st.port(), "/api/crawler/log",
+                                QJsonObject{{QStringLiteral("job_id"), id}, {QStringLiteral("message"), msg}})
+            .status;
+    };
+    ASSERT_EQ(post(QStringLiteral("before the drop")), 200);
+    // The server ends every other session of this database, as a restart or failover would.
+    EXPECT_GE(
+        countFromOtherConnection(url, QStringLiteral("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                                     "WHERE datname = current_database() AND pid <> pg_backend_pid()")),
+        1);
+    for (int i = 0; i < 5; ++i)
+        ASSERT_EQ(post(QStringLiteral("after the drop %1").arg(i)), 200);
+    EXPECT_EQ(cdtest::getJson(st.port(), "/api/crawler/status/" + id.toUtf8()).status, 200);
+    ASSERT_EQ(cdtest::postJson(st.port(), "/api/crawler/cancel/" + id.toUtf8(), {}, Stack::kToken).status, 200);
+    ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(id)->status == JobStatus::Cancelled; }, 15000));
+    EXPECT_EQ(
+        countFromOtherConnection(
+            url, QStringLiteral("SELECT COUNT(*) FROM job_logs WHERE job_id = '%1' AND message LIKE 'after the drop%%'")
+                     .arg(id)),
+        5);
+    EXPECT_GE(st.db->generation(), 1u);
+}
