@@ -21,6 +21,9 @@ public:
     virtual QList<QStringList> migrations() const = 0;
 };
 
+// The schema's migrations with `bigint` as the 64-bit integer type (schema.cpp).
+QList<QStringList> crawldeckSchema(const QString &bigint);
+
 class SqliteDialect final : public SqlDialect
 {
 public:
