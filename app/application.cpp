@@ -29,6 +29,7 @@
 #include <QMessageBox>
 #include <QNetworkAccessManager>
 #include <QSocketNotifier>
+#include <QSysInfo>
 #include <QUrlQuery>
 
 #include <csignal>
@@ -149,6 +150,8 @@ Status Application::start()
     m_auth = std::make_unique<http::Auth>(m_settings->apiToken(), m_settings->callbackKey(), m_settings->serverSecret(),
                                           m_settings->trustLoopback());
     m_scheduler = std::make_unique<scheduler::Scheduler>(m_jobs.get(), m_bus.get(), m_artifacts.get());
+    // Stable across restarts of this instance: host plus the port it serves.
+    m_scheduler->setNode(QSysInfo::machineHostName() + u':' + QString::number(m_settings->listen().port));
 
     runners::LocalRunnerConfig local;
     local.profiles = m_settings->localProfiles();

@@ -150,6 +150,8 @@ QString JobDetailsPane::detailsHtml() const
                  ? QString()
                  : QStringLiteral(" · remote id <code>%1</code> (%2)").arg(esc(j->remoteId), esc(j->remoteStatus))));
     row(tr("Kind"), esc(j->kind));
+    if (!j->node.isEmpty())
+        row(tr("Node"), esc(j->node));
     row(tr("Progress"), QStringLiteral("%1%").arg(j->progress));
     row(tr("Exit code"), j->exitCode ? QString::number(*j->exitCode) : QStringLiteral("—"));
     row(tr("Created"), when(j->createdAt));

@@ -146,6 +146,8 @@ void Scheduler::recover()
 {
     const auto active = m_jobs->withStatus({JobStatus::Starting, JobStatus::Running, JobStatus::Cancelling});
     for (const Job &job : active) {
+        if (!job.node.isEmpty() && !m_node.isEmpty() && job.node != m_node)
+            continue; // another node's work
         if (job.backend != Backend::Local) {
             // Remote work goes on without us: follow it again with the stored remote id.
             if (const auto runner = m_runners.value(job.backend)) {
@@ -211,7 +213,10 @@ void Scheduler::pump()
         if (free <= 0)
             continue;
         for (const Job &job : m_jobs->nextQueued(it.key(), free)) {
-            auto starting = m_jobs->transition(job.id, JobStatus::Starting);
+            store::JobPatch claim;
+            if (!m_node.isEmpty())
+                claim.node = m_node;
+            auto starting = m_jobs->transition(job.id, JobStatus::Starting, claim);
             if (!starting)
                 continue; // cancelled meanwhile, or claimed by another node
             m_inFlight.insert(job.id, it.key());

@@ -43,6 +43,10 @@ public:
     static QString notConfiguredMessage(model::Backend backend);
     // Base delay of automatic retries (doubled per attempt, capped at a minute).
     void setRetryDelayMs(int ms) { m_retryDelayMs = ms; }
+    // Who runs the jobs this scheduler starts (recorded on each job). Restart recovery only touches
+    // this node's jobs, so nodes sharing a PostgreSQL database do not fail each other's work.
+    void setNode(const QString &node) { m_node = node; }
+    QString node() const { return m_node; }
 
     Result<model::Job> submit(const model::JobSpec &spec);
     Result<model::Job> cancel(const QString &jobId);
@@ -81,6 +85,7 @@ private:
     bool m_started = false;
     bool m_pumpQueued = false;
     int m_retryDelayMs = 2000;
+    QString m_node;
 };
 
 } // namespace cd::scheduler

@@ -255,7 +255,7 @@ TEST(Scheduler, CancelAndRetryRules)
 TEST(Scheduler, RecoveryAfterRestart)
 {
     QTemporaryDir dir;
-    QString running, starting, cancelling, queued, retried;
+    QString running, starting, cancelling, queued, retried, foreign;
     {
         Stack st(StackOptions().slots(1).noListen().withProfiles(profiles()).in(dir.path()));
         st.scheduler->stop(); // keep what we set up from running
@@ -276,6 +276,11 @@ TEST(Scheduler, RecoveryAfterRestart)
         cancelling = mk(JobStatus::Cancelling);
         queued = mk(JobStatus::Queued);
         retried = mk(JobStatus::Running, 2);
+        // Started by another node sharing the database: recovery must leave it alone.
+        foreign = mk(JobStatus::Running);
+        store::JobPatch other;
+        other.node = QStringLiteral("other-host:8000");
+        st.jobs->update(foreign, other);
     }
     // "Restart": a new stack on the same data directory recovers and runs what is left.
     Stack st(StackOptions().noListen().withProfiles(profiles()).in(dir.path()));
@@ -283,6 +288,7 @@ TEST(Scheduler, RecoveryAfterRestart)
     EXPECT_EQ(st.jobs->job(running)->error, QStringLiteral("interrupted by restart"));
     EXPECT_EQ(st.jobs->job(starting)->status, JobStatus::Failed);
     EXPECT_EQ(st.jobs->job(cancelling)->status, JobStatus::Cancelled);
+    EXPECT_EQ(st.jobs->job(foreign)->status, JobStatus::Running);
     ASSERT_TRUE(waitStatus(st, queued, JobStatus::Completed));
     EXPECT_TRUE(messages(st, running).contains(QStringLiteral("interrupted by restart")));
     // The job with attempts left gets a new attempt that completes.

@@ -23,6 +23,7 @@ Stack::Stack(StackOptions o)
                                             QByteArrayLiteral("test-secret"), o.trustLoopback);
     scheduler = std::make_unique<cd::scheduler::Scheduler>(jobs.get(), bus.get(), artifacts.get());
     scheduler->setRetryDelayMs(100);
+    scheduler->setNode(QStringLiteral("test-node"));
 
     cd::runners::LocalRunnerConfig lc;
     lc.profiles = o.profiles;
