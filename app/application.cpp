@@ -322,6 +322,7 @@ int Application::runGui()
     s.settings = m_settings.get();
     s.applySettings = [this] { return applySettings(); };
     s.runpodClient = [this] { return m_runpodClient.get(); };
+    s.results = m_results.get();
     m_window = std::make_unique<ui::MainWindow>(s);
     m_window->setServerInfo(st ? baseUrl() : QString(), st ? QString() : st.error().detail, m_local->profiles().keys());
     m_window->show();

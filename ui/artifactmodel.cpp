@@ -4,6 +4,8 @@
 
 #include <QLocale>
 
+#include <algorithm>
+
 namespace cd::ui {
 
 ArtifactModel::ArtifactModel(store::JobStore *store, QObject *parent) : QAbstractTableModel(parent), m_store(store)
@@ -24,6 +26,15 @@ void ArtifactModel::refresh()
 {
     beginResetModel();
     m_items = m_jobId.isEmpty() ? QList<model::Artifact>() : m_store->artifacts(m_jobId);
+    // A finished download is an artifact now; the ones still running keep their progress rows.
+    QList<Download> still;
+    for (const Download &d : std::as_const(m_downloads)) {
+        const bool listed =
+            std::any_of(m_items.cbegin(), m_items.cend(), [&](const model::Artifact &a) { return a.name == d.name; });
+        if (!listed)
+            still.append(d);
+    }
+    m_downloads = still;
     endResetModel();
 }
 
@@ -36,7 +47,43 @@ std::optional<model::Artifact> ArtifactModel::artifactAt(int row) const
 
 int ArtifactModel::rowCount(const QModelIndex &parent) const
 {
-    return parent.isValid() ? 0 : static_cast<int>(m_items.size());
+    return parent.isValid() ? 0 : static_cast<int>(m_items.size() + m_downloads.size());
+}
+
+void ArtifactModel::onDownloadProgress(const QString &jobId, const QString &name, qint64 received, qint64 total)
+{
+    if (jobId != m_jobId)
+        return;
+    for (qsizetype i = 0; i < m_downloads.size(); ++i) {
+        if (m_downloads.at(i).name != name)
+            continue;
+        m_downloads[i].received = received;
+        m_downloads[i].total = total;
+        const int row = static_cast<int>(m_items.size() + i);
+        Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
+        return;
+    }
+    const int row = rowCount();
+    beginInsertRows({}, row, row);
+    m_downloads.append(Download{name, received, total});
+    endInsertRows();
+}
+
+void ArtifactModel::onDownloadFinished(const QString &jobId, const QString &name, bool ok)
+{
+    if (jobId != m_jobId)
+        return;
+    for (qsizetype i = 0; i < m_downloads.size(); ++i) {
+        if (m_downloads.at(i).name != name)
+            continue;
+        const int row = static_cast<int>(m_items.size() + i);
+        beginRemoveRows({}, row, row);
+        m_downloads.removeAt(i);
+        endRemoveRows();
+        break;
+    }
+    if (ok)
+        refresh();
 }
 
 int ArtifactModel::columnCount(const QModelIndex &parent) const
@@ -51,8 +98,23 @@ QString ArtifactModel::humanSize(qint64 bytes)
 
 QVariant ArtifactModel::data(const QModelIndex &index, int role) const
 {
-    if (!index.isValid() || index.row() >= m_items.size())
+    if (!index.isValid() || index.row() >= rowCount())
         return {};
+    if (index.row() >= m_items.size()) {
+        const Download &d = m_downloads.at(index.row() - m_items.size());
+        if (role != Qt::DisplayRole)
+            return {};
+        switch (index.column()) {
+        case Name: return d.name;
+        case Size: return humanSize(d.received);
+        case Type: return tr("downloading");
+        case Source:
+            return d.total > 0 ? tr("downloading… %1% of %2").arg(d.received * 100 / d.total).arg(humanSize(d.total))
+                               : tr("downloading…");
+        default: break;
+        }
+        return {};
+    }
     const model::Artifact &a = m_items.at(index.row());
     if (role == Qt::ToolTipRole)
         return QStringLiteral("sha256 %1").arg(a.sha256);

@@ -29,10 +29,22 @@ public:
 
     static QString humanSize(qint64 bytes);
 
+    // A result download for this job: shown as a row until it finishes.
+    void onDownloadProgress(const QString &jobId, const QString &name, qint64 received, qint64 total);
+    void onDownloadFinished(const QString &jobId, const QString &name, bool ok);
+    int downloadsInFlight() const { return static_cast<int>(m_downloads.size()); }
+
 private:
     store::JobStore *m_store;
     QString m_jobId;
     QList<model::Artifact> m_items;
+    struct Download
+    {
+        QString name;
+        qint64 received = 0;
+        qint64 total = -1;
+    };
+    QList<Download> m_downloads;
 };
 
 } // namespace cd::ui

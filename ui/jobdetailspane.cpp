@@ -2,6 +2,7 @@
 
 #include "artifactmodel.h"
 #include "artifacts/artifactstore.h"
+#include "artifacts/resultcollector.h"
 #include "colours.h"
 #include "jsontreemodel.h"
 #include "logconsole.h"
@@ -112,6 +113,14 @@ JobDetailsPane::JobDetailsPane(store::JobStore *jobs, store::LogStore *logs, log
             refresh(job);
     });
     updateArtifactButtons();
+}
+
+void JobDetailsPane::watchDownloads(artifacts::ResultCollector *results)
+{
+    if (!results)
+        return;
+    connect(results, &artifacts::ResultCollector::downloadProgress, m_artifacts, &ArtifactModel::onDownloadProgress);
+    connect(results, &artifacts::ResultCollector::downloadFinished, m_artifacts, &ArtifactModel::onDownloadFinished);
 }
 
 void JobDetailsPane::setJob(const QString &jobId)

@@ -18,7 +18,8 @@ class LogBus;
 }
 namespace cd::artifacts {
 class ArtifactStore;
-}
+class ResultCollector;
+} // namespace cd::artifacts
 
 namespace cd::ui {
 
@@ -36,6 +37,8 @@ public:
                    QWidget *parent = nullptr);
 
     void setJob(const QString &jobId);
+    // Shows remote result downloads, with progress, in the Artifacts tab.
+    void watchDownloads(artifacts::ResultCollector *results);
     QString jobId() const { return m_jobId; }
     LogConsole *console() const { return m_console; }
     ArtifactModel *artifactModel() const { return m_artifacts; }

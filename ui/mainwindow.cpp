@@ -103,6 +103,7 @@ MainWindow::MainWindow(const Services &services, QWidget *parent) : QMainWindow(
 
     m_details = new JobDetailsPane(m_s.jobs, m_s.logs, m_s.bus, m_s.artifacts, this);
     connect(m_details, &JobDetailsPane::openJobRequested, this, &MainWindow::selectJob);
+    m_details->watchDownloads(m_s.results);
 
     auto *top = new QWidget(this);
     auto *topLayout = new QVBoxLayout(top);

@@ -22,7 +22,8 @@ class Scheduler;
 }
 namespace cd::artifacts {
 class ArtifactStore;
-}
+class ResultCollector;
+} // namespace cd::artifacts
 namespace cd::settings {
 class Settings;
 }
@@ -51,6 +52,7 @@ public:
         settings::Settings *settings = nullptr;                // null: no settings dialog
         std::function<QString()> applySettings;                // returns what was applied
         std::function<runners::RunPodClient *()> runpodClient; // for the health indicator
+        artifacts::ResultCollector *results = nullptr;         // remote result downloads
     };
 
     explicit MainWindow(const Services &services, QWidget *parent = nullptr);

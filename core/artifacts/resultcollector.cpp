@@ -170,15 +170,18 @@ QCoro::Task<std::optional<QString>> ResultCollector::download(QString jobId, QSt
     };
     connect(raw, &QNetworkReply::readyRead, raw, consume);
     QPointer<logs::LogBus> bus(m_bus);
-    connect(raw, &QNetworkReply::downloadProgress, raw, [bus, jobId, nextReport, name](qint64 got, qint64 total) {
-        if (total <= 0 || !bus)
-            return;
-        const int pct = static_cast<int>(got * 100 / total);
-        if (pct >= *nextReport && pct < 100) {
-            bus->system(jobId, LogLevel::Info, QStringLiteral("downloading %1: %2%").arg(name).arg(pct));
-            *nextReport = (pct / 25 + 1) * 25;
-        }
-    });
+    Q_EMIT downloadProgress(jobId, name, 0, -1);
+    connect(raw, &QNetworkReply::downloadProgress, this,
+            [this, bus, jobId, nextReport, name](qint64 got, qint64 total) {
+                Q_EMIT downloadProgress(jobId, name, got, total);
+                if (total <= 0 || !bus)
+                    return;
+                const int pct = static_cast<int>(got * 100 / total);
+                if (pct >= *nextReport && pct < 100) {
+                    bus->system(jobId, LogLevel::Info, QStringLiteral("downloading %1: %2%").arg(name).arg(pct));
+                    *nextReport = (pct / 25 + 1) * 25;
+                }
+            });
     QElapsedTimer timer;
     timer.start();
     const QPointer<QNetworkReply> alive(raw);
@@ -202,6 +205,7 @@ QCoro::Task<std::optional<QString>> ResultCollector::download(QString jobId, QSt
     else if (raw->error() != QNetworkReply::NoError)
         failure = raw->errorString();
     if (failure) {
+        Q_EMIT downloadFinished(jobId, name, false);
         QFile::remove(file->fileName());
         m_bus->system(jobId, LogLevel::Warning,
                       QStringLiteral("result download failed: %1: %2").arg(urlText, *failure));
@@ -219,6 +223,7 @@ QCoro::Task<std::optional<QString>> ResultCollector::download(QString jobId, QSt
     if (auto st = m_jobs->upsertArtifact(a); !st)
         m_bus->system(jobId, LogLevel::Warning, st.error().detail);
     *savedName = name;
+    Q_EMIT downloadFinished(jobId, name, true);
     m_bus->system(jobId, LogLevel::Info,
                   QStringLiteral("downloaded %1 (%2 in %3 s)")
                       .arg(name, humanBytes(a.size))

@@ -51,6 +51,11 @@ public:
     QCoro::Task<CollectReport> collect(QString jobId, QJsonValue output);
     static QStringList resultUrls(const QJsonValue &output);
 
+Q_SIGNALS:
+    // A result download of a job is under way (`total` is -1 while unknown) / has ended.
+    void downloadProgress(const QString &jobId, const QString &name, qint64 received, qint64 total);
+    void downloadFinished(const QString &jobId, const QString &name, bool ok);
+
 private:
     QCoro::Task<std::optional<QString>> download(QString jobId, QString url, QString *savedName);
 

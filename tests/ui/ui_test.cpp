@@ -10,6 +10,7 @@
 #include "settings/settings.h"
 #include "settingsdialog.h"
 #include "stack.h"
+#include "testsite.h"
 #include "testutil.h"
 
 #include <QAbstractItemModelTester>
@@ -337,4 +338,47 @@ TEST(SettingsDialog, RoundTripsThroughTheSettingsFacade)
     bad.hostEdit()->setText(QStringLiteral("not an address"));
     EXPECT_FALSE(bad.save().isEmpty());
     EXPECT_EQ(settings::Settings(dir.path(), {}, QProcessEnvironment()).listen().port, 8123);
+}
+
+TEST(ArtifactModel, ShowsResultDownloadsWithProgressUntilTheyLand)
+{
+    cdtest::TestSite site;
+    const QString host = site.addHost(7);
+    cdtest::TestSite::Page big;
+    big.contentType = "application/octet-stream";
+    big.body = QByteArray(3 * 1024 * 1024, 'r');
+    site.setPage(host, QStringLiteral("/big.bin"), big);
+
+    Stack st(StackOptions().noListen().withProfiles(profiles()));
+    const auto job = st.jobs->insert(spec(QStringLiteral("long"))).value();
+    ui::ArtifactModel model(st.jobs.get());
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    model.setJob(job.id);
+    QObject::connect(st.results.get(), &artifacts::ResultCollector::downloadProgress, &model,
+                     &ui::ArtifactModel::onDownloadProgress);
+    QObject::connect(st.results.get(), &artifacts::ResultCollector::downloadFinished, &model,
+                     &ui::ArtifactModel::onDownloadFinished);
+    QStringList seen;
+    QObject ctx;
+    QObject::connect(&model, &QAbstractItemModel::rowsInserted, &ctx, [&](const QModelIndex &, int first, int) {
+        seen << model.index(first, ui::ArtifactModel::Source).data().toString();
+    });
+    bool done = false;
+    QCoro::connect(st.results->collect(
+                       job.id, QJsonObject{{QStringLiteral("result_url"), QString(host + QStringLiteral("/big.bin"))}}),
+                   &ctx, [&](const artifacts::CollectReport &r) {
+                       EXPECT_TRUE(r.failed.isEmpty()) << r.failed.join(u';').toStdString();
+                       done = true;
+                   });
+    ASSERT_TRUE(cdtest::waitUntil([&] { return done; }, 20000));
+    ASSERT_FALSE(seen.isEmpty());
+    EXPECT_TRUE(seen.first().startsWith(QStringLiteral("downloading")));
+    EXPECT_EQ(model.downloadsInFlight(), 0);
+    st.artifacts->collect(job.id);
+    model.refresh();
+    QStringList names;
+    for (int r = 0; r < model.rowCount(); ++r)
+        names << model.index(r, ui::ArtifactModel::Name).data().toString();
+    EXPECT_TRUE(names.contains(QStringLiteral("big.bin")));
+    EXPECT_EQ(model.artifactAt(names.indexOf(QStringLiteral("big.bin")))->size, 3 * 1024 * 1024);
 }
