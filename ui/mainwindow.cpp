@@ -18,6 +18,7 @@
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QFrame>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QKeySequence>
@@ -212,8 +213,15 @@ void MainWindow::buildStatusBar()
     });
     m_countsLabel = new QLabel(this);
     m_healthLabel = new QLabel(this);
+    auto separator = [this] {
+        auto *line = new QFrame(this);
+        line->setFrameShape(QFrame::VLine);
+        line->setFrameShadow(QFrame::Sunken);
+        return line;
+    };
     statusBar()->addPermanentWidget(m_listenLabel, 1);
     statusBar()->addPermanentWidget(m_healthLabel);
+    statusBar()->addPermanentWidget(separator());
     statusBar()->addPermanentWidget(m_countsLabel);
     auto *health = new QTimer(this);
     connect(health, &QTimer::timeout, this, [this] { pollRunPodHealth(); });
