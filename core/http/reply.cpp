@@ -60,8 +60,13 @@ void Reply::bytes(const QByteArray &mime, const QByteArray &body, int status, co
     m_answered = true;
     if (!alive())
         return;
-    head(status, mime, extra, body.size());
-    m_responder->writeBody(body);
+    Headers h = extra;
+    if (m_closeAfter)
+        h.append({QByteArrayLiteral("Connection"), QByteArrayLiteral("close")});
+    head(status, mime, h, body.size());
+    m_responder->writeBody(m_headOnly ? QByteArray() : body);
+    if (m_closeAfter)
+        m_socket->disconnectFromHost(); // after the queued bytes are written
 }
 
 void Reply::json(const QJsonValue &body, int status, const Headers &extra)
@@ -86,6 +91,8 @@ void Reply::beginStream(const QByteArray &mime, const Headers &extra)
     h.append({QByteArrayLiteral("Connection"), QByteArrayLiteral("close")});
     head(200, mime, h, -1);
     m_responder->writeBody(QByteArray());
+    if (m_headOnly)
+        m_socket->disconnectFromHost();
 }
 
 bool Reply::streamWrite(const QByteArray &chunk)

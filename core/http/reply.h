@@ -30,6 +30,10 @@ public:
 
     bool alive() const;
     bool answered() const { return m_answered; }
+    // HEAD: headers (with the length the body would have) but no body.
+    void setHeadOnly(bool on) { m_headOnly = on; }
+    // The client sent `Connection: close` (QHttpServer 6.4 ignores it): close after answering.
+    void setCloseAfter(bool on) { m_closeAfter = on; }
     QTcpSocket *socket() const { return m_socket.data(); }
 
     void json(const QJsonValue &body, int status = 200, const Headers &extra = {});
@@ -50,6 +54,8 @@ private:
     std::unique_ptr<QHttpServerResponder> m_responder;
     QPointer<QTcpSocket> m_socket;
     bool m_answered = false;
+    bool m_headOnly = false;
+    bool m_closeAfter = false;
 };
 
 int httpStatus(Error::Code code);

@@ -59,6 +59,13 @@ void Router::dispatch(const QHttpServerRequest &request, QHttpServerResponder &&
 {
     Reply reply(std::move(responder));
     Request req = Request::from(request);
+    reply.setCloseAfter(req.header(QByteArrayLiteral("connection")).toLower().contains("close"));
+    // HEAD is GET without a body (QHttpServer 6.4 routes it nowhere).
+    const bool head = req.method == Method::Head;
+    if (head) {
+        req.method = Method::Get;
+        reply.setHeadOnly(true);
+    }
     const QStringList path = req.path.split(u'/', Qt::SkipEmptyParts);
     QByteArrayList allowed;
     for (const Route &r : m_routes) {
@@ -85,6 +92,8 @@ void Router::dispatch(const QHttpServerRequest &request, QHttpServerResponder &&
         r.handler(req, std::move(reply));
         return;
     }
+    if (allowed.contains("GET"))
+        allowed << "HEAD";
     if (!allowed.isEmpty()) {
         reply.error(Error::make(Code::MethodNotAllowed, QStringLiteral("%1 is not allowed on %2; use %3")
                                                             .arg(QString::fromLatin1(methodName(req.method)), req.path,

@@ -79,7 +79,7 @@ void SseHub::subscribe(const QString &jobId, qint64 after, Reply &&reply)
     sub->reply.beginStream(QByteArrayLiteral("text/event-stream"),
                            {{QByteArrayLiteral("X-Accel-Buffering"), QByteArrayLiteral("no")}});
     QTcpSocket *socket = sub->reply.socket();
-    if (!socket) {
+    if (!socket || !sub->reply.alive()) { // gone, or a HEAD request that only wanted the headers
         delete sub;
         return;
     }

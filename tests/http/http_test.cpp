@@ -535,3 +535,31 @@ TEST(Http, EventsStreamJobChangesAndMetricsCountThem)
     EXPECT_EQ(cdtest::getJson(strict.port(), "/metrics").status, 401);
     EXPECT_EQ(cdtest::getJson(strict.port(), "/metrics", kToken).status, 200);
 }
+
+TEST(Http, HeadIsGetWithoutABodyAndConnectionCloseIsHonoured)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const auto get = cdtest::getJson(st.port(), "/health");
+    const auto head = cdtest::request(st.port(), "HEAD", "/health");
+    EXPECT_EQ(head.status, 200);
+    EXPECT_TRUE(head.body.isEmpty());
+    EXPECT_EQ(head.headers.value("content-length").toInt(), get.body.size());
+    EXPECT_EQ(head.headers.value("connection"), "close");
+    const auto wrong = cdtest::request(st.port(), "PUT", "/health");
+    EXPECT_EQ(wrong.status, 405);
+    EXPECT_EQ(wrong.headers.value("allow"), "GET, HEAD");
+
+    // Keep-alive stays open; Connection: close is closed by the server after the answer.
+    QTcpSocket keep;
+    keep.connectToHost(QStringLiteral("127.0.0.1"), st.port());
+    ASSERT_TRUE(keep.waitForConnected(3000));
+    keep.write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(cdtest::waitUntil([&] { return keep.bytesAvailable() > 0; }));
+    cdtest::spin(200);
+    EXPECT_EQ(keep.state(), QAbstractSocket::ConnectedState);
+    QTcpSocket once;
+    once.connectToHost(QStringLiteral("127.0.0.1"), st.port());
+    ASSERT_TRUE(once.waitForConnected(3000));
+    once.write("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_TRUE(cdtest::waitUntil([&] { return once.state() == QAbstractSocket::UnconnectedState; }, 3000));
+}

@@ -29,7 +29,7 @@ void spin(int ms)
 
 namespace {
 // Parses one complete response from `buf`; false while incomplete.
-bool parseResponse(const QByteArray &buf, bool closed, HttpResponse *out)
+bool parseResponse(const QByteArray &buf, bool closed, HttpResponse *out, bool head = false)
 {
     const qsizetype end = buf.indexOf("\r\n\r\n");
     if (end < 0)
@@ -44,7 +44,9 @@ bool parseResponse(const QByteArray &buf, bool closed, HttpResponse *out)
             r.headers.insert(lines.at(i).left(colon).trimmed().toLower(), lines.at(i).mid(colon + 1).trimmed());
     }
     const QByteArray rest = buf.mid(end + 4);
-    if (r.headers.contains("content-length")) {
+    if (head) {
+        // A HEAD answer announces a length but carries no body.
+    } else if (r.headers.contains("content-length")) {
         const qsizetype len = r.headers.value("content-length").toLongLong();
         if (rest.size() < len)
             return false;
@@ -82,9 +84,10 @@ HttpResponse request(quint16 port, const QByteArray &method, const QByteArray &p
     QObject ctx;
     QObject::connect(&s, &QTcpSocket::readyRead, &ctx, [&] { buf += s.readAll(); });
     QObject::connect(&s, &QTcpSocket::disconnected, &ctx, [&] { closed = true; });
-    waitUntil([&] { return parseResponse(buf, closed, &out) || closed; }, timeoutMs);
+    const bool head = method == "HEAD";
+    waitUntil([&] { return parseResponse(buf, closed, &out, head) || closed; }, timeoutMs);
     buf += s.readAll();
-    parseResponse(buf, true, &out);
+    parseResponse(buf, true, &out, head);
     return out;
 }
 
