@@ -301,7 +301,8 @@ QString Application::applySettings()
         }
     }
     if (m_window)
-        m_window->setServerInfo(m_api->isListening() ? baseUrl() : QString(), QString(), m_local->profiles().keys());
+        m_window->setServerInfo(m_api->isListening() ? baseUrl() : QString(), QString(),
+                                QStringList(m_local->profiles().keys()) << runners::LocalRunner::kExternalProfile);
     return done.join(QStringLiteral("; "));
 }
 
@@ -324,7 +325,8 @@ int Application::runGui()
     s.runpodClient = [this] { return m_runpodClient.get(); };
     s.results = m_results.get();
     m_window = std::make_unique<ui::MainWindow>(s);
-    m_window->setServerInfo(st ? baseUrl() : QString(), st ? QString() : st.error().detail, m_local->profiles().keys());
+    m_window->setServerInfo(st ? baseUrl() : QString(), st ? QString() : st.error().detail,
+                            QStringList(m_local->profiles().keys()) << runners::LocalRunner::kExternalProfile);
     m_window->show();
     return QApplication::exec();
 }

@@ -70,9 +70,13 @@ void CrawlerController::start(const Request &req, Reply &&reply)
     reply.json(QJsonObject{
         {QStringLiteral("job_id"), job->id},
         {QStringLiteral("status"), model::toString(job->status)},
-        {QStringLiteral("message"), QStringLiteral("Crawler job queued on the %1 backend with %2 domains")
-                                        .arg(model::toString(job->backend))
-                                        .arg(job->params.value(QStringLiteral("domain_count")).toInt())},
+        {QStringLiteral("message"),
+         job->params.value(QStringLiteral("profile")).toString() == u"external"
+             ? QStringLiteral("Job created: waiting for its worker to post log lines to callback_url; it completes "
+                              "with the worker's [SUMMARY] line (send start_urls to run the built-in crawler)")
+             : QStringLiteral("Crawler job queued on the %1 backend with %2 domains")
+                   .arg(model::toString(job->backend))
+                   .arg(job->params.value(QStringLiteral("domain_count")).toInt())},
         {QStringLiteral("callback_url"), m_s.callbackUrl ? m_s.callbackUrl(job->id) : QString()},
     });
 }

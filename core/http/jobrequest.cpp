@@ -99,6 +99,13 @@ Result<model::JobSpec> JobRequest::parse(const QJsonObject &body, bool requireKe
         spec.params.insert(QStringLiteral("start_urls"), urls);
     }
 
+    // The seed flow: /api/crawler/start with keywords but no start URLs, and a worker elsewhere that
+    // posts the logs. The built-in crawler would have nothing to crawl, so such a job waits for
+    // its worker instead (the `external` profile).
+    if (requireKeywords && spec.backend == model::Backend::Local && !spec.params.contains(QStringLiteral("profile")) &&
+        spec.params.value(QStringLiteral("start_urls")).toArray().isEmpty())
+        spec.params.insert(QStringLiteral("profile"), QStringLiteral("external"));
+
     if (const auto p = intField(body, QStringLiteral("priority"), -1000, 1000, &err))
         spec.priority = *p;
     else if (!err.isEmpty())

@@ -56,7 +56,9 @@ void signalGroup(qint64 pgid, int sig)
 LocalRunner::LocalRunner(LocalRunnerConfig config, logs::LogBus *bus, artifacts::ArtifactStore *artifacts,
                          QObject *parent)
     : Runner(parent), m_config(std::move(config)), m_bus(bus), m_artifacts(artifacts)
-{}
+{
+    connect(m_bus, &logs::LogBus::linesAppended, this, &LocalRunner::onExternalLines);
+}
 
 LocalRunner::~LocalRunner()
 {
@@ -66,6 +68,8 @@ LocalRunner::~LocalRunner()
 Status LocalRunner::validate(const model::JobSpec &spec) const
 {
     const QString profile = spec.params.value(QStringLiteral("profile")).toString(kDefaultProfile);
+    if (profile == kExternalProfile)
+        return Ok{};
     if (!m_config.profiles.contains(profile))
         return Error::make(Code::Unprocessable,
                            QStringLiteral("unknown local profile '%1'; configured profiles: %2 "
@@ -116,8 +120,52 @@ void LocalRunner::fail(const QString &jobId, const QString &error)
     });
 }
 
+bool LocalRunner::takesSlot(const model::Job &job) const
+{
+    return job.params.value(QStringLiteral("profile")).toString() != kExternalProfile;
+}
+
+void LocalRunner::waitForWorker(const QString &jobId, bool announce)
+{
+    m_external.insert(jobId);
+    if (announce)
+        m_bus->system(jobId, LogLevel::Info,
+                      QStringLiteral("waiting for the job's worker: it posts log lines to the callback URL; the job "
+                                     "completes with its [SUMMARY] line, or when cancelled"));
+    QTimer::singleShot(0, this, [this, jobId] {
+        if (m_external.contains(jobId))
+            Q_EMIT started(jobId);
+    });
+}
+
+void LocalRunner::onExternalLines(const QString &jobId, const model::LogLines &lines)
+{
+    if (!m_external.contains(jobId))
+        return;
+    for (const model::LogLine &l : lines) {
+        if (l.level != LogLevel::Summary)
+            continue;
+        const auto parsed = logs::LogParser::parse(l.message, l.source);
+        if (!parsed.summary)
+            continue; // an unreadable summary does not end the job
+        const QString status = parsed.summary->value(QStringLiteral("status")).toString().toLower();
+        const bool failed = status == u"error" || status == u"failed" || status == u"failure";
+        RunOutcome out{failed ? RunOutcome::Kind::Failed : RunOutcome::Kind::Completed, std::nullopt, {}};
+        if (failed)
+            out.error = QStringLiteral("the worker reported failure: ") +
+                        parsed.summary->value(QStringLiteral("error"))
+                            .toString(parsed.summary->value(QStringLiteral("message")).toString(status));
+        m_external.remove(jobId);
+        // Not from inside the LogBus's own signal: the scheduler changes the job's status.
+        QTimer::singleShot(0, this, [this, jobId, out] { Q_EMIT finished(jobId, out); });
+        return;
+    }
+}
+
 void LocalRunner::start(const model::Job &job)
 {
+    if (job.params.value(QStringLiteral("profile")).toString() == kExternalProfile)
+        return waitForWorker(job.id, true);
     if (auto st = m_artifacts->prepare(job.id); !st)
         return fail(job.id, st.error().detail);
     {
@@ -260,6 +308,12 @@ void LocalRunner::onFinished(const QString &jobId, int exitCode, bool crashed)
 
 void LocalRunner::cancel(const QString &jobId)
 {
+    if (m_external.remove(jobId)) {
+        QTimer::singleShot(0, this, [this, jobId] {
+            Q_EMIT finished(jobId, RunOutcome{RunOutcome::Kind::Cancelled, std::nullopt, QStringLiteral("cancelled")});
+        });
+        return;
+    }
     const auto p = m_procs.value(jobId);
     if (!p || p->cancelRequested)
         return;
@@ -281,6 +335,9 @@ void LocalRunner::cancel(const QString &jobId)
 
 void LocalRunner::reattach(const model::Job &job)
 {
+    // The external worker may still be reporting; a process of ours is gone with the old run.
+    if (!takesSlot(job))
+        return waitForWorker(job.id, false);
     fail(job.id, QStringLiteral("interrupted by restart"));
 }
 
@@ -294,6 +351,7 @@ void LocalRunner::shutdown()
 {
     // SIGTERM to every group, a short wait, then SIGKILL: nothing outlives the app.
     // Jobs stay as they are in the store; restart recovery settles them.
+    m_external.clear();
     const auto procs = std::exchange(m_procs, {});
     for (const auto &p : procs) {
         p->process->disconnect(this);

@@ -4,6 +4,9 @@
 
 #include <QHash>
 #include <QMap>
+#include <QSet>
+
+#include "model/logline.h"
 
 #include <functional>
 #include <memory>
@@ -40,6 +43,10 @@ class LocalRunner final : public Runner
     Q_OBJECT
 public:
     static inline const QString kDefaultProfile = QStringLiteral("crawler");
+    // Built-in profile: no process; the job's worker runs elsewhere and reports by callback (as in
+    // the seed flow). It completes with the worker's [SUMMARY] line (failed when its status says
+    // so), or when cancelled, and survives restarts.
+    static inline const QString kExternalProfile = QStringLiteral("external");
 
     LocalRunner(LocalRunnerConfig config, logs::LogBus *bus, artifacts::ArtifactStore *artifacts,
                 QObject *parent = nullptr);
@@ -49,9 +56,10 @@ public:
     Status validate(const model::JobSpec &spec) const override;
     void start(const model::Job &job) override;
     void cancel(const QString &jobId) override;
-    int activeCount() const override { return static_cast<int>(m_procs.size()); }
+    int activeCount() const override { return static_cast<int>(m_procs.size() + m_external.size()); }
     // A process from before the restart is gone; recovery fails local jobs instead of reattaching.
     void reattach(const model::Job &job) override;
+    bool takesSlot(const model::Job &job) const override;
     void shutdown() override;
 
     void setProfiles(const QMap<QString, QString> &profiles) { m_config.profiles = profiles; }
@@ -65,11 +73,14 @@ private:
     void onOutput(Proc *p, bool stderrStream, bool final);
     void onFinished(const QString &jobId, int exitCode, bool crashed);
     void fail(const QString &jobId, const QString &error);
+    void waitForWorker(const QString &jobId, bool announce);
+    void onExternalLines(const QString &jobId, const model::LogLines &lines);
 
     LocalRunnerConfig m_config;
     logs::LogBus *m_bus;
     artifacts::ArtifactStore *m_artifacts;
     QHash<QString, std::shared_ptr<Proc>> m_procs;
+    QSet<QString> m_external;
 };
 
 } // namespace cd::runners

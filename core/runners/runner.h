@@ -33,6 +33,9 @@ public:
     // After a restart: pick up a job this backend was running (starting/running/cancelling). The
     // runner reports with started()/finished() as for start().
     virtual void reattach(const model::Job &job) = 0;
+    // False for jobs that wait on someone else's work and should not hold one of the backend's
+    // slots (an external worker reporting by callback).
+    virtual bool takesSlot(const model::Job &) const { return true; }
     // Stops everything at exit; jobs left active are handled by restart recovery.
     virtual void shutdown() = 0;
 

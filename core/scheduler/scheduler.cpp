@@ -63,8 +63,8 @@ bool Scheduler::hasBackend(Backend backend) const
 int Scheduler::running(Backend backend) const
 {
     int n = 0;
-    for (auto b : m_inFlight)
-        n += b == backend ? 1 : 0;
+    for (auto it = m_inFlight.cbegin(); it != m_inFlight.cend(); ++it)
+        n += it.value() == backend && !m_slotless.contains(it.key()) ? 1 : 0;
     return n;
 }
 
@@ -159,6 +159,14 @@ void Scheduler::recover()
             }
             continue;
         }
+        if (const auto runner = m_runners.value(job.backend);
+            runner && !runner->takesSlot(job) && job.status != JobStatus::Cancelling) {
+            // Its worker runs elsewhere and may still be reporting: wait for it again.
+            m_inFlight.insert(job.id, job.backend);
+            m_slotless.insert(job.id);
+            runner->reattach(job);
+            continue;
+        }
         if (job.status == JobStatus::Cancelling) {
             m_jobs->transition(job.id, JobStatus::Cancelled,
                                store::JobPatch::withError(QStringLiteral("cancelled (settled after restart)")));
@@ -187,6 +195,7 @@ void Scheduler::stop()
         if (r)
             r->shutdown();
     m_inFlight.clear();
+    m_slotless.clear();
     m_timeouts.clear();
 }
 
@@ -209,10 +218,13 @@ void Scheduler::pump()
         runners::Runner *runner = it.value();
         if (!runner)
             continue;
-        const int free = slots(it.key()) - running(it.key());
-        if (free <= 0)
-            continue;
-        for (const Job &job : m_jobs->nextQueued(it.key(), free)) {
+        int free = slots(it.key()) - running(it.key());
+        // Jobs that hold no slot (external workers) start whatever the slots say; look a little
+        // past the free slots for them.
+        for (const Job &job : m_jobs->nextQueued(it.key(), qMax(0, free) + kSlotlessLookahead)) {
+            const bool slotless = !runner->takesSlot(job);
+            if (!slotless && free <= 0)
+                continue;
             store::JobPatch claim;
             if (!m_node.isEmpty())
                 claim.node = m_node;
@@ -220,6 +232,10 @@ void Scheduler::pump()
             if (!starting)
                 continue; // cancelled meanwhile, or claimed by another node
             m_inFlight.insert(job.id, it.key());
+            if (slotless)
+                m_slotless.insert(job.id);
+            else
+                --free;
             armTimeout(job);
             runner->start(starting.value());
         }
@@ -257,6 +273,7 @@ void Scheduler::onStarted(const QString &jobId)
 void Scheduler::onFinished(const QString &jobId, const RunOutcome &outcome)
 {
     m_inFlight.remove(jobId);
+    m_slotless.remove(jobId);
     m_timeouts.remove(jobId);
     const bool timedOut = m_timedOut.remove(jobId);
     schedulePump();

@@ -79,6 +79,8 @@ private:
     QHash<model::Backend, QPointer<runners::Runner>> m_runners;
     QHash<model::Backend, int> m_slots;
     QHash<QString, model::Backend> m_inFlight; // jobs handed to a runner
+    QSet<QString> m_slotless;                  // of those, the ones holding no slot
+    static constexpr int kSlotlessLookahead = 50;
     QHash<QString, std::shared_ptr<QTimer>> m_timeouts;
     QSet<QString> m_timedOut;
     bool m_accepting = true;

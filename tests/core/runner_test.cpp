@@ -299,3 +299,48 @@ TEST(Scheduler, RecoveryAfterRestart)
         return false;
     }));
 }
+
+TEST(LocalRunner, ExternalJobsWaitForTheirWorkerWithoutHoldingASlot)
+{
+    Stack st(StackOptions().noListen().slots(1).withProfiles(profiles()));
+    const auto busy = st.scheduler->submit(spec(QStringLiteral("long"))).value();
+    ASSERT_TRUE(waitStatus(st, busy.id, JobStatus::Running));
+    auto external = [&] {
+        model::JobSpec s = spec(QStringLiteral("external"));
+        return st.scheduler->submit(s).value().id;
+    };
+    const QString ok = external(), bad = external(), cancelled = external();
+    for (const QString &id : {ok, bad, cancelled})
+        ASSERT_TRUE(waitStatus(st, id, JobStatus::Running)); // the only slot is taken, yet they run
+    EXPECT_EQ(st.scheduler->running(model::Backend::Local), 1);
+
+    st.bus->append(ok, model::LogSource::Callback,
+                   QStringList{QStringLiteral("[SUMMARY] {broken"), QStringLiteral("[INFO] still going")});
+    cdtest::spin(100);
+    EXPECT_EQ(st.jobs->job(ok)->status, JobStatus::Running); // an unreadable summary does not end it
+    st.bus->append(ok, model::LogSource::Callback, QStringList{QStringLiteral("[SUMMARY] {\"status\": \"success\"}")});
+    ASSERT_TRUE(waitStatus(st, ok, JobStatus::Completed));
+    st.bus->append(bad, model::LogSource::Callback,
+                   QStringList{QStringLiteral("[SUMMARY] {\"status\": \"error\", \"error\": \"quota exceeded\"}")});
+    ASSERT_TRUE(waitStatus(st, bad, JobStatus::Failed));
+    EXPECT_EQ(st.jobs->job(bad)->error, QStringLiteral("the worker reported failure: quota exceeded"));
+    st.scheduler->cancel(cancelled);
+    ASSERT_TRUE(waitStatus(st, cancelled, JobStatus::Cancelled));
+    st.scheduler->cancel(busy.id);
+}
+
+TEST(LocalRunner, ExternalJobsKeepWaitingAcrossARestart)
+{
+    QTemporaryDir dir;
+    QString id;
+    {
+        Stack st(StackOptions().noListen().withProfiles(profiles()).in(dir.path()));
+        id = st.scheduler->submit(spec(QStringLiteral("external"))).value().id;
+        ASSERT_TRUE(waitStatus(st, id, JobStatus::Running));
+    }
+    Stack st(StackOptions().noListen().withProfiles(profiles()).in(dir.path()));
+    cdtest::spin(100);
+    EXPECT_EQ(st.jobs->job(id)->status, JobStatus::Running);
+    st.bus->append(id, model::LogSource::Callback, QStringList{QStringLiteral("[SUMMARY] {\"status\": \"success\"}")});
+    ASSERT_TRUE(waitStatus(st, id, JobStatus::Completed));
+}

@@ -230,9 +230,10 @@ TEST(BuiltInCrawler, CancelMidCrawlKeepsThePartialOutput)
 TEST(BuiltInCrawler, BadParamsFailWithAClearMessage)
 {
     Stack st(StackOptions().withProfiles(profiles()));
-    const auto r =
-        cdtest::postJson(st.port(), "/api/crawler/start",
-                         QJsonObject{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("x")}}}, Stack::kToken);
+    const auto r = cdtest::postJson(st.port(), "/api/crawler/start",
+                                    QJsonObject{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("x")}},
+                                                {QStringLiteral("profile"), QStringLiteral("crawler")}},
+                                    Stack::kToken);
     const QString id = r.json().value(QStringLiteral("job_id")).toString();
     ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(id)->status == JobStatus::Failed; }, 10000));
     EXPECT_TRUE(st.jobs->job(id)->error.contains(QStringLiteral("start_urls")))

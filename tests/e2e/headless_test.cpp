@@ -67,13 +67,8 @@ private:
 TEST(Headless, SeedFlowThenCleanExitOnSigterm)
 {
     QTemporaryDir dir;
-    // The seed's start body has no start_urls (its jobs were driven by an outside worker), so the
-    // job runs a worker that lives a little while: the stream must stay open for the callbacks.
-    Headless app(
-        dir.path(),
-        {QStringLiteral("--local-profile"),
-         QStringLiteral("crawler=sh -c 'echo \"[INFO] Progress: 50%\"; sleep 2; echo \"[INFO] Progress: 100%\"; "
-                        "echo x > domains.csv'")});
+    // Out of the box, as seed 001 "Test 2" does it: no start_urls, so the job waits for its worker.
+    Headless app(dir.path());
     ASSERT_NE(app.port(), 0) << app.stderrText().toStdString();
 
     const auto start =
@@ -84,22 +79,35 @@ TEST(Headless, SeedFlowThenCleanExitOnSigterm)
     ASSERT_EQ(start.status, 200) << start.body.toStdString();
     const QByteArray id = start.json().value(QStringLiteral("job_id")).toString().toUtf8();
     cdtest::SseClient sse(app.port(), "/api/crawler/logs/" + id);
+    auto post = [&](const QString &m) {
+        return cdtest::postJson(
+                   app.port(), "/api/crawler/log",
+                   QJsonObject{{QStringLiteral("job_id"), QString::fromUtf8(id)}, {QStringLiteral("message"), m}})
+            .status;
+    };
     for (const char *m : {"[INFO] Test log 1", "[INFO] Test log 2", "[SUCCESS] Test completed"})
-        ASSERT_EQ(cdtest::postJson(app.port(), "/api/crawler/log",
-                                   QJsonObject{{QStringLiteral("job_id"), QString::fromUtf8(id)},
-                                               {QStringLiteral("message"), QString::fromLatin1(m)}})
-                      .status,
-                  200);
+        ASSERT_EQ(post(QString::fromLatin1(m)), 200);
+    ASSERT_TRUE(cdtest::waitUntil([&] { return sse.messages().contains("[SUCCESS] Test completed"); }));
+    EXPECT_EQ(cdtest::getJson(app.port(), "/api/crawler/status/" + id, "e2e-token")
+                  .json()
+                  .value(QStringLiteral("status"))
+                  .toString(),
+              QStringLiteral("running"));
+    // The worker's closing summary completes the job and ends the stream.
+    ASSERT_EQ(post(QStringLiteral(
+                  "[SUMMARY] {\"status\": \"success\", \"domains_generated\": {\"success\": 3, \"total\": 3}}")),
+              200);
     ASSERT_TRUE(sse.waitForEvent("end", 20000));
-    EXPECT_TRUE(sse.messages().contains("[SUCCESS] Test completed"));
-    EXPECT_TRUE(sse.messages().contains("[INFO] Progress: 100%"));
     const auto status = cdtest::getJson(app.port(), "/api/crawler/status/" + id, "e2e-token").json();
     EXPECT_EQ(status.value(QStringLiteral("status")).toString(), QStringLiteral("completed"));
     EXPECT_EQ(status.value(QStringLiteral("progress")).toInt(), 100);
-    const auto arts = cdtest::getJson(app.port(), "/api/jobs/" + id + "/artifacts", "e2e-token").json();
-    EXPECT_EQ(
-        arts.value(QStringLiteral("artifacts")).toArray().first().toObject().value(QStringLiteral("name")).toString(),
-        QStringLiteral("domains.csv"));
+    EXPECT_EQ(status.value(QStringLiteral("summary"))
+                  .toObject()
+                  .value(QStringLiteral("domains_generated"))
+                  .toObject()
+                  .value(QStringLiteral("success"))
+                  .toInt(),
+              3);
 
     EXPECT_EQ(app.terminate(), 0);
     EXPECT_TRUE(app.stderrText().contains("shutting down"));

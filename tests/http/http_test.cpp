@@ -453,12 +453,13 @@ TEST(Http, ConcurrentCallbacksKeepSeqGapless)
 TEST(Http, EnqueueAnswersAtOnceWhileSlotsAreFull)
 {
     Stack st(StackOptions().withProfiles(profiles()).slots(1));
-    startJob(st); // occupies the only slot with `sleep 30`
+    const QJsonObject crawler{{QStringLiteral("profile"), QStringLiteral("crawler")}};
+    startJob(st, crawler); // occupies the only slot with `sleep 30`
     ASSERT_TRUE(cdtest::waitUntil([&] { return st.scheduler->running(model::Backend::Local) == 1; }));
     for (int i = 0; i < 5; ++i) {
         QElapsedTimer t;
         t.start();
-        const QString id = startJob(st);
+        const QString id = startJob(st, crawler);
         EXPECT_LT(t.elapsed(), 100) << "enqueue took " << t.elapsed() << " ms";
         EXPECT_EQ(st.jobs->job(id)->status, JobStatus::Queued);
     }
