@@ -26,6 +26,7 @@
 #include <QApplication>
 #include <QCoreApplication>
 #include <QHostAddress>
+#include <QLockFile>
 #include <QMessageBox>
 #include <QNetworkAccessManager>
 #include <QSocketNotifier>
@@ -139,6 +140,16 @@ Status Application::start()
     const QString dataDir =
         settings::Settings::resolveDataDir(m_cl.overrides, QProcessEnvironment::systemEnvironment());
     m_settings = std::make_unique<settings::Settings>(dataDir, m_cl.overrides);
+    // Two instances on one data directory would number log lines over each other.
+    m_lock = std::make_unique<QLockFile>(dataDir + QStringLiteral("/crawldeck.lock"));
+    m_lock->setStaleLockTime(0);
+    if (!m_lock->tryLock(500)) {
+        qint64 pid = 0;
+        QString host, app;
+        m_lock->getLockInfo(&pid, &host, &app);
+        return Error::make(Error::Code::Unavailable,
+                           QStringLiteral("another Crawldeck (pid %1) is already using %2").arg(pid).arg(dataDir));
+    }
 
     m_db = std::make_unique<store::Database>();
     if (auto st = m_db->open(m_settings->databaseLocation()); !st)

@@ -8,6 +8,7 @@
 #include <memory>
 
 class QSocketNotifier;
+class QLockFile;
 
 namespace cd::settings {
 class Settings;
@@ -78,6 +79,7 @@ private:
 
     CommandLine m_cl;
     std::unique_ptr<settings::Settings> m_settings;
+    std::unique_ptr<QLockFile> m_lock;
     std::unique_ptr<store::Database> m_db;
     std::unique_ptr<store::JobStore> m_jobs;
     std::unique_ptr<store::LogStore> m_logs;

@@ -80,6 +80,8 @@ QByteArray HealthController::metrics() const
     value("crawldeck_log_commits_total", static_cast<double>(m_s.logs->commits()));
     metric("crawldeck_log_commit_failures_total", "counter", "Group commits that failed (lines kept and retried).");
     value("crawldeck_log_commit_failures_total", static_cast<double>(m_s.logs->commitFailures()));
+    metric("crawldeck_log_lines_dropped_total", "counter", "Log lines the database refused even as a warning.");
+    value("crawldeck_log_lines_dropped_total", static_cast<double>(m_s.logs->linesDropped()));
     metric("crawldeck_log_lines_pending", "gauge", "Log lines waiting for the next group commit.");
     value("crawldeck_log_lines_pending", m_s.logs->pendingCount());
     metric("crawldeck_streams", "gauge", "Open live streams (log streams and job events).");

@@ -93,6 +93,8 @@ ParsedLine classify(QString text, LogSource source)
     ParsedLine p;
     while (text.endsWith(u'\r') || text.endsWith(u'\n'))
         text.chop(1);
+    // PostgreSQL text cannot hold NUL: one such byte would block every later commit.
+    text.replace(QChar(u'\0'), QChar::ReplacementCharacter);
     p.message = text;
     p.level = defaultLevel(source);
 

@@ -135,6 +135,11 @@ Result<QSqlQuery> Database::run(const QString &sql, const QVariantList &values, 
     return Error::make(Code::Internal, QStringLiteral("database error while %1").arg(QLatin1String(what)));
 }
 
+bool Database::reachable()
+{
+    return QSqlQuery(m_db).exec(QStringLiteral("SELECT 1"));
+}
+
 bool Database::reconnectIfLost()
 {
     if (dynamic_cast<PostgresDialect *>(m_dialect.get()) == nullptr || m_connectionName.isEmpty())

@@ -40,6 +40,8 @@ public:
     // PostgreSQL: reopens a connection that no longer answers; true when it did. Statements
     // prepared on the old connection must be prepared again (see generation()).
     bool reconnectIfLost();
+    // The database answers a trivial query.
+    bool reachable();
     quint64 generation() const { return m_generation; }
 
 private:

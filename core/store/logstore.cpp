@@ -51,6 +51,9 @@ bool LogStore::flush()
     m_timer.stop();
     if (m_pending.isEmpty())
         return true;
+    // Repeated failures while the database answers: perhaps one line is what fails the batch.
+    if (m_failures >= kIsolateAfterFailures && m_db->reachable())
+        return isolateBadLines();
     if (m_insert && m_insertGeneration != m_db->generation())
         m_insert.reset(); // prepared on a connection that was since replaced
     QSqlDatabase &db = m_db->db();
@@ -103,6 +106,52 @@ bool LogStore::flush()
     }
     if (!db.commit())
         return fail(db.lastError().text());
+    m_linesCommitted += static_cast<quint64>(m_pending.size());
+    ++m_commits;
+    m_pending.clear();
+    m_failures = 0;
+    m_committed = m_ticket;
+    Q_EMIT committed(m_committed);
+    return true;
+}
+
+bool LogStore::isolateBadLines()
+{
+    // One line at a time: a line the database still refuses is stored as a warning that says so,
+    // and dropped (counted) only if even that fails, so one bad line cannot stall every job's log.
+    const QString sql =
+        QStringLiteral("INSERT INTO job_logs (job_id, seq, ts, level, message, source) VALUES (?, ?, ?, ?, ?, ?)");
+    auto insert = [&](const LogLine &l) {
+        return m_db
+            ->run(sql,
+                  {l.jobId, l.seq, model::isoUtc(l.ts), model::toString(l.level), l.message, model::toString(l.source)},
+                  "storing a log line")
+            .ok();
+    };
+    QHash<QString, qint64> maxSeq;
+    for (const LogLine &l : std::as_const(m_pending)) {
+        if (!insert(l)) {
+            LogLine warning = l;
+            warning.level = model::LogLevel::Warning;
+            warning.source = model::LogSource::System;
+            warning.message = QStringLiteral("[a log line could not be stored; its first 200 characters: %1]")
+                                  .arg(l.message.left(200));
+            if (!insert(warning)) {
+                if (!m_db->reachable()) {
+                    m_timer.start(5000);
+                    return false; // down after all: keep what is left for the next try
+                }
+                ++m_linesDropped;
+                qWarning("crawldeck: dropped log line %lld of job %s: the database refuses it",
+                         static_cast<long long>(l.seq), qPrintable(l.jobId));
+            }
+        }
+        qint64 &m = maxSeq[l.jobId];
+        m = qMax(m, l.seq);
+    }
+    for (auto it = maxSeq.cbegin(); it != maxSeq.cend(); ++it)
+        m_db->run(QStringLiteral("UPDATE jobs SET log_count = ? WHERE id = ? AND log_count < ?"),
+                  {it.value(), it.key(), it.value()}, "counting log lines");
     m_linesCommitted += static_cast<quint64>(m_pending.size());
     ++m_commits;
     m_pending.clear();

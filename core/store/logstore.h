@@ -43,6 +43,8 @@ public:
     quint64 linesCommitted() const { return m_linesCommitted; }
     quint64 commits() const { return m_commits; }
     quint64 commitFailures() const { return m_commitFailures; }
+    quint64 linesDropped() const { return m_linesDropped; }
+    static constexpr int kIsolateAfterFailures = 3;
     // Writes everything queued now; false (and lines kept for the next try) when the database fails.
     bool flush();
     // Someone waits for durability (a parked HTTP reply): commit as soon as the event loop has read
@@ -66,6 +68,8 @@ Q_SIGNALS:
     void commitFailed(const QString &error);
 
 private:
+    bool isolateBadLines();
+
     Database *m_db;
     std::unique_ptr<QSqlQuery> m_insert; // prepared once: parsing SQL per commit shows in profiles
     quint64 m_insertGeneration = 0;
@@ -77,6 +81,7 @@ private:
     quint64 m_linesCommitted = 0;
     quint64 m_commits = 0;
     quint64 m_commitFailures = 0;
+    quint64 m_linesDropped = 0;
 };
 
 } // namespace cd::store

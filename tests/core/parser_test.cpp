@@ -99,3 +99,11 @@ TEST(LogParser, InvalidUtf8IsReplacedNotDropped)
     EXPECT_TRUE(r.message.contains(QChar::ReplacementCharacter));
     EXPECT_TRUE(r.message.endsWith(QStringLiteral("bytes")));
 }
+
+TEST(LogParser, NulCharactersAreReplaced)
+{
+    const auto r = LogParser::parse(QByteArray("[INFO] a\0b", 10), LogSource::Stdout);
+    EXPECT_EQ(r.message, QStringLiteral("[INFO] a\uFFFDb"));
+    EXPECT_FALSE(LogParser::parse(QString(QStringLiteral("x") + QChar(u'\0')), LogSource::Callback)
+                     .message.contains(QChar(u'\0')));
+}

@@ -360,3 +360,48 @@ TEST(Settings, PrecedenceAndSecretsFallBackToAnOwnerOnlyFile)
     settings::Settings noEnv(dir.path(), {}, QProcessEnvironment());
     EXPECT_EQ(noEnv.listen().port, 9002); // saved over default
 }
+
+TEST(Store, OneLineTheDatabaseRefusesDoesNotStallTheLog)
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("a.db"));
+    Db d(path);
+    logs::LogBus bus(&d.jobs, &d.logs);
+    const auto job = d.jobs.insert(model::JobSpec{}).value();
+    bus.append(job.id, model::LogSource::Stdout,
+               QStringList{QStringLiteral("one"), QStringLiteral("two"), QStringLiteral("three")});
+    ASSERT_TRUE(d.logs.flush());
+    // Another writer takes seq 5 behind our back (e.g. a second process on the same file).
+    {
+        const QString name = QStringLiteral("intruder");
+        {
+            QSqlDatabase other = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+            other.setDatabaseName(path);
+            ASSERT_TRUE(other.open());
+            QSqlQuery q(other);
+            ASSERT_TRUE(q.exec(
+                QStringLiteral(
+                    "INSERT INTO job_logs VALUES ('%1', 5, '2026-01-01T00:00:00.000Z', 'INFO', 'intruder', 'stdout')")
+                    .arg(job.id)));
+        }
+        QSqlDatabase::removeDatabase(name);
+    }
+    const quint64 ticket =
+        bus.append(job.id, model::LogSource::Stdout,
+                   QStringList{QStringLiteral("four"), QStringLiteral("five"), QStringLiteral("six")});
+    for (int i = 0; i < store::LogStore::kIsolateAfterFailures; ++i)
+        EXPECT_FALSE(d.logs.flush()); // the whole batch fails on the taken seq
+    EXPECT_TRUE(d.logs.flush());      // then the lines go one by one
+    EXPECT_GE(d.logs.committedTicket(), ticket);
+    EXPECT_EQ(d.logs.linesDropped(), 1u);
+    const auto lines = d.logs.lines(store::LogQuery{job.id, 0, 100, {}, {}});
+    QStringList messages;
+    for (const auto &l : lines)
+        messages << l.message;
+    EXPECT_EQ(messages, (QStringList{QStringLiteral("one"), QStringLiteral("two"), QStringLiteral("three"),
+                                     QStringLiteral("four"), QStringLiteral("intruder"), QStringLiteral("six")}));
+    // And the log goes on.
+    bus.append(job.id, model::LogSource::Stdout, QStringList{QStringLiteral("seven")});
+    ASSERT_TRUE(d.logs.flush());
+    EXPECT_EQ(d.logs.lines(store::LogQuery{job.id, 6, 10, {}, {}}).value(0).message, QStringLiteral("seven"));
+}

@@ -190,3 +190,18 @@ TEST(Headless, DefaultProfileRunsTheBuiltInCrawler)
     EXPECT_TRUE(csv.contains("127.0.0.4,")) << csv.toStdString();
     EXPECT_EQ(app.terminate(), 0);
 }
+
+TEST(Headless, ASecondInstanceOnTheSameDataDirectoryIsRefused)
+{
+    QTemporaryDir dir;
+    Headless first(dir.path());
+    ASSERT_NE(first.port(), 0);
+    QProcess second;
+    second.start(QStringLiteral(CRAWLDECK_BINARY),
+                 {QStringLiteral("--headless"), QStringLiteral("--data-dir"), dir.path(), QStringLiteral("--listen"),
+                  QStringLiteral("127.0.0.1:0")});
+    ASSERT_TRUE(second.waitForFinished(10000));
+    EXPECT_EQ(second.exitCode(), 1);
+    EXPECT_TRUE(second.readAllStandardError().contains("already using"));
+    EXPECT_EQ(first.terminate(), 0);
+}

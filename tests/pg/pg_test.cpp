@@ -115,7 +115,12 @@ TEST(Postgres, SeedFlowWithDurableCallbacksAndGaplessSeq)
                       url, QStringLiteral("SELECT COUNT(*) FROM job_logs WHERE message = '%1'").arg(msg)),
                   1);
     }
-    ASSERT_TRUE(sse.waitForMessages(30));
+    // A NUL inside a message (JSON \u0000) is stored, replaced: PostgreSQL text cannot hold it.
+    const auto nul = cdtest::request(st.port(), "POST", "/api/crawler/log",
+                                     "{\"job_id\":\"" + id.toUtf8() + "\",\"message\":\"[INFO] nul\\u0000here\"}",
+                                     {{"Content-Type", "application/json"}});
+    ASSERT_EQ(nul.status, 200) << nul.body.toStdString();
+    ASSERT_TRUE(sse.waitForMessages(31));
     ASSERT_EQ(cdtest::postJson(st.port(), "/api/crawler/cancel/" + id.toUtf8(), {}, Stack::kToken).status, 200);
     ASSERT_TRUE(sse.waitForEvent("end", 10000));
     EXPECT_EQ(st.jobs->job(id)->status, JobStatus::Cancelled);
