@@ -84,6 +84,11 @@ QString Application::callbackUrl(const QString &jobId) const
     return baseUrl() + QStringLiteral("/api/crawler/log?token=") + m_auth->jobToken(jobId);
 }
 
+quint16 Application::port() const
+{
+    return m_api && m_api->isListening() ? m_api->port() : 0;
+}
+
 QString Application::webhookUrl(const QString &jobId) const
 {
     // RunPod can only call back to an address it can reach: no public URL, no webhook (polling

@@ -63,6 +63,10 @@ public:
     ~Application() override;
 
     Status start();
+    // Re-reads the saved settings and applies what can change while running; says what it did.
+    QString applySettings();
+    settings::Settings *settings() const { return m_settings.get(); }
+    quint16 port() const;
     int runHeadless();
     int runGui();
 
@@ -72,8 +76,7 @@ private:
     QString callbackUrl(const QString &jobId) const;
     QString webhookUrl(const QString &jobId) const;
     void setUpRunPod();
-    // Re-reads the saved settings and applies what can change while running; says what it did.
-    QString applySettings();
+
     void installSignalHandlers();
     void shutdown();
 

@@ -66,7 +66,13 @@ HttpResponse request(quint16 port, const QByteArray &method, const QByteArray &p
 {
     QTcpSocket s;
     s.connectToHost(QStringLiteral("127.0.0.1"), port);
-    if (!waitUntil([&] { return s.state() == QAbstractSocket::ConnectedState; }, timeoutMs))
+    // A refused connection ends the wait at once (status 0), not at the timeout.
+    waitUntil(
+        [&] {
+            return s.state() == QAbstractSocket::ConnectedState || s.error() != QAbstractSocket::UnknownSocketError;
+        },
+        timeoutMs);
+    if (s.state() != QAbstractSocket::ConnectedState)
         return {};
     QByteArray req = method + ' ' + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
     bool hasLength = false;
