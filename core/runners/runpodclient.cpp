@@ -97,7 +97,6 @@ QCoro::Task<RunPodReply> RunPodClient::call(QByteArray verb, QString path, std::
             std::unique_ptr<QNetworkReply> reply(verb == "GET" ? m_nam->get(req)
                                                                : m_nam->sendCustomRequest(req, verb, payload));
             const QPointer<QNetworkReply> alive(reply.get());
-            ++m_sent;
             co_await qCoro(reply.get()).waitForFinished(std::chrono::milliseconds(m_config.timeoutMs + 1000));
             if (!alive || !self) {
                 // The network manager went away with its replies: nothing left to own.

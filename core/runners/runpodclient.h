@@ -71,15 +71,12 @@ public:
     QCoro::Task<RunPodReply> purgeQueue();
     QCoro::Task<RunPodReply> health();
 
-    quint64 requestsSent() const { return m_sent; }
-
 private:
     QCoro::Task<RunPodReply> call(QByteArray verb, QString path, std::optional<QJsonObject> body, bool idempotent);
     int backoffMs(int attempt, int retryAfterS) const;
 
     RunPodClientConfig m_config;
     QNetworkAccessManager *m_nam;
-    quint64 m_sent = 0;
 };
 
 } // namespace cd::runners

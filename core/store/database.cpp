@@ -24,7 +24,6 @@ Database::~Database()
 
 Status Database::open(const QString &location)
 {
-    m_location = location;
     m_connectionName = QStringLiteral("crawldeck-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
     QString shown = location;
     if (location.startsWith(QStringLiteral("postgres://")) || location.startsWith(QStringLiteral("postgresql://"))) {
@@ -163,11 +162,6 @@ void Database::close()
     m_db = QSqlDatabase();
     QSqlDatabase::removeDatabase(m_connectionName);
     m_connectionName.clear();
-}
-
-bool Database::isOpen() const
-{
-    return m_db.isOpen();
 }
 
 } // namespace cd::store

@@ -27,12 +27,10 @@ public:
     // `location` is a SQLite file path or a postgresql://user:password@host:port/database URL.
     Status open(const QString &location);
     void close();
-    bool isOpen() const;
 
     QSqlDatabase &db() { return m_db; }
     const SqlDialect &dialect() const { return *m_dialect; }
     int schemaVersion() const { return m_schemaVersion; }
-    QString location() const { return m_location; }
 
     // Prepares, binds and runs `sql`. A connection that went away (QPSQL does not reconnect by
     // itself) is reopened and the statement run once more on the new connection.
@@ -49,7 +47,6 @@ private:
 
     QSqlDatabase m_db;
     QString m_connectionName;
-    QString m_location;
     std::unique_ptr<SqlDialect> m_dialect;
     int m_schemaVersion = 0;
     quint64 m_generation = 0;

@@ -46,6 +46,21 @@ void LogStore::flushSoon()
         m_timer.start(0);
 }
 
+namespace {
+const QString kInsertLine =
+    QStringLiteral("INSERT INTO job_logs (job_id, seq, ts, level, message, source) VALUES (?, ?, ?, ?, ?, ?)");
+const QString kRaiseLogCount = QStringLiteral("UPDATE jobs SET log_count = ? WHERE id = ? AND log_count < ?");
+} // namespace
+
+void LogStore::markCommitted(qsizetype lines)
+{
+    m_linesCommitted += static_cast<quint64>(lines);
+    ++m_commits;
+    m_failures = 0;
+    m_committed = m_ticket;
+    Q_EMIT committed(m_committed);
+}
+
 bool LogStore::flush()
 {
     m_timer.stop();
@@ -73,8 +88,7 @@ bool LogStore::flush()
         return fail(db.lastError().text());
     if (!m_insert) {
         m_insert = std::make_unique<QSqlQuery>(db);
-        if (!m_insert->prepare(QStringLiteral(
-                "INSERT INTO job_logs (job_id, seq, ts, level, message, source) VALUES (?, ?, ?, ?, ?, ?)"))) {
+        if (!m_insert->prepare(kInsertLine)) {
             const QString why = m_insert->lastError().text();
             m_insert.reset();
             return fail(why);
@@ -96,7 +110,7 @@ bool LogStore::flush()
         m = qMax(m, l.seq);
     }
     QSqlQuery upd(db);
-    upd.prepare(QStringLiteral("UPDATE jobs SET log_count = ? WHERE id = ? AND log_count < ?"));
+    upd.prepare(kRaiseLogCount);
     for (auto it = maxSeq.cbegin(); it != maxSeq.cend(); ++it) {
         upd.bindValue(0, it.value());
         upd.bindValue(1, it.key());
@@ -106,12 +120,7 @@ bool LogStore::flush()
     }
     if (!db.commit())
         return fail(db.lastError().text());
-    m_linesCommitted += static_cast<quint64>(m_pending.size());
-    ++m_commits;
-    m_pending.clear();
-    m_failures = 0;
-    m_committed = m_ticket;
-    Q_EMIT committed(m_committed);
+    markCommitted(std::exchange(m_pending, {}).size());
     return true;
 }
 
@@ -119,17 +128,17 @@ bool LogStore::isolateBadLines()
 {
     // One line at a time: a line the database still refuses is stored as a warning that says so,
     // and dropped (counted) only if even that fails, so one bad line cannot stall every job's log.
-    const QString sql =
-        QStringLiteral("INSERT INTO job_logs (job_id, seq, ts, level, message, source) VALUES (?, ?, ?, ?, ?, ?)");
-    auto insert = [&](const LogLine &l) {
+    auto insert = [this](const LogLine &l) {
         return m_db
-            ->run(sql,
+            ->run(kInsertLine,
                   {l.jobId, l.seq, model::isoUtc(l.ts), model::toString(l.level), l.message, model::toString(l.source)},
                   "storing a log line")
             .ok();
     };
     QHash<QString, qint64> maxSeq;
-    for (const LogLine &l : std::as_const(m_pending)) {
+    qsizetype done = 0;
+    for (; done < m_pending.size(); ++done) {
+        const LogLine &l = m_pending.at(done);
         if (!insert(l)) {
             LogLine warning = l;
             warning.level = model::LogLevel::Warning;
@@ -137,10 +146,8 @@ bool LogStore::isolateBadLines()
             warning.message = QStringLiteral("[a log line could not be stored; its first 200 characters: %1]")
                                   .arg(l.message.left(200));
             if (!insert(warning)) {
-                if (!m_db->reachable()) {
-                    m_timer.start(5000);
-                    return false; // down after all: keep what is left for the next try
-                }
+                if (!m_db->reachable())
+                    break; // down after all: the rest waits for the next try
                 ++m_linesDropped;
                 qWarning("crawldeck: dropped log line %lld of job %s: the database refuses it",
                          static_cast<long long>(l.seq), qPrintable(l.jobId));
@@ -150,14 +157,13 @@ bool LogStore::isolateBadLines()
         m = qMax(m, l.seq);
     }
     for (auto it = maxSeq.cbegin(); it != maxSeq.cend(); ++it)
-        m_db->run(QStringLiteral("UPDATE jobs SET log_count = ? WHERE id = ? AND log_count < ?"),
-                  {it.value(), it.key(), it.value()}, "counting log lines");
-    m_linesCommitted += static_cast<quint64>(m_pending.size());
-    ++m_commits;
-    m_pending.clear();
-    m_failures = 0;
-    m_committed = m_ticket;
-    Q_EMIT committed(m_committed);
+        m_db->run(kRaiseLogCount, {it.value(), it.key(), it.value()}, "counting log lines");
+    m_pending.remove(0, done); // what was written is never written twice
+    if (!m_pending.isEmpty()) {
+        m_timer.start(5000);
+        return false;
+    }
+    markCommitted(done);
     return true;
 }
 

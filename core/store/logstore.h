@@ -69,6 +69,7 @@ Q_SIGNALS:
 
 private:
     bool isolateBadLines();
+    void markCommitted(qsizetype lines);
 
     Database *m_db;
     std::unique_ptr<QSqlQuery> m_insert; // prepared once: parsing SQL per commit shows in profiles
