@@ -144,8 +144,13 @@ MainWindow::MainWindow(const Services &services, QWidget *parent) : QMainWindow(
     buildStatusBar();
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] { onSelectionChanged(); });
     connect(m_jobModel, &QAbstractItemModel::dataChanged, this, [this] { updateActions(); });
-    connect(m_s.jobs, &store::JobStore::jobChanged, this, [this] { updateCounts(); });
-    connect(m_s.jobs, &store::JobStore::jobAdded, this, [this] { updateCounts(); });
+    // Every progress change is a jobChanged: count once per burst, not per signal.
+    auto *countLater = new QTimer(this);
+    countLater->setSingleShot(true);
+    countLater->setInterval(200);
+    connect(countLater, &QTimer::timeout, this, [this] { updateCounts(); });
+    connect(m_s.jobs, &store::JobStore::jobChanged, countLater, qOverload<>(&QTimer::start));
+    connect(m_s.jobs, &store::JobStore::jobAdded, countLater, qOverload<>(&QTimer::start));
     // With nothing selected, follow the newest job so the log pane is never idle.
     connect(m_jobModel, &QAbstractItemModel::rowsInserted, this, [this] {
         if (selectedJobId().isEmpty())
