@@ -29,6 +29,7 @@ struct EmuScript
     QJsonValue output;                             // COMPLETED output; "{files}" expands to the file URL base
     QJsonValue error;                              // FAILED error
     QStringList chunks;                            // generator output, produced evenly over the run
+    QStringList finalChunks;                       // yielded as the handler returns: produced at completion
     QStringList callbacks;                         // worker log lines POSTed to input.callback_url
 
     static EmuScript fromJson(const QJsonObject &o);
@@ -54,6 +55,10 @@ public:
     QString endpointId() const { return m_endpoint; }
 
     void setDefaultScript(const EmuScript &s) { m_default = s; }
+    // The endpoint's execution timeout, applied to a /run without policy.executionTimeout (RunPod's
+    // default is 600 s). A run longer than its timeout ends FAILED "executionTimeout exceeded".
+    void setEndpointExecutionTimeoutMs(qint64 ms) { m_endpointExecutionTimeoutMs = ms; }
+    quint16 port() const { return m_port; }
     // The next `count` API calls whose path contains `pathPart` answer `status` (429 has no body).
     void failNext(int status, int count, const QString &pathPart = {});
     void setRetentionMs(int ms) { m_retentionMs = ms; }
@@ -92,6 +97,7 @@ private:
     };
     QList<Fault> m_faults;
     int m_retentionMs = 30 * 60 * 1000;
+    qint64 m_endpointExecutionTimeoutMs = 600 * 1000;
     int m_webhookRetryMs = 10000;
     QJsonObject m_lastRun;
     QString m_lastJobId;
