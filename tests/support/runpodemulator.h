@@ -38,7 +38,9 @@ struct EmuScript
 // A RunPod serverless endpoint on loopback, following RunPod's documented API (DESIGN §5):
 // /v2/{endpoint}/run|runsync|status|status-sync|stream|cancel|retry|purge-queue|health, Bearer or
 // bare API key else 401, results kept for a retention period then 404, webhook POSTs retried twice,
-// and injectable 429/500 bursts. Also buildable as a standalone program for manual runs.
+// injectable 429/500 bursts, /run's policy checked against RunPod's limits (400) and its execution
+// timeout enforced (the endpoint's when none is sent), and a generator's final chunks handed out
+// only by a /stream call after the job ended. Also buildable as a standalone program for manual runs.
 class RunPodEmulator : public QObject
 {
     Q_OBJECT
