@@ -214,12 +214,11 @@ Status Application::start()
     m_scheduler->recover();
     m_scheduler->start();
     installSignalHandlers();
-    return listen();
+    return listen(m_settings->listen());
 }
 
-Status Application::listen()
+Status Application::listen(const settings::HostPort &hp)
 {
-    const auto hp = m_settings->listen();
     QHostAddress addr;
     if (hp.host == u"localhost")
         addr = QHostAddress(QHostAddress::LocalHost);
@@ -295,11 +294,20 @@ QString Application::applySettings()
     // A new listen address takes effect now: the listener is rebuilt, the old one closed.
     const auto hp = m_settings->listen();
     if (!m_api->isListening() || hp.port != m_api->port() || QHostAddress(hp.host) != m_api->address()) {
-        const auto st = listen();
-        done << (st ? tr("now listening on %1").arg(baseUrl()) : tr("listener not moved: %1").arg(st.error().detail));
-        if (!st) {
-            // Keep serving somewhere: back to what worked before is better than nothing.
-            listen();
+        // Taken before the move: the listener is closed first, and the settings already name the new
+        // address, so this is the only record of where the service was reachable.
+        const bool wasListening = m_api->isListening();
+        const settings::HostPort previous{m_api->address().toString(), m_api->port()};
+        const auto st = listen(hp);
+        if (st) {
+            done << tr("now listening on %1").arg(baseUrl());
+        } else if (wasListening) {
+            const auto back = listen(previous);
+            done << (back ? tr("listener not moved: %1; still listening on %2").arg(st.error().detail, baseUrl())
+                          : tr("listener not moved: %1; and %2 could not be taken back: %3")
+                                .arg(st.error().detail, previous.toString(), back.error().detail));
+        } else {
+            done << tr("listener not moved: %1").arg(st.error().detail);
         }
     }
     const bool runpodWanted = !m_settings->runpodEndpoint().isEmpty() || !m_settings->runpodPodUrl().isEmpty();

@@ -21,7 +21,8 @@ const QString kSecret = QStringLiteral("auth/serverSecret");
 const QString kTrustLoopback = QStringLiteral("auth/trustLoopback");
 const QString kLocalSlots = QStringLiteral("local/slots");
 const QString kKillGrace = QStringLiteral("local/killGraceMs");
-const QString kProfiles = QStringLiteral("local/profiles");
+const QString kProfilesGroup = QStringLiteral("profiles");
+const QString kLegacyProfiles = QStringLiteral("local/profiles"); // a QVariantMap blob, read once
 const QString kCloseToTray = QStringLiteral("ui/closeToTray");
 const QString kRunpodSlots = QStringLiteral("runpod/slots");
 const QString kRunpodEndpoint = QStringLiteral("runpod/endpointUrl");
@@ -95,6 +96,21 @@ Settings::Settings(const QString &dataDir, Overrides cli, QProcessEnvironment en
     QDir().mkpath(m_dataDir);
     m_store = std::make_unique<QSettings>(settingsFile(), QSettings::IniFormat);
     m_secrets = std::make_unique<SecretStore>(m_dataDir, false);
+    migrateProfiles();
+}
+
+void Settings::migrateProfiles()
+{
+    if (!m_store->contains(kLegacyProfiles))
+        return;
+    const QVariantMap legacy = m_store->value(kLegacyProfiles).toMap();
+    m_store->remove(kLegacyProfiles);
+    m_store->beginGroup(kProfilesGroup);
+    for (auto it = legacy.cbegin(); it != legacy.cend(); ++it)
+        if (!m_store->contains(it.key()))
+            m_store->setValue(it.key(), it.value().toString());
+    m_store->endGroup();
+    m_store->sync();
 }
 
 void Settings::setUseKeychain(bool on)
@@ -118,6 +134,41 @@ QString Settings::pick(const std::optional<QString> &cli, const char *envName, c
             return e;
     }
     return m_store->value(key, fallback).toString();
+}
+
+QString Settings::overriddenBy(Setting setting) const
+{
+    // Mirrors the precedence of pick() and the getters below: a command-line value wins, then a
+    // non-empty environment variable.
+    const auto from = [this](bool cliSet, const char *flag, const char *envName) -> QString {
+        if (cliSet)
+            return QLatin1String(flag);
+        if (envName && !envValue(m_env, envName).isEmpty())
+            return QLatin1String(envName);
+        return {};
+    };
+    switch (setting) {
+    case Setting::Listen: return from(m_cli.listen.has_value(), "--listen", kEnvListen);
+    case Setting::PublicUrl: return from(m_cli.publicUrl.has_value(), "--public-url", kEnvPublicUrl);
+    case Setting::Database: return from(m_cli.database.has_value(), "--database", kEnvDatabase);
+    case Setting::TlsCert: return from(m_cli.tlsCert.has_value(), "--tls-cert", nullptr);
+    case Setting::TlsKey: return from(m_cli.tlsKey.has_value(), "--tls-key", nullptr);
+    case Setting::ApiToken: return from(m_cli.apiToken.has_value(), "--api-token", kEnvApiToken);
+    case Setting::CallbackKey: return from(m_cli.callbackKey.has_value(), "--callback-key", kEnvCallbackKey);
+    case Setting::TrustLoopback: return from(m_cli.strictAuth.has_value(), "--strict-auth", nullptr);
+    case Setting::LocalSlots: return from(m_cli.localSlots.has_value(), "--local-slots", nullptr);
+    case Setting::RunpodSlots: return from(m_cli.runpodSlots.has_value(), "--runpod-slots", nullptr);
+    case Setting::RunpodEndpoint:
+        return from(m_cli.runpodEndpoint.has_value(), "--runpod-endpoint", kEnvRunpodEndpoint);
+    case Setting::RunpodPodUrl: return from(m_cli.runpodPodUrl.has_value(), "--runpod-pod-url", kEnvRunpodPod);
+    case Setting::RunpodApiKey: return from(false, "", kEnvRunpodKey);
+    }
+    return {};
+}
+
+QString Settings::profileOverriddenBy(const QString &name) const
+{
+    return m_cli.localProfiles.contains(name) ? QStringLiteral("--local-profile") : QString();
 }
 
 HostPort Settings::listen() const
@@ -237,9 +288,14 @@ QMap<QString, QString> Settings::localProfiles() const
 {
     QMap<QString, QString> out{{QStringLiteral("crawler"),
                                 QStringLiteral("crawldeck worker crawl --params {params_file} --output {output_dir}")}};
-    const QVariantMap saved = m_store->value(kProfiles).toMap();
-    for (auto it = saved.cbegin(); it != saved.cend(); ++it)
-        out.insert(it.key(), it.value().toString());
+    m_store->beginGroup(kProfilesGroup);
+    for (const QString &name : m_store->childKeys()) {
+        const QVariant v = m_store->value(name);
+        // An unquoted command with commas reads back as a list: the commas were part of it.
+        out.insert(name,
+                   v.typeId() == QMetaType::QStringList ? v.toStringList().join(QStringLiteral(", ")) : v.toString());
+    }
+    m_store->endGroup();
     for (auto it = m_cli.localProfiles.cbegin(); it != m_cli.localProfiles.cend(); ++it)
         out.insert(it.key(), it.value());
     return out;
@@ -247,10 +303,16 @@ QMap<QString, QString> Settings::localProfiles() const
 
 void Settings::setLocalProfiles(const QMap<QString, QString> &profiles)
 {
-    QVariantMap m;
+    m_store->beginGroup(kProfilesGroup);
+    // A saved profile that --local-profile replaces for this run stays as it was saved: the form
+    // shows the override, and the saved command applies again once the option is dropped.
+    for (const QString &name : m_store->childKeys())
+        if (!m_cli.localProfiles.contains(name))
+            m_store->remove(name);
     for (auto it = profiles.cbegin(); it != profiles.cend(); ++it)
-        m.insert(it.key(), it.value());
-    m_store->setValue(kProfiles, m);
+        if (!m_cli.localProfiles.contains(it.key()))
+            m_store->setValue(it.key(), it.value());
+    m_store->endGroup();
 }
 
 QString Settings::runpodEndpoint() const

@@ -39,6 +39,23 @@ struct HostPort
     QString toString() const;
 };
 
+// The saved settings that the command line or the environment can override.
+enum class Setting {
+    Listen,
+    PublicUrl,
+    Database,
+    TlsCert,
+    TlsKey,
+    ApiToken,
+    CallbackKey,
+    TrustLoopback,
+    LocalSlots,
+    RunpodSlots,
+    RunpodEndpoint,
+    RunpodPodUrl,
+    RunpodApiKey,
+};
+
 // The one typed facade over configuration. Precedence: command line > environment > saved settings
 // (<data dir>/crawldeck.ini) > defaults. Key strings and environment names live only in settings.cpp.
 class Settings
@@ -53,6 +70,14 @@ public:
 
     QString dataDir() const { return m_dataDir; }
     QString settingsFile() const;
+
+    // What overrides the saved value of a setting ("--listen", "RUNPOD_ENDPOINT_URL"), or empty
+    // when the saved value is the one in effect. A form must not offer to change an overridden
+    // value, nor write it back: saving would store the override's value, and the change would not
+    // take effect anyway.
+    QString overriddenBy(Setting setting) const;
+    // The same for one local profile (a --local-profile NAME=... replaces the saved NAME).
+    QString profileOverriddenBy(const QString &name) const;
 
     HostPort listen() const;
     void setListen(const HostPort &hp);
@@ -79,6 +104,9 @@ public:
     void setLocalSlots(int n);
     int runpodSlots() const;
     void setRunpodSlots(int n);
+    // Saved as text, one key per profile in the [profiles] group of the ini file (NAME=COMMAND), so
+    // an operator can edit them by hand. Older builds saved one binary blob; it is converted once.
+    // Setting them never writes a profile that --local-profile provides.
     QMap<QString, QString> localProfiles() const;
     void setLocalProfiles(const QMap<QString, QString> &profiles);
 
@@ -100,6 +128,7 @@ public:
     void sync();
 
 private:
+    void migrateProfiles();
     QString pick(const std::optional<QString> &cli, const char *envName, const QString &key,
                  const QString &fallback) const;
     QString secret(const QString &key, const char *envName, const std::optional<QString> &cli, int bytes,

@@ -63,3 +63,36 @@ TEST(Application, SavedSettingsApplyWithoutARestart)
                                       QJsonObject{{QStringLiteral("profile"), QStringLiteral("hello")}}, newToken);
     EXPECT_EQ(job.status, 201) << job.body.toStdString(); // the new profile is known at once
 }
+
+// Issue 8: a failed move of the listener re-read the new address as its fallback and left the
+// service down.
+TEST(Bug, FailedListenerMoveFallsBackToTheOldAddress)
+{
+    QTemporaryDir dir;
+    const quint16 first = freePort();
+    {
+        cd::settings::Settings saved(dir.path(), {}, QProcessEnvironment());
+        saved.setListen({QStringLiteral("127.0.0.1"), first});
+        saved.sync();
+    }
+    const auto cl =
+        cd::app::CommandLine::parse({QStringLiteral("crawldeck"), QStringLiteral("--headless"),
+                                     QStringLiteral("--data-dir"), dir.path(), QStringLiteral("--strict-auth")});
+    ASSERT_TRUE(cl.error.isEmpty()) << cl.error.toStdString();
+    cd::app::Application app(cl);
+    const auto st = app.start();
+    ASSERT_TRUE(st.ok()) << st.error().detail.toStdString();
+    ASSERT_EQ(app.port(), first);
+    const QByteArray token = app.settings()->apiToken().toUtf8();
+
+    // Someone else holds the new port.
+    QTcpServer squatter;
+    ASSERT_TRUE(squatter.listen(QHostAddress::LocalHost, 0));
+    app.settings()->setListen({QStringLiteral("127.0.0.1"), squatter.serverPort()});
+    const QString report = app.applySettings();
+    EXPECT_TRUE(report.contains(QStringLiteral("listener not moved"))) << report.toStdString();
+    EXPECT_TRUE(report.contains(QStringLiteral("still listening on http://127.0.0.1:%1").arg(first)))
+        << report.toStdString();
+    EXPECT_EQ(app.port(), first);
+    EXPECT_EQ(cdtest::getJson(first, "/api/jobs", token).status, 200);
+}

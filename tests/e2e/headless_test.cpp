@@ -205,3 +205,140 @@ TEST(Headless, ASecondInstanceOnTheSameDataDirectoryIsRefused)
     EXPECT_TRUE(second.readAllStandardError().contains("already using"));
     EXPECT_EQ(first.terminate(), 0);
 }
+
+namespace {
+QStringList logMessages(quint16 port, const QByteArray &id)
+{
+    QStringList out;
+    const auto page = cdtest::getJson(port, "/api/jobs/" + id + "/logs?limit=10000", "e2e-token").json();
+    for (const QJsonValue &l : page.value(QStringLiteral("lines")).toArray())
+        out << l.toObject().value(QStringLiteral("message")).toString();
+    return out;
+}
+
+QStringList artifactNames(quint16 port, const QByteArray &id)
+{
+    QStringList out;
+    const auto list = cdtest::getJson(port, "/api/jobs/" + id + "/artifacts", "e2e-token").json();
+    for (const QJsonValue &a : list.value(QStringLiteral("artifacts")).toArray())
+        out << a.toObject().value(QStringLiteral("name")).toString();
+    out.sort();
+    return out;
+}
+
+QByteArray startSlowCrawl(quint16 port, const QString &startUrl)
+{
+    const auto r =
+        cdtest::postJson(port, "/api/crawler/start",
+                         QJsonObject{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("solar")}},
+                                     {QStringLiteral("domain_count"), 5},
+                                     {QStringLiteral("start_urls"), QJsonArray{startUrl}},
+                                     {QStringLiteral("params"), QJsonObject{{QStringLiteral("delay_ms"), 0},
+                                                                            {QStringLiteral("max_depth"), 100}}}},
+                         "e2e-token");
+    EXPECT_EQ(r.status, 200) << r.body.toStdString();
+    return r.json().value(QStringLiteral("job_id")).toString().toUtf8();
+}
+} // namespace
+
+// Issue 8: stopping Crawldeck during a local crawl lost the job's artifacts from the API (the files
+// were there, the list was empty) and its last lines.
+TEST(Bug, StoppingCrawldeckMidCrawlKeepsTheJobsFilesAndLastLines)
+{
+    cdtest::TestSite site;
+    const QString a = site.addHost(7);
+    // A long chain of slow pages across the crawl: it is still busy when Crawldeck stops.
+    for (int i = 0; i < 60; ++i) {
+        cdtest::TestSite::Page p;
+        p.delayMs = 150;
+        p.body = QStringLiteral("<title>p%1</title>%2 <a href=\"/p%3\">next</a>")
+                     .arg(i)
+                     .arg(i == 1 ? QStringLiteral("solar") : QString())
+                     .arg(i + 1)
+                     .toUtf8();
+        site.setPage(a, QStringLiteral("/p%1").arg(i), p);
+    }
+    QTemporaryDir dir;
+    QByteArray id;
+    {
+        Headless app(dir.path());
+        ASSERT_NE(app.port(), 0) << app.stderrText().toStdString();
+        id = startSlowCrawl(app.port(), a + QStringLiteral("/p0"));
+        ASSERT_TRUE(cdtest::waitUntil(
+            [&] { return logMessages(app.port(), id).join(u'\n').contains(QStringLiteral("/p3 ")); }, 20000))
+            << logMessages(app.port(), id).join(u'\n').toStdString();
+        EXPECT_EQ(app.terminate(), 0) << app.stderrText().toStdString();
+    }
+    Headless again(dir.path());
+    ASSERT_NE(again.port(), 0) << again.stderrText().toStdString();
+    const auto job = cdtest::getJson(again.port(), "/api/jobs/" + id, "e2e-token").json();
+    EXPECT_EQ(job.value(QStringLiteral("status")).toString(), QStringLiteral("failed"));
+    EXPECT_EQ(artifactNames(again.port(), id),
+              (QStringList{QStringLiteral("domains.csv"), QStringLiteral("pages.jsonl")}));
+    const QByteArray csv =
+        cdtest::getJson(again.port(), "/api/jobs/" + id + "/artifacts/domains.csv", "e2e-token").body;
+    EXPECT_TRUE(csv.contains("127.0.0.7,")) << csv.toStdString();
+    // The worker's last lines, written as it wound down after the SIGTERM, are in the log.
+    const QStringList log = logMessages(again.port(), id);
+    const QString text = log.join(u'\n');
+    EXPECT_TRUE(log.contains(QStringLiteral("[WARNING] stop requested: finishing with what was found")))
+        << text.toStdString();
+    EXPECT_TRUE(text.contains(QStringLiteral("[SUMMARY] {"))) << text.toStdString();
+    EXPECT_TRUE(text.contains(QStringLiteral("artifact(s) recorded"))) << text.toStdString();
+    EXPECT_EQ(job.value(QStringLiteral("summary")).toObject().value(QStringLiteral("stopped_by")).toString(),
+              QStringLiteral("signal"));
+
+    // The retry runs in a fresh directory; the interrupted attempt keeps its files.
+    const auto retry = cdtest::postJson(again.port(), "/api/jobs/" + id + "/retry", {}, "e2e-token");
+    ASSERT_EQ(retry.status, 201) << retry.body.toStdString();
+    const QByteArray second = retry.json().value(QStringLiteral("id")).toString().toUtf8();
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] { return logMessages(again.port(), second).join(u'\n').contains(QStringLiteral("/p1 ")); }, 20000));
+    EXPECT_EQ(again.terminate(), 0);
+    Headless third(dir.path());
+    ASSERT_NE(third.port(), 0);
+    EXPECT_EQ(artifactNames(third.port(), id),
+              (QStringList{QStringLiteral("domains.csv"), QStringLiteral("pages.jsonl")}));
+    EXPECT_EQ(artifactNames(third.port(), second),
+              (QStringList{QStringLiteral("domains.csv"), QStringLiteral("pages.jsonl")}));
+    const auto firstPages =
+        cdtest::getJson(third.port(), "/api/jobs/" + id + "/artifacts/pages.jsonl", "e2e-token").body;
+    const auto secondPages =
+        cdtest::getJson(third.port(), "/api/jobs/" + second + "/artifacts/pages.jsonl", "e2e-token").body;
+    EXPECT_GE(firstPages.count('\n'), 4);
+    EXPECT_GE(secondPages.count('\n'), 2);
+    EXPECT_NE(firstPages, secondPages) << "the retry must not write into the first attempt's directory";
+    EXPECT_EQ(third.terminate(), 0);
+}
+
+// Issue 8: a crash gave the job no chance to report; at restart its files are listed anyway.
+TEST(Bug, RestartAfterACrashListsTheInterruptedJobsFiles)
+{
+    QTemporaryDir dir;
+    QByteArray id;
+    const QStringList profile{
+        QStringLiteral("--local-profile"),
+        QStringLiteral("writer=sh -c 'echo partial > {output_dir}/partial.txt; echo written; exec sleep 60'")};
+    {
+        Headless app(dir.path(), profile);
+        ASSERT_NE(app.port(), 0) << app.stderrText().toStdString();
+        const auto start = cdtest::postJson(
+            app.port(), "/api/jobs", QJsonObject{{QStringLiteral("profile"), QStringLiteral("writer")}}, "e2e-token");
+        ASSERT_EQ(start.status, 201) << start.body.toStdString();
+        id = start.json().value(QStringLiteral("id")).toString().toUtf8();
+        ASSERT_TRUE(
+            cdtest::waitUntil([&] { return logMessages(app.port(), id).contains(QStringLiteral("written")); }, 10000));
+        EXPECT_TRUE(artifactNames(app.port(), id).isEmpty()); // still running: nothing listed yet
+        app.process().kill();                                 // no chance to clean up
+        app.process().waitForFinished(5000);
+    }
+    Headless again(dir.path(), profile);
+    ASSERT_NE(again.port(), 0);
+    EXPECT_EQ(
+        cdtest::getJson(again.port(), "/api/jobs/" + id, "e2e-token").json().value(QStringLiteral("error")).toString(),
+        QStringLiteral("interrupted by restart"));
+    EXPECT_EQ(artifactNames(again.port(), id), QStringList{QStringLiteral("partial.txt")});
+    EXPECT_EQ(cdtest::getJson(again.port(), "/api/jobs/" + id + "/artifacts/partial.txt", "e2e-token").body,
+              "partial\n");
+    EXPECT_EQ(again.terminate(), 0);
+}
