@@ -72,6 +72,8 @@ public:
 
 private:
     Status listen();
+    void applyAuthLimits();
+    void showTokenIfNeeded();
     QString baseUrl() const;
     QString callbackUrl(const QString &jobId) const;
     QString webhookUrl(const QString &jobId) const;
