@@ -129,6 +129,13 @@ QString Settings::urlProblem(const Overrides &cli, const QProcessEnvironment &en
 Result<QString> Settings::savedApiToken(const QString &dataDir)
 {
     const QString file = dataDir + QStringLiteral("/crawldeck.ini");
+    // A directory that exists but cannot be entered hides whether the file exists: that is a
+    // permission problem, not a missing token.
+    const QFileInfo dir(dataDir);
+    if (dir.exists() && (!dir.isExecutable() || !dir.isReadable()))
+        return Error::make(
+            Error::Code::Forbidden,
+            QStringLiteral("cannot read %1: only the user Crawldeck runs as can; run this as that user").arg(dataDir));
     const QFileInfo fi(file);
     if (!fi.exists())
         return Error::make(Error::Code::NotFound,

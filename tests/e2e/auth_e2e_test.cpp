@@ -5,6 +5,7 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSettings>
+#include <QStandardPaths>
 #include <QTcpServer>
 #include <QTemporaryDir>
 
@@ -212,18 +213,37 @@ TEST(Token, TokenCommandRefusesClearlyWhenThereIsNone)
     EXPECT_TRUE(given.err.contains("no API token saved")) << given.err.toStdString();
 }
 
-TEST(Token, TokenCommandRefusesAnUnreadableSettingsFile)
+TEST(Token, TokenCommandRefusesWhoeverIsNotTheOwner)
 {
-    if (::geteuid() == 0)
-        GTEST_SKIP() << "\n\n*** SKIPPED: running as root, which reads any file; the refusal was NOT exercised ***\n";
     QTemporaryDir dir;
     runUntilReady(headless(dir.path()));
-    const QString ini = dir.filePath(QStringLiteral("crawldeck.ini"));
-    ASSERT_TRUE(QFile::setPermissions(ini, QFileDevice::Permissions()));
-    const Outcome r = runToEnd({QStringLiteral("token"), QStringLiteral("--data-dir"), dir.path()});
-    QFile::setPermissions(ini, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-    EXPECT_EQ(r.exitCode, 1);
+    ASSERT_FALSE(savedToken(dir.path()).isEmpty());
+    Outcome r;
+    if (::geteuid() == 0) {
+        // Root reads any file: ask as another user, as an operator on a shared server would.
+        if (QStandardPaths::findExecutable(QStringLiteral("setpriv")).isEmpty())
+            GTEST_SKIP() << "\n\n*** SKIPPED: root without setpriv; the refusal was NOT exercised ***\n";
+        QProcess p;
+        p.setProcessEnvironment(noDisplay());
+        // The binary's own directories must be reachable for that user; the data directory is not.
+        p.start(QStringLiteral("setpriv"),
+                {QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"), QStringLiteral("--clear-groups"),
+                 QStringLiteral(CRAWLDECK_BINARY), QStringLiteral("token"), QStringLiteral("--data-dir"), dir.path()});
+        ASSERT_TRUE(p.waitForFinished(15000));
+        r.exitCode = p.exitCode();
+        r.out = p.readAllStandardOutput();
+        r.err = p.readAllStandardError();
+        if (r.err.contains("Permission denied") && !r.err.contains("cannot read"))
+            GTEST_SKIP() << "\n\n*** SKIPPED: the binary is not reachable for another user; NOT exercised ***\n";
+    } else {
+        const QString ini = dir.filePath(QStringLiteral("crawldeck.ini"));
+        ASSERT_TRUE(QFile::setPermissions(ini, QFileDevice::Permissions()));
+        r = runToEnd({QStringLiteral("token"), QStringLiteral("--data-dir"), dir.path()});
+        QFile::setPermissions(ini, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    }
+    EXPECT_EQ(r.exitCode, 1) << r.err.toStdString();
     EXPECT_TRUE(r.err.contains("cannot read")) << r.err.toStdString();
+    EXPECT_TRUE(r.out.isEmpty());
 }
 
 TEST(Headless, StrictByDefaultAndTrustLoopbackIsAnOptIn)
