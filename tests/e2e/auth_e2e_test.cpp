@@ -1,5 +1,7 @@
 // The real binary: strict by default, the token never lost, and the command line checked before
 // anything needs a display.
+#include "application.h"
+#include "commandline.h"
 #include "testutil.h"
 
 #include <QProcess>
@@ -278,4 +280,33 @@ TEST(Headless, StrictByDefaultAndTrustLoopbackIsAnOptIn)
         ASSERT_TRUE(p.waitForFinished(10000));
         EXPECT_EQ(p.exitCode(), 0);
     }
+}
+
+TEST(CommandLine, FailureLimitOptionsReachTheServer)
+{
+    EXPECT_FALSE(cd::app::CommandLine::parse(
+                     {QStringLiteral("crawldeck"), QStringLiteral("--auth-cooling"), QStringLiteral("0")})
+                     .error.isEmpty());
+    EXPECT_FALSE(cd::app::CommandLine::parse(
+                     {QStringLiteral("crawldeck"), QStringLiteral("--auth-failure-limit"), QStringLiteral("lots")})
+                     .error.isEmpty());
+    QTemporaryDir dir;
+    const auto cl = cd::app::CommandLine::parse(
+        {QStringLiteral("crawldeck"), QStringLiteral("--headless"), QStringLiteral("--data-dir"), dir.path(),
+         QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--api-token"),
+         QStringLiteral("right"), QStringLiteral("--auth-failure-limit"), QStringLiteral("2"),
+         QStringLiteral("--auth-failure-window"), QStringLiteral("30"), QStringLiteral("--auth-cooling"),
+         QStringLiteral("1")});
+    ASSERT_TRUE(cl.error.isEmpty()) << cl.error.toStdString();
+    EXPECT_FALSE(cl.overrides.trustLoopback.has_value());
+    cd::app::Application app(cl);
+    const auto st = app.start();
+    ASSERT_TRUE(st.ok()) << st.error().detail.toStdString();
+    EXPECT_EQ(cdtest::getJson(app.port(), "/api/jobs", "wrong-1").status, 401);
+    EXPECT_EQ(cdtest::getJson(app.port(), "/api/jobs", "wrong-2").status, 401);
+    const auto cooled = cdtest::getJson(app.port(), "/api/jobs", "right");
+    EXPECT_EQ(cooled.status, 429);
+    EXPECT_EQ(cooled.headers.value("retry-after"), "1");
+    cdtest::spin(1100);
+    EXPECT_EQ(cdtest::getJson(app.port(), "/api/jobs", "right").status, 200);
 }
