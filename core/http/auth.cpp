@@ -14,6 +14,8 @@ using Code = Error::Code;
 
 namespace {
 const QByteArray kRealm = QByteArrayLiteral("Bearer realm=\"crawldeck\"");
+const QString kCallbackHint = QStringLiteral("log callbacks need the job's token (?token= or X-Callback-Token) or the "
+                                             "callback key (X-API-Key)");
 
 QByteArray macOf(const QByteArray &secret, const QString &jobId)
 {
@@ -71,34 +73,57 @@ bool Auth::jobTokenValid(const QByteArray &token, QString *madeFor) const
     return true;
 }
 
-Auth::Credential Auth::credentialOf(const Request &req)
+Auth::Presented Auth::examine(const Request &req, const QString &jobId, bool deferLegacy) const
 {
+    Presented p;
+    auto bearer = [&](const QByteArray &value) {
+        if (value.isEmpty())
+            p.malformed = true;
+        else if (constantTimeEquals(value, m_apiToken))
+            p.apiToken = true;
+        else
+            p.wrong = true;
+    };
     if (req.headers.contains(QByteArrayLiteral("authorization"))) {
+        p.any = true;
         const QByteArray h = req.header(QByteArrayLiteral("authorization")).trimmed();
         const qsizetype space = h.indexOf(' ');
-        const QByteArray scheme = (space < 0 ? h : h.left(space)).toLower();
-        // RFC 9110: the scheme is case-insensitive, so `bearer` is Bearer.
-        if (scheme != "bearer")
-            return {Kind::OtherScheme, {}};
-        const QByteArray value = space < 0 ? QByteArray() : h.mid(space + 1).trimmed();
-        return {value.isEmpty() ? Kind::Malformed : Kind::Bearer, value};
+        // RFC 9110: the scheme is case-insensitive, so `bearer` is Bearer. Another scheme is no
+        // credential of ours (RFC 6750 §3.1: no error code for it).
+        if ((space < 0 ? h : h.left(space)).toLower() == "bearer")
+            bearer(space < 0 ? QByteArray() : h.mid(space + 1).trimmed());
     }
     if (req.query.hasQueryItem(QStringLiteral("access_token"))) {
-        const QByteArray value = req.queryValue(QStringLiteral("access_token")).toUtf8();
-        return {value.isEmpty() ? Kind::Malformed : Kind::Bearer, value};
+        p.any = true;
+        bearer(req.queryValue(QStringLiteral("access_token")).toUtf8());
     }
     if (req.headers.contains(QByteArrayLiteral("x-api-key"))) {
-        const QByteArray value = req.header(QByteArrayLiteral("x-api-key")).trimmed();
-        return {value.isEmpty() ? Kind::Malformed : Kind::ApiKey, value};
+        p.any = true;
+        const QByteArray key = req.header(QByteArrayLiteral("x-api-key")).trimmed();
+        if (key.isEmpty())
+            p.malformed = true;
+        else if (constantTimeEquals(key, m_callbackKey))
+            p.callbackKey = true;
+        else
+            p.wrong = true;
     }
-    QByteArray job = req.queryValue(QStringLiteral("token")).toUtf8();
-    if (job.isEmpty())
-        job = req.header(QByteArrayLiteral("x-callback-token")).trimmed();
-    if (!job.isEmpty())
-        return {Kind::JobToken, job};
-    if (req.query.hasQueryItem(QStringLiteral("token")) || req.headers.contains(QByteArrayLiteral("x-callback-token")))
-        return {Kind::Malformed, {}};
-    return {};
+    // Header and query may both carry it only when they agree (ambiguous() refuses the rest).
+    const bool inQuery = req.query.hasQueryItem(QStringLiteral("token"));
+    if (inQuery || req.headers.contains(QByteArrayLiteral("x-callback-token"))) {
+        p.any = true;
+        const QByteArray token = inQuery ? req.queryValue(QStringLiteral("token")).toUtf8()
+                                         : req.header(QByteArrayLiteral("x-callback-token")).trimmed();
+        QString madeFor = jobId;
+        if (token.isEmpty())
+            p.malformed = true;
+        else if (deferLegacy && jobId.isEmpty() && !token.contains('.'))
+            p.deferred = true;
+        else if (jobTokenValid(token, &madeFor))
+            p.jobTokenFor = madeFor;
+        else
+            p.wrong = true;
+    }
+    return p;
 }
 
 Denial Auth::missing(const QString &why)
@@ -142,37 +167,30 @@ std::optional<Denial> Auth::cooling(const Request &req) const
         false};
 }
 
+Denial Auth::malformed()
+{
+    return Denial{Error::make(Code::Unauthorized,
+                              QStringLiteral("a credential was sent empty; send 'Authorization: Bearer <token>' "
+                                             "(or the job's token for log lines)")),
+                  {{QByteArrayLiteral("WWW-Authenticate"), kRealm + ", error=\"invalid_token\""}},
+                  false};
+}
+
 std::optional<Denial> Auth::access(const Request &req, const QString &jobId, bool readOnly) const
 {
     if (auto c = cooling(req))
         return c;
-    const Credential cred = credentialOf(req);
-    switch (cred.kind) {
-    case Kind::Bearer:
-        if (constantTimeEquals(cred.value, m_apiToken))
-            return std::nullopt;
-        return wrong(req, QStringLiteral("the API token is not valid"));
-    case Kind::ApiKey:
-        if (constantTimeEquals(cred.value, m_callbackKey))
-            return forbidden(QStringLiteral("the callback key only posts log lines; this route needs the API token "
-                                            "('Authorization: Bearer <token>')"));
-        return wrong(req, QStringLiteral("the API key is not valid"));
-    case Kind::JobToken: {
-        QString madeFor = jobId;
-        if (jobTokenValid(cred.value, &madeFor))
-            return forbidden(QStringLiteral("a job token only posts that job's log lines; this route needs the API "
-                                            "token ('Authorization: Bearer <token>')"));
-        return wrong(req, QStringLiteral("the job token is not valid"));
-    }
-    case Kind::Malformed:
-        return Denial{Error::make(Code::Unauthorized,
-                                  QStringLiteral("the credential is empty; send 'Authorization: Bearer <token>'")),
-                      {{QByteArrayLiteral("WWW-Authenticate"), kRealm + ", error=\"invalid_token\""}},
-                      false};
-    case Kind::OtherScheme:
-    case Kind::None: break;
-    }
-    if (readOnly && m_trustLoopback && req.isLoopback() && cred.kind == Kind::None)
+    const Presented p = examine(req, jobId, false);
+    if (p.wrong)
+        return wrong(req, QStringLiteral("a credential is not valid"));
+    if (p.malformed)
+        return malformed();
+    if (p.apiToken)
+        return std::nullopt;
+    if (p.callbackKey || !p.jobTokenFor.isEmpty())
+        return forbidden(QStringLiteral("the callback key and job tokens only post log lines; this route needs the "
+                                        "API token ('Authorization: Bearer <token>')"));
+    if (readOnly && !p.any && m_trustLoopback && req.isLoopback())
         return std::nullopt;
     return missing(QStringLiteral("this route needs the API token: send 'Authorization: Bearer <token>'"));
 }
@@ -191,52 +209,34 @@ std::optional<Denial> Auth::callbackPrecheck(const Request &req) const
 {
     if (auto c = cooling(req))
         return c;
-    const Credential cred = credentialOf(req);
-    if (cred.kind == Kind::JobToken) {
-        // A legacy token (no job id in it) can only be checked against the body's job.
-        if (!cred.value.contains('.'))
-            return std::nullopt;
-        QString madeFor;
-        if (jobTokenValid(cred.value, &madeFor))
-            return std::nullopt;
-        return wrong(req, QStringLiteral("the callback token is not valid"));
-    }
-    return callback(req, QString());
+    const Presented p = examine(req, QString(), true);
+    if (p.wrong)
+        return wrong(req, QStringLiteral("a credential is not valid"));
+    if (p.malformed)
+        return malformed();
+    if (p.apiToken || p.callbackKey || !p.jobTokenFor.isEmpty() || p.deferred)
+        return std::nullopt;
+    if (!p.any && m_trustLoopback && req.isLoopback())
+        return std::nullopt;
+    return missing(kCallbackHint);
 }
 
 std::optional<Denial> Auth::callback(const Request &req, const QString &jobId, Loopback loopback) const
 {
     if (auto c = cooling(req))
         return c;
-    const Credential cred = credentialOf(req);
-    switch (cred.kind) {
-    case Kind::JobToken: {
-        QString madeFor = jobId;
-        if (!jobTokenValid(cred.value, &madeFor))
-            return wrong(req, QStringLiteral("the callback token is not valid"));
-        if (madeFor == jobId || jobId.isEmpty())
-            return std::nullopt;
-        return forbidden(QStringLiteral("the callback token belongs to another job, not to job %1").arg(jobId));
-    }
-    case Kind::ApiKey:
-        if (constantTimeEquals(cred.value, m_callbackKey))
-            return std::nullopt;
-        return wrong(req, QStringLiteral("the API key is not valid"));
-    case Kind::Bearer:
-        if (constantTimeEquals(cred.value, m_apiToken))
-            return std::nullopt;
-        return wrong(req, QStringLiteral("the API token is not valid"));
-    case Kind::Malformed:
-        return Denial{Error::make(Code::Unauthorized, QStringLiteral("the credential is empty")),
-                      {{QByteArrayLiteral("WWW-Authenticate"), kRealm + ", error=\"invalid_token\""}},
-                      false};
-    case Kind::OtherScheme:
-    case Kind::None: break;
-    }
-    if (loopback == Loopback::Honour && m_trustLoopback && req.isLoopback() && cred.kind == Kind::None)
+    const Presented p = examine(req, jobId, false);
+    if (p.wrong)
+        return wrong(req, QStringLiteral("a credential is not valid"));
+    if (p.malformed)
+        return malformed();
+    if (p.apiToken || p.callbackKey || (!p.jobTokenFor.isEmpty() && p.jobTokenFor == jobId))
         return std::nullopt;
-    return missing(QStringLiteral("log callbacks need the job's token (?token= or X-Callback-Token) or the callback "
-                                  "key (X-API-Key)"));
+    if (!p.jobTokenFor.isEmpty())
+        return forbidden(QStringLiteral("the callback token belongs to another job, not to job %1").arg(jobId));
+    if (!p.any && loopback == Loopback::Honour && m_trustLoopback && req.isLoopback())
+        return std::nullopt;
+    return missing(kCallbackHint);
 }
 
 std::optional<Denial> Auth::ambiguous(const QList<QPair<QByteArray, QByteArray>> &rawHeaders, const QUrlQuery &query)

@@ -69,19 +69,26 @@ public:
     static bool constantTimeEquals(const QByteArray &a, const QByteArray &b);
 
 private:
-    enum class Kind { None, Bearer, Malformed, OtherScheme, ApiKey, JobToken };
-    struct Credential
+    // What a request presented, each credential checked. Every credential sent must be valid: one
+    // wrong one refuses the request whatever else it carries.
+    struct Presented
     {
-        Kind kind = Kind::None;
-        QByteArray value;
+        bool any = false;       // some credential, of any kind, was sent
+        bool wrong = false;     // one is not valid
+        bool malformed = false; // one is empty (a Bearer without a value, an empty header)
+        bool apiToken = false;
+        bool callbackKey = false;
+        QString jobTokenFor;   // the job a valid job token was made for
+        bool deferred = false; // a legacy job token that only the body's job can check
     };
-    static Credential credentialOf(const Request &req);
+    Presented examine(const Request &req, const QString &jobId, bool deferLegacy) const;
     bool jobTokenValid(const QByteArray &token, QString *madeFor) const;
     std::optional<Denial> access(const Request &req, const QString &jobId, bool readOnly) const;
     std::optional<Denial> cooling(const Request &req) const;
     Denial wrong(const Request &req, const QString &why) const;
     static Denial missing(const QString &why);
     static Denial forbidden(const QString &why);
+    static Denial malformed();
 
     QByteArray m_apiToken;
     QByteArray m_callbackKey;
