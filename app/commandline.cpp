@@ -68,7 +68,10 @@ CommandLine CommandLine::parse(const QStringList &args)
                   callbackKey,    publicUrl, tlsCert,       tlsKey, localSlots,   runpodSlots,   profile,
                   runpodEndpoint, runpodPod, trustLoopback, strict, failureLimit, failureWindow, cooling});
     // Parsed before any application object exists, so Qt cannot know the program's name.
-    cl.helpText = p.helpText().replace(QStringLiteral("<executable_name>"), QStringLiteral("crawldeck"));
+    cl.helpText = p.helpText().replace(QStringLiteral("<executable_name>"), QStringLiteral("crawldeck")) +
+                  QStringLiteral("\nCommands:\n"
+                                 "  crawldeck token [--data-dir DIR]  Print this data directory's API token.\n"
+                                 "  crawldeck worker crawl ...        The built-in crawler, as local jobs run it.\n");
     if (!p.parse(args)) {
         cl.error = p.errorText();
         return cl;

@@ -128,7 +128,7 @@ QString Settings::urlProblem(const Overrides &cli, const QProcessEnvironment &en
 
 Result<QString> Settings::savedApiToken(const QString &dataDir)
 {
-    const QString file = dataDir + QStringLiteral("/crawldeck.ini");
+    const QString file = settingsFileIn(dataDir);
     // A directory that exists but cannot be entered hides whether the file exists: that is a
     // permission problem, not a missing token.
     const QFileInfo dir(dataDir);
@@ -172,9 +172,14 @@ void Settings::setUseKeychain(bool on)
     m_secrets = std::make_unique<SecretStore>(m_dataDir, on);
 }
 
+QString Settings::settingsFileIn(const QString &dataDir)
+{
+    return dataDir + QStringLiteral("/crawldeck.ini");
+}
+
 QString Settings::settingsFile() const
 {
-    return m_dataDir + QStringLiteral("/crawldeck.ini");
+    return settingsFileIn(m_dataDir);
 }
 
 QString Settings::pick(const std::optional<QString> &cli, const char *envName, const QString &key,

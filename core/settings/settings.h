@@ -65,6 +65,7 @@ public:
 
     QString dataDir() const { return m_dataDir; }
     QString settingsFile() const;
+    static QString settingsFileIn(const QString &dataDir);
 
     HostPort listen() const;
     void setListen(const HostPort &hp);

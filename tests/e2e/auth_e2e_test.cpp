@@ -101,6 +101,7 @@ TEST(CommandLine, HelpAndVersionWorkWithoutADisplay)
     EXPECT_TRUE(help.out.contains("Usage: crawldeck")) << help.out.toStdString();
     EXPECT_TRUE(help.out.contains("--trust-loopback"));
     EXPECT_FALSE(help.out.contains("--strict-auth"));
+    EXPECT_TRUE(help.out.contains("crawldeck token"));
     const Outcome version = runToEnd({QStringLiteral("--version")});
     EXPECT_EQ(version.exitCode, 0) << version.err.toStdString();
     EXPECT_TRUE(version.out.startsWith("crawldeck ")) << version.out.toStdString();
