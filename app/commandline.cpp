@@ -68,6 +68,21 @@ CommandLine CommandLine::parse(const QStringList &args)
                   callbackKey,    publicUrl, tlsCert,       tlsKey, localSlots,   runpodSlots,   profile,
                   runpodEndpoint, runpodPod, trustLoopback, strict, failureLimit, failureWindow, cooling});
     // Parsed before any application object exists, so Qt cannot know the program's name.
+    // The command line is read before QApplication could take its own options out of it: accept
+    // them (hidden) so `crawldeck -platform offscreen` or `-style fusion` still start; QApplication
+    // then reads them from argv as always.
+    p.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    for (const char *name : {"platform", "platformpluginpath", "platformtheme", "plugin", "qwindowgeometry", "geometry",
+                             "qwindowicon", "qwindowtitle", "display", "style", "stylesheet", "session"}) {
+        QCommandLineOption qtOption(QString::fromLatin1(name), QString(), QStringLiteral("value"));
+        qtOption.setFlags(QCommandLineOption::HiddenFromHelp);
+        p.addOption(qtOption);
+    }
+    for (const char *name : {"reverse", "widgetcount", "nograb", "dograb"}) {
+        QCommandLineOption qtFlag(QString::fromLatin1(name));
+        qtFlag.setFlags(QCommandLineOption::HiddenFromHelp);
+        p.addOption(qtFlag);
+    }
     cl.helpText = p.helpText().replace(QStringLiteral("<executable_name>"), QStringLiteral("crawldeck")) +
                   QStringLiteral("\nCommands:\n"
                                  "  crawldeck token [--data-dir DIR]  Print this data directory's API token.\n"

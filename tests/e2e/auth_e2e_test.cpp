@@ -311,3 +311,14 @@ TEST(CommandLine, FailureLimitOptionsReachTheServer)
     cdtest::spin(1100);
     EXPECT_EQ(cdtest::getJson(app.port(), "/api/jobs", "right").status, 200);
 }
+
+TEST(CommandLine, QtGuiOptionsAreStillAcceptedNowThatParsingComesFirst)
+{
+    const auto gui = cd::app::CommandLine::parse({QStringLiteral("crawldeck"), QStringLiteral("-platform"),
+                                                  QStringLiteral("offscreen"), QStringLiteral("-reverse"),
+                                                  QStringLiteral("--listen"), QStringLiteral("127.0.0.1:9")});
+    EXPECT_TRUE(gui.error.isEmpty()) << gui.error.toStdString();
+    EXPECT_EQ(gui.overrides.listen.value_or(QString()), QStringLiteral("127.0.0.1:9"));
+    EXPECT_TRUE(cd::app::CommandLine::parse({QStringLiteral("crawldeck"), QStringLiteral("-h")}).showHelp);
+    EXPECT_FALSE(cd::app::CommandLine::parse({QStringLiteral("crawldeck"), QStringLiteral("-bogus")}).error.isEmpty());
+}
