@@ -322,3 +322,25 @@ TEST(CommandLine, QtGuiOptionsAreStillAcceptedNowThatParsingComesFirst)
     EXPECT_TRUE(cd::app::CommandLine::parse({QStringLiteral("crawldeck"), QStringLiteral("-h")}).showHelp);
     EXPECT_FALSE(cd::app::CommandLine::parse({QStringLiteral("crawldeck"), QStringLiteral("-bogus")}).error.isEmpty());
 }
+
+TEST(Token, TheWindowShowsANewTokenAndThenItCountsAsShown)
+{
+    QTemporaryDir dir;
+    QProcess gui;
+    QProcessEnvironment env = noDisplay();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    gui.setProcessEnvironment(env);
+    gui.start(QStringLiteral(CRAWLDECK_BINARY),
+              {QStringLiteral("--data-dir"), dir.path(), QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0")});
+    const QString ini = dir.filePath(QStringLiteral("crawldeck.ini"));
+    EXPECT_TRUE(cdtest::waitUntil(
+        [&] { return QSettings(ini, QSettings::IniFormat).value(QStringLiteral("auth/apiTokenShown")).toBool(); },
+        15000));
+    ::kill(static_cast<pid_t>(gui.processId()), SIGTERM);
+    gui.waitForFinished(10000);
+    EXPECT_FALSE(gui.readAllStandardError().contains(savedToken(dir.path()).toUtf8())) << "never in the log";
+    // Shown by the window: the next headless start does not print it again.
+    const Outcome next = runUntilReady(headless(dir.path()));
+    EXPECT_TRUE(next.out.contains("listening on"));
+    EXPECT_FALSE(next.out.contains("API token"));
+}
