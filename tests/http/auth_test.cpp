@@ -573,7 +573,7 @@ TEST(Auth, DataFilesArePrivateWhateverTheUmask)
     for (const QString &d :
          QStringList{dataDir + QStringLiteral("/jobs"), st.artifacts->jobDir(a), st.artifacts->outputDir(a)})
         EXPECT_EQ(modeOf(d), 0700u) << d.toStdString();
-    // The helpers themselves: an existing file keeps its mode, a new one is 0600.
+    // A file created private is 0600 whatever the umask.
     const QString f = tmp.filePath(QStringLiteral("x"));
     ASSERT_TRUE(createPrivateFile(f));
     EXPECT_EQ(modeOf(f), 0600u);
