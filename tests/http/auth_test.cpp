@@ -471,7 +471,9 @@ TEST(Auth, RepeatedFailuresCoolDownWith429ThenTheTokenWorksAgain)
     // Cooling: every credential is refused unlooked-at, the right one too.
     const auto cooled = cdtest::getJson(st.port(), "/api/jobs", kToken);
     EXPECT_EQ(cooled.status, 429);
-    EXPECT_EQ(cooled.headers.value("retry-after"), "2");
+    // 1.5 s of cooling left, rounded up; 1 only if this machine stalled between the two requests.
+    EXPECT_TRUE(cooled.headers.value("retry-after") == "2" || cooled.headers.value("retry-after") == "1")
+        << cooled.headers.value("retry-after").toStdString();
     EXPECT_EQ(cooled.json().value(QStringLiteral("error")).toString(), QStringLiteral("too_many_requests"));
     EXPECT_EQ(cdtest::postJson(st.port(), "/api/crawler/log",
                                QJsonObject{{QStringLiteral("job_id"), QStringLiteral("x")},
