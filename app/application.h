@@ -73,6 +73,8 @@ public:
 
 private:
     Status listen(const settings::HostPort &hp);
+    void applyAuthLimits();
+    void showTokenIfNeeded();
     QString baseUrl() const;
     QString callbackUrl(const QString &jobId) const;
     QString webhookUrl(const QString &jobId) const;

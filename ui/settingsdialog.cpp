@@ -78,7 +78,11 @@ SettingsDialog::SettingsDialog(settings::Settings *settings, QWidget *parent) : 
     sf->addRow(tr("Callback key:"), noted(settings::Setting::CallbackKey, secretRow(m_callbackKey, server, [this] {
                                               return m_settings->regenerateCallbackKey();
                                           })));
-    m_trustLoopback = new QCheckBox(tr("Same-machine clients may read jobs and post logs without a token"), server);
+    m_trustLoopback =
+        new QCheckBox(tr("Trust same-machine clients: they may read jobs and post logs without a token"), server);
+    // Why it is off by default, where the operator decides.
+    m_trustLoopback->setToolTip(tr("Only for a single-user machine. Behind a reverse proxy every request comes from "
+                                   "this machine, so this would let anyone reach your jobs, logs and results."));
     sf->addRow(QString(), noted(settings::Setting::TrustLoopback, m_trustLoopback));
     m_closeToTray = new QCheckBox(tr("Closing the window keeps Crawldeck running in the tray"), server);
     sf->addRow(QString(), m_closeToTray);

@@ -1,9 +1,13 @@
 #include "settings.h"
 
+#include "common/privatefiles.h"
+
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QRandomGenerator>
 #include <QStandardPaths>
+#include <QUrl>
 
 namespace cd::settings {
 
@@ -18,7 +22,13 @@ const QString kMaxBody = QStringLiteral("server/maxBodyBytes");
 const QString kApiToken = QStringLiteral("auth/apiToken");
 const QString kCallbackKey = QStringLiteral("auth/callbackKey");
 const QString kSecret = QStringLiteral("auth/serverSecret");
-const QString kTrustLoopback = QStringLiteral("auth/trustLoopback");
+// Not "auth/trustLoopback": that key defaulted to on and was saved by every OK in the settings
+// dialog, so reading it would keep old installs trusting loopback without anyone having chosen to.
+const QString kTrustLoopback = QStringLiteral("auth/loopbackTrusted");
+const QString kTokenShown = QStringLiteral("auth/apiTokenShown");
+const QString kFailureLimit = QStringLiteral("auth/failureLimit");
+const QString kFailureWindow = QStringLiteral("auth/failureWindowS");
+const QString kCooling = QStringLiteral("auth/coolingS");
 const QString kLocalSlots = QStringLiteral("local/slots");
 const QString kKillGrace = QStringLiteral("local/killGraceMs");
 const QString kProfilesGroup = QStringLiteral("profiles");
@@ -90,10 +100,70 @@ QString Settings::resolveDataDir(const Overrides &cli, const QProcessEnvironment
     return fromEnv.isEmpty() ? defaultDataDir() : QDir(fromEnv).absolutePath();
 }
 
+bool Settings::isHttpUrl(const QString &url)
+{
+    const QUrl u(url, QUrl::StrictMode);
+    const QString scheme = u.scheme().toLower();
+    return u.isValid() && (scheme == u"http" || scheme == u"https") && !u.host().isEmpty();
+}
+
+QString Settings::urlProblem(const Overrides &cli, const QProcessEnvironment &env)
+{
+    const struct
+    {
+        const std::optional<QString> &cli;
+        const char *option;
+        const char *envName;
+    } checks[] = {{cli.publicUrl, "--public-url", kEnvPublicUrl},
+                  {cli.runpodEndpoint, "--runpod-endpoint", kEnvRunpodEndpoint},
+                  {cli.runpodPodUrl, "--runpod-pod-url", kEnvRunpodPod}};
+    for (const auto &c : checks) {
+        const QString value = c.cli ? *c.cli : envValue(env, c.envName);
+        if (value.isEmpty() || isHttpUrl(value))
+            continue;
+        return QStringLiteral("%1 must be an http:// or https:// URL with a host, got '%2'")
+            .arg(c.cli ? QLatin1String(c.option) : QLatin1String(c.envName), value);
+    }
+    return {};
+}
+
+Result<QString> Settings::savedApiToken(const QString &dataDir)
+{
+    const QString file = settingsFileIn(dataDir);
+    // A directory that exists but cannot be entered hides whether the file exists: that is a
+    // permission problem, not a missing token.
+    const QFileInfo dir(dataDir);
+    if (dir.exists() && (!dir.isExecutable() || !dir.isReadable()))
+        return Error::make(
+            Error::Code::Forbidden,
+            QStringLiteral("cannot read %1: only the user Crawldeck runs as can; run this as that user").arg(dataDir));
+    const QFileInfo fi(file);
+    if (!fi.exists())
+        return Error::make(Error::Code::NotFound,
+                           QStringLiteral("no API token yet: %1 does not exist (start Crawldeck once with this data "
+                                          "directory and it generates one)")
+                               .arg(file));
+    QFile probe(file);
+    if (!probe.open(QIODevice::ReadOnly))
+        return Error::make(Error::Code::Forbidden,
+                           QStringLiteral("cannot read %1 (%2): only the user Crawldeck runs as can; run this as that "
+                                          "user")
+                               .arg(file, probe.errorString()));
+    const QSettings ini(file, QSettings::IniFormat);
+    const QString token = ini.value(kApiToken).toString();
+    if (token.isEmpty())
+        return Error::make(Error::Code::NotFound,
+                           QStringLiteral("no API token saved in %1: it is given with --api-token or "
+                                          "CRAWLDECK_API_TOKEN, or Crawldeck has not started yet")
+                               .arg(file));
+    return token;
+}
+
 Settings::Settings(const QString &dataDir, Overrides cli, QProcessEnvironment env)
     : m_dataDir(dataDir), m_cli(std::move(cli)), m_env(std::move(env))
 {
-    QDir().mkpath(m_dataDir);
+    if (!QFileInfo::exists(m_dataDir))
+        makePrivateDir(m_dataDir);
     m_store = std::make_unique<QSettings>(settingsFile(), QSettings::IniFormat);
     m_secrets = std::make_unique<SecretStore>(m_dataDir, false);
     migrateProfiles();
@@ -118,9 +188,14 @@ void Settings::setUseKeychain(bool on)
     m_secrets = std::make_unique<SecretStore>(m_dataDir, on);
 }
 
+QString Settings::settingsFileIn(const QString &dataDir)
+{
+    return dataDir + QStringLiteral("/crawldeck.ini");
+}
+
 QString Settings::settingsFile() const
 {
-    return m_dataDir + QStringLiteral("/crawldeck.ini");
+    return settingsFileIn(m_dataDir);
 }
 
 QString Settings::pick(const std::optional<QString> &cli, const char *envName, const QString &key,
@@ -155,7 +230,7 @@ QString Settings::overriddenBy(Setting setting) const
     case Setting::TlsKey: return from(m_cli.tlsKey.has_value(), "--tls-key", nullptr);
     case Setting::ApiToken: return from(m_cli.apiToken.has_value(), "--api-token", kEnvApiToken);
     case Setting::CallbackKey: return from(m_cli.callbackKey.has_value(), "--callback-key", kEnvCallbackKey);
-    case Setting::TrustLoopback: return from(m_cli.strictAuth.has_value(), "--strict-auth", nullptr);
+    case Setting::TrustLoopback: return from(m_cli.trustLoopback.has_value(), "--trust-loopback", nullptr);
     case Setting::LocalSlots: return from(m_cli.localSlots.has_value(), "--local-slots", nullptr);
     case Setting::RunpodSlots: return from(m_cli.runpodSlots.has_value(), "--runpod-slots", nullptr);
     case Setting::RunpodEndpoint:
@@ -215,6 +290,8 @@ QString Settings::secret(const QString &key, const char *envName, const std::opt
         return given;
     const QString fresh = randomToken(bytes);
     m_store->setValue(key, fresh);
+    if (key == kApiToken)
+        m_store->setValue(kTokenShown, false);
     m_store->sync();
     // The settings file holds secrets: only its owner may read it.
     QFile::setPermissions(settingsFile(), QFileDevice::ReadOwner | QFileDevice::WriteOwner);
@@ -232,7 +309,25 @@ QString Settings::regenerateApiToken()
 {
     m_store->remove(kApiToken);
     m_cli.apiToken.reset();
-    return secret(kApiToken, nullptr, std::nullopt, 24, &m_generatedToken);
+    const QString token = secret(kApiToken, nullptr, std::nullopt, 24, &m_generatedToken);
+    // Regenerated from the settings dialog, which shows it.
+    setApiTokenShown();
+    return token;
+}
+
+bool Settings::apiTokenNeedsShowing()
+{
+    if (m_cli.apiToken || !envValue(m_env, kEnvApiToken).isEmpty())
+        return false;
+    apiToken();
+    // Installs from before the flag showed their token on the first start.
+    return !m_store->value(kTokenShown, true).toBool();
+}
+
+void Settings::setApiTokenShown()
+{
+    m_store->setValue(kTokenShown, true);
+    m_store->sync();
 }
 
 QString Settings::callbackKey()
@@ -254,9 +349,24 @@ QByteArray Settings::serverSecret()
 
 bool Settings::trustLoopback() const
 {
-    if (m_cli.strictAuth)
-        return !*m_cli.strictAuth;
-    return m_store->value(kTrustLoopback, true).toBool();
+    if (m_cli.trustLoopback)
+        return *m_cli.trustLoopback;
+    return m_store->value(kTrustLoopback, false).toBool();
+}
+
+int Settings::authFailureLimit() const
+{
+    return qMax(0, m_cli.authFailureLimit.value_or(m_store->value(kFailureLimit, 20).toInt()));
+}
+
+int Settings::authFailureWindowS() const
+{
+    return qMax(1, m_cli.authFailureWindowS.value_or(m_store->value(kFailureWindow, 60).toInt()));
+}
+
+int Settings::authCoolingS() const
+{
+    return qMax(1, m_cli.authCoolingS.value_or(m_store->value(kCooling, 60).toInt()));
 }
 
 void Settings::setTrustLoopback(bool on)

@@ -28,9 +28,8 @@ TEST(Application, SavedSettingsApplyWithoutARestart)
         saved.setListen({QStringLiteral("127.0.0.1"), first});
         saved.sync();
     }
-    const auto cl =
-        cd::app::CommandLine::parse({QStringLiteral("crawldeck"), QStringLiteral("--headless"),
-                                     QStringLiteral("--data-dir"), dir.path(), QStringLiteral("--strict-auth")});
+    const auto cl = cd::app::CommandLine::parse(
+        {QStringLiteral("crawldeck"), QStringLiteral("--headless"), QStringLiteral("--data-dir"), dir.path()});
     ASSERT_TRUE(cl.error.isEmpty()) << cl.error.toStdString();
     cd::app::Application app(cl);
     const auto st = app.start();
@@ -49,7 +48,7 @@ TEST(Application, SavedSettingsApplyWithoutARestart)
     EXPECT_TRUE(report.contains(QStringLiteral("now listening"))) << report.toStdString();
     ASSERT_EQ(app.port(), second);
     EXPECT_EQ(cdtest::getJson(first, "/health").status, 0); // the old listener is closed
-    EXPECT_EQ(cdtest::getJson(second, "/api/jobs", oldToken).status, 403);
+    EXPECT_EQ(cdtest::getJson(second, "/api/jobs", oldToken).status, 401);
     EXPECT_EQ(cdtest::getJson(second, "/api/jobs", newToken).status, 200);
     const auto health = cdtest::getJson(second, "/health").json();
     EXPECT_EQ(health.value(QStringLiteral("backends"))

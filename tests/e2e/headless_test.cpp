@@ -78,11 +78,12 @@ TEST(Headless, SeedFlowThenCleanExitOnSigterm)
                          "e2e-token");
     ASSERT_EQ(start.status, 200) << start.body.toStdString();
     const QByteArray id = start.json().value(QStringLiteral("job_id")).toString().toUtf8();
-    cdtest::SseClient sse(app.port(), "/api/crawler/logs/" + id);
+    cdtest::SseClient sse(app.port(), "/api/crawler/logs/" + id, {{"Authorization", "Bearer e2e-token"}});
     auto post = [&](const QString &m) {
         return cdtest::postJson(
                    app.port(), "/api/crawler/log",
-                   QJsonObject{{QStringLiteral("job_id"), QString::fromUtf8(id)}, {QStringLiteral("message"), m}})
+                   QJsonObject{{QStringLiteral("job_id"), QString::fromUtf8(id)}, {QStringLiteral("message"), m}},
+                   "e2e-token")
             .status;
     };
     for (const char *m : {"[INFO] Test log 1", "[INFO] Test log 2", "[SUCCESS] Test completed"})
@@ -125,15 +126,17 @@ TEST(Headless, JobsSurviveAHardKillAndAreRecoveredOnRestart)
         ASSERT_EQ(start.status, 201) << start.body.toStdString();
         id = start.json().value(QStringLiteral("id")).toString().toUtf8();
         ASSERT_TRUE(cdtest::waitUntil([&] {
-            return cdtest::getJson(app.port(), "/api/jobs/" + id).json().value(QStringLiteral("status")).toString() ==
-                   QStringLiteral("running");
+            return cdtest::getJson(app.port(), "/api/jobs/" + id, "e2e-token")
+                       .json()
+                       .value(QStringLiteral("status"))
+                       .toString() == QStringLiteral("running");
         }));
         app.process().kill(); // no chance to clean up
         app.process().waitForFinished(5000);
     }
     Headless again(dir.path(), {QStringLiteral("--local-profile"), QStringLiteral("long=sleep 60")});
     ASSERT_NE(again.port(), 0);
-    const auto job = cdtest::getJson(again.port(), "/api/jobs/" + id).json();
+    const auto job = cdtest::getJson(again.port(), "/api/jobs/" + id, "e2e-token").json();
     EXPECT_EQ(job.value(QStringLiteral("status")).toString(), QStringLiteral("failed"));
     EXPECT_EQ(job.value(QStringLiteral("error")).toString(), QStringLiteral("interrupted by restart"));
     EXPECT_EQ(again.terminate(), 0);
@@ -154,8 +157,10 @@ TEST(Headless, GeneratesAndPrintsATokenOnFirstRunAndRejectsBadArguments)
     q.start(QStringLiteral(CRAWLDECK_BINARY), {QStringLiteral("--headless"), QStringLiteral("--data-dir"), dir.path(),
                                                QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0")});
     ASSERT_TRUE(cdtest::waitUntil([&] { return q.canReadLine(); }, 10000));
-    const QByteArray err = q.readAllStandardError();
-    EXPECT_TRUE(err.contains("generated an API token")) << err.toStdString();
+    cdtest::spin(100);
+    const QByteArray out = q.readAllStandardOutput();
+    EXPECT_TRUE(out.startsWith("crawldeck: API token")) << out.toStdString();
+    EXPECT_TRUE(out.contains("crawldeck: listening on")) << out.toStdString();
     ::kill(static_cast<pid_t>(q.processId()), SIGTERM);
     ASSERT_TRUE(q.waitForFinished(5000));
     EXPECT_EQ(q.exitCode(), 0);
@@ -179,13 +184,16 @@ TEST(Headless, DefaultProfileRunsTheBuiltInCrawler)
     const QByteArray id = r.json().value(QStringLiteral("job_id")).toString().toUtf8();
     ASSERT_TRUE(cdtest::waitUntil(
         [&] {
-            return cdtest::getJson(app.port(), "/api/jobs/" + id).json().value(QStringLiteral("terminal")).toBool();
+            return cdtest::getJson(app.port(), "/api/jobs/" + id, "e2e-token")
+                .json()
+                .value(QStringLiteral("terminal"))
+                .toBool();
         },
         30000));
-    const auto job = cdtest::getJson(app.port(), "/api/jobs/" + id).json();
+    const auto job = cdtest::getJson(app.port(), "/api/jobs/" + id, "e2e-token").json();
     EXPECT_EQ(job.value(QStringLiteral("status")).toString(), QStringLiteral("completed"))
         << job.value(QStringLiteral("error")).toString().toStdString();
-    const QByteArray csv = cdtest::getJson(app.port(), "/api/jobs/" + id + "/artifacts/domains.csv").body;
+    const QByteArray csv = cdtest::getJson(app.port(), "/api/jobs/" + id + "/artifacts/domains.csv", "e2e-token").body;
     EXPECT_TRUE(csv.contains("127.0.0.3,")) << csv.toStdString();
     EXPECT_TRUE(csv.contains("127.0.0.4,")) << csv.toStdString();
     EXPECT_EQ(app.terminate(), 0);

@@ -125,7 +125,7 @@ TEST(RunPod, CompletedJobBringsBackItsOutputsAndDownloadedResult)
     const auto csv = st.jobs->artifact(id, QStringLiteral("result.csv")).value();
     EXPECT_EQ(csv.sourceUrl, job.resultsUrl);
     EXPECT_EQ(csv.sha256.size(), 64);
-    const auto download = cdtest::getJson(st.port(), "/api/jobs/" + id.toUtf8() + "/artifacts/result.csv");
+    const auto download = cdtest::getJson(st.port(), "/api/jobs/" + id.toUtf8() + "/artifacts/result.csv", kToken);
     EXPECT_EQ(download.body, "domain\na.example\nb.example\n");
     QFile domains(st.artifacts->outputDir(id) + QStringLiteral("/domains.txt"));
     ASSERT_TRUE(domains.open(QIODevice::ReadOnly));
@@ -275,7 +275,7 @@ TEST(RunPod, WorkerCallbacksAndWebhookBothArriveAndSettleOnce)
     // A webhook with a wrong token is refused; a late duplicate is accepted and changes nothing.
     const auto bad = cdtest::request(st.port(), "POST", "/api/runpod/webhook/" + id.toUtf8() + "?token=nope",
                                      R"({"status":"FAILED"})", {{"Content-Type", "application/json"}});
-    EXPECT_EQ(bad.status, 403);
+    EXPECT_EQ(bad.status, 401);
     const auto late = cdtest::request(st.port(), "POST",
                                       "/api/runpod/webhook/" + id.toUtf8() + "?token=" + st.auth->jobToken(id).toUtf8(),
                                       R"({"status":"FAILED","error":"late"})", {{"Content-Type", "application/json"}});
