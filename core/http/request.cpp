@@ -1,10 +1,68 @@
 #include "request.h"
 
+#include "jobs/jobspec.h"
+
+#include <QJsonArray>
 #include <QJsonDocument>
+#include <QSet>
 
 namespace cd::http {
 
 using Code = Error::Code;
+
+namespace {
+
+// The first key that appears twice in one object of `json` (already known to be valid JSON), or
+// nullopt. QJsonDocument keeps one of the two silently; another parser in front of us may keep the
+// other, so a repeated key is refused rather than guessed. One pass, no allocation per value.
+std::optional<QString> duplicateKey(const QByteArray &json)
+{
+    struct Frame
+    {
+        bool object;
+        bool expectKey;
+        QSet<QByteArray> keys;
+    };
+    QList<Frame> stack;
+    const qsizetype n = json.size();
+    for (qsizetype i = 0; i < n; ++i) {
+        const char c = json.at(i);
+        if (c == '"') {
+            qsizetype j = i + 1;
+            bool escaped = false;
+            while (j < n && json.at(j) != '"') {
+                if (json.at(j) == '\\') {
+                    escaped = true;
+                    ++j;
+                }
+                ++j;
+            }
+            if (!stack.isEmpty() && stack.last().object && stack.last().expectKey) {
+                QByteArray key = json.mid(i, j - i + 1);
+                // "a" and "\u0061" are the same key.
+                if (escaped)
+                    key = QJsonDocument::fromJson("[" + key + "]").array().at(0).toString().toUtf8();
+                else
+                    key = key.mid(1, key.size() - 2);
+                if (stack.last().keys.contains(key))
+                    return QString::fromUtf8(key);
+                stack.last().keys.insert(key);
+                stack.last().expectKey = false;
+            }
+            i = j;
+        } else if (c == '{' || c == '[') {
+            stack.append(Frame{c == '{', c == '{', {}});
+        } else if (c == '}' || c == ']') {
+            if (!stack.isEmpty())
+                stack.removeLast();
+        } else if (c == ',' && !stack.isEmpty() && stack.last().object) {
+            stack.last().expectKey = true;
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace
 
 Request Request::from(const QHttpServerRequest &req)
 {
@@ -35,9 +93,48 @@ Result<QJsonObject> Request::jsonObject() const
     if (err.error != QJsonParseError::NoError)
         return Error::make(Code::InvalidArgument,
                            QStringLiteral("malformed JSON: %1 at offset %2").arg(err.errorString()).arg(err.offset));
+    if (const auto dup = duplicateKey(repaired))
+        return Error::make(Code::InvalidArgument,
+                           QStringLiteral("the JSON body has the key '%1' twice in one object; send it once").arg(*dup));
     if (!doc.isObject())
         return Error::make(Code::Unprocessable, QStringLiteral("expected a JSON object"));
     return doc.object();
+}
+
+Status Request::checkQuery(const QStringList &allowed) const
+{
+    QStringList known = allowed;
+    known << QStringLiteral("access_token") << QStringLiteral("token");
+    QSet<QString> seen;
+    for (const auto &item : query.queryItems(QUrl::FullyDecoded)) {
+        if (!known.contains(item.first))
+            return Error::make(Code::InvalidArgument,
+                               QStringLiteral("unknown query parameter '%1'%2; this route accepts: %3")
+                                   .arg(item.first, jobs::suggestion(item.first, allowed),
+                                        allowed.isEmpty() ? QStringLiteral("none") : allowed.join(QStringLiteral(", "))));
+        if (seen.contains(item.first))
+            return Error::make(Code::InvalidArgument,
+                               QStringLiteral("query parameter '%1' is given twice; send it once").arg(item.first));
+        seen.insert(item.first);
+    }
+    return Ok{};
+}
+
+Result<std::optional<qint64>> Request::queryInt(const QString &key, qint64 min, qint64 max) const
+{
+    const QString raw = queryValue(key);
+    if (raw.isEmpty())
+        return std::optional<qint64>();
+    bool ok = false;
+    const qint64 v = raw.toLongLong(&ok);
+    if (!ok || v < min || v > max)
+        return Error::make(Code::InvalidArgument,
+                           QStringLiteral("query parameter '%1' must be a whole number from %2 to %3, got '%4'")
+                               .arg(key)
+                               .arg(min)
+                               .arg(max)
+                               .arg(raw.left(64)));
+    return std::optional<qint64>(v);
 }
 
 } // namespace cd::http
