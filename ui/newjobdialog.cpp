@@ -125,6 +125,7 @@ NewJobDialog::NewJobDialog(const QList<BackendChoice> &backends, const QStringLi
         spin->setMinimumWidth(110);
 
     connect(m_backend, &QComboBox::currentIndexChanged, this, [this] { validate(); });
+    connect(m_profile, &QComboBox::currentIndexChanged, this, [this] { validate(); });
     connect(m_keywords, &QLineEdit::textChanged, this, [this] { validate(); });
     connect(m_startUrls, &QPlainTextEdit::textChanged, this, [this] { validate(); });
     connect(m_rawParams, &QPlainTextEdit::textChanged, this, [this] { validate(); });

@@ -28,10 +28,11 @@ bool readInt(const QJsonObject &o, const char *key, int min, int max, int *out, 
 
 const QStringList &CrawlParams::keys()
 {
-    static const QStringList k{QStringLiteral("start_urls"), QStringLiteral("keywords"),    QStringLiteral("domain_count"),
-                               QStringLiteral("max_pages"),  QStringLiteral("max_depth"),   QStringLiteral("same_site_only"),
-                               QStringLiteral("delay_ms"),   QStringLiteral("concurrency"), QStringLiteral("user_agent"),
-                               QStringLiteral("timeout_s"),  QStringLiteral("max_redirects")};
+    static const QStringList k{
+        QStringLiteral("start_urls"), QStringLiteral("keywords"),     QStringLiteral("domain_count"),
+        QStringLiteral("max_pages"),  QStringLiteral("max_depth"),    QStringLiteral("same_site_only"),
+        QStringLiteral("delay_ms"),   QStringLiteral("concurrency"),  QStringLiteral("user_agent"),
+        QStringLiteral("timeout_s"),  QStringLiteral("max_redirects")};
     return k;
 }
 

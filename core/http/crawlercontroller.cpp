@@ -201,8 +201,8 @@ void CrawlerController::stream(const Request &req, Reply &&reply)
         bool ok = false;
         after = lastId.toLongLong(&ok);
         if (!ok || after < 0)
-            return reply.error(Error::make(Code::InvalidArgument,
-                                           QStringLiteral("'Last-Event-ID' must be a sequence number from this stream")));
+            return reply.error(Error::make(
+                Code::InvalidArgument, QStringLiteral("'Last-Event-ID' must be a sequence number from this stream")));
     }
     if (auto st = m_s.jobs->require(jobId); !st)
         return reply.error(explained(st.error(), jobId));

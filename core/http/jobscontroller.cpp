@@ -192,8 +192,8 @@ void JobsController::retry(const Request &req, Reply &&reply)
 void JobsController::logs(const Request &req, Reply &&reply)
 {
     const QString jobId = req.args.value(0);
-    if (auto st = req.checkQuery({QStringLiteral("after"), QStringLiteral("limit"), QStringLiteral("level"),
-                                  QStringLiteral("q")});
+    if (auto st = req.checkQuery(
+            {QStringLiteral("after"), QStringLiteral("limit"), QStringLiteral("level"), QStringLiteral("q")});
         !st)
         return reply.error(st.error());
     store::LogQuery q;

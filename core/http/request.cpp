@@ -94,8 +94,9 @@ Result<QJsonObject> Request::jsonObject() const
         return Error::make(Code::InvalidArgument,
                            QStringLiteral("malformed JSON: %1 at offset %2").arg(err.errorString()).arg(err.offset));
     if (const auto dup = duplicateKey(repaired))
-        return Error::make(Code::InvalidArgument,
-                           QStringLiteral("the JSON body has the key '%1' twice in one object; send it once").arg(*dup));
+        return Error::make(
+            Code::InvalidArgument,
+            QStringLiteral("the JSON body has the key '%1' twice in one object; send it once").arg(*dup));
     if (!doc.isObject())
         return Error::make(Code::Unprocessable, QStringLiteral("expected a JSON object"));
     return doc.object();
@@ -108,10 +109,11 @@ Status Request::checkQuery(const QStringList &allowed) const
     QSet<QString> seen;
     for (const auto &item : query.queryItems(QUrl::FullyDecoded)) {
         if (!known.contains(item.first))
-            return Error::make(Code::InvalidArgument,
-                               QStringLiteral("unknown query parameter '%1'%2; this route accepts: %3")
-                                   .arg(item.first, jobs::suggestion(item.first, allowed),
-                                        allowed.isEmpty() ? QStringLiteral("none") : allowed.join(QStringLiteral(", "))));
+            return Error::make(
+                Code::InvalidArgument,
+                QStringLiteral("unknown query parameter '%1'%2; this route accepts: %3")
+                    .arg(item.first, jobs::suggestion(item.first, allowed),
+                         allowed.isEmpty() ? QStringLiteral("none") : allowed.join(QStringLiteral(", "))));
         if (seen.contains(item.first))
             return Error::make(Code::InvalidArgument,
                                QStringLiteral("query parameter '%1' is given twice; send it once").arg(item.first));

@@ -167,9 +167,14 @@ QString suggestion(const QString &name, const QStringList &known)
         }
     }
     // Close enough to be a typo: two edits, or a third of the name for long ones.
-    if (best.isEmpty() || bestDistance > std::max<qsizetype>(2, name.size() / 3))
-        return {};
-    return QStringLiteral(" (did you mean '%1'?)").arg(best);
+    if (!best.isEmpty() && bestDistance <= std::max<qsizetype>(2, name.size() / 3))
+        return QStringLiteral(" (did you mean '%1'?)").arg(best);
+    // Or the name without its unit or suffix (`delay` for `delay_ms`).
+    if (name.size() >= 4)
+        for (const QString &k : known)
+            if (k.startsWith(name, Qt::CaseInsensitive))
+                return QStringLiteral(" (did you mean '%1'?)").arg(k);
+    return {};
 }
 
 Error unknownKeys(const QStringList &unknown, const QStringList &known, const QString &where)
@@ -276,8 +281,8 @@ Result<model::JobSpec> fromJson(const QJsonObject &body, Origin origin)
             return bad(QStringLiteral("'domain_count' and 'num_domains' differ; send one of them"));
         count = *alias;
     }
-    const auto n = intField(*count, count->isUndefined() || body.contains(kDomainCount) ? kDomainCount : kNumDomains,
-                            1, 100000);
+    const auto n =
+        intField(*count, count->isUndefined() || body.contains(kDomainCount) ? kDomainCount : kNumDomains, 1, 100000);
     if (!n)
         return n.error();
     if (n.value())
@@ -305,9 +310,9 @@ Result<model::JobSpec> fromJson(const QJsonObject &body, Origin origin)
         int max;
         int *out;
     };
-    for (const Limit &l : {Limit{"priority", -1000, 1000, &spec.priority},
-                           Limit{"timeout_s", 0, 30 * 24 * 3600, &spec.timeoutS},
-                           Limit{"max_attempts", 1, 20, &spec.maxAttempts}}) {
+    for (const Limit &l :
+         {Limit{"priority", -1000, 1000, &spec.priority}, Limit{"timeout_s", 0, 30 * 24 * 3600, &spec.timeoutS},
+          Limit{"max_attempts", 1, 20, &spec.maxAttempts}}) {
         const QString key = QLatin1String(l.key);
         const auto v = present(body, key);
         if (!v)

@@ -90,7 +90,8 @@ bool LocalRunner::runsBuiltInCrawler(const QString &profile) const
     if (!words || words->size() < 3)
         return false;
     const QString &program = words->at(0);
-    const bool self = program == u"crawldeck" || (!m_config.selfExecutable.isEmpty() && program == m_config.selfExecutable);
+    const bool self =
+        program == u"crawldeck" || (!m_config.selfExecutable.isEmpty() && program == m_config.selfExecutable);
     return self && words->at(1) == u"worker" && words->at(2) == u"crawl";
 }
 

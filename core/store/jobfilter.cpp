@@ -60,8 +60,9 @@ Result<JobFilter> JobFilter::fromQuery(const QUrlQuery &query)
         bool ok = false;
         const int limit = query.queryItemValue(QStringLiteral("limit")).toInt(&ok);
         if (!ok || limit < 1 || limit > kMaxLimit)
-            return Error::make(Code::InvalidArgument,
-                               QStringLiteral("query parameter 'limit' must be a whole number from 1 to %1").arg(kMaxLimit));
+            return Error::make(
+                Code::InvalidArgument,
+                QStringLiteral("query parameter 'limit' must be a whole number from 1 to %1").arg(kMaxLimit));
         f.limit = limit;
     }
     f.beforeId = query.queryItemValue(QStringLiteral("before"), QUrl::FullyDecoded);

@@ -192,7 +192,8 @@ Result<model::LogLines> LogStore::page(const LogQuery &query)
     model::LogLines out;
     if (!r) {
         qCWarning(lcLogStore).noquote() << r.error().detail;
-        return Error::make(Error::Code::Unavailable, QStringLiteral("the job's log cannot be read right now; retry shortly"));
+        return Error::make(Error::Code::Unavailable,
+                           QStringLiteral("the job's log cannot be read right now; retry shortly"));
     }
     QSqlQuery &q = r.value();
     while (q.next()) {
