@@ -6,6 +6,8 @@
 #include <QJsonDocument>
 #include <QSet>
 
+#include <cstring>
+
 namespace cd::http {
 
 using Code = Error::Code;
@@ -14,42 +16,49 @@ namespace {
 
 // The first key that appears twice in one object of `json` (already known to be valid JSON), or
 // nullopt. QJsonDocument keeps one of the two silently; another parser in front of us may keep the
-// other, so a repeated key is refused rather than guessed. One pass, no allocation per value.
+// other, so a repeated key is refused rather than guessed. One pass over the bytes; keys are views
+// into the body, copied only when written with escapes.
 std::optional<QString> duplicateKey(const QByteArray &json)
 {
     struct Frame
     {
         bool object;
         bool expectKey;
-        QSet<QByteArray> keys;
+        QSet<QByteArrayView> keys;
     };
     QList<Frame> stack;
-    const qsizetype n = json.size();
-    for (qsizetype i = 0; i < n; ++i) {
-        const char c = json.at(i);
+    QList<QByteArray> decoded; // owns the escaped keys the views point into
+    const char *p = json.constData();
+    const char *const end = p + json.size();
+    while (p < end) {
+        const char c = *p;
         if (c == '"') {
-            qsizetype j = i + 1;
-            bool escaped = false;
-            while (j < n && json.at(j) != '"') {
-                if (json.at(j) == '\\') {
-                    escaped = true;
-                    ++j;
-                }
-                ++j;
+            const char *const start = ++p;
+            // The closing quote is the first one not preceded by an odd number of backslashes.
+            for (;;) {
+                p = static_cast<const char *>(std::memchr(p, '"', static_cast<size_t>(end - p)));
+                if (!p)
+                    return std::nullopt;
+                const char *b = p;
+                while (b > start && b[-1] == '\\')
+                    --b;
+                if ((p - b) % 2 == 0)
+                    break;
+                ++p;
             }
             if (!stack.isEmpty() && stack.last().object && stack.last().expectKey) {
-                QByteArray key = json.mid(i, j - i + 1);
+                QByteArrayView key(start, p - start);
                 // "a" and "\u0061" are the same key.
-                if (escaped)
-                    key = QJsonDocument::fromJson("[" + key + "]").array().at(0).toString().toUtf8();
-                else
-                    key = key.mid(1, key.size() - 2);
+                if (std::memchr(start, '\\', static_cast<size_t>(p - start))) {
+                    const QByteArray quoted = "[" + QByteArray(start - 1, p - start + 2) + "]";
+                    decoded.append(QJsonDocument::fromJson(quoted).array().at(0).toString().toUtf8());
+                    key = decoded.last();
+                }
                 if (stack.last().keys.contains(key))
                     return QString::fromUtf8(key);
                 stack.last().keys.insert(key);
                 stack.last().expectKey = false;
             }
-            i = j;
         } else if (c == '{' || c == '[') {
             stack.append(Frame{c == '{', c == '{', {}});
         } else if (c == '}' || c == ']') {
@@ -58,6 +67,7 @@ std::optional<QString> duplicateKey(const QByteArray &json)
         } else if (c == ',' && !stack.isEmpty() && stack.last().object) {
             stack.last().expectKey = true;
         }
+        ++p;
     }
     return std::nullopt;
 }

@@ -21,12 +21,12 @@ namespace {
 
 Q_LOGGING_CATEGORY(lcJobStore, "cd.store")
 
-// A read that failed is the database's fault, not the caller's: logged with the SQL error, and
-// answered as Unavailable so the API says "retry" (503) instead of "no such job" (404).
-Error unreadable(const Error &e)
+// A statement that failed is the database's fault, not the caller's: logged with the SQL error,
+// and answered as Unavailable so the API says "retry" (503) instead of "no such job" (404) or 500.
+Error unavailable(const Error &e)
 {
     qCWarning(lcJobStore).noquote() << e.detail;
-    return Error::make(Code::Unavailable, QStringLiteral("the job database cannot be read right now; retry shortly"));
+    return Error::make(Code::Unavailable, QStringLiteral("the job database is not answering right now; retry shortly"));
 }
 
 const QString kJobColumns =
@@ -143,7 +143,7 @@ Result<Job> JobStore::insert(const model::JobSpec &spec)
          toJsonText(spec.params), spec.attempt, spec.maxAttempts, spec.timeoutS, nullable(spec.retryOf), now, now, now},
         "creating a job");
     if (!q)
-        return q.error();
+        return unavailable(q.error());
     auto job = reload(id);
     if (job)
         Q_EMIT jobAdded(job.value());
@@ -168,7 +168,7 @@ Result<Job> JobStore::job(const QString &id) const
     auto q = m_db->run(QStringLiteral("SELECT ") + kJobColumns + QStringLiteral(" FROM jobs WHERE id = ?"), {id},
                        "reading a job");
     if (!q)
-        return unreadable(q.error());
+        return unavailable(q.error());
     if (!q.value().next())
         return Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(id));
     return jobFromQuery(q.value());
@@ -180,7 +180,7 @@ Status JobStore::require(const QString &id) const
         return Ok{};
     auto q = m_db->run(QStringLiteral("SELECT 1 FROM jobs WHERE id = ?"), {id}, "looking up a job");
     if (!q)
-        return unreadable(q.error());
+        return unavailable(q.error());
     if (!q.value().next())
         return Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(id));
     m_known.insert(id);
@@ -231,7 +231,7 @@ Result<QList<Job>> JobStore::jobList(const QString &sql, const QVariantList &val
     QList<Job> out;
     auto q = m_db->run(sql, values, "listing jobs");
     if (!q)
-        return unreadable(q.error());
+        return unavailable(q.error());
     while (q.value().next())
         out.append(jobFromQuery(q.value()));
     return out;
@@ -266,7 +266,9 @@ QHash<JobStatus, int> JobStore::countsByStatus() const
 {
     QHash<JobStatus, int> out;
     auto q = m_db->run(QStringLiteral("SELECT status, COUNT(*) FROM jobs GROUP BY status"), {}, "counting jobs");
-    if (q)
+    if (!q)
+        qCWarning(lcJobStore).noquote() << q.error().detail; // the counts are for display only
+    else
         while (q.value().next())
             if (auto s = model::jobStatusFromString(q.value().value(0).toString()))
                 out.insert(*s, q.value().value(1).toInt());
@@ -354,7 +356,7 @@ Result<QList<model::Artifact>> JobStore::artifactList(const QString &jobId) cons
                        {jobId}, "listing artifacts");
     QList<model::Artifact> out;
     if (!r)
-        return unreadable(r.error());
+        return unavailable(r.error());
     QSqlQuery &q = r.value();
     while (q.next()) {
         model::Artifact a;

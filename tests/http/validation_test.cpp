@@ -23,7 +23,7 @@ QMap<QString, QString> profiles()
 {
     return {{QStringLiteral("crawler"),
              QStringLiteral("crawldeck worker crawl --params {params_file} --output {output_dir}")},
-            {QStringLiteral("other"), QStringLiteral("sh -c 'sleep 30'")}};
+            {QStringLiteral("other"), QStringLiteral("true")}};
 }
 
 HeaderList credentials()
@@ -253,6 +253,13 @@ TEST(Validation, SeedLaxValuesAreAccepted)
     ASSERT_TRUE(alias.ok());
     EXPECT_EQ(alias->params.value(QStringLiteral("domain_count")).toInt(), 7);
     EXPECT_EQ(alias->priority, 2);
+    // Only keys count as repeats: not escaped quotes inside a value, not equal values in a list.
+    const auto quoted = start(R"({"keywords":["a\",\"keywords\":[\"b","keywords","keywords"]})");
+    ASSERT_TRUE(quoted.ok());
+    EXPECT_EQ(quoted->params.value(QStringLiteral("keywords")).toArray().first().toString(),
+              QStringLiteral("a\",\"keywords\":[\"b"));
+    const auto nested = start(R"({"keywords":["a"],"params":{"keywords":["a"],"x":{"x":{"x":1}}},"profile":"other"})");
+    ASSERT_TRUE(nested.ok());
     const auto defaults = start(R"({"keywords":["solar"]})");
     ASSERT_TRUE(defaults.ok());
     EXPECT_EQ(defaults->params.value(QStringLiteral("domain_count")).toInt(), 5);
@@ -319,8 +326,17 @@ TEST(Validation, UnreadableDatabaseIs503NotNotFound)
         EXPECT_TRUE(serverUp(st));
     }
 
+    // A job cannot be created either; the answer says to retry rather than blaming the request.
+    const auto create =
+        cdtest::request(st.port(), "POST", "/api/crawler/start", R"({"keywords":["a"]})",
+                        {{QByteArrayLiteral("Authorization"), QByteArrayLiteral("Bearer ") + Stack::kToken},
+                         {QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")}});
+    EXPECT_EQ(create.status, 503) << create.body.toStdString();
+    EXPECT_EQ(create.headers.value("retry-after"), QByteArray("1"));
+
     renameTables(false);
     QSqlDatabase::removeDatabase(name);
+    EXPECT_EQ(jobCount(st), 1);
     EXPECT_EQ(cdtest::getJson(st.port(), "/api/crawler/status/" + job.toUtf8(), Stack::kToken).status, 200);
     EXPECT_EQ(cdtest::getJson(st.port(), "/api/crawler/status/" + unknown, Stack::kToken).status, 404);
 }
