@@ -78,7 +78,7 @@ NewJobDialog::NewJobDialog(const QList<BackendChoice> &backends, const QStringLi
     form->addRow(tr("&Domains wanted:"), m_domains);
 
     m_startUrls = new QPlainTextEdit(this);
-    m_startUrls->setPlaceholderText(tr("one http(s) URL per line (optional)"));
+    m_startUrls->setPlaceholderText(tr("one http(s) URL per line (the built-in crawler starts from these)"));
     m_startUrls->setFixedHeight(72);
     form->addRow(tr("&Start URLs:"), m_startUrls);
 
