@@ -11,6 +11,7 @@
 #include "http/runpodcontroller.h"
 #include "http/services.h"
 #include "http/ssehub.h"
+#include "jobs/jobspec.h"
 #include "logs/logbus.h"
 #include "mainwindow.h"
 #include "runners/localrunner.h"
@@ -352,7 +353,7 @@ QString Application::applySettings()
     }
     if (m_window)
         m_window->setServerInfo(m_api->isListening() ? baseUrl() : QString(), QString(),
-                                QStringList(m_local->profiles().keys()) << runners::LocalRunner::kExternalProfile);
+                                QStringList(m_local->profiles().keys()) << jobs::kExternalProfile);
     return done.join(QStringLiteral("; "));
 }
 
@@ -392,7 +393,7 @@ int Application::runGui()
     s.results = m_results.get();
     m_window = std::make_unique<ui::MainWindow>(s);
     m_window->setServerInfo(st ? baseUrl() : QString(), st ? QString() : st.error().detail,
-                            QStringList(m_local->profiles().keys()) << runners::LocalRunner::kExternalProfile);
+                            QStringList(m_local->profiles().keys()) << jobs::kExternalProfile);
     m_window->show();
     showTokenIfNeeded();
     return QApplication::exec();

@@ -346,7 +346,8 @@ void MainWindow::openJobDialog(const QString &prefillFrom)
     QList<NewJobDialog::BackendChoice> backends;
     for (auto b : model::allBackends())
         backends.append({b, m_s.scheduler->hasBackend(b), scheduler::Scheduler::notConfiguredMessage(b)});
-    NewJobDialog dlg(backends, m_profiles, this);
+    NewJobDialog dlg(
+        backends, m_profiles, [this](const model::JobSpec &spec) { return m_s.scheduler->validate(spec); }, this);
     if (const auto job = m_s.jobs->job(prefillFrom))
         dlg.prefill(*job);
     if (dlg.exec() != QDialog::Accepted)

@@ -1,5 +1,7 @@
 #include "newjobdialog.h"
 
+#include "jobs/jobspec.h"
+
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
@@ -11,7 +13,6 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QStandardItemModel>
-#include <QUrl>
 #include <QVBoxLayout>
 
 namespace cd::ui {
@@ -28,8 +29,9 @@ QString backendLabel(model::Backend b)
 }
 } // namespace
 
-NewJobDialog::NewJobDialog(const QList<BackendChoice> &backends, const QStringList &profiles, QWidget *parent)
-    : QDialog(parent)
+NewJobDialog::NewJobDialog(const QList<BackendChoice> &backends, const QStringList &profiles, Check check,
+                           QWidget *parent)
+    : QDialog(parent), m_check(std::move(check))
 {
     setWindowTitle(tr("New job"));
     setMinimumWidth(480);
@@ -76,7 +78,7 @@ NewJobDialog::NewJobDialog(const QList<BackendChoice> &backends, const QStringLi
     form->addRow(tr("&Domains wanted:"), m_domains);
 
     m_startUrls = new QPlainTextEdit(this);
-    m_startUrls->setPlaceholderText(tr("one http(s) URL per line (optional)"));
+    m_startUrls->setPlaceholderText(tr("one http(s) URL per line (the built-in crawler starts from these)"));
     m_startUrls->setFixedHeight(72);
     form->addRow(tr("&Start URLs:"), m_startUrls);
 
@@ -123,6 +125,7 @@ NewJobDialog::NewJobDialog(const QList<BackendChoice> &backends, const QStringLi
         spin->setMinimumWidth(110);
 
     connect(m_backend, &QComboBox::currentIndexChanged, this, [this] { validate(); });
+    connect(m_profile, &QComboBox::currentIndexChanged, this, [this] { validate(); });
     connect(m_keywords, &QLineEdit::textChanged, this, [this] { validate(); });
     connect(m_startUrls, &QPlainTextEdit::textChanged, this, [this] { validate(); });
     connect(m_rawParams, &QPlainTextEdit::textChanged, this, [this] { validate(); });
@@ -156,10 +159,33 @@ void NewJobDialog::prefill(const model::Job &job)
                                               : QString::fromUtf8(QJsonDocument(extra).toJson(QJsonDocument::Compact)));
 }
 
+QJsonObject NewJobDialog::body() const
+{
+    const auto backend = static_cast<model::Backend>(m_backend->currentData(Qt::UserRole).toInt());
+    QJsonObject b{{QStringLiteral("backend"), model::toString(backend)},
+                  {QStringLiteral("domain_count"), m_domains->value()},
+                  {QStringLiteral("priority"), m_priority->value()},
+                  {QStringLiteral("timeout_s"), m_timeout->value()},
+                  {QStringLiteral("max_attempts"), m_attempts->value()}};
+    QJsonArray kw;
+    for (const QString &k : m_keywords->text().split(u',', Qt::SkipEmptyParts))
+        if (!k.trimmed().isEmpty())
+            kw.append(k.trimmed());
+    b.insert(QStringLiteral("keywords"), kw);
+    QJsonArray urls;
+    for (const QString &line : m_startUrls->toPlainText().split(u'\n', Qt::SkipEmptyParts))
+        if (!line.trimmed().isEmpty())
+            urls.append(line.trimmed());
+    if (!urls.isEmpty())
+        b.insert(QStringLiteral("start_urls"), urls);
+    if (backend == model::Backend::Local)
+        b.insert(QStringLiteral("profile"), m_profile->currentText());
+    return b;
+}
+
 std::variant<model::JobSpec, QString> NewJobDialog::spec() const
 {
-    model::JobSpec s;
-    s.backend = static_cast<model::Backend>(m_backend->currentData(Qt::UserRole).toInt());
+    QJsonObject b = body();
     const QString raw = m_rawParams->toPlainText().trimmed();
     if (!raw.isEmpty()) {
         QJsonParseError err{};
@@ -168,31 +194,18 @@ std::variant<model::JobSpec, QString> NewJobDialog::spec() const
             return tr("Extra params: %1 at character %2.").arg(err.errorString()).arg(err.offset);
         if (!doc.isObject())
             return tr("Extra params must be a JSON object.");
-        s.params = doc.object();
+        b.insert(QStringLiteral("params"), doc.object());
     }
-    QJsonArray kw;
-    for (const QString &k : m_keywords->text().split(u',', Qt::SkipEmptyParts))
-        if (!k.trimmed().isEmpty())
-            kw.append(k.trimmed());
-    if (kw.isEmpty())
+    // The dialog asks for keywords even where the API would not: a job without them finds nothing.
+    if (b.value(QStringLiteral("keywords")).toArray().isEmpty())
         return tr("Enter at least one keyword.");
-    s.params.insert(QStringLiteral("keywords"), kw);
-    s.params.insert(QStringLiteral("domain_count"), m_domains->value());
-    QJsonArray urls;
-    for (const QString &line : m_startUrls->toPlainText().split(u'\n', Qt::SkipEmptyParts)) {
-        const QUrl url(line.trimmed(), QUrl::StrictMode);
-        if (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https") || url.host().isEmpty())
-            return tr("'%1' is not an http(s) URL.").arg(line.trimmed());
-        urls.append(url.toString());
-    }
-    if (!urls.isEmpty())
-        s.params.insert(QStringLiteral("start_urls"), urls);
-    if (s.backend == model::Backend::Local)
-        s.params.insert(QStringLiteral("profile"), m_profile->currentText());
-    s.priority = m_priority->value();
-    s.timeoutS = m_timeout->value();
-    s.maxAttempts = m_attempts->value();
-    return s;
+    const auto s = jobs::fromJson(b, jobs::Origin::Api);
+    if (!s)
+        return s.error().detail;
+    if (m_check)
+        if (const auto st = m_check(s.value()); !st)
+            return st.error().detail;
+    return s.value();
 }
 
 void NewJobDialog::validate()

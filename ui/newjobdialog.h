@@ -1,8 +1,13 @@
 #pragma once
 
+#include "common/result.h"
 #include "model/job.h"
 
 #include <QDialog>
+#include <QJsonObject>
+
+#include <functional>
+#include <variant>
 
 class QComboBox;
 class QLineEdit;
@@ -26,10 +31,18 @@ public:
         QString reason; // why it is disabled
     };
 
-    NewJobDialog(const QList<BackendChoice> &backends, const QStringList &profiles, QWidget *parent = nullptr);
+    // What the server would also check before it stores a job (Scheduler::validate: the backend
+    // and its profile accept the spec); empty = only the request rules.
+    using Check = std::function<Status(const model::JobSpec &)>;
+
+    NewJobDialog(const QList<BackendChoice> &backends, const QStringList &profiles, Check check = {},
+                 QWidget *parent = nullptr);
 
     void prefill(const model::Job &job);
-    // The spec the dialog describes, or an error text for the first invalid field.
+    // The create-job body the fields describe, as POST /api/jobs takes it.
+    QJsonObject body() const;
+    // The spec the dialog describes (jobs::fromJson on body(), then the check), or an error text for
+    // the first invalid field; the same rules and words as the HTTP API.
     std::variant<model::JobSpec, QString> spec() const;
 
 private:
@@ -48,6 +61,7 @@ private:
     QLabel *m_backendNote;
     QLabel *m_error;
     QDialogButtonBox *m_buttons;
+    Check m_check;
 };
 
 } // namespace cd::ui

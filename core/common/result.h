@@ -42,12 +42,15 @@ public:
 
     bool ok() const { return std::holds_alternative<T>(m_v); }
     explicit operator bool() const { return ok(); }
+    bool has_value() const { return ok(); } // as std::optional, which several reads returned before
     const T &value() const & { return std::get<T>(m_v); }
     T &value() & { return std::get<T>(m_v); }
     T &&value() && { return std::get<T>(std::move(m_v)); }
     const T *operator->() const { return &std::get<T>(m_v); }
     const T &operator*() const { return std::get<T>(m_v); }
     const Error &error() const { return std::get<Error>(m_v); }
+    T value_or(T fallback) const & { return ok() ? value() : std::move(fallback); }
+    T value_or(T fallback) && { return ok() ? std::get<T>(std::move(m_v)) : std::move(fallback); }
 
 private:
     std::variant<T, Error> m_v;

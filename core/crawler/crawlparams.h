@@ -27,6 +27,8 @@ struct CrawlParams
     // The job's params as the local runner writes them to {params_file}; wrong types are errors
     // that name the field.
     static Result<CrawlParams> fromJson(const QJsonObject &o);
+    // Every key fromJson reads: anything else in a crawler job's params would be silently ignored.
+    static const QStringList &keys();
 };
 
 } // namespace cd::crawler

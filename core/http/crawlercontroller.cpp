@@ -1,7 +1,7 @@
 #include "crawlercontroller.h"
 
 #include "auth.h"
-#include "jobrequest.h"
+#include "jobs/jobspec.h"
 #include "logs/logbus.h"
 #include "router.h"
 #include "scheduler/scheduler.h"
@@ -11,6 +11,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 
+#include <limits>
 #include <memory>
 
 namespace cd::http {
@@ -21,12 +22,71 @@ using Code = Error::Code;
 namespace {
 constexpr int kMaxMessagesPerCall = 10000;
 
-Error unknownJob(const QString &id)
+// NotFound gets the seed client's explanation; anything else (a database that cannot be read) is
+// passed on as it is, never turned into "no such job".
+Error explained(const Error &e, const QString &id)
 {
+    if (e.code != Code::NotFound)
+        return e;
     return Error::make(Code::NotFound,
                        QStringLiteral("job %1 not found: it was never created on this server (or was deleted). "
                                       "Create jobs with POST /api/crawler/start and send their job_id in callbacks")
                            .arg(id));
+}
+
+struct LogBody
+{
+    QString jobId;
+    QStringList lines;
+};
+
+// The log callback's body: {job_id, message} or {job_id, messages: [..]}. Everything else (null,
+// wrong types, both or neither, unknown fields) is refused with the field named: a worker whose
+// lines are silently dropped is worse than one that fails loudly.
+Result<LogBody> parseLogBody(const QJsonObject &body)
+{
+    static const QStringList known{QStringLiteral("job_id"), QStringLiteral("message"), QStringLiteral("messages")};
+    QStringList unknown;
+    for (auto it = body.begin(); it != body.end(); ++it)
+        if (!known.contains(it.key()))
+            unknown << it.key();
+    if (!unknown.isEmpty())
+        return jobs::unknownKeys(unknown, known);
+    auto bad = [](const QString &detail) { return Error::make(Code::Unprocessable, detail); };
+
+    const QJsonValue idValue = body.value(QStringLiteral("job_id"));
+    if (!idValue.isString() || idValue.toString().isEmpty())
+        return bad(QStringLiteral("'job_id' is required: the job's id as a string"));
+    LogBody out{idValue.toString(), {}};
+
+    const QJsonValue message = body.value(QStringLiteral("message"));
+    const QJsonValue messages = body.value(QStringLiteral("messages"));
+    if (!message.isUndefined() && !messages.isUndefined())
+        return bad(QStringLiteral("send either 'message' or 'messages', not both"));
+    if (message.isUndefined() && messages.isUndefined())
+        return bad(QStringLiteral("'message' (a string) or 'messages' (a list of strings) is required"));
+    if (!message.isUndefined()) {
+        if (!message.isString())
+            return bad(QStringLiteral("'message' must be a string, got %1")
+                           .arg(message.isNull() ? QStringLiteral("null") : QStringLiteral("another type")));
+        // An empty message is an empty line: workers print blank lines too.
+        out.lines = message.toString().split(u'\n');
+    } else {
+        if (!messages.isArray())
+            return bad(QStringLiteral("'messages' must be a list of strings"));
+        const QJsonArray list = messages.toArray();
+        for (qsizetype i = 0; i < list.size(); ++i) {
+            if (!list.at(i).isString())
+                return bad(QStringLiteral("'messages' entry %1 is %2, not a string")
+                               .arg(i)
+                               .arg(list.at(i).isNull() ? QStringLiteral("null") : QStringLiteral("another type")));
+            out.lines << list.at(i).toString().split(u'\n');
+        }
+    }
+    // Trailing empty piece of a message that ended with a newline is not a line.
+    if (out.lines.size() > 1 && out.lines.last().isEmpty())
+        out.lines.removeLast();
+    return out;
 }
 } // namespace
 
@@ -38,19 +98,20 @@ void CrawlerController::registerRoutes(Router &router)
         return [this, fn](const Request &req, Reply &&reply) { (this->*fn)(req, std::move(reply)); };
     };
     // POST /api/crawler/start — control. Body {keywords:[..], domain_count, backend?, start_urls?,
-    // params?, profile?, priority?, timeout_s?, max_attempts?}. 200 {job_id, status, message,
-    // callback_url}; 401/403; 400 malformed JSON; 415; 422 invalid fields; 503 backend not configured.
+    // params?, profile?, priority?, timeout_s?, max_attempts?} (jobs::fromJson). 200 {job_id, status,
+    // message, callback_url}; 401/403; 400 malformed JSON or a repeated key; 415; 422 unknown, null
+    // or invalid fields (named); 503 backend not configured.
     router.add(Method::Post, QStringLiteral("/api/crawler/start"), Access::Control, bind(&CrawlerController::start));
-    // POST /api/crawler/log — callback. Body {job_id, message} or {job_id, messages:[..]}. 200
-    // {status:"success", job_id, message, first_seq, last_seq} once the lines are committed; 401/429
+    // POST /api/crawler/log — callback. Body {job_id, message} or {job_id, messages:[..]}, nothing
+    // else. 200 {status:"success", job_id, message, lines} once the lines are committed; 401/429
     // before the body is read, 403 a token of another job; 404 unknown job (valid credentials only);
-    // 400/415/422 bad body; 503 storage did not commit in time.
+    // 400/415/422 bad body (the field is named); 503 storage unreadable or did not commit in time.
     router.add(Method::Post, QStringLiteral("/api/crawler/log"), Access::Handler, bind(&CrawlerController::log));
     // GET /api/crawler/logs/{id} — read. SSE: `id: seq` + `data: message` per line, `event: status`,
     // `event: end` after the terminal status, `: keepalive` comments. Resumes after Last-Event-ID or
-    // ?after=. 404 unknown job.
+    // ?after= (a sequence number; 400 otherwise). 404 unknown job; 503 storage unreadable.
     router.add(Method::Get, QStringLiteral("/api/crawler/logs/{}"), Access::Read, bind(&CrawlerController::stream));
-    // GET /api/crawler/status/{id} — read. 200 the job as JSON; 404.
+    // GET /api/crawler/status/{id} — read. 200 the job as JSON; 404; 503 storage unreadable.
     router.add(Method::Get, QStringLiteral("/api/crawler/status/{}"), Access::Read, bind(&CrawlerController::status));
     // POST /api/crawler/cancel/{id} — control. 200 {job_id, status, message}; 404; 409 already terminal.
     router.add(Method::Post, QStringLiteral("/api/crawler/cancel/{}"), Access::Control,
@@ -59,10 +120,12 @@ void CrawlerController::registerRoutes(Router &router)
 
 void CrawlerController::start(const Request &req, Reply &&reply)
 {
+    if (auto st = req.checkQuery({}); !st)
+        return reply.error(st.error());
     const auto body = req.jsonObject();
     if (!body)
         return reply.error(body.error());
-    const auto spec = JobRequest::parse(body.value(), true);
+    const auto spec = jobs::fromJson(body.value(), jobs::Origin::SeedStart);
     if (!spec)
         return reply.error(spec.error());
     const auto job = m_s.scheduler->submit(spec.value());
@@ -72,7 +135,7 @@ void CrawlerController::start(const Request &req, Reply &&reply)
         {QStringLiteral("job_id"), job->id},
         {QStringLiteral("status"), model::toString(job->status)},
         {QStringLiteral("message"),
-         job->params.value(QStringLiteral("profile")).toString() == u"external"
+         jobs::isExternal(job->params)
              ? QStringLiteral("Job created: waiting for its worker to post log lines to callback_url; it completes "
                               "with the worker's [SUMMARY] line (send start_urls to run the built-in crawler)")
              : QStringLiteral("Crawler job queued on the %1 backend with %2 domains")
@@ -87,45 +150,29 @@ void CrawlerController::log(const Request &req, Reply &&reply)
     // Credentials before the body: a caller without a valid one learns nothing, not even which jobs exist.
     if (const auto denial = m_s.auth->callbackPrecheck(req))
         return Auth::refuse(reply, *denial);
+    if (auto st = req.checkQuery({}); !st)
+        return reply.error(st.error());
     const auto body = req.jsonObject();
     if (!body)
         return reply.error(body.error());
-    const QJsonValue idValue = body->value(QStringLiteral("job_id"));
-    if (!idValue.isString() || idValue.toString().isEmpty())
-        return reply.error(Error::make(Code::Unprocessable, QStringLiteral("'job_id' is required (a string)")));
-    const QString jobId = idValue.toString();
-
-    QStringList lines;
-    const QJsonValue message = body->value(QStringLiteral("message"));
-    const QJsonValue messages = body->value(QStringLiteral("messages"));
-    if (message.isString())
-        lines << message.toString().split(u'\n');
-    else if (!message.isUndefined() && !message.isNull())
-        return reply.error(Error::make(Code::Unprocessable, QStringLiteral("'message' must be a string")));
-    if (messages.isArray()) {
-        for (const QJsonValue &m : messages.toArray()) {
-            if (!m.isString())
-                return reply.error(
-                    Error::make(Code::Unprocessable, QStringLiteral("'messages' must be a list of strings")));
-            lines << m.toString().split(u'\n');
-        }
-    } else if (!messages.isUndefined() && !messages.isNull()) {
-        return reply.error(Error::make(Code::Unprocessable, QStringLiteral("'messages' must be a list of strings")));
-    }
-    if (message.isUndefined() && messages.isUndefined())
-        return reply.error(Error::make(Code::Unprocessable,
-                                       QStringLiteral("'message' (a string) or 'messages' (a list) is required")));
+    auto parsed = parseLogBody(body.value());
+    if (!parsed)
+        return reply.error(parsed.error());
+    const QString jobId = parsed->jobId;
+    QStringList lines = std::move(parsed).value().lines;
     if (lines.size() > kMaxMessagesPerCall)
         return reply.error(
             Error::make(Code::PayloadTooLarge, QStringLiteral("at most %1 lines per call").arg(kMaxMessagesPerCall)));
     // The token must belong to the job the body names; checked before revealing whether it exists.
     if (const auto denial = m_s.auth->callback(req, jobId))
         return Auth::refuse(reply, *denial);
-    if (!m_s.jobs->exists(jobId))
-        return reply.error(unknownJob(jobId));
-    // Trailing empty piece of a message that ended with a newline is not a line.
-    if (lines.size() > 1 && lines.last().isEmpty())
-        lines.removeLast();
+    if (auto st = m_s.jobs->require(jobId); !st)
+        return reply.error(explained(st.error(), jobId));
+    if (lines.isEmpty())
+        return reply.json(QJsonObject{{QStringLiteral("status"), QStringLiteral("success")},
+                                      {QStringLiteral("job_id"), jobId},
+                                      {QStringLiteral("message"), QStringLiteral("No lines in the call")},
+                                      {QStringLiteral("lines"), 0}});
 
     const quint64 ticket = m_s.bus->append(jobId, model::LogSource::Callback, lines);
     const int count = static_cast<int>(lines.size());
@@ -146,30 +193,42 @@ void CrawlerController::log(const Request &req, Reply &&reply)
 void CrawlerController::stream(const Request &req, Reply &&reply)
 {
     const QString jobId = req.args.value(0);
-    if (!m_s.jobs->exists(jobId))
-        return reply.error(unknownJob(jobId));
-    qint64 after = 0;
-    const QByteArray lastId = req.header(QByteArrayLiteral("last-event-id"));
-    if (!lastId.isEmpty())
-        after = lastId.trimmed().toLongLong();
-    else if (!req.queryValue(QStringLiteral("after")).isEmpty())
-        after = req.queryValue(QStringLiteral("after")).toLongLong();
+    if (auto st = req.checkQuery({QStringLiteral("after")}); !st)
+        return reply.error(st.error());
+    const auto afterQuery = req.queryInt(QStringLiteral("after"), 0, std::numeric_limits<qint64>::max());
+    if (!afterQuery)
+        return reply.error(afterQuery.error());
+    qint64 after = afterQuery.value().value_or(0);
+    const QByteArray lastId = req.header(QByteArrayLiteral("last-event-id")).trimmed();
+    if (!lastId.isEmpty()) {
+        bool ok = false;
+        after = lastId.toLongLong(&ok);
+        if (!ok || after < 0)
+            return reply.error(Error::make(
+                Code::InvalidArgument, QStringLiteral("'Last-Event-ID' must be a sequence number from this stream")));
+    }
+    if (auto st = m_s.jobs->require(jobId); !st)
+        return reply.error(explained(st.error(), jobId));
     m_s.sse->subscribe(jobId, after, std::move(reply));
 }
 
 void CrawlerController::status(const Request &req, Reply &&reply)
 {
+    if (auto st = req.checkQuery({}); !st)
+        return reply.error(st.error());
     const auto job = m_s.jobs->job(req.args.value(0));
     if (!job)
-        return reply.error(unknownJob(req.args.value(0)));
+        return reply.error(explained(job.error(), req.args.value(0)));
     reply.json(job->toJson());
 }
 
 void CrawlerController::cancel(const Request &req, Reply &&reply)
 {
+    if (auto st = req.checkQuery({}); !st)
+        return reply.error(st.error());
     const auto job = m_s.scheduler->cancel(req.args.value(0));
     if (!job)
-        return reply.error(job.error().code == Code::NotFound ? unknownJob(req.args.value(0)) : job.error());
+        return reply.error(explained(job.error(), req.args.value(0)));
     reply.json(QJsonObject{{QStringLiteral("job_id"), job->id},
                            {QStringLiteral("status"), model::toString(job->status)},
                            {QStringLiteral("message"), job->status == model::JobStatus::Cancelled

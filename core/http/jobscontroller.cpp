@@ -2,7 +2,7 @@
 
 #include "artifacts/artifactstore.h"
 #include "eventshub.h"
-#include "jobrequest.h"
+#include "jobs/jobspec.h"
 #include "router.h"
 #include "scheduler/scheduler.h"
 #include "store/jobstore.h"
@@ -13,6 +13,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 
+#include <limits>
 #include <memory>
 
 namespace cd::http {
@@ -21,10 +22,7 @@ using Method = QHttpServerRequest::Method;
 using Code = Error::Code;
 
 namespace {
-Error unknownJob(const QString &id)
-{
-    return Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(id));
-}
+constexpr int kMaxLogPage = 10000;
 
 // Streams a whole log as text, one page at a time as the socket drains.
 class LogTextWriter : public QObject
@@ -76,12 +74,13 @@ void JobsController::registerRoutes(Router &router)
         return [this, fn](const Request &req, Reply &&reply) { (this->*fn)(req, std::move(reply)); };
     };
     // GET /api/jobs?status=a,b&backend=&q=&limit=1..1000&before=<job id> — read.
-    // 200 {jobs:[job..], next_before: id|null}; 400 bad filter.
+    // 200 {jobs:[job..], next_before: id|null}; 400 bad or unknown parameter (named), or a `before`
+    // that is no job; 503 storage unreadable.
     router.add(Method::Get, QStringLiteral("/api/jobs"), Access::Read, bind(&JobsController::list));
-    // POST /api/jobs — control. Body as /api/crawler/start (keywords optional), plus kind.
-    // 201 the job; 400/415/422; 503 backend not configured.
+    // POST /api/jobs — control. Body as /api/crawler/start (keywords optional), plus kind
+    // (jobs::fromJson). 201 the job; 400/415/422 (the field is named); 503 backend not configured.
     router.add(Method::Post, QStringLiteral("/api/jobs"), Access::Control, bind(&JobsController::create));
-    // GET /api/jobs/{id} — read. 200 the job; 404.
+    // GET /api/jobs/{id} — read. 200 the job; 404; 503 storage unreadable.
     router.add(Method::Get, QStringLiteral("/api/jobs/{}"), Access::Read, bind(&JobsController::get));
     // POST /api/jobs/{id}/cancel — control. 200 the job (cancelling or cancelled); 404; 409 terminal.
     router.add(Method::Post, QStringLiteral("/api/jobs/{}/cancel"), Access::Control, bind(&JobsController::cancel));
@@ -89,19 +88,23 @@ void JobsController::registerRoutes(Router &router)
     // failed/timed_out/cancelled.
     router.add(Method::Post, QStringLiteral("/api/jobs/{}/retry"), Access::Control, bind(&JobsController::retry));
     // GET /api/jobs/{id}/logs?after=&limit=1..10000&level=ERROR,WARNING&q= — read.
-    // 200 {job_id, lines:[{seq,ts,level,message,source}], next_after, has_more}; 400; 404.
+    // 200 {job_id, lines:[{seq,ts,level,message,source}], next_after, has_more}; 400 bad or unknown
+    // parameter (named); 404; 503 storage unreadable.
     router.add(Method::Get, QStringLiteral("/api/jobs/{}/logs"), Access::Read, bind(&JobsController::logs));
     // GET /api/jobs/{id}/logs.txt — read. 200 text/plain, "ts LEVEL message" per line; 404.
     router.add(Method::Get, QStringLiteral("/api/jobs/{}/logs.txt"), Access::Read, bind(&JobsController::logText));
     // GET /api/events — read. SSE: `event: job` with {type: created|changed, job} for every job
     // creation and change; `: keepalive` every 15 s. Not replayable: re-list /api/jobs on reconnect.
-    router.add(Method::Get, QStringLiteral("/api/events"), Access::Read, [this](const Request &, Reply &&reply) {
-        if (m_s.events)
+    router.add(Method::Get, QStringLiteral("/api/events"), Access::Read, [this](const Request &req, Reply &&reply) {
+        if (auto st = req.checkQuery({}); !st)
+            reply.error(st.error());
+        else if (m_s.events)
             m_s.events->subscribe(std::move(reply));
         else
             reply.error(Error::make(Code::Unavailable, QStringLiteral("job events are not available")));
     });
-    // GET /api/jobs/{id}/artifacts — read. 200 {job_id, artifacts:[{name,size,sha256,mime,source_url,created_at}]}.
+    // GET /api/jobs/{id}/artifacts — read. 200 {job_id, artifacts:[{name,size,sha256,mime,source_url,created_at}]};
+    // 404; 503 storage unreadable.
     router.add(Method::Get, QStringLiteral("/api/jobs/{}/artifacts"), Access::Read, bind(&JobsController::artifacts));
     // GET /api/jobs/{id}/artifacts/{name} — read. 200 the file (Content-Disposition: attachment);
     // 400 a name that leaves the job's directory; 404.
@@ -111,24 +114,40 @@ void JobsController::registerRoutes(Router &router)
 
 void JobsController::list(const Request &req, Reply &&reply)
 {
+    if (auto st = req.checkQuery(store::JobFilter::queryKeys()); !st)
+        return reply.error(st.error());
     const auto filter = store::JobFilter::fromQuery(req.query);
     if (!filter)
         return reply.error(filter.error());
-    const auto jobs = m_s.jobs->jobs(filter.value());
+    // A page cursor that names no job would quietly answer an empty page.
+    if (!filter->beforeId.isEmpty()) {
+        if (auto st = m_s.jobs->require(filter->beforeId); !st)
+            return reply.error(st.error().code != Code::NotFound
+                                   ? st.error()
+                                   : Error::make(Code::InvalidArgument,
+                                                 QStringLiteral("query parameter 'before' must be a job id (the "
+                                                                "previous page's next_before); no job '%1'")
+                                                     .arg(filter->beforeId.left(64))));
+    }
+    const auto jobs = m_s.jobs->page(filter.value());
+    if (!jobs)
+        return reply.error(jobs.error());
     QJsonArray arr;
-    for (const auto &j : jobs)
+    for (const auto &j : jobs.value())
         arr.append(j.toJson());
-    const bool more = jobs.size() == filter->limit;
+    const bool more = jobs->size() == filter->limit;
     reply.json(QJsonObject{{QStringLiteral("jobs"), arr},
-                           {QStringLiteral("next_before"), more ? QJsonValue(jobs.last().id) : QJsonValue()}});
+                           {QStringLiteral("next_before"), more ? QJsonValue(jobs->last().id) : QJsonValue()}});
 }
 
 void JobsController::create(const Request &req, Reply &&reply)
 {
+    if (auto st = req.checkQuery({}); !st)
+        return reply.error(st.error());
     const auto body = req.jsonObject();
     if (!body)
         return reply.error(body.error());
-    const auto spec = JobRequest::parse(body.value(), false);
+    const auto spec = jobs::fromJson(body.value(), jobs::Origin::Api);
     if (!spec)
         return reply.error(spec.error());
     const auto job = m_s.scheduler->submit(spec.value());
@@ -142,14 +161,18 @@ void JobsController::create(const Request &req, Reply &&reply)
 
 void JobsController::get(const Request &req, Reply &&reply)
 {
+    if (auto st = req.checkQuery({}); !st)
+        return reply.error(st.error());
     const auto job = m_s.jobs->job(req.args.value(0));
     if (!job)
-        return reply.error(unknownJob(req.args.value(0)));
+        return reply.error(job.error());
     reply.json(job->toJson());
 }
 
 void JobsController::cancel(const Request &req, Reply &&reply)
 {
+    if (auto st = req.checkQuery({}); !st)
+        return reply.error(st.error());
     const auto job = m_s.scheduler->cancel(req.args.value(0));
     if (!job)
         return reply.error(job.error());
@@ -158,6 +181,8 @@ void JobsController::cancel(const Request &req, Reply &&reply)
 
 void JobsController::retry(const Request &req, Reply &&reply)
 {
+    if (auto st = req.checkQuery({}); !st)
+        return reply.error(st.error());
     const auto job = m_s.scheduler->retry(req.args.value(0));
     if (!job)
         return reply.error(job.error());
@@ -167,42 +192,52 @@ void JobsController::retry(const Request &req, Reply &&reply)
 void JobsController::logs(const Request &req, Reply &&reply)
 {
     const QString jobId = req.args.value(0);
-    if (!m_s.jobs->exists(jobId))
-        return reply.error(unknownJob(jobId));
+    if (auto st = req.checkQuery(
+            {QStringLiteral("after"), QStringLiteral("limit"), QStringLiteral("level"), QStringLiteral("q")});
+        !st)
+        return reply.error(st.error());
     store::LogQuery q;
     q.jobId = jobId;
-    bool ok = true;
-    if (!req.queryValue(QStringLiteral("after")).isEmpty())
-        q.after = req.queryValue(QStringLiteral("after")).toLongLong(&ok);
-    if (!ok || q.after < 0)
-        return reply.error(Error::make(Code::InvalidArgument, QStringLiteral("'after' must be a sequence number")));
-    if (!req.queryValue(QStringLiteral("limit")).isEmpty()) {
-        q.limit = req.queryValue(QStringLiteral("limit")).toInt(&ok);
-        if (!ok || q.limit < 1 || q.limit > 10000)
-            return reply.error(Error::make(Code::InvalidArgument, QStringLiteral("'limit' must be 1..10000")));
-    }
+    const auto after = req.queryInt(QStringLiteral("after"), 0, std::numeric_limits<qint64>::max());
+    if (!after)
+        return reply.error(after.error());
+    q.after = after.value().value_or(0);
+    const auto limit = req.queryInt(QStringLiteral("limit"), 1, kMaxLogPage);
+    if (!limit)
+        return reply.error(limit.error());
+    q.limit = static_cast<int>(limit.value().value_or(q.limit));
     for (const QString &l : req.queryValue(QStringLiteral("level")).split(u',', Qt::SkipEmptyParts)) {
         const auto level = model::logLevelFromString(l.trimmed());
         if (!level)
-            return reply.error(Error::make(Code::InvalidArgument, QStringLiteral("unknown level '%1'").arg(l)));
+            return reply.error(Error::make(
+                Code::InvalidArgument,
+                QStringLiteral("query parameter 'level': unknown level '%1'; one of DEBUG, INFO, SUCCESS, WARNING, "
+                               "ERROR, SUMMARY")
+                    .arg(l.left(64))));
         q.levels.append(*level);
     }
     q.text = req.queryValue(QStringLiteral("q"));
-    const auto lines = m_s.logs->lines(q);
+    if (auto st = m_s.jobs->require(jobId); !st)
+        return reply.error(st.error());
+    const auto lines = m_s.logs->page(q);
+    if (!lines)
+        return reply.error(lines.error());
     QJsonArray arr;
-    for (const auto &l : lines)
+    for (const auto &l : lines.value())
         arr.append(l.toJson());
     reply.json(QJsonObject{{QStringLiteral("job_id"), jobId},
                            {QStringLiteral("lines"), arr},
-                           {QStringLiteral("next_after"), lines.isEmpty() ? q.after : lines.last().seq},
-                           {QStringLiteral("has_more"), lines.size() == q.limit}});
+                           {QStringLiteral("next_after"), lines->isEmpty() ? q.after : lines->last().seq},
+                           {QStringLiteral("has_more"), lines->size() == q.limit}});
 }
 
 void JobsController::logText(const Request &req, Reply &&reply)
 {
     const QString jobId = req.args.value(0);
-    if (!m_s.jobs->exists(jobId))
-        return reply.error(unknownJob(jobId));
+    if (auto st = req.checkQuery({}); !st)
+        return reply.error(st.error());
+    if (auto st = m_s.jobs->require(jobId); !st)
+        return reply.error(st.error());
     if (!reply.socket())
         return;
     new LogTextWriter(m_s.logs, jobId, std::move(reply));
@@ -211,10 +246,15 @@ void JobsController::logText(const Request &req, Reply &&reply)
 void JobsController::artifacts(const Request &req, Reply &&reply)
 {
     const QString jobId = req.args.value(0);
-    if (!m_s.jobs->exists(jobId))
-        return reply.error(unknownJob(jobId));
+    if (auto st = req.checkQuery({}); !st)
+        return reply.error(st.error());
+    if (auto st = m_s.jobs->require(jobId); !st)
+        return reply.error(st.error());
+    const auto list = m_s.jobs->artifactList(jobId);
+    if (!list)
+        return reply.error(list.error());
     QJsonArray arr;
-    for (const auto &a : m_s.jobs->artifacts(jobId))
+    for (const auto &a : list.value())
         arr.append(a.toJson());
     reply.json(QJsonObject{{QStringLiteral("job_id"), jobId}, {QStringLiteral("artifacts"), arr}});
 }
@@ -222,8 +262,10 @@ void JobsController::artifacts(const Request &req, Reply &&reply)
 void JobsController::artifact(const Request &req, Reply &&reply)
 {
     const QString jobId = req.args.value(0);
-    if (!m_s.jobs->exists(jobId))
-        return reply.error(unknownJob(jobId));
+    if (auto st = req.checkQuery({}); !st)
+        return reply.error(st.error());
+    if (auto st = m_s.jobs->require(jobId); !st)
+        return reply.error(st.error());
     const QString name = req.args.value(1);
     const auto path = m_s.artifacts->resolve(jobId, name);
     if (!path)

@@ -5,6 +5,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
+
 namespace cd::http {
 
 // The one place where typed errors become HTTP status codes.
@@ -79,8 +81,14 @@ void Reply::json(const QJsonValue &body, int status, const Headers &extra)
 
 void Reply::error(const Error &e, const Headers &extra)
 {
+    Headers h = extra;
+    // Unavailable is temporary by definition (storage, shutdown, a backend being set up): tell
+    // clients when to come back instead of letting them hammer or give up.
+    if (e.code == Error::Code::Unavailable &&
+        std::none_of(h.cbegin(), h.cend(), [](const auto &p) { return p.first.toLower() == "retry-after"; }))
+        h.append({QByteArrayLiteral("Retry-After"), QByteArrayLiteral("1")});
     json(QJsonObject{{QStringLiteral("error"), errorCodeName(e.code)}, {QStringLiteral("detail"), e.detail}},
-         httpStatus(e.code), extra);
+         httpStatus(e.code), h);
 }
 
 void Reply::beginStream(const QByteArray &mime, const Headers &extra)

@@ -1,10 +1,78 @@
 #include "request.h"
 
+#include "jobs/jobspec.h"
+
+#include <QJsonArray>
 #include <QJsonDocument>
+#include <QSet>
+
+#include <cstring>
 
 namespace cd::http {
 
 using Code = Error::Code;
+
+namespace {
+
+// The first key that appears twice in one object of `json` (already known to be valid JSON), or
+// nullopt. QJsonDocument keeps one of the two silently; another parser in front of us may keep the
+// other, so a repeated key is refused rather than guessed. One pass over the bytes; keys are views
+// into the body, copied only when written with escapes.
+std::optional<QString> duplicateKey(const QByteArray &json)
+{
+    struct Frame
+    {
+        bool object;
+        bool expectKey;
+        QSet<QByteArrayView> keys;
+    };
+    QList<Frame> stack;
+    QList<QByteArray> decoded; // owns the escaped keys the views point into
+    const char *p = json.constData();
+    const char *const end = p + json.size();
+    while (p < end) {
+        const char c = *p;
+        if (c == '"') {
+            const char *const start = ++p;
+            // The closing quote is the first one not preceded by an odd number of backslashes.
+            for (;;) {
+                p = static_cast<const char *>(std::memchr(p, '"', static_cast<size_t>(end - p)));
+                if (!p)
+                    return std::nullopt;
+                const char *b = p;
+                while (b > start && b[-1] == '\\')
+                    --b;
+                if ((p - b) % 2 == 0)
+                    break;
+                ++p;
+            }
+            if (!stack.isEmpty() && stack.last().object && stack.last().expectKey) {
+                QByteArrayView key(start, p - start);
+                // "a" and "\u0061" are the same key.
+                if (std::memchr(start, '\\', static_cast<size_t>(p - start))) {
+                    const QByteArray quoted = "[" + QByteArray(start - 1, p - start + 2) + "]";
+                    decoded.append(QJsonDocument::fromJson(quoted).array().at(0).toString().toUtf8());
+                    key = decoded.last();
+                }
+                if (stack.last().keys.contains(key))
+                    return QString::fromUtf8(key);
+                stack.last().keys.insert(key);
+                stack.last().expectKey = false;
+            }
+        } else if (c == '{' || c == '[') {
+            stack.append(Frame{c == '{', c == '{', {}});
+        } else if (c == '}' || c == ']') {
+            if (!stack.isEmpty())
+                stack.removeLast();
+        } else if (c == ',' && !stack.isEmpty() && stack.last().object) {
+            stack.last().expectKey = true;
+        }
+        ++p;
+    }
+    return std::nullopt;
+}
+
+} // namespace
 
 Request Request::from(const QHttpServerRequest &req)
 {
@@ -35,9 +103,50 @@ Result<QJsonObject> Request::jsonObject() const
     if (err.error != QJsonParseError::NoError)
         return Error::make(Code::InvalidArgument,
                            QStringLiteral("malformed JSON: %1 at offset %2").arg(err.errorString()).arg(err.offset));
+    if (const auto dup = duplicateKey(repaired))
+        return Error::make(
+            Code::InvalidArgument,
+            QStringLiteral("the JSON body has the key '%1' twice in one object; send it once").arg(*dup));
     if (!doc.isObject())
         return Error::make(Code::Unprocessable, QStringLiteral("expected a JSON object"));
     return doc.object();
+}
+
+Status Request::checkQuery(const QStringList &allowed) const
+{
+    QStringList known = allowed;
+    known << QStringLiteral("access_token") << QStringLiteral("token");
+    QSet<QString> seen;
+    for (const auto &item : query.queryItems(QUrl::FullyDecoded)) {
+        if (!known.contains(item.first))
+            return Error::make(
+                Code::InvalidArgument,
+                QStringLiteral("unknown query parameter '%1'%2; this route accepts: %3")
+                    .arg(item.first, jobs::suggestion(item.first, allowed),
+                         allowed.isEmpty() ? QStringLiteral("none") : allowed.join(QStringLiteral(", "))));
+        if (seen.contains(item.first))
+            return Error::make(Code::InvalidArgument,
+                               QStringLiteral("query parameter '%1' is given twice; send it once").arg(item.first));
+        seen.insert(item.first);
+    }
+    return Ok{};
+}
+
+Result<std::optional<qint64>> Request::queryInt(const QString &key, qint64 min, qint64 max) const
+{
+    const QString raw = queryValue(key);
+    if (raw.isEmpty())
+        return std::optional<qint64>();
+    bool ok = false;
+    const qint64 v = raw.toLongLong(&ok);
+    if (!ok || v < min || v > max)
+        return Error::make(Code::InvalidArgument,
+                           QStringLiteral("query parameter '%1' must be a whole number from %2 to %3, got '%4'")
+                               .arg(key)
+                               .arg(min)
+                               .arg(max)
+                               .arg(raw.left(64)));
+    return std::optional<qint64>(v);
 }
 
 } // namespace cd::http

@@ -10,6 +10,8 @@
 #include <QStringList>
 #include <QUrlQuery>
 
+#include <optional>
+
 namespace cd::http {
 
 // A copy of what a handler needs from a QHttpServerRequest: safe to keep after the request object
@@ -29,9 +31,17 @@ struct Request
     QString queryValue(const QString &key) const { return query.queryItemValue(key, QUrl::FullyDecoded); }
     bool isLoopback() const { return remote.isLoopback(); }
 
-    // The body as a JSON object: 415 unless the content type is JSON, 400 when malformed, 422 when
-    // it is not an object. Invalid UTF-8 inside strings is replaced rather than refused.
+    // The body as a JSON object: 415 unless the content type is JSON, 400 when malformed or when an
+    // object repeats a key (parsers disagree on which one wins), 422 when it is not an object.
+    // Invalid UTF-8 inside strings is replaced rather than refused.
     Result<QJsonObject> jsonObject() const;
+
+    // 400 for a query parameter that is not in `allowed` (auth's `access_token` and `token` always
+    // are) or that is given twice: a typo must not quietly fall back to a default.
+    Status checkQuery(const QStringList &allowed) const;
+    // A whole-number query parameter in [min, max]; nullopt when absent or empty; 400 naming it
+    // and the range otherwise.
+    Result<std::optional<qint64>> queryInt(const QString &key, qint64 min, qint64 max) const;
 };
 
 } // namespace cd::http

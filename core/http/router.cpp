@@ -31,6 +31,14 @@ void Router::add(Method method, const QString &pattern, Access access, Handler h
     m_routes.append(Route{method, pattern.split(u'/', Qt::SkipEmptyParts), access, std::move(handler)});
 }
 
+QStringList Router::routes() const
+{
+    QStringList out;
+    for (const Route &r : m_routes)
+        out << QString::fromLatin1(methodName(r.method)) + QStringLiteral(" /") + r.segments.join(u'/');
+    return out;
+}
+
 bool Router::match(const Route &route, const QStringList &path, QStringList *args)
 {
     args->clear();

@@ -34,6 +34,8 @@ public:
     // `pattern`: literal segments, `{}` for one captured segment, a final `{*}` for the rest.
     void add(QHttpServerRequest::Method method, const QString &pattern, Access access, Handler handler);
     void dispatch(const QHttpServerRequest &request, QHttpServerResponder &&responder) const;
+    // "METHOD /pattern" for every route, in registration order: the API docs are checked against it.
+    QStringList routes() const;
 
 private:
     struct Route

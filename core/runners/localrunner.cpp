@@ -1,6 +1,7 @@
 #include "localrunner.h"
 
 #include "artifacts/artifactstore.h"
+#include "jobs/jobspec.h"
 #include "logs/logbus.h"
 #include "logs/logparser.h"
 #include "shellwords.h"
@@ -67,15 +68,31 @@ LocalRunner::~LocalRunner()
 
 Status LocalRunner::validate(const model::JobSpec &spec) const
 {
-    const QString profile = spec.params.value(QStringLiteral("profile")).toString(kDefaultProfile);
-    if (profile == kExternalProfile)
+    // The external profile (no process; see jobs::kExternalProfile) survives restarts: its worker
+    // reports by callback.
+    if (jobs::isExternal(spec.params))
         return Ok{};
+    const QString profile = spec.params.value(QStringLiteral("profile")).toString(kDefaultProfile);
     if (!m_config.profiles.contains(profile))
         return Error::make(Code::Unprocessable,
                            QStringLiteral("unknown local profile '%1'; configured profiles: %2 "
                                           "(add one with --local-profile NAME=COMMAND or in Settings)")
                                .arg(profile, QStringList(m_config.profiles.keys()).join(QStringLiteral(", "))));
+    // Checked now, with the worker's own parser, instead of as an exit code when the job runs.
+    if (runsBuiltInCrawler(profile))
+        return jobs::checkCrawlerParams(spec.params);
     return Ok{};
+}
+
+bool LocalRunner::runsBuiltInCrawler(const QString &profile) const
+{
+    const auto words = splitShellWords(m_config.profiles.value(profile));
+    if (!words || words->size() < 3)
+        return false;
+    const QString &program = words->at(0);
+    const bool self =
+        program == u"crawldeck" || (!m_config.selfExecutable.isEmpty() && program == m_config.selfExecutable);
+    return self && words->at(1) == u"worker" && words->at(2) == u"crawl";
 }
 
 Result<QStringList> LocalRunner::commandFor(const model::Job &job) const
@@ -122,7 +139,7 @@ void LocalRunner::fail(const QString &jobId, const QString &error)
 
 bool LocalRunner::takesSlot(const model::Job &job) const
 {
-    return job.params.value(QStringLiteral("profile")).toString() != kExternalProfile;
+    return !jobs::isExternal(job.params);
 }
 
 void LocalRunner::waitForWorker(const QString &jobId, bool announce)
@@ -164,7 +181,7 @@ void LocalRunner::onExternalLines(const QString &jobId, const model::LogLines &l
 
 void LocalRunner::start(const model::Job &job)
 {
-    if (job.params.value(QStringLiteral("profile")).toString() == kExternalProfile)
+    if (jobs::isExternal(job.params))
         return waitForWorker(job.id, true);
     if (auto st = m_artifacts->prepare(job.id); !st)
         return fail(job.id, st.error().detail);

@@ -43,10 +43,6 @@ class LocalRunner final : public Runner
     Q_OBJECT
 public:
     static inline const QString kDefaultProfile = QStringLiteral("crawler");
-    // Built-in profile: no process; the job's worker runs elsewhere and reports by callback (as in
-    // the seed flow). It completes with the worker's [SUMMARY] line (failed when its status says
-    // so), or when cancelled, and survives restarts.
-    static inline const QString kExternalProfile = QStringLiteral("external");
 
     LocalRunner(LocalRunnerConfig config, logs::LogBus *bus, artifacts::ArtifactStore *artifacts,
                 QObject *parent = nullptr);
@@ -54,6 +50,8 @@ public:
 
     model::Backend backend() const override { return model::Backend::Local; }
     Status validate(const model::JobSpec &spec) const override;
+    // The profile's command is this program's own crawl worker, whose params are known.
+    bool runsBuiltInCrawler(const QString &profile) const;
     void start(const model::Job &job) override;
     void cancel(const QString &jobId) override;
     int activeCount() const override { return static_cast<int>(m_procs.size() + m_external.size()); }

@@ -72,10 +72,7 @@ Result<Job> Scheduler::submit(const model::JobSpec &spec)
 {
     if (!m_accepting)
         return Error::make(Code::Unavailable, QStringLiteral("Crawldeck is shutting down and accepts no new jobs"));
-    const auto runner = m_runners.value(spec.backend);
-    if (!runner)
-        return Error::make(Code::Unavailable, notConfiguredMessage(spec.backend));
-    if (auto st = runner->validate(spec); !st)
+    if (auto st = validate(spec); !st)
         return st.error();
     auto job = m_jobs->insert(spec);
     if (!job)
@@ -90,11 +87,19 @@ Result<Job> Scheduler::submit(const model::JobSpec &spec)
     return job;
 }
 
+Status Scheduler::validate(const model::JobSpec &spec) const
+{
+    const auto runner = m_runners.value(spec.backend);
+    if (!runner)
+        return Error::make(Code::Unavailable, notConfiguredMessage(spec.backend));
+    return runner->validate(spec);
+}
+
 Result<Job> Scheduler::cancel(const QString &jobId)
 {
     const auto job = m_jobs->job(jobId);
     if (!job)
-        return Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(jobId));
+        return job.error();
     if (model::isTerminal(job->status))
         return Error::make(Code::Conflict,
                            QStringLiteral("job %1 is already %2").arg(jobId, model::toString(job->status)));
@@ -136,7 +141,7 @@ Result<Job> Scheduler::retry(const QString &jobId)
 {
     const auto job = m_jobs->job(jobId);
     if (!job)
-        return Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(jobId));
+        return job.error();
     if (!model::isTerminal(job->status) || job->status == JobStatus::Completed)
         return Error::make(Code::Conflict,
                            QStringLiteral("job %1 is %2; only failed, timed-out or cancelled jobs can be retried")

@@ -49,6 +49,8 @@ public:
     QString node() const { return m_node; }
 
     Result<model::Job> submit(const model::JobSpec &spec);
+    // What submit checks before it stores anything: the backend is configured and accepts the spec.
+    Status validate(const model::JobSpec &spec) const;
     Result<model::Job> cancel(const QString &jobId);
     Result<model::Job> retry(const QString &jobId);
 

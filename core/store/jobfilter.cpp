@@ -20,6 +20,13 @@ bool JobFilter::matches(const model::Job &job) const
                .contains(text, Qt::CaseInsensitive);
 }
 
+const QStringList &JobFilter::queryKeys()
+{
+    static const QStringList k{QStringLiteral("status"), QStringLiteral("backend"), QStringLiteral("q"),
+                               QStringLiteral("limit"), QStringLiteral("before")};
+    return k;
+}
+
 Result<JobFilter> JobFilter::fromQuery(const QUrlQuery &query)
 {
     JobFilter f;
@@ -27,8 +34,14 @@ Result<JobFilter> JobFilter::fromQuery(const QUrlQuery &query)
     if (!status.isEmpty()) {
         for (const QString &s : status.split(u',', Qt::SkipEmptyParts)) {
             const auto st = model::jobStatusFromString(s.trimmed());
-            if (!st)
-                return Error::make(Code::InvalidArgument, QStringLiteral("unknown status '%1'").arg(s));
+            if (!st) {
+                QStringList names;
+                for (auto known : model::allStatuses())
+                    names << model::toString(known);
+                return Error::make(Code::InvalidArgument,
+                                   QStringLiteral("query parameter 'status': unknown status '%1'; one of %2")
+                                       .arg(s, names.join(QStringLiteral(", "))));
+            }
             f.statuses.append(*st);
         }
     }
@@ -36,15 +49,20 @@ Result<JobFilter> JobFilter::fromQuery(const QUrlQuery &query)
     if (!backend.isEmpty()) {
         const auto b = model::backendFromString(backend);
         if (!b)
-            return Error::make(Code::InvalidArgument, QStringLiteral("unknown backend '%1'").arg(backend));
+            return Error::make(Code::InvalidArgument,
+                               QStringLiteral("query parameter 'backend': unknown backend '%1'; one of local, runpod, "
+                                              "runpod-pod")
+                                   .arg(backend));
         f.backend = b;
     }
     f.text = query.queryItemValue(QStringLiteral("q"), QUrl::FullyDecoded);
     if (query.hasQueryItem(QStringLiteral("limit"))) {
         bool ok = false;
         const int limit = query.queryItemValue(QStringLiteral("limit")).toInt(&ok);
-        if (!ok || limit < 1 || limit > 1000)
-            return Error::make(Code::InvalidArgument, QStringLiteral("limit must be 1..1000"));
+        if (!ok || limit < 1 || limit > kMaxLimit)
+            return Error::make(
+                Code::InvalidArgument,
+                QStringLiteral("query parameter 'limit' must be a whole number from 1 to %1").arg(kMaxLimit));
         f.limit = limit;
     }
     f.beforeId = query.queryItemValue(QStringLiteral("before"), QUrl::FullyDecoded);

@@ -5,6 +5,7 @@
 
 #include <QList>
 #include <QString>
+#include <QStringList>
 #include <QUrlQuery>
 
 #include <optional>
@@ -14,6 +15,10 @@ namespace cd::store {
 // The one job filter shared by `GET /api/jobs` and the GUI's job table.
 struct JobFilter
 {
+    static constexpr int kMaxLimit = 1000;
+    // The query parameters fromQuery reads.
+    static const QStringList &queryKeys();
+
     QList<model::JobStatus> statuses; // empty = any
     std::optional<model::Backend> backend;
     QString text;     // matches id prefix, kind, params, error (case-insensitive)

@@ -4,6 +4,7 @@
 #include "sqlutil.h"
 
 #include <QJsonDocument>
+#include <QLoggingCategory>
 #include <QSqlQuery>
 #include <QSqlRecord>
 #include <QTimeZone>
@@ -17,6 +18,16 @@ using model::JobStatus;
 using Code = Error::Code;
 
 namespace {
+
+Q_LOGGING_CATEGORY(lcJobStore, "cd.store")
+
+// A statement that failed is the database's fault, not the caller's: logged with the SQL error,
+// and answered as Unavailable so the API says "retry" (503) instead of "no such job" (404) or 500.
+Error unavailable(const Error &e)
+{
+    qCWarning(lcJobStore).noquote() << e.detail;
+    return Error::make(Code::Unavailable, QStringLiteral("the job database is not answering right now; retry shortly"));
+}
 
 const QString kJobColumns =
     QStringLiteral("id, kind, backend, status, priority, params, progress, summary, attempt, max_attempts, "
@@ -134,7 +145,7 @@ Result<Job> JobStore::insert(const model::JobSpec &spec)
          toJsonText(spec.params), spec.attempt, maxAttempts, spec.timeoutS, nullable(spec.retryOf), now, now, now},
         "creating a job");
     if (!q)
-        return q.error();
+        return unavailable(q.error());
     auto job = reload(id);
     if (job)
         Q_EMIT jobAdded(job.value());
@@ -151,32 +162,39 @@ Result<Job> JobStore::changed(const QString &id)
 
 Result<Job> JobStore::reload(const QString &id) const
 {
-    if (auto j = job(id))
-        return *j;
-    return Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(id));
+    return job(id);
 }
 
-std::optional<Job> JobStore::job(const QString &id) const
+Result<Job> JobStore::job(const QString &id) const
 {
     auto q = m_db->run(QStringLiteral("SELECT ") + kJobColumns + QStringLiteral(" FROM jobs WHERE id = ?"), {id},
                        "reading a job");
-    if (!q || !q.value().next())
-        return std::nullopt;
+    if (!q)
+        return unavailable(q.error());
+    if (!q.value().next())
+        return Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(id));
     return jobFromQuery(q.value());
 }
 
-bool JobStore::exists(const QString &id) const
+Status JobStore::require(const QString &id) const
 {
     if (m_known.contains(id))
-        return true;
+        return Ok{};
     auto q = m_db->run(QStringLiteral("SELECT 1 FROM jobs WHERE id = ?"), {id}, "looking up a job");
-    const bool found = q && q.value().next();
-    if (found)
-        m_known.insert(id);
-    return found;
+    if (!q)
+        return unavailable(q.error());
+    if (!q.value().next())
+        return Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(id));
+    m_known.insert(id);
+    return Ok{};
 }
 
 QList<Job> JobStore::jobs(const JobFilter &filter) const
+{
+    return page(filter).value_or({});
+}
+
+Result<QList<Job>> JobStore::page(const JobFilter &filter) const
 {
     QStringList where;
     QVariantList values;
@@ -210,13 +228,14 @@ QList<Job> JobStore::jobs(const JobFilter &filter) const
     return jobList(sql, values);
 }
 
-QList<Job> JobStore::jobList(const QString &sql, const QVariantList &values) const
+Result<QList<Job>> JobStore::jobList(const QString &sql, const QVariantList &values) const
 {
     QList<Job> out;
     auto q = m_db->run(sql, values, "listing jobs");
-    if (q)
-        while (q.value().next())
-            out.append(jobFromQuery(q.value()));
+    if (!q)
+        return unavailable(q.error());
+    while (q.value().next())
+        out.append(jobFromQuery(q.value()));
     return out;
 }
 
@@ -225,7 +244,8 @@ QList<Job> JobStore::nextQueued(model::Backend backend, int limit) const
     return jobList(QStringLiteral("SELECT ") + kJobColumns +
                        QStringLiteral(" FROM jobs WHERE status = 'queued' AND backend = ? "
                                       "ORDER BY priority DESC, queue_seq ASC LIMIT ?"),
-                   {model::toString(backend), limit});
+                   {model::toString(backend), limit})
+        .value_or({});
 }
 
 QList<Job> JobStore::withStatus(const QList<JobStatus> &statuses) const
@@ -240,14 +260,17 @@ QList<Job> JobStore::retriesOf(const QString &id) const
 {
     return jobList(QStringLiteral("SELECT ") + kJobColumns +
                        QStringLiteral(" FROM jobs WHERE retry_of = ? ORDER BY queue_seq"),
-                   {id});
+                   {id})
+        .value_or({});
 }
 
 QHash<JobStatus, int> JobStore::countsByStatus() const
 {
     QHash<JobStatus, int> out;
     auto q = m_db->run(QStringLiteral("SELECT status, COUNT(*) FROM jobs GROUP BY status"), {}, "counting jobs");
-    if (q)
+    if (!q)
+        qCWarning(lcJobStore).noquote() << q.error().detail; // the counts are for display only
+    else
         while (q.value().next())
             if (auto s = model::jobStatusFromString(q.value().value(0).toString()))
                 out.insert(*s, q.value().value(1).toInt());
@@ -258,7 +281,7 @@ Result<Job> JobStore::transition(const QString &id, JobStatus to, const JobPatch
 {
     const auto current = job(id);
     if (!current)
-        return Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(id));
+        return current.error();
     if (!model::canTransition(current->status, to))
         return Error::make(Code::Conflict, QStringLiteral("job %1 cannot go from %2 to %3")
                                                .arg(id, model::toString(current->status), model::toString(to)));
@@ -325,12 +348,17 @@ Status JobStore::upsertArtifact(const model::Artifact &a)
 
 QList<model::Artifact> JobStore::artifacts(const QString &jobId) const
 {
+    return artifactList(jobId).value_or({});
+}
+
+Result<QList<model::Artifact>> JobStore::artifactList(const QString &jobId) const
+{
     auto r = m_db->run(QStringLiteral("SELECT job_id, name, size, sha256, mime, source_url, created_at FROM artifacts "
                                       "WHERE job_id = ? ORDER BY name"),
                        {jobId}, "listing artifacts");
     QList<model::Artifact> out;
     if (!r)
-        return out;
+        return unavailable(r.error());
     QSqlQuery &q = r.value();
     while (q.next()) {
         model::Artifact a;

@@ -24,8 +24,13 @@ public:
     explicit JobStore(Database *db, QObject *parent = nullptr);
 
     Result<model::Job> insert(const model::JobSpec &spec);
-    std::optional<model::Job> job(const QString &id) const;
-    bool exists(const QString &id) const;
+    // NotFound for an unknown job; Unavailable (logged) when the database cannot be read, so a
+    // failing database is never mistaken for a missing job.
+    Result<model::Job> job(const QString &id) const;
+    Status require(const QString &id) const; // as job(), without reading the row
+    Result<QList<model::Job>> page(const JobFilter &filter) const;
+    // As page(), empty when the database cannot be read (the failure is logged): for views that
+    // refresh anyway.
     QList<model::Job> jobs(const JobFilter &filter) const;
     // Queued jobs of one backend in the order they should run.
     QList<model::Job> nextQueued(model::Backend backend, int limit) const;
@@ -38,7 +43,8 @@ public:
     Result<model::Job> update(const QString &id, const JobPatch &patch);
 
     Status upsertArtifact(const model::Artifact &artifact);
-    QList<model::Artifact> artifacts(const QString &jobId) const;
+    Result<QList<model::Artifact>> artifactList(const QString &jobId) const;
+    QList<model::Artifact> artifacts(const QString &jobId) const; // empty on failure (logged)
     std::optional<model::Artifact> artifact(const QString &jobId, const QString &name) const;
 
 Q_SIGNALS:
@@ -47,7 +53,7 @@ Q_SIGNALS:
 
 private:
     Result<model::Job> reload(const QString &id) const;
-    QList<model::Job> jobList(const QString &sql, const QVariantList &values) const;
+    Result<QList<model::Job>> jobList(const QString &sql, const QVariantList &values) const;
     Result<model::Job> changed(const QString &id); // reload + jobChanged
 
     Database *m_db;

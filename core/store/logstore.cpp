@@ -5,6 +5,7 @@
 #include "sqlutil.h"
 
 #include <QHash>
+#include <QLoggingCategory>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QVariant>
@@ -47,6 +48,8 @@ void LogStore::flushSoon()
 }
 
 namespace {
+
+Q_LOGGING_CATEGORY(lcLogStore, "cd.store.logs")
 const QString kInsertLine =
     QStringLiteral("INSERT INTO job_logs (job_id, seq, ts, level, message, source) VALUES (?, ?, ?, ?, ?, ?)");
 const QString kRaiseLogCount = QStringLiteral("UPDATE jobs SET log_count = ? WHERE id = ? AND log_count < ?");
@@ -174,7 +177,7 @@ qint64 LogStore::lastSeq(const QString &jobId) const
     return q && q.value().next() ? q.value().value(0).toLongLong() : 0;
 }
 
-model::LogLines LogStore::lines(const LogQuery &query)
+Result<model::LogLines> LogStore::page(const LogQuery &query)
 {
     flush();
     QVariantList values{query.jobId, query.after};
@@ -187,8 +190,11 @@ model::LogLines LogStore::lines(const LogQuery &query)
     sql += QStringLiteral(" ORDER BY seq LIMIT %1").arg(qBound(1, query.limit, 10000));
     auto r = m_db->run(sql, values, "reading log lines");
     model::LogLines out;
-    if (!r)
-        return out;
+    if (!r) {
+        qCWarning(lcLogStore).noquote() << r.error().detail;
+        return Error::make(Error::Code::Unavailable,
+                           QStringLiteral("the job's log cannot be read right now; retry shortly"));
+    }
     QSqlQuery &q = r.value();
     while (q.next()) {
         LogLine l;

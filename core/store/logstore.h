@@ -54,7 +54,9 @@ public:
     // Highest committed seq of a job (0 = none).
     qint64 lastSeq(const QString &jobId) const;
     // Reads committed lines; flushes first so a reader never misses a line that was already streamed.
-    model::LogLines lines(const LogQuery &query);
+    // Unavailable when the database cannot be read.
+    Result<model::LogLines> page(const LogQuery &query);
+    model::LogLines lines(const LogQuery &query) { return page(query).value_or({}); }
     qint64 count(const QString &jobId);
     // Sequence numbers of a job's lines at these levels, in order (a filtered view's row map).
     QList<qint64> seqsAtLevels(const QString &jobId, const QList<model::LogLevel> &levels);

@@ -1,6 +1,7 @@
 #include "artifactmodel.h"
 #include "jobdetailspane.h"
 #include "jobfilterproxy.h"
+#include "jobs/jobspec.h"
 #include "jobtablemodel.h"
 #include "jsontreemodel.h"
 #include "logconsole.h"
@@ -16,11 +17,13 @@
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QComboBox>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSpinBox>
 #include <QTableView>
 #include <QTableWidget>
@@ -271,6 +274,67 @@ TEST(NewJobDialog, BuildsTheSpecForTheChosenBackendWithAdvancedParams)
     EXPECT_FALSE(pod.params.contains(QStringLiteral("profile")));
     dlg.adjustSize();
     dlg.grab().save(screensDir() + QStringLiteral("/newjob.png"));
+}
+
+// The dialog refuses what the HTTP API refuses, with the same words: it runs the same validation
+// (jobs::fromJson, then what the scheduler checks before it stores a job).
+TEST(NewJobDialog, UsesTheSameValidationAsTheApi)
+{
+    Stack st(StackOptions().noListen().withProfiles(
+        {{QStringLiteral("crawler"),
+          QStringLiteral("crawldeck worker crawl --params {params_file} --output {output_dir}")},
+         {QStringLiteral("other"), QStringLiteral("true")}}));
+    ui::NewJobDialog dlg({{model::Backend::Local, true, {}}}, {QStringLiteral("crawler"), QStringLiteral("other")},
+                         [&](const model::JobSpec &spec) { return st.scheduler->validate(spec); });
+    auto *keywords = dlg.findChildren<QLineEdit *>().value(0);
+    const auto edits = dlg.findChildren<QPlainTextEdit *>();
+    ASSERT_EQ(edits.size(), 2);
+    QPushButton *ok = dlg.findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok);
+    keywords->setText(QStringLiteral("solar"));
+    edits.at(0)->setPlainText(QStringLiteral("http://127.0.0.1:9/"));
+
+    // What the API would say for the same body, through the same two steps.
+    auto apiSays = [&](const QJsonObject &params) {
+        QJsonObject body = dlg.body();
+        body.insert(QStringLiteral("params"), params);
+        const auto spec = jobs::fromJson(body, jobs::Origin::Api);
+        if (!spec)
+            return spec.error().detail;
+        const auto st2 = st.scheduler->validate(spec.value());
+        return st2 ? QString() : st2.error().detail;
+    };
+    const int jobsBefore = static_cast<int>(st.jobs->jobs({}).size());
+
+    edits.at(1)->setPlainText(QStringLiteral("{\"max_pages\": \"lots\"}"));
+    ASSERT_TRUE(std::holds_alternative<QString>(dlg.spec()));
+    const QString lots = std::get<QString>(dlg.spec());
+    EXPECT_TRUE(lots.contains(QStringLiteral("'max_pages'"))) << lots.toStdString();
+    EXPECT_EQ(lots, apiSays(QJsonObject{{QStringLiteral("max_pages"), QStringLiteral("lots")}}));
+    EXPECT_FALSE(ok->isEnabled());
+
+    edits.at(1)->setPlainText(QStringLiteral("{\"max_page\": 10}"));
+    const QString typo = std::get<QString>(dlg.spec());
+    EXPECT_TRUE(typo.contains(QStringLiteral("did you mean 'max_pages'?"))) << typo.toStdString();
+    EXPECT_EQ(typo, apiSays(QJsonObject{{QStringLiteral("max_page"), 10}}));
+    EXPECT_FALSE(ok->isEnabled());
+
+    edits.at(1)->setPlainText(QStringLiteral("{\"keywords\": [\"wind\"]}"));
+    EXPECT_TRUE(std::get<QString>(dlg.spec()).contains(QStringLiteral("'keywords'")));
+
+    // Another profile's params are free-form.
+    dlg.findChildren<QComboBox *>().value(1)->setCurrentText(QStringLiteral("other"));
+    edits.at(1)->setPlainText(QStringLiteral("{\"max_page\": 10}"));
+    ASSERT_TRUE(std::holds_alternative<model::JobSpec>(dlg.spec())) << std::get<QString>(dlg.spec()).toStdString();
+    EXPECT_TRUE(ok->isEnabled());
+
+    dlg.findChildren<QComboBox *>().value(1)->setCurrentText(QStringLiteral("crawler"));
+    edits.at(1)->setPlainText(QStringLiteral("{\"max_pages\": 20}"));
+    const auto spec = std::get<model::JobSpec>(dlg.spec());
+    EXPECT_EQ(spec.params.value(QStringLiteral("max_pages")).toInt(), 20);
+    EXPECT_EQ(spec.params.value(QStringLiteral("start_urls")).toArray().size(), 1);
+    EXPECT_TRUE(ok->isEnabled());
+    // Validating stores nothing.
+    EXPECT_EQ(st.jobs->jobs({}).size(), jobsBefore);
 }
 
 TEST(MainWindow, DialogCancelRetryAndCloneWorkThroughCore)
