@@ -13,7 +13,6 @@ Q_LOGGING_CATEGORY(lcGuard, "crawldeck.http.guard")
 namespace {
 const char *kStreamingProperty = "cd_streaming";
 const char *kCloseAfterProperty = "cd_close_after";
-constexpr qint64 kSlackBytes = 64 * 1024;
 constexpr qint64 kLingerMs = 2000;
 } // namespace
 
@@ -82,7 +81,7 @@ bool GuardedTcpServer::closeAfterResponse(const QTcpSocket *socket)
 void GuardedTcpServer::refuse(QTcpSocket *socket, int status, const QByteArray &reason, const QByteArray &detail)
 {
     ++m_rejected;
-    qCInfo(lcGuard) << "refused" << status << detail << "from" << socket->peerAddress().toString();
+    qCDebug(lcGuard) << "refused" << status << detail << "from" << socket->peerAddress().toString();
     if (auto c = m_conns.value(socket)) {
         c->refused = true;
         c->buf.clear();
@@ -215,9 +214,8 @@ void GuardedTcpServer::onReadyRead(QTcpSocket *socket, const std::shared_ptr<Con
     settleTransaction(socket);
     // Reading stops at one request's worth beyond what is queued: a client that pipelines faster
     // than we answer is held back by TCP, not by our memory.
-    const qint64 cap = m_limits.maxHeaderBytes + m_limits.maxBodyBytes + kSlackBytes;
-    while (socket->bytesAvailable() > 0 && c->buf.size() < cap) {
-        const QByteArray chunk = socket->read(cap - c->buf.size());
+    while (socket->bytesAvailable() > 0 && c->buf.size() < readCap()) {
+        const QByteArray chunk = socket->read(readCap() - c->buf.size());
         if (!c->closing)
             c->buf += chunk;
     }
@@ -332,9 +330,11 @@ void GuardedTcpServer::sweep()
                 socket->abort();
             continue;
         }
-        if (c.headStarted >= 0 && now - c.headStarted > m_limits.headerDeadlineMs)
+        // While the read cap holds the client back its bytes cannot arrive: no deadline then.
+        const bool reading = c.buf.size() < readCap();
+        if (reading && c.headStarted >= 0 && now - c.headStarted > m_limits.headerDeadlineMs)
             refuse(socket, 408, "request_timeout", "the request headers did not arrive in time");
-        else if (c.bodyStarted >= 0 && now - c.bodyStarted > m_limits.bodyDeadlineMs)
+        else if (reading && c.bodyStarted >= 0 && now - c.bodyStarted > m_limits.bodyDeadlineMs)
             refuse(socket, 408, "request_timeout", "the request body did not arrive in time");
         else if (now - c.lastActivity > m_limits.idleTimeoutMs && !socket->property(kStreamingProperty).toBool() &&
                  socket->bytesToWrite() == 0)

@@ -65,6 +65,8 @@ private:
     void release(QTcpSocket *socket, const std::shared_ptr<Conn> &conn);
     void answered(QTcpSocket *socket);
     static void settleTransaction(QTcpSocket *socket);
+    // Bytes buffered per connection before reading pauses: one whole request beyond those queued.
+    qint64 readCap() const { return m_limits.maxHeaderBytes + m_limits.maxBodyBytes + 64 * 1024; }
     void sweep();
     void refuse(QTcpSocket *socket, int status, const QByteArray &reason, const QByteArray &detail);
     void trackLifetime(QTcpSocket *socket, bool counted);
