@@ -165,6 +165,7 @@ Status Application::start()
     m_artifacts = std::make_unique<artifacts::ArtifactStore>(dataDir, m_jobs.get());
     m_auth = std::make_unique<http::Auth>(m_settings->apiToken(), m_settings->callbackKey(), m_settings->serverSecret(),
                                           m_settings->trustLoopback());
+    applyAuthLimits();
     m_scheduler = std::make_unique<scheduler::Scheduler>(m_jobs.get(), m_bus.get(), m_artifacts.get());
     // Stable across restarts of this instance: host plus the port it serves.
     m_scheduler->setNode(QSysInfo::machineHostName() + u':' + QString::number(m_settings->listen().port));
@@ -214,12 +215,11 @@ Status Application::start()
     m_scheduler->recover();
     m_scheduler->start();
     installSignalHandlers();
-    return listen();
+    return listen(m_settings->listen());
 }
 
-Status Application::listen()
+Status Application::listen(const settings::HostPort &hp)
 {
-    const auto hp = m_settings->listen();
     QHostAddress addr;
     if (hp.host == u"localhost")
         addr = QHostAddress(QHostAddress::LocalHost);
@@ -266,17 +266,41 @@ void Application::shutdown()
     m_window.reset();
 }
 
+void Application::applyAuthLimits()
+{
+    http::AuthLimits limits;
+    limits.maxFailures = m_settings->authFailureLimit();
+    limits.windowMs = m_settings->authFailureWindowS() * 1000;
+    limits.coolingMs = m_settings->authCoolingS() * 1000;
+    const http::AuthLimits now = m_auth->limiter().limits();
+    // Setting limits forgets the failures counted so far: only when they changed.
+    if (now.maxFailures != limits.maxFailures || now.windowMs != limits.windowMs || now.coolingMs != limits.coolingMs)
+        m_auth->setLimits(limits);
+}
+
 int Application::runHeadless()
 {
     if (auto st = start(); !st) {
         err(st.error().detail);
         return 1;
     }
-    if (m_settings->apiTokenWasGenerated())
-        err(QStringLiteral("generated an API token (shown once; also saved in %1): %2")
-                .arg(m_settings->settingsFile(), m_settings->apiToken()));
-    std::printf("crawldeck: listening on %s\n", baseUrl().toUtf8().constData());
+    // On stdout, next to the ready line, not in the log (stderr): the token is shown, never logged.
+    // Shown until a start got this far, so a first start that failed does not lose it.
+    const bool showToken = m_settings->apiTokenNeedsShowing();
+    if (showToken)
+        std::printf("crawldeck: API token (shown until one start has shown it; `crawldeck token` prints it again): "
+                    "%s\n",
+                    m_settings->apiToken().toUtf8().constData());
+    // The address actually bound, whatever a public URL says; workers' address on a line of its own.
+    const QString scheme = m_settings->tlsCert().isEmpty() ? QStringLiteral("http") : QStringLiteral("https");
+    const settings::HostPort bound{m_api->address().toString(), m_api->port()};
+    std::printf("crawldeck: listening on %s://%s\n", scheme.toUtf8().constData(),
+                bound.toString().toUtf8().constData());
+    if (!m_settings->publicUrl().isEmpty())
+        std::printf("crawldeck: workers call back at %s\n", baseUrl().toUtf8().constData());
     std::fflush(stdout);
+    if (showToken)
+        m_settings->setApiTokenShown();
     return QCoreApplication::exec();
 }
 
@@ -285,6 +309,7 @@ QString Application::applySettings()
     QStringList done;
     m_auth->setApiToken(m_settings->apiToken());
     m_auth->setTrustLoopback(m_settings->trustLoopback());
+    applyAuthLimits();
     m_scheduler->setSlots(model::Backend::Local, m_settings->localSlots());
     m_local->setProfiles(m_settings->localProfiles());
     if (m_runpod)
@@ -295,11 +320,20 @@ QString Application::applySettings()
     // A new listen address takes effect now: the listener is rebuilt, the old one closed.
     const auto hp = m_settings->listen();
     if (!m_api->isListening() || hp.port != m_api->port() || QHostAddress(hp.host) != m_api->address()) {
-        const auto st = listen();
-        done << (st ? tr("now listening on %1").arg(baseUrl()) : tr("listener not moved: %1").arg(st.error().detail));
-        if (!st) {
-            // Keep serving somewhere: back to what worked before is better than nothing.
-            listen();
+        // Taken before the move: the listener is closed first, and the settings already name the new
+        // address, so this is the only record of where the service was reachable.
+        const bool wasListening = m_api->isListening();
+        const settings::HostPort previous{m_api->address().toString(), m_api->port()};
+        const auto st = listen(hp);
+        if (st) {
+            done << tr("now listening on %1").arg(baseUrl());
+        } else if (wasListening) {
+            const auto back = listen(previous);
+            done << (back ? tr("listener not moved: %1; still listening on %2").arg(st.error().detail, baseUrl())
+                          : tr("listener not moved: %1; and %2 could not be taken back: %3")
+                                .arg(st.error().detail, previous.toString(), back.error().detail));
+        } else {
+            done << tr("listener not moved: %1").arg(st.error().detail);
         }
     }
     const bool runpodWanted = !m_settings->runpodEndpoint().isEmpty() || !m_settings->runpodPodUrl().isEmpty();
@@ -320,6 +354,22 @@ QString Application::applySettings()
         m_window->setServerInfo(m_api->isListening() ? baseUrl() : QString(), QString(),
                                 QStringList(m_local->profiles().keys()) << runners::LocalRunner::kExternalProfile);
     return done.join(QStringLiteral("; "));
+}
+
+void Application::showTokenIfNeeded()
+{
+    if (!m_settings->apiTokenNeedsShowing())
+        return;
+    // Not modal: the window stays usable; the token is also in Settings.
+    auto *box = new QMessageBox(QMessageBox::Information, tr("Crawldeck API token"),
+                                tr("Scripts and the HTTP API need this token (Authorization: Bearer ...):\n\n%1\n\n"
+                                   "It is also shown in Settings, and `crawldeck token` prints it.")
+                                    .arg(m_settings->apiToken()),
+                                QMessageBox::Ok, m_window.get());
+    box->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+    m_settings->setApiTokenShown();
 }
 
 int Application::runGui()
@@ -344,6 +394,7 @@ int Application::runGui()
     m_window->setServerInfo(st ? baseUrl() : QString(), st ? QString() : st.error().detail,
                             QStringList(m_local->profiles().keys()) << runners::LocalRunner::kExternalProfile);
     m_window->show();
+    showTokenIfNeeded();
     return QApplication::exec();
 }
 

@@ -12,7 +12,8 @@ class QLockFile;
 
 namespace cd::settings {
 class Settings;
-}
+struct HostPort;
+} // namespace cd::settings
 namespace cd::store {
 class Database;
 class JobStore;
@@ -71,7 +72,9 @@ public:
     int runGui();
 
 private:
-    Status listen();
+    Status listen(const settings::HostPort &hp);
+    void applyAuthLimits();
+    void showTokenIfNeeded();
     QString baseUrl() const;
     QString callbackUrl(const QString &jobId) const;
     QString webhookUrl(const QString &jobId) const;

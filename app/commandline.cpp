@@ -46,11 +46,47 @@ CommandLine CommandLine::parse(const QStringList &args)
                                             QStringLiteral("RunPod serverless base URL."), QStringLiteral("URL"));
     const QCommandLineOption runpodPod(QStringLiteral("runpod-pod-url"), QStringLiteral("RunPod pod worker URL."),
                                        QStringLiteral("URL"));
-    const QCommandLineOption strict(QStringLiteral("strict-auth"),
-                                    QStringLiteral("Require credentials from loopback clients too."));
-    p.addOptions({help, version, headless, listen, dataDir, database, apiToken, callbackKey, publicUrl, tlsCert, tlsKey,
-                  localSlots, runpodSlots, profile, runpodEndpoint, runpodPod, strict});
-    cl.helpText = p.helpText();
+    const QCommandLineOption trustLoopback(
+        QStringLiteral("trust-loopback"),
+        QStringLiteral("Let clients on 127.0.0.1/::1 read jobs and post log lines without credentials. Only for a "
+                       "single-user machine: behind a reverse proxy every client is loopback."));
+    // Kept so old service files still start: strict is the default now.
+    QCommandLineOption strict(QStringLiteral("strict-auth"), QStringLiteral("Deprecated: strict is the default."));
+    strict.setFlags(QCommandLineOption::HiddenFromHelp);
+    const QCommandLineOption failureLimit(
+        QStringLiteral("auth-failure-limit"),
+        QStringLiteral("Wrong credentials one address may send within the window before it is refused with 429 "
+                       "(default 20; 0 = no limit)."),
+        QStringLiteral("N"));
+    const QCommandLineOption failureWindow(QStringLiteral("auth-failure-window"),
+                                           QStringLiteral("The window wrong credentials are counted in (default 60)."),
+                                           QStringLiteral("SECONDS"));
+    const QCommandLineOption cooling(QStringLiteral("auth-cooling"),
+                                     QStringLiteral("How long an address over the limit is refused (default 60)."),
+                                     QStringLiteral("SECONDS"));
+    p.addOptions({help,           version,   headless,      listen, dataDir,      database,      apiToken,
+                  callbackKey,    publicUrl, tlsCert,       tlsKey, localSlots,   runpodSlots,   profile,
+                  runpodEndpoint, runpodPod, trustLoopback, strict, failureLimit, failureWindow, cooling});
+    // Parsed before any application object exists, so Qt cannot know the program's name.
+    // The command line is read before QApplication could take its own options out of it: accept
+    // them (hidden) so `crawldeck -platform offscreen` or `-style fusion` still start; QApplication
+    // then reads them from argv as always.
+    p.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    for (const char *name : {"platform", "platformpluginpath", "platformtheme", "plugin", "qwindowgeometry", "geometry",
+                             "qwindowicon", "qwindowtitle", "display", "style", "stylesheet", "session"}) {
+        QCommandLineOption qtOption(QString::fromLatin1(name), QString(), QStringLiteral("value"));
+        qtOption.setFlags(QCommandLineOption::HiddenFromHelp);
+        p.addOption(qtOption);
+    }
+    for (const char *name : {"reverse", "widgetcount", "nograb", "dograb"}) {
+        QCommandLineOption qtFlag(QString::fromLatin1(name));
+        qtFlag.setFlags(QCommandLineOption::HiddenFromHelp);
+        p.addOption(qtFlag);
+    }
+    cl.helpText = p.helpText().replace(QStringLiteral("<executable_name>"), QStringLiteral("crawldeck")) +
+                  QStringLiteral("\nCommands:\n"
+                                 "  crawldeck token [--data-dir DIR]  Print this data directory's API token.\n"
+                                 "  crawldeck worker crawl ...        The built-in crawler, as local jobs run it.\n");
     if (!p.parse(args)) {
         cl.error = p.errorText();
         return cl;
@@ -81,18 +117,32 @@ CommandLine CommandLine::parse(const QStringList &args)
     o.runpodEndpoint = opt(runpodEndpoint);
     o.runpodPodUrl = opt(runpodPod);
     if (p.isSet(strict))
-        o.strictAuth = true;
-    for (const auto &[option, target] :
-         {std::pair{&localSlots, &o.localSlots}, std::pair{&runpodSlots, &o.runpodSlots}}) {
-        if (!p.isSet(*option))
+        cl.warnings << QStringLiteral("--strict-auth is deprecated and does nothing: credentials are required from "
+                                      "every address by default (--trust-loopback is the opt-out)");
+    if (p.isSet(trustLoopback))
+        o.trustLoopback = true;
+    struct Bounded
+    {
+        const QCommandLineOption *option;
+        std::optional<int> *target;
+        int min, max;
+    };
+    for (const Bounded &b :
+         {Bounded{&localSlots, &o.localSlots, 1, 1000}, Bounded{&runpodSlots, &o.runpodSlots, 1, 1000},
+          Bounded{&failureLimit, &o.authFailureLimit, 0, 1000000},
+          Bounded{&failureWindow, &o.authFailureWindowS, 1, 86400}, Bounded{&cooling, &o.authCoolingS, 1, 86400}}) {
+        if (!p.isSet(*b.option))
             continue;
         bool ok = false;
-        const int n = p.value(*option).toInt(&ok);
-        if (!ok || n < 1 || n > 1000) {
-            cl.error = QStringLiteral("--%1 expects a number from 1 to 1000").arg(option->names().first());
+        const int n = p.value(*b.option).toInt(&ok);
+        if (!ok || n < b.min || n > b.max) {
+            cl.error = QStringLiteral("--%1 expects a number from %2 to %3")
+                           .arg(b.option->names().first())
+                           .arg(b.min)
+                           .arg(b.max);
             return cl;
         }
-        *target = n;
+        *b.target = n;
     }
     for (const QString &value : p.values(profile)) {
         const qsizetype eq = value.indexOf(u'=');

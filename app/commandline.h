@@ -13,6 +13,7 @@ struct CommandLine
     bool showVersion = false;
     settings::Overrides overrides;
     QString error;
+    QStringList warnings; // printed on stderr; the run goes on
     QString helpText;
 
     static CommandLine parse(const QStringList &args);

@@ -101,7 +101,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < linesPerRequest; ++i)
         body += QByteArray(i ? "," : "") + "\"[INFO] Progress: 42% - bench line with some realistic length to it\"";
     body += "]}";
-    const QByteArray request = post("/api/crawler/log?token=", body).replace("?token=", "");
+    const QByteArray request = post("/api/crawler/log", body, "bench");
 
     std::vector<qint64> latenciesUs;
     latenciesUs.reserve(1 << 20);

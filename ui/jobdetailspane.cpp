@@ -150,9 +150,12 @@ QString JobDetailsPane::detailsHtml() const
         rows += QStringLiteral("<tr><td style='padding-right:16px'><b>%1</b></td><td>%2</td></tr>").arg(esc(k), v);
     };
     row(tr("Job"), QStringLiteral("<code>%1</code>").arg(esc(j->id)));
+    const QString detail = !j->error.isEmpty()             ? j->error
+                           : !j->partialReason().isEmpty() ? tr("stopped by %1").arg(j->partialReason())
+                                                           : QString();
     row(tr("Status"), QStringLiteral("<span style='color:%1'>%2</span>%3")
-                          .arg(statusColour(j->status).name(), esc(model::toString(j->status)),
-                               j->error.isEmpty() ? QString() : QStringLiteral(" — ") + esc(j->error)));
+                          .arg(statusColour(j->status).name(), esc(j->statusText()),
+                               detail.isEmpty() ? QString() : QStringLiteral(" — ") + esc(detail)));
     row(tr("Backend"),
         esc(model::toString(j->backend)) +
             (j->remoteId.isEmpty()

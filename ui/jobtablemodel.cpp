@@ -141,6 +141,8 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole:
         if (index.column() == Status && !j.error.isEmpty())
             return j.error;
+        if (index.column() == Status && !j.partialReason().isEmpty())
+            return tr("stopped by %1").arg(j.partialReason());
         if (index.column() == Id)
             return j.id;
         return {};
@@ -158,7 +160,7 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
         return profile.isEmpty() ? j.kind : j.kind + QStringLiteral(" · ") + profile;
     }
     case Backend: return model::toString(j.backend);
-    case Status: return QString(statusIcon(j.status) + u' ' + model::toString(j.status).replace(u'_', u' '));
+    case Status: return QString(statusIcon(j.status) + u' ' + j.statusText());
     case Progress: return QStringLiteral("%1%").arg(j.progress);
     case Created: return QLocale().toString(j.createdAt.toLocalTime(), QLocale::ShortFormat);
     case Duration: return duration(j.durationSecs());

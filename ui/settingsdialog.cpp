@@ -66,17 +66,24 @@ SettingsDialog::SettingsDialog(settings::Settings *settings, QWidget *parent) : 
     listenRow->addWidget(m_host, 1);
     listenRow->addWidget(new QLabel(QStringLiteral(":"), server));
     listenRow->addWidget(m_port);
-    sf->addRow(tr("Listen on:"), listenRow);
+    sf->addRow(tr("Listen on:"), noted(settings::Setting::Listen, listenRow));
     m_publicUrl = new QLineEdit(server);
     m_publicUrl->setPlaceholderText(tr("https://crawldeck.example.com — how RunPod workers reach this server"));
-    sf->addRow(tr("Public URL:"), m_publicUrl);
+    sf->addRow(tr("Public URL:"), noted(settings::Setting::PublicUrl, m_publicUrl));
     m_token = new QLineEdit(server);
-    sf->addRow(tr("API token:"), secretRow(m_token, server, [this] { return m_settings->regenerateApiToken(); }));
+    sf->addRow(tr("API token:"), noted(settings::Setting::ApiToken, secretRow(m_token, server, [this] {
+                                           return m_settings->regenerateApiToken();
+                                       })));
     m_callbackKey = new QLineEdit(server);
-    sf->addRow(tr("Callback key:"),
-               secretRow(m_callbackKey, server, [this] { return m_settings->regenerateCallbackKey(); }));
-    m_trustLoopback = new QCheckBox(tr("Same-machine clients may read jobs and post logs without a token"), server);
-    sf->addRow(QString(), m_trustLoopback);
+    sf->addRow(tr("Callback key:"), noted(settings::Setting::CallbackKey, secretRow(m_callbackKey, server, [this] {
+                                              return m_settings->regenerateCallbackKey();
+                                          })));
+    m_trustLoopback =
+        new QCheckBox(tr("Trust same-machine clients: they may read jobs and post logs without a token"), server);
+    // Why it is off by default, where the operator decides.
+    m_trustLoopback->setToolTip(tr("Only for a single-user machine. Behind a reverse proxy every request comes from "
+                                   "this machine, so this would let anyone reach your jobs, logs and results."));
+    sf->addRow(QString(), noted(settings::Setting::TrustLoopback, m_trustLoopback));
     m_closeToTray = new QCheckBox(tr("Closing the window keeps Crawldeck running in the tray"), server);
     sf->addRow(QString(), m_closeToTray);
     tabs->addTab(server, tr("Server"));
@@ -86,7 +93,7 @@ SettingsDialog::SettingsDialog(settings::Settings *settings, QWidget *parent) : 
     auto *lf = new QFormLayout;
     m_localSlots = new QSpinBox(local);
     m_localSlots->setRange(1, 1000);
-    lf->addRow(tr("Jobs at once:"), m_localSlots);
+    lf->addRow(tr("Jobs at once:"), noted(settings::Setting::LocalSlots, m_localSlots));
     lv->addLayout(lf);
     lv->addWidget(new QLabel(tr("Command profiles (placeholders: {job_id} {output_dir} {params_file}):"), local));
     m_profiles = new QTableWidget(0, 2, local);
@@ -110,8 +117,10 @@ SettingsDialog::SettingsDialog(settings::Settings *settings, QWidget *parent) : 
         m_profiles->editItem(m_profiles->item(r, 1));
     });
     connect(remove, &QPushButton::clicked, this, [this] {
-        if (m_profiles->currentRow() >= 0)
-            m_profiles->removeRow(m_profiles->currentRow());
+        const int r = m_profiles->currentRow();
+        // A profile from the command line is not ours to remove: it would come back at the next start.
+        if (r >= 0 && !m_profiles->item(r, 0)->data(Qt::UserRole).toBool())
+            m_profiles->removeRow(r);
     });
     tabs->addTab(local, tr("Local"));
 
@@ -121,16 +130,16 @@ SettingsDialog::SettingsDialog(settings::Settings *settings, QWidget *parent) : 
     m_runpodKey->setEchoMode(QLineEdit::Password);
     m_runpodKey->setPlaceholderText(tr("stored in the keychain"));
     connect(m_runpodKey, &QLineEdit::textEdited, this, [this] { m_keyEdited = true; });
-    rf->addRow(tr("API key:"), m_runpodKey);
+    rf->addRow(tr("API key:"), noted(settings::Setting::RunpodApiKey, m_runpodKey));
     m_endpoint = new QLineEdit(runpod);
     m_endpoint->setPlaceholderText(QStringLiteral("https://api.runpod.ai/v2/<endpoint_id>"));
-    rf->addRow(tr("Serverless endpoint URL:"), m_endpoint);
+    rf->addRow(tr("Serverless endpoint URL:"), noted(settings::Setting::RunpodEndpoint, m_endpoint));
     m_podUrl = new QLineEdit(runpod);
     m_podUrl->setPlaceholderText(QStringLiteral("https://<pod-id>-8000.proxy.runpod.net"));
-    rf->addRow(tr("Pod worker URL:"), m_podUrl);
+    rf->addRow(tr("Pod worker URL:"), noted(settings::Setting::RunpodPodUrl, m_podUrl));
     m_runpodSlots = new QSpinBox(runpod);
     m_runpodSlots->setRange(1, 1000);
-    rf->addRow(tr("Jobs in flight:"), m_runpodSlots);
+    rf->addRow(tr("Jobs in flight:"), noted(settings::Setting::RunpodSlots, m_runpodSlots));
     auto *test = new QPushButton(tr("Test connection"), runpod);
     m_testResult = new QLabel(runpod);
     m_testResult->setWordWrap(true);
@@ -153,6 +162,39 @@ SettingsDialog::SettingsDialog(settings::Settings *settings, QWidget *parent) : 
     layout->addWidget(m_error);
     layout->addWidget(buttons);
     load();
+}
+
+QWidget *SettingsDialog::noted(settings::Setting setting, QWidget *field)
+{
+    auto *row = new QWidget(this);
+    auto *l = new QHBoxLayout(row);
+    l->setContentsMargins(0, 0, 0, 0);
+    l->addWidget(field, 1);
+    auto *note = new QLabel(row);
+    note->setVisible(false);
+    l->addWidget(note);
+    m_notes.insert(setting, note);
+    m_fields.insert(setting, field);
+    return row;
+}
+
+QWidget *SettingsDialog::noted(settings::Setting setting, QLayout *fields)
+{
+    auto *w = new QWidget(this);
+    fields->setContentsMargins(0, 0, 0, 0);
+    w->setLayout(fields);
+    return noted(setting, w);
+}
+
+bool SettingsDialog::overridden(settings::Setting setting) const
+{
+    return !m_settings->overriddenBy(setting).isEmpty();
+}
+
+QString SettingsDialog::overrideNote(settings::Setting setting) const
+{
+    const QLabel *note = m_notes.value(setting);
+    return note ? note->text() : QString();
 }
 
 void SettingsDialog::load()
@@ -181,17 +223,41 @@ void SettingsDialog::load()
     m_endpoint->setText(m_settings->runpodEndpoint());
     m_podUrl->setText(m_settings->runpodPodUrl());
     m_runpodSlots->setValue(m_settings->runpodSlots());
+
+    // What the command line or the environment sets is shown as in effect, read-only, with the
+    // reason: editing it here could not take effect, and saving it would store the override.
+    for (auto it = m_notes.cbegin(); it != m_notes.cend(); ++it) {
+        const QString by = m_settings->overriddenBy(it.key());
+        QWidget *field = m_fields.value(it.key());
+        it.value()->setText(by.isEmpty() ? QString() : tr("set by %1").arg(by));
+        it.value()->setVisible(!by.isEmpty());
+        field->setEnabled(by.isEmpty());
+        if (!by.isEmpty())
+            field->setToolTip(tr("Set by %1, which overrides the saved setting: change it there.").arg(by));
+    }
+    for (int r = 0; r < m_profiles->rowCount(); ++r) {
+        const QString by = m_settings->profileOverriddenBy(m_profiles->item(r, 0)->text());
+        if (by.isEmpty())
+            continue;
+        for (int c = 0; c < 2; ++c) {
+            QTableWidgetItem *item = m_profiles->item(r, c);
+            item->setFlags(item->flags() & ~Qt::ItemIsEditable);
+            item->setData(Qt::UserRole, true);
+            item->setToolTip(tr("set by %1").arg(by));
+        }
+    }
 }
 
 QString SettingsDialog::validate() const
 {
-    if (!QHostAddress(m_host->text()).isNull() || m_host->text() == u"localhost") {
-        // fine
-    } else {
+    // Overridden values are not saved, so they are not ours to judge either.
+    if (!overridden(settings::Setting::Listen) && QHostAddress(m_host->text()).isNull() &&
+        m_host->text() != u"localhost")
         return tr("Listen address must be an IP address (e.g. 127.0.0.1 or 0.0.0.0).");
-    }
-    for (QLineEdit *e : {m_publicUrl, m_endpoint, m_podUrl}) {
-        if (e->text().isEmpty())
+    for (const auto &[setting, e] : {std::pair{settings::Setting::PublicUrl, m_publicUrl},
+                                     std::pair{settings::Setting::RunpodEndpoint, m_endpoint},
+                                     std::pair{settings::Setting::RunpodPodUrl, m_podUrl}}) {
+        if (e->text().isEmpty() || overridden(setting))
             continue;
         const QUrl u(e->text(), QUrl::StrictMode);
         if (!u.isValid() || (u.scheme() != u"http" && u.scheme() != u"https") || u.host().isEmpty())
@@ -210,19 +276,28 @@ QString SettingsDialog::save()
 {
     if (const QString err = validate(); !err.isEmpty())
         return err;
-    m_settings->setListen({m_host->text(), static_cast<quint16>(m_port->value())});
-    m_settings->setPublicUrl(m_publicUrl->text());
-    m_settings->setTrustLoopback(m_trustLoopback->isChecked());
+    using settings::Setting;
+    if (!overridden(Setting::Listen))
+        m_settings->setListen({m_host->text(), static_cast<quint16>(m_port->value())});
+    if (!overridden(Setting::PublicUrl))
+        m_settings->setPublicUrl(m_publicUrl->text());
+    if (!overridden(Setting::TrustLoopback))
+        m_settings->setTrustLoopback(m_trustLoopback->isChecked());
     m_settings->setCloseToTray(m_closeToTray->isChecked());
-    m_settings->setLocalSlots(m_localSlots->value());
+    if (!overridden(Setting::LocalSlots))
+        m_settings->setLocalSlots(m_localSlots->value());
     QMap<QString, QString> profiles;
     for (int r = 0; r < m_profiles->rowCount(); ++r)
-        profiles.insert(m_profiles->item(r, 0)->text().trimmed(), m_profiles->item(r, 1)->text().trimmed());
+        if (!m_profiles->item(r, 0)->data(Qt::UserRole).toBool())
+            profiles.insert(m_profiles->item(r, 0)->text().trimmed(), m_profiles->item(r, 1)->text().trimmed());
     m_settings->setLocalProfiles(profiles);
-    m_settings->setRunpodEndpoint(m_endpoint->text());
-    m_settings->setRunpodPodUrl(m_podUrl->text());
-    m_settings->setRunpodSlots(m_runpodSlots->value());
-    if (m_keyEdited) {
+    if (!overridden(Setting::RunpodEndpoint))
+        m_settings->setRunpodEndpoint(m_endpoint->text());
+    if (!overridden(Setting::RunpodPodUrl))
+        m_settings->setRunpodPodUrl(m_podUrl->text());
+    if (!overridden(Setting::RunpodSlots))
+        m_settings->setRunpodSlots(m_runpodSlots->value());
+    if (m_keyEdited && !overridden(Setting::RunpodApiKey)) {
         const auto where = m_settings->setRunpodApiKey(m_runpodKey->text());
         if (!where)
             return where.error().detail;

@@ -1,6 +1,9 @@
 #pragma once
 
+#include "settings/settings.h"
+
 #include <QDialog>
+#include <QHash>
 
 class QLineEdit;
 class QSpinBox;
@@ -8,10 +11,6 @@ class QCheckBox;
 class QTableWidget;
 class QLabel;
 class QPushButton;
-
-namespace cd::settings {
-class Settings;
-}
 
 namespace cd::ui {
 
@@ -30,10 +29,16 @@ public:
     QLineEdit *hostEdit() const { return m_host; }
     QSpinBox *portEdit() const { return m_port; }
     QTableWidget *profilesTable() const { return m_profiles; }
+    // The visible reason a field cannot be changed here ("set by --listen"); empty when it can.
+    QString overrideNote(settings::Setting setting) const;
 
 private:
     void load();
     void testRunPod();
+    // Lays out a field with room for its override note after it.
+    QWidget *noted(settings::Setting setting, QWidget *field);
+    QWidget *noted(settings::Setting setting, QLayout *fields);
+    bool overridden(settings::Setting setting) const;
 
     settings::Settings *m_settings;
     QLineEdit *m_host;
@@ -51,6 +56,8 @@ private:
     QSpinBox *m_runpodSlots;
     QLabel *m_testResult;
     QLabel *m_error;
+    QHash<settings::Setting, QLabel *> m_notes;
+    QHash<settings::Setting, QWidget *> m_fields;
     bool m_keyEdited = false;
 };
 

@@ -1,5 +1,6 @@
 #include "artifactstore.h"
 
+#include "common/privatefiles.h"
 #include "store/jobstore.h"
 
 #include <QCryptographicHash>
@@ -33,8 +34,10 @@ QString ArtifactStore::paramsFile(const QString &jobId) const
 
 Status ArtifactStore::prepare(const QString &jobId) const
 {
-    if (!QDir().mkpath(outputDir(jobId)))
-        return Error::make(Code::Unavailable, QStringLiteral("cannot create %1").arg(outputDir(jobId)));
+    // Private whatever the umask: a job's params, logs and results are its owner's alone.
+    for (const QString &dir : QStringList{m_root + QStringLiteral("/jobs"), jobDir(jobId), outputDir(jobId)})
+        if (!makePrivateDir(dir))
+            return Error::make(Code::Unavailable, QStringLiteral("cannot create %1").arg(dir));
     return Ok{};
 }
 

@@ -14,6 +14,7 @@ QString errorCodeName(Error::Code code)
     case Error::Code::PayloadTooLarge: return QStringLiteral("payload_too_large");
     case Error::Code::UnsupportedMedia: return QStringLiteral("unsupported_media_type");
     case Error::Code::Unprocessable: return QStringLiteral("unprocessable");
+    case Error::Code::TooManyRequests: return QStringLiteral("too_many_requests");
     case Error::Code::Unavailable: return QStringLiteral("unavailable");
     case Error::Code::Internal: break;
     }

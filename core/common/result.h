@@ -21,6 +21,7 @@ struct Error
         PayloadTooLarge,  // 413
         UnsupportedMedia, // 415
         Unprocessable,    // well-formed but semantically invalid: 422
+        TooManyRequests,  // an address that keeps failing authentication, while it cools down: 429
         Unavailable,      // backend not configured, storage down: 503
         Internal,         // a bug or an unexpected SQL failure: 500
     };

@@ -118,6 +118,12 @@ void Crawler::pump()
         if (!host.rules.allowed(item.url.path(QUrl::FullyEncoded) +
                                 (item.url.hasQuery() ? u'?' + item.url.query(QUrl::FullyEncoded) : QString()))) {
             m_frontier.removeAt(i);
+            if (item.depth == 0)
+                m_startFailures.insert(item.url.toString(), host.robotsError.isEmpty()
+                                                                ? QStringLiteral("robots.txt disallows it")
+                                                                : host.robotsError);
+            if (!host.robotsError.isEmpty())
+                continue; // said once for the host when robots.txt failed
             ++m_robotsBlocked;
             Q_EMIT line(QStringLiteral("[INFO] robots.txt disallows %1").arg(item.url.toString()));
             continue;
@@ -162,8 +168,10 @@ void Crawler::fetchRobots(const QString &key, const QUrl &sample)
             h.rules = RobotsRules::allowAll();
         else {
             h.rules = RobotsRules::disallowAll();
-            Q_EMIT line(QStringLiteral("[WARNING] robots.txt of %1 unavailable (%2): not crawling that host")
-                            .arg(key, status ? QStringLiteral("HTTP %1").arg(status) : reply->errorString()));
+            // No HTTP answer at all (refused, DNS, timeout) means the host is unreachable.
+            h.robotsError = status ? QStringLiteral("robots.txt answered HTTP %1").arg(status)
+                                   : QStringLiteral("unreachable (%1)").arg(reply->errorString());
+            Q_EMIT line(QStringLiteral("[WARNING] %1: %2; not crawling that host").arg(key, h.robotsError));
         }
         h.robots = Host::Robots::Ready;
         pump();
@@ -231,6 +239,8 @@ void Crawler::onPage(QNetworkReply *reply, const Item &item)
                             : status                               ? QStringLiteral("HTTP %1").arg(status)
                                                                    : reply->errorString();
         rec.insert(QStringLiteral("error"), why);
+        if (item.depth == 0)
+            m_startFailures.insert(item.url.toString(), why);
         Q_EMIT line(QStringLiteral("[WARNING] %1: %2").arg(item.url.toString(), why));
         Q_EMIT page(rec);
         return;

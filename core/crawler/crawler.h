@@ -7,6 +7,7 @@
 #include <QElapsedTimer>
 #include <QHash>
 #include <QJsonObject>
+#include <QMap>
 #include <QObject>
 #include <QPointer>
 #include <QQueue>
@@ -47,6 +48,9 @@ public:
     int errors() const { return m_errors; }
     int robotsBlocked() const { return m_robotsBlocked; }
     bool running() const { return m_running; }
+    // Why a start URL gave nothing (unreachable host, HTTP error, robots.txt), keyed by URL; what a
+    // crawl that fetched no page at all reports as its failure.
+    QMap<QString, QString> startFailures() const { return m_startFailures; }
 
 Q_SIGNALS:
     void line(const QString &protocolLine);
@@ -64,6 +68,7 @@ private:
     {
         enum class Robots { Unknown, Fetching, Ready } robots = Robots::Unknown;
         RobotsRules rules;
+        QString robotsError; // robots.txt could not be fetched: the host is treated as off limits
         qint64 nextAllowedMs = 0;
     };
     static QString hostKey(const QUrl &u);
@@ -86,6 +91,7 @@ private:
     QHash<QString, DomainHit> m_hits;
     QStringList m_hitOrder;
     QHash<QString, int> m_pagesPerDomain;
+    QMap<QString, QString> m_startFailures;
     QTimer m_wake;
     QElapsedTimer m_clock;
     int m_pagesStarted = 0;

@@ -136,8 +136,22 @@ int CrawlWorker::run(const QStringList &args)
     writeDomains(domainsPath, hits);
     pages.close();
     const int want = params->domainCount;
+    const bool signalled = stoppedBy == u"signal";
+    // Nothing fetched is a failure, not an empty success: say why for each start URL.
+    const bool nothing = crawler.pagesFetched() == 0 && !signalled;
+    const bool partial = !nothing && hits.size() < want;
+    QStringList why;
+    const auto failures = crawler.startFailures();
+    for (auto it = failures.cbegin(); it != failures.cend(); ++it)
+        why << it.key() + QStringLiteral(": ") + it.value();
+    const QString failure =
+        QStringLiteral("no page could be fetched from the start URLs (%1)")
+            .arg(why.isEmpty() ? QStringLiteral("no HTML page among them") : why.join(QStringLiteral("; ")));
     QJsonObject summary{
-        {QStringLiteral("status"), hits.size() >= want ? QStringLiteral("success") : QStringLiteral("partial")},
+        {QStringLiteral("status"), nothing   ? QStringLiteral("failed")
+                                   : partial ? QStringLiteral("partial")
+                                             : QStringLiteral("success")},
+        {QStringLiteral("partial"), partial},
         {QStringLiteral("domains_generated"),
          QJsonObject{{QStringLiteral("success"), static_cast<int>(hits.size())}, {QStringLiteral("total"), want}}},
         {QStringLiteral("pages"), crawler.pagesFetched()},
@@ -146,6 +160,8 @@ int CrawlWorker::run(const QStringList &args)
         {QStringLiteral("stopped_by"), stoppedBy},
         {QStringLiteral("duration_s"), clock.elapsed() / 1000.0},
     };
+    if (nothing)
+        summary.insert(QStringLiteral("error"), failure);
     QJsonArray domains;
     for (const DomainHit &h : hits)
         domains.append(h.domain);
@@ -156,7 +172,14 @@ int CrawlWorker::run(const QStringList &args)
                                   .arg(want)
                                   .arg(stoppedBy));
     say(QStringLiteral("[SUMMARY] ") + QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact)));
-    return stoppedBy == u"signal" ? 143 : 0;
+    if (signalled)
+        return 143;
+    if (nothing) {
+        // Last, so it is the error line the runner reports.
+        say(QStringLiteral("[ERROR] ") + failure);
+        return 3;
+    }
+    return 0;
 }
 
 } // namespace cd::crawler

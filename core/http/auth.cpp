@@ -2,17 +2,40 @@
 
 #include "request.h"
 
+#include <QLoggingCategory>
 #include <QMessageAuthenticationCode>
+#include <QUrlQuery>
+
+Q_LOGGING_CATEGORY(lcAuth, "crawldeck.http.auth", QtInfoMsg)
 
 namespace cd::http {
 
 using Code = Error::Code;
 
-Auth::Auth(QString apiToken, QString callbackKey, QByteArray secret, bool trustLoopback)
+namespace {
+const QByteArray kRealm = QByteArrayLiteral("Bearer realm=\"crawldeck\"");
+const QString kCallbackHint = QStringLiteral("log callbacks need the job's token (?token= or X-Callback-Token) or the "
+                                             "callback key (X-API-Key)");
+
+QByteArray macOf(const QByteArray &secret, const QString &jobId)
+{
+    const QByteArray mac = QMessageAuthenticationCode::hash(jobId.toUtf8(), secret, QCryptographicHash::Sha256);
+    return mac.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+}
+
+// Where a request came from and what it asked for, for the log; never a credential or a query.
+QString who(const Request &req)
+{
+    return req.path + QStringLiteral(" from ") + req.remote.toString();
+}
+} // namespace
+
+Auth::Auth(QString apiToken, QString callbackKey, QByteArray secret, bool trustLoopback, AuthLimits limits)
     : m_apiToken(apiToken.toUtf8())
     , m_callbackKey(callbackKey.toUtf8())
     , m_secret(std::move(secret))
     , m_trustLoopback(trustLoopback)
+    , m_limiter(limits)
 {}
 
 bool Auth::constantTimeEquals(const QByteArray &a, const QByteArray &b)
@@ -29,64 +52,235 @@ bool Auth::constantTimeEquals(const QByteArray &a, const QByteArray &b)
 
 QString Auth::jobToken(const QString &jobId) const
 {
-    const QByteArray mac = QMessageAuthenticationCode::hash(jobId.toUtf8(), m_secret, QCryptographicHash::Sha256);
-    return QString::fromLatin1(mac.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
+    return jobId + u'.' + QString::fromLatin1(macOf(m_secret, jobId));
 }
 
-QByteArray Auth::bearer(const Request &req) const
+bool Auth::jobTokenValid(const QByteArray &token, QString *madeFor) const
 {
-    const QByteArray h = req.header(QByteArrayLiteral("authorization")).trimmed();
-    if (h.size() > 7 && h.left(7).toLower() == "bearer ")
-        return h.mid(7).trimmed();
-    const QString qs = req.queryValue(QStringLiteral("access_token"));
-    return qs.toUtf8();
-}
-
-Status Auth::control(const Request &req) const
-{
-    const QByteArray token = bearer(req);
-    if (token.isEmpty())
-        return Error::make(Code::Unauthorized,
-                           QStringLiteral("this route needs the API token: send 'Authorization: Bearer <token>'"));
-    if (!constantTimeEquals(token, m_apiToken))
-        return Error::make(Code::Forbidden, QStringLiteral("the API token is not valid"));
-    return Ok{};
-}
-
-Status Auth::read(const Request &req) const
-{
-    if (m_trustLoopback && req.isLoopback() && bearer(req).isEmpty())
-        return Ok{};
-    return control(req);
-}
-
-Status Auth::callback(const Request &req, const QString &jobId) const
-{
-    QByteArray jobTok = req.queryValue(QStringLiteral("token")).toUtf8();
-    if (jobTok.isEmpty())
-        jobTok = req.header(QByteArrayLiteral("x-callback-token")).trimmed();
-    const QByteArray apiKey = req.header(QByteArrayLiteral("x-api-key")).trimmed();
-    const QByteArray bearerTok = bearer(req);
-    if (!jobTok.isEmpty()) {
-        if (constantTimeEquals(jobTok, jobToken(jobId).toUtf8()))
-            return Ok{};
-        return Error::make(Code::Forbidden, QStringLiteral("the callback token does not belong to job %1").arg(jobId));
+    const qsizetype dot = token.lastIndexOf('.');
+    if (dot <= 0) {
+        // Tokens handed out before they named their job (still held by jobs that were running then):
+        // only the job they were made for can check them.
+        if (!madeFor->isEmpty() && constantTimeEquals(token, macOf(m_secret, *madeFor)))
+            return true;
+        madeFor->clear();
+        return false;
     }
-    if (!apiKey.isEmpty()) {
-        if (constantTimeEquals(apiKey, m_callbackKey))
-            return Ok{};
-        return Error::make(Code::Forbidden, QStringLiteral("invalid API key"));
+    const QString id = QString::fromUtf8(token.left(dot));
+    if (!constantTimeEquals(token.mid(dot + 1), macOf(m_secret, id)))
+        return false;
+    *madeFor = id;
+    return true;
+}
+
+Auth::Presented Auth::examine(const Request &req, const QString &jobId, bool deferLegacy) const
+{
+    Presented p;
+    auto bearer = [&](const QByteArray &value) {
+        if (value.isEmpty())
+            p.malformed = true;
+        else if (constantTimeEquals(value, m_apiToken))
+            p.apiToken = true;
+        else
+            p.wrong = true;
+    };
+    if (req.headers.contains(QByteArrayLiteral("authorization"))) {
+        p.any = true;
+        const QByteArray h = req.header(QByteArrayLiteral("authorization")).trimmed();
+        const qsizetype space = h.indexOf(' ');
+        // RFC 9110: the scheme is case-insensitive, so `bearer` is Bearer. Another scheme is no
+        // credential of ours (RFC 6750 §3.1: no error code for it).
+        if ((space < 0 ? h : h.left(space)).toLower() == "bearer")
+            bearer(space < 0 ? QByteArray() : h.mid(space + 1).trimmed());
     }
-    if (!bearerTok.isEmpty()) {
-        if (constantTimeEquals(bearerTok, m_apiToken))
-            return Ok{};
-        return Error::make(Code::Forbidden, QStringLiteral("the API token is not valid"));
+    if (req.query.hasQueryItem(QStringLiteral("access_token"))) {
+        p.any = true;
+        bearer(req.queryValue(QStringLiteral("access_token")).toUtf8());
     }
-    if (m_trustLoopback && req.isLoopback())
-        return Ok{};
-    return Error::make(Code::Unauthorized,
-                       QStringLiteral("log callbacks need the job's token (?token= or X-Callback-Token) or the "
-                                      "callback key (X-API-Key)"));
+    if (req.headers.contains(QByteArrayLiteral("x-api-key"))) {
+        p.any = true;
+        const QByteArray key = req.header(QByteArrayLiteral("x-api-key")).trimmed();
+        if (key.isEmpty())
+            p.malformed = true;
+        else if (constantTimeEquals(key, m_callbackKey))
+            p.callbackKey = true;
+        else
+            p.wrong = true;
+    }
+    // Header and query may both carry it only when they agree (ambiguous() refuses the rest).
+    const bool inQuery = req.query.hasQueryItem(QStringLiteral("token"));
+    if (inQuery || req.headers.contains(QByteArrayLiteral("x-callback-token"))) {
+        p.any = true;
+        const QByteArray token = inQuery ? req.queryValue(QStringLiteral("token")).toUtf8()
+                                         : req.header(QByteArrayLiteral("x-callback-token")).trimmed();
+        QString madeFor = jobId;
+        if (token.isEmpty())
+            p.malformed = true;
+        else if (deferLegacy && jobId.isEmpty() && !token.contains('.'))
+            p.deferred = true;
+        else if (jobTokenValid(token, &madeFor))
+            p.jobTokenFor = madeFor;
+        else
+            p.wrong = true;
+    }
+    return p;
+}
+
+Denial Auth::missing(const QString &why)
+{
+    return Denial{Error::make(Code::Unauthorized, why), {{QByteArrayLiteral("WWW-Authenticate"), kRealm}}, false};
+}
+
+Denial Auth::forbidden(const QString &why)
+{
+    return Denial{Error::make(Code::Forbidden, why),
+                  {{QByteArrayLiteral("WWW-Authenticate"), kRealm + ", error=\"insufficient_scope\""}},
+                  false};
+}
+
+Denial Auth::wrong(const Request &req, const QString &why) const
+{
+    qCDebug(lcAuth).noquote() << "refused" << who(req) << "-" << why;
+    if (m_limiter.recordFailure(req.remote)) {
+        const AuthLimits l = m_limiter.limits();
+        qCWarning(lcAuth).noquote() << QStringLiteral("%1 sent %2 wrong credentials within %3 s: refused for %4 s")
+                                           .arg(req.remote.toString())
+                                           .arg(l.maxFailures)
+                                           .arg(l.windowMs / 1000.0)
+                                           .arg(l.coolingMs / 1000.0);
+    }
+    return Denial{Error::make(Code::Unauthorized, why),
+                  {{QByteArrayLiteral("WWW-Authenticate"), kRealm + ", error=\"invalid_token\""}},
+                  false};
+}
+
+std::optional<Denial> Auth::cooling(const Request &req) const
+{
+    const qint64 left = m_limiter.coolingLeftMs(req.remote);
+    if (left <= 0)
+        return std::nullopt;
+    const qint64 seconds = (left + 999) / 1000;
+    return Denial{
+        Error::make(Code::TooManyRequests,
+                    QStringLiteral("too many wrong credentials from this address; try again in %1 s").arg(seconds)),
+        {{QByteArrayLiteral("Retry-After"), QByteArray::number(seconds)}},
+        false};
+}
+
+Denial Auth::malformed()
+{
+    return Denial{Error::make(Code::Unauthorized,
+                              QStringLiteral("a credential was sent empty; send 'Authorization: Bearer <token>' "
+                                             "(or the job's token for log lines)")),
+                  {{QByteArrayLiteral("WWW-Authenticate"), kRealm + ", error=\"invalid_token\""}},
+                  false};
+}
+
+std::optional<Denial> Auth::access(const Request &req, const QString &jobId, bool readOnly) const
+{
+    if (auto c = cooling(req))
+        return c;
+    const Presented p = examine(req, jobId, false);
+    if (p.wrong)
+        return wrong(req, QStringLiteral("a credential is not valid"));
+    if (p.malformed)
+        return malformed();
+    if (p.apiToken)
+        return std::nullopt;
+    if (p.callbackKey || !p.jobTokenFor.isEmpty())
+        return forbidden(QStringLiteral("the callback key and job tokens only post log lines; this route needs the "
+                                        "API token ('Authorization: Bearer <token>')"));
+    if (readOnly && !p.any && m_trustLoopback && req.isLoopback())
+        return std::nullopt;
+    return missing(QStringLiteral("this route needs the API token: send 'Authorization: Bearer <token>'"));
+}
+
+std::optional<Denial> Auth::control(const Request &req, const QString &jobId) const
+{
+    return access(req, jobId, false);
+}
+
+std::optional<Denial> Auth::read(const Request &req, const QString &jobId) const
+{
+    return access(req, jobId, true);
+}
+
+std::optional<Denial> Auth::callbackPrecheck(const Request &req) const
+{
+    if (auto c = cooling(req))
+        return c;
+    const Presented p = examine(req, QString(), true);
+    if (p.wrong)
+        return wrong(req, QStringLiteral("a credential is not valid"));
+    if (p.malformed)
+        return malformed();
+    if (p.apiToken || p.callbackKey || !p.jobTokenFor.isEmpty() || p.deferred)
+        return std::nullopt;
+    if (!p.any && m_trustLoopback && req.isLoopback())
+        return std::nullopt;
+    return missing(kCallbackHint);
+}
+
+std::optional<Denial> Auth::callback(const Request &req, const QString &jobId, Loopback loopback) const
+{
+    if (auto c = cooling(req))
+        return c;
+    const Presented p = examine(req, jobId, false);
+    if (p.wrong)
+        return wrong(req, QStringLiteral("a credential is not valid"));
+    if (p.malformed)
+        return malformed();
+    if (p.apiToken || p.callbackKey || (!p.jobTokenFor.isEmpty() && p.jobTokenFor == jobId))
+        return std::nullopt;
+    if (!p.jobTokenFor.isEmpty())
+        return forbidden(QStringLiteral("the callback token belongs to another job, not to job %1").arg(jobId));
+    if (!p.any && loopback == Loopback::Honour && m_trustLoopback && req.isLoopback())
+        return std::nullopt;
+    return missing(kCallbackHint);
+}
+
+std::optional<Denial> Auth::ambiguous(const QList<QPair<QByteArray, QByteArray>> &rawHeaders, const QUrlQuery &query)
+{
+    int authorization = 0, apiKey = 0, callbackToken = 0;
+    QByteArray headerToken;
+    for (const auto &h : rawHeaders) {
+        const QByteArray name = h.first.toLower();
+        authorization += name == "authorization";
+        apiKey += name == "x-api-key";
+        if (name == "x-callback-token") {
+            ++callbackToken;
+            headerToken = h.second.trimmed();
+        }
+    }
+    const int accessTokens = static_cast<int>(query.allQueryItemValues(QStringLiteral("access_token")).size());
+    const QStringList tokens = query.allQueryItemValues(QStringLiteral("token"), QUrl::FullyDecoded);
+    QString why;
+    if (authorization > 1)
+        why = QStringLiteral("two Authorization headers");
+    else if (apiKey > 1)
+        why = QStringLiteral("two X-API-Key headers");
+    else if (callbackToken > 1)
+        why = QStringLiteral("two X-Callback-Token headers");
+    else if (accessTokens > 1)
+        why = QStringLiteral("two access_token parameters");
+    else if (tokens.size() > 1)
+        why = QStringLiteral("two token parameters");
+    else if (authorization > 0 && accessTokens > 0)
+        // RFC 6750 §2: a client must not use more than one method to send the token.
+        why = QStringLiteral("both an Authorization header and an access_token parameter");
+    else if (callbackToken > 0 && !tokens.isEmpty() && tokens.first().toUtf8() != headerToken)
+        why = QStringLiteral("an X-Callback-Token header and a token parameter that differ");
+    if (why.isEmpty())
+        return std::nullopt;
+    return Denial{
+        Error::make(Code::InvalidArgument, QStringLiteral("ambiguous credentials: %1; send one").arg(why)), {}, true};
+}
+
+void Auth::refuse(Reply &reply, const Denial &denial)
+{
+    if (denial.close)
+        reply.setCloseAfter(true);
+    reply.error(denial.error, denial.headers);
 }
 
 } // namespace cd::http

@@ -42,8 +42,9 @@ void CrawlerController::registerRoutes(Router &router)
     // callback_url}; 401/403; 400 malformed JSON; 415; 422 invalid fields; 503 backend not configured.
     router.add(Method::Post, QStringLiteral("/api/crawler/start"), Access::Control, bind(&CrawlerController::start));
     // POST /api/crawler/log — callback. Body {job_id, message} or {job_id, messages:[..]}. 200
-    // {status:"success", job_id, message, first_seq, last_seq} once the lines are committed; 401/403;
-    // 404 unknown job; 400/415/422 bad body; 503 storage did not commit in time.
+    // {status:"success", job_id, message, first_seq, last_seq} once the lines are committed; 401/429
+    // before the body is read, 403 a token of another job; 404 unknown job (valid credentials only);
+    // 400/415/422 bad body; 503 storage did not commit in time.
     router.add(Method::Post, QStringLiteral("/api/crawler/log"), Access::Handler, bind(&CrawlerController::log));
     // GET /api/crawler/logs/{id} — read. SSE: `id: seq` + `data: message` per line, `event: status`,
     // `event: end` after the terminal status, `: keepalive` comments. Resumes after Last-Event-ID or
@@ -83,6 +84,9 @@ void CrawlerController::start(const Request &req, Reply &&reply)
 
 void CrawlerController::log(const Request &req, Reply &&reply)
 {
+    // Credentials before the body: a caller without a valid one learns nothing, not even which jobs exist.
+    if (const auto denial = m_s.auth->callbackPrecheck(req))
+        return Auth::refuse(reply, *denial);
     const auto body = req.jsonObject();
     if (!body)
         return reply.error(body.error());
@@ -114,9 +118,9 @@ void CrawlerController::log(const Request &req, Reply &&reply)
     if (lines.size() > kMaxMessagesPerCall)
         return reply.error(
             Error::make(Code::PayloadTooLarge, QStringLiteral("at most %1 lines per call").arg(kMaxMessagesPerCall)));
-    // Authenticate before revealing whether the job exists.
-    if (auto st = m_s.auth->callback(req, jobId); !st)
-        return reply.error(st.error());
+    // The token must belong to the job the body names; checked before revealing whether it exists.
+    if (const auto denial = m_s.auth->callback(req, jobId))
+        return Auth::refuse(reply, *denial);
     if (!m_s.jobs->exists(jobId))
         return reply.error(unknownJob(jobId));
     // Trailing empty piece of a message that ended with a newline is not a line.

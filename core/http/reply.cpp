@@ -22,6 +22,7 @@ int httpStatus(Error::Code code)
     case Error::Code::PayloadTooLarge: return 413;
     case Error::Code::UnsupportedMedia: return 415;
     case Error::Code::Unprocessable: return 422;
+    case Error::Code::TooManyRequests: return 429;
     case Error::Code::Unavailable: return 503;
     case Error::Code::Internal: break;
     }

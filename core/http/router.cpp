@@ -68,6 +68,12 @@ void Router::dispatch(const QHttpServerRequest &request, QHttpServerResponder &&
         req.method = Method::Get;
         reply.setHeadOnly(true);
     }
+    // Credentials come first, before the route is even looked up: an ambiguous one is refused
+    // whatever the request was for.
+    if (const auto denial = Auth::ambiguous(request.headers(), req.query)) {
+        Auth::refuse(reply, *denial);
+        return;
+    }
     const QStringList path = req.path.split(u'/', Qt::SkipEmptyParts);
     QByteArrayList allowed;
     for (const Route &r : m_routes) {
@@ -79,16 +85,14 @@ void Router::dispatch(const QHttpServerRequest &request, QHttpServerResponder &&
             continue;
         }
         req.args = args;
-        Status access = Ok{};
+        // Every route's first captured segment is a job id.
+        std::optional<Denial> denial;
         if (r.access == Access::Control)
-            access = m_auth->control(req);
+            denial = m_auth->control(req, args.value(0));
         else if (r.access == Access::Read)
-            access = m_auth->read(req);
-        if (!access) {
-            Headers h;
-            if (access.error().code == Code::Unauthorized)
-                h.append({QByteArrayLiteral("WWW-Authenticate"), QByteArrayLiteral("Bearer realm=\"crawldeck\"")});
-            reply.error(access.error(), h);
+            denial = m_auth->read(req, args.value(0));
+        if (denial) {
+            Auth::refuse(reply, *denial);
             return;
         }
         r.handler(req, std::move(reply));

@@ -17,7 +17,7 @@ class Auth;
 
 enum class Access {
     Open,    // anyone (health)
-    Read,    // API token, or a loopback client when loopback is trusted
+    Read,    // API token, or a loopback client when an operator opted in to trusting loopback
     Control, // API token
     Handler, // the handler authenticates (callbacks: the job id is in the body)
 };

@@ -14,8 +14,9 @@ void RunPodController::registerRoutes(Router &router)
 {
     // POST /api/runpod/webhook/{id}?token=<job token> — callback. Body: RunPod's status document
     // ({id, status, output|error, ...}). 200 {"status":"received"} (also when polling already settled
-    // the job: RunPod retries anything else); 401/403; 404 unknown job; 409 not a RunPod job;
-    // 503 RunPod backend not configured.
+    // the job: RunPod retries anything else); 401/403/429 first, so an unauthenticated caller learns
+    // nothing (loopback trust does not apply: the webhook settles a job); then 404 unknown job;
+    // 409 not a RunPod job; 503 RunPod backend not configured.
     router.add(QHttpServerRequest::Method::Post, QStringLiteral("/api/runpod/webhook/{}"), Access::Handler,
                [this](const Request &req, Reply &&reply) { webhook(req, std::move(reply)); });
 }
@@ -23,8 +24,8 @@ void RunPodController::registerRoutes(Router &router)
 void RunPodController::webhook(const Request &req, Reply &&reply)
 {
     const QString jobId = req.args.value(0);
-    if (auto st = m_s.auth->callback(req, jobId); !st)
-        return reply.error(st.error());
+    if (const auto denial = m_s.auth->callback(req, jobId, Auth::Loopback::Ignore))
+        return Auth::refuse(reply, *denial);
     const auto job = m_s.jobs->job(jobId);
     if (!job)
         return reply.error(Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(jobId)));

@@ -18,6 +18,29 @@ QJsonValue timeOrNull(const QDateTime &t)
 }
 } // namespace
 
+QString Job::outcome() const
+{
+    if (status != JobStatus::Completed)
+        return {};
+    const bool partial =
+        summary.value(QStringLiteral("partial")).toBool() ||
+        summary.value(QStringLiteral("status")).toString().compare(u"partial", Qt::CaseInsensitive) == 0;
+    return partial ? QStringLiteral("partial") : QStringLiteral("full");
+}
+
+QString Job::statusText() const
+{
+    QString text = toString(status).replace(u'_', u' ');
+    if (outcome() == u"partial")
+        text += QStringLiteral(" (partial)");
+    return text;
+}
+
+QString Job::partialReason() const
+{
+    return outcome() == u"partial" ? summary.value(QStringLiteral("stopped_by")).toString() : QString();
+}
+
 QJsonObject Job::toJson() const
 {
     QJsonObject o{
@@ -47,6 +70,8 @@ QJsonObject Job::toJson() const
         {QStringLiteral("results_url"), orNull(resultsUrl)},
         {QStringLiteral("log_count"), logCount},
         {QStringLiteral("terminal"), isTerminal(status)},
+        {QStringLiteral("outcome"), orNull(outcome())},
+        {QStringLiteral("status_detail"), statusText()},
     };
     return o;
 }

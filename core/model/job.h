@@ -38,6 +38,15 @@ struct Job
     QString resultsUrl;
     qint64 logCount = 0;
 
+    // How a completed job went, from its worker's [SUMMARY]: "partial" when it got less than it was
+    // asked for ({"partial": true}, or {"status": "partial"} as the seed workers say it), else
+    // "full". Empty while the job is not completed. Derived, so the API and the GUI cannot disagree.
+    QString outcome() const;
+    // The status as shown to people: "completed (partial)", "timed out", ...
+    QString statusText() const;
+    // Why a partial job stopped short (the summary's stopped_by), when it says.
+    QString partialReason() const;
+
     QJsonObject toJson() const;
     // Seconds from start to finish (or to now while running); -1 when it never started.
     qint64 durationSecs(const QDateTime &now = QDateTime::currentDateTimeUtc()) const;

@@ -355,6 +355,9 @@ void LocalRunner::shutdown()
     const auto procs = std::exchange(m_procs, {});
     for (const auto &p : procs) {
         p->process->disconnect(this);
+        if (p->pgid > 0)
+            m_bus->system(p->jobId, LogLevel::Warning,
+                          QStringLiteral("Crawldeck is shutting down: SIGTERM to process group %1").arg(p->pgid));
         signalGroup(p->pgid, SIGTERM);
     }
     for (const auto &p : procs) {
@@ -362,6 +365,15 @@ void LocalRunner::shutdown()
             signalGroup(p->pgid, SIGKILL);
         signalGroup(p->pgid, SIGKILL);
         p->process->waitForFinished(1000);
+        // What the worker printed while it wound down is its last word on the job: keep it.
+        onOutput(p.get(), false, true);
+        onOutput(p.get(), true, true);
+        if (p->process->state() == QProcess::NotRunning)
+            m_bus->system(
+                p->jobId, LogLevel::Warning,
+                p->process->exitStatus() == QProcess::CrashExit
+                    ? QStringLiteral("process stopped by the shutdown (killed)")
+                    : QStringLiteral("process stopped by the shutdown (exit code %1)").arg(p->process->exitCode()));
     }
 }
 

@@ -82,9 +82,13 @@ QJsonObject RunPodRunner::runPayload(const model::Job &job) const
     const QString webhook = m_config.webhookUrl ? m_config.webhookUrl(job.id) : QString();
     if (!webhook.isEmpty())
         payload.insert(QStringLiteral("webhook"), webhook);
-    if (job.timeoutS > 0)
-        payload.insert(QStringLiteral("policy"),
-                       QJsonObject{{QStringLiteral("executionTimeout"), job.timeoutS * 1000}});
+    // RunPod's limits: executionTimeout 5 s to 7 days, ttl 10 s to 7 days.
+    constexpr qint64 kWeekMs = 7LL * 24 * 3600 * 1000;
+    const qint64 execution =
+        qBound<qint64>(5000, (job.timeoutS > 0 ? job.timeoutS : m_config.defaultExecutionTimeoutS) * 1000LL, kWeekMs);
+    const qint64 ttl = qBound<qint64>(10000, execution + m_config.queueAllowanceS * 1000LL, kWeekMs);
+    payload.insert(QStringLiteral("policy"),
+                   QJsonObject{{QStringLiteral("executionTimeout"), execution}, {QStringLiteral("ttl"), ttl}});
     return payload;
 }
 
@@ -194,15 +198,10 @@ QCoro::Task<> RunPodRunner::poll(QString id)
             co_await apply(id, reply.body);
             if (!self || !(t = track(id)))
                 co_return;
-            if (m_config.readStream && t->lastStatus == u"IN_PROGRESS") {
-                const RunPodReply chunks = co_await m_client->stream(t->remoteId);
+            if (t->lastStatus == u"IN_PROGRESS") {
+                co_await readStream(id);
                 if (!self || !(t = track(id)))
                     co_return;
-                QStringList lines;
-                for (const QJsonValue &c : chunks.body.value(QStringLiteral("stream")).toArray())
-                    lines << valueText(c.toObject().value(QStringLiteral("output"))).split(u'\n');
-                if (!lines.isEmpty())
-                    m_bus->append(id, LogSource::RunPod, lines);
             }
         }
         if (t->cancelRequested && t->cancelSince.elapsed() > m_config.cancelConfirmMs) {
@@ -273,6 +272,11 @@ QCoro::Task<> RunPodRunner::apply(QString id, QJsonObject doc)
         co_return;
     }
     t->finishing = true;
+    // Chunks the worker yielded after our last /stream call are only handed out by another one:
+    // read them before the job ends, or its last lines are lost.
+    co_await readStream(id);
+    if (!self || !track(id))
+        co_return;
     const QJsonValue output = doc.value(QStringLiteral("output"));
     if (!output.isUndefined() && !output.isNull()) {
         // Copy results at once: RunPod keeps them for a limited time only.
@@ -304,6 +308,22 @@ QCoro::Task<> RunPodRunner::apply(QString id, QJsonObject doc)
                               QStringLiteral("RunPod job failed: ") +
                                   (err.isEmpty() ? QStringLiteral("no error given") : err)});
     }
+}
+
+QCoro::Task<> RunPodRunner::readStream(QString id)
+{
+    QPointer<RunPodRunner> self(this);
+    auto t = track(id);
+    if (!m_config.readStream || !t || t->remoteId.isEmpty())
+        co_return;
+    const RunPodReply chunks = co_await m_client->stream(t->remoteId);
+    if (!self || !track(id))
+        co_return;
+    QStringList lines;
+    for (const QJsonValue &c : chunks.body.value(QStringLiteral("stream")).toArray())
+        lines << valueText(c.toObject().value(QStringLiteral("output"))).split(u'\n');
+    if (!lines.isEmpty())
+        m_bus->append(id, LogSource::RunPod, lines);
 }
 
 void RunPodRunner::onWebhook(const QString &jobId, const QJsonObject &statusDoc)

@@ -31,6 +31,14 @@ struct RunPodRunnerConfig
     int slowAfterMs = 30000; // long jobs are polled less often after this
     int cancelConfirmMs = 60000;
     bool readStream = true;
+    // RunPod cuts a job at the endpoint's execution timeout (600 s unless configured otherwise) when
+    // /run carries no policy, whatever the job's timeout_s. A job without one is given a day: long
+    // enough for any crawl started without a limit, short enough that a stuck worker bills for a
+    // day, not for RunPod's maximum of a week.
+    int defaultExecutionTimeoutS = 24 * 3600;
+    // How long a job may wait in RunPod's queue on top of its execution time before RunPod drops it
+    // (the policy's ttl covers both); a day, RunPod's own default ttl.
+    int queueAllowanceS = 24 * 3600;
 };
 
 // The `runpod` backend: RunPod serverless endpoints. Submits with /run, stores the remote id at once,
@@ -55,7 +63,9 @@ public:
     // A RunPod webhook POST for one of our jobs (the status document).
     void onWebhook(const QString &jobId, const QJsonObject &statusDoc);
 
-    // Builds the /run payload (input shape read by the seed workers).
+    // Builds the /run payload (input shape read by the seed workers) and its policy: the job's
+    // timeout (or defaultExecutionTimeoutS) as executionTimeout and a ttl covering queue time too,
+    // both in ms and within RunPod's limits.
     QJsonObject runPayload(const model::Job &job) const;
 
 private:
@@ -64,6 +74,8 @@ private:
     QCoro::Task<> poll(QString jobId);
     QCoro::Task<> apply(QString jobId, QJsonObject doc);
     QCoro::Task<> requestCancel(QString jobId);
+    // Appends the /stream chunks RunPod holds for the job to its log (each chunk is delivered once).
+    QCoro::Task<> readStream(QString jobId);
     void progressFrom(Track &t, const QJsonValue &output);
     void finish(const QString &jobId, RunOutcome outcome);
     std::shared_ptr<Track> track(const QString &jobId) const { return m_tracks.value(jobId); }

@@ -80,11 +80,12 @@ Result<Job> Scheduler::submit(const model::JobSpec &spec)
     auto job = m_jobs->insert(spec);
     if (!job)
         return job;
+    // Read back from the stored job: the log says what the JSON and the GUI say.
     m_bus->system(job->id, LogLevel::Info,
                   QStringLiteral("queued on %1 (attempt %2 of %3)")
                       .arg(model::toString(spec.backend))
-                      .arg(spec.attempt)
-                      .arg(qMax(spec.maxAttempts, spec.attempt)));
+                      .arg(job->attempt)
+                      .arg(job->maxAttempts));
     schedulePump();
     return job;
 }
@@ -119,10 +120,11 @@ Result<Job> Scheduler::createAttempt(const Job &from)
     spec.backend = from.backend;
     spec.priority = from.priority;
     spec.params = from.params;
-    spec.maxAttempts = from.maxAttempts;
     spec.timeoutS = from.timeoutS;
     spec.retryOf = from.id;
     spec.attempt = from.attempt + 1;
+    // A manual retry past the budget extends it to this attempt, so no automatic retry follows it.
+    spec.maxAttempts = qMax(from.maxAttempts, spec.attempt);
     auto next = submit(spec);
     if (next)
         m_bus->system(from.id, LogLevel::Info,
@@ -167,6 +169,9 @@ void Scheduler::recover()
             runner->reattach(job);
             continue;
         }
+        // A crash gave the worker no chance to report: its files are still in its directory. Its
+        // retry gets a directory of its own, so these stay listed under this attempt.
+        recordArtifacts(job.id);
         if (job.status == JobStatus::Cancelling) {
             m_jobs->transition(job.id, JobStatus::Cancelled,
                                store::JobPatch::withError(QStringLiteral("cancelled (settled after restart)")));
@@ -194,6 +199,11 @@ void Scheduler::stop()
     for (const auto &r : std::as_const(m_runners))
         if (r)
             r->shutdown();
+    // A local worker was just stopped and wrote what it had: list its files now, as if it had
+    // finished. Remote work goes on and is collected when it ends.
+    for (auto it = m_inFlight.cbegin(); it != m_inFlight.cend(); ++it)
+        if (it.value() == Backend::Local)
+            recordArtifacts(it.key());
     m_inFlight.clear();
     m_slotless.clear();
     m_timeouts.clear();
@@ -283,12 +293,7 @@ void Scheduler::onFinished(const QString &jobId, const RunOutcome &outcome)
         return;
 
     // Whatever the worker wrote is kept, also when it failed or was cancelled.
-    auto collected = m_artifacts->collect(jobId);
-    if (!collected)
-        m_bus->system(jobId, LogLevel::Warning,
-                      QStringLiteral("could not record artifacts: ") + collected.error().detail);
-    else if (!collected->isEmpty())
-        m_bus->system(jobId, LogLevel::Info, QStringLiteral("%1 artifact(s) recorded").arg(collected->size()));
+    recordArtifacts(jobId);
 
     store::JobPatch patch;
     patch.exitCode = outcome.exitCode;
@@ -327,6 +332,16 @@ void Scheduler::onFinished(const QString &jobId, const RunOutcome &outcome)
     Q_EMIT jobFinished(done.value());
     if (target == JobStatus::Failed || target == JobStatus::TimedOut)
         maybeAutoRetry(done.value());
+}
+
+void Scheduler::recordArtifacts(const QString &jobId)
+{
+    auto collected = m_artifacts->collect(jobId);
+    if (!collected)
+        m_bus->system(jobId, LogLevel::Warning,
+                      QStringLiteral("could not record artifacts: ") + collected.error().detail);
+    else if (!collected->isEmpty())
+        m_bus->system(jobId, LogLevel::Info, QStringLiteral("%1 artifact(s) recorded").arg(collected->size()));
 }
 
 void Scheduler::maybeAutoRetry(const Job &job)

@@ -53,10 +53,12 @@ public:
     Result<model::Job> retry(const QString &jobId);
 
     // Start-up: local jobs left active become failed "interrupted by restart" (and are retried if
-    // attempts remain); jobs left cancelling become cancelled. Call once, before start().
+    // attempts remain); jobs left cancelling become cancelled. The files such a job left in its
+    // output directory become its artifacts. Call once, before start().
     void recover();
     void start();
-    // Shutdown: refuse new jobs, stop runners. Active jobs are left for recovery.
+    // Shutdown: refuse new jobs, stop runners, record the files of the local jobs that were stopped.
+    // Active jobs are left for recovery.
     void stop();
 
     int running(model::Backend backend) const;
@@ -71,6 +73,8 @@ private:
     void onFinished(const QString &jobId, const runners::RunOutcome &outcome);
     void armTimeout(const model::Job &job);
     void maybeAutoRetry(const model::Job &job);
+    // Lists the files in a job's output directory as its artifacts, and says so in its log.
+    void recordArtifacts(const QString &jobId);
     Result<model::Job> createAttempt(const model::Job &from);
 
     store::JobStore *m_jobs;

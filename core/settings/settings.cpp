@@ -1,9 +1,13 @@
 #include "settings.h"
 
+#include "common/privatefiles.h"
+
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QRandomGenerator>
 #include <QStandardPaths>
+#include <QUrl>
 
 namespace cd::settings {
 
@@ -18,10 +22,17 @@ const QString kMaxBody = QStringLiteral("server/maxBodyBytes");
 const QString kApiToken = QStringLiteral("auth/apiToken");
 const QString kCallbackKey = QStringLiteral("auth/callbackKey");
 const QString kSecret = QStringLiteral("auth/serverSecret");
-const QString kTrustLoopback = QStringLiteral("auth/trustLoopback");
+// Not "auth/trustLoopback": that key defaulted to on and was saved by every OK in the settings
+// dialog, so reading it would keep old installs trusting loopback without anyone having chosen to.
+const QString kTrustLoopback = QStringLiteral("auth/loopbackTrusted");
+const QString kTokenShown = QStringLiteral("auth/apiTokenShown");
+const QString kFailureLimit = QStringLiteral("auth/failureLimit");
+const QString kFailureWindow = QStringLiteral("auth/failureWindowS");
+const QString kCooling = QStringLiteral("auth/coolingS");
 const QString kLocalSlots = QStringLiteral("local/slots");
 const QString kKillGrace = QStringLiteral("local/killGraceMs");
-const QString kProfiles = QStringLiteral("local/profiles");
+const QString kProfilesGroup = QStringLiteral("profiles");
+const QString kLegacyProfiles = QStringLiteral("local/profiles"); // a QVariantMap blob, read once
 const QString kCloseToTray = QStringLiteral("ui/closeToTray");
 const QString kRunpodSlots = QStringLiteral("runpod/slots");
 const QString kRunpodEndpoint = QStringLiteral("runpod/endpointUrl");
@@ -89,12 +100,87 @@ QString Settings::resolveDataDir(const Overrides &cli, const QProcessEnvironment
     return fromEnv.isEmpty() ? defaultDataDir() : QDir(fromEnv).absolutePath();
 }
 
+bool Settings::isHttpUrl(const QString &url)
+{
+    const QUrl u(url, QUrl::StrictMode);
+    const QString scheme = u.scheme().toLower();
+    return u.isValid() && (scheme == u"http" || scheme == u"https") && !u.host().isEmpty();
+}
+
+QString Settings::urlProblem(const Overrides &cli, const QProcessEnvironment &env)
+{
+    const struct
+    {
+        const std::optional<QString> &cli;
+        const char *option;
+        const char *envName;
+    } checks[] = {{cli.publicUrl, "--public-url", kEnvPublicUrl},
+                  {cli.runpodEndpoint, "--runpod-endpoint", kEnvRunpodEndpoint},
+                  {cli.runpodPodUrl, "--runpod-pod-url", kEnvRunpodPod}};
+    for (const auto &c : checks) {
+        const QString value = c.cli ? *c.cli : envValue(env, c.envName);
+        if (value.isEmpty() || isHttpUrl(value))
+            continue;
+        return QStringLiteral("%1 must be an http:// or https:// URL with a host, got '%2'")
+            .arg(c.cli ? QLatin1String(c.option) : QLatin1String(c.envName), value);
+    }
+    return {};
+}
+
+Result<QString> Settings::savedApiToken(const QString &dataDir)
+{
+    const QString file = settingsFileIn(dataDir);
+    // A directory that exists but cannot be entered hides whether the file exists: that is a
+    // permission problem, not a missing token.
+    const QFileInfo dir(dataDir);
+    if (dir.exists() && (!dir.isExecutable() || !dir.isReadable()))
+        return Error::make(
+            Error::Code::Forbidden,
+            QStringLiteral("cannot read %1: only the user Crawldeck runs as can; run this as that user").arg(dataDir));
+    const QFileInfo fi(file);
+    if (!fi.exists())
+        return Error::make(Error::Code::NotFound,
+                           QStringLiteral("no API token yet: %1 does not exist (start Crawldeck once with this data "
+                                          "directory and it generates one)")
+                               .arg(file));
+    QFile probe(file);
+    if (!probe.open(QIODevice::ReadOnly))
+        return Error::make(Error::Code::Forbidden,
+                           QStringLiteral("cannot read %1 (%2): only the user Crawldeck runs as can; run this as that "
+                                          "user")
+                               .arg(file, probe.errorString()));
+    const QSettings ini(file, QSettings::IniFormat);
+    const QString token = ini.value(kApiToken).toString();
+    if (token.isEmpty())
+        return Error::make(Error::Code::NotFound,
+                           QStringLiteral("no API token saved in %1: it is given with --api-token or "
+                                          "CRAWLDECK_API_TOKEN, or Crawldeck has not started yet")
+                               .arg(file));
+    return token;
+}
+
 Settings::Settings(const QString &dataDir, Overrides cli, QProcessEnvironment env)
     : m_dataDir(dataDir), m_cli(std::move(cli)), m_env(std::move(env))
 {
-    QDir().mkpath(m_dataDir);
+    if (!QFileInfo::exists(m_dataDir))
+        makePrivateDir(m_dataDir);
     m_store = std::make_unique<QSettings>(settingsFile(), QSettings::IniFormat);
     m_secrets = std::make_unique<SecretStore>(m_dataDir, false);
+    migrateProfiles();
+}
+
+void Settings::migrateProfiles()
+{
+    if (!m_store->contains(kLegacyProfiles))
+        return;
+    const QVariantMap legacy = m_store->value(kLegacyProfiles).toMap();
+    m_store->remove(kLegacyProfiles);
+    m_store->beginGroup(kProfilesGroup);
+    for (auto it = legacy.cbegin(); it != legacy.cend(); ++it)
+        if (!m_store->contains(it.key()))
+            m_store->setValue(it.key(), it.value().toString());
+    m_store->endGroup();
+    m_store->sync();
 }
 
 void Settings::setUseKeychain(bool on)
@@ -102,9 +188,14 @@ void Settings::setUseKeychain(bool on)
     m_secrets = std::make_unique<SecretStore>(m_dataDir, on);
 }
 
+QString Settings::settingsFileIn(const QString &dataDir)
+{
+    return dataDir + QStringLiteral("/crawldeck.ini");
+}
+
 QString Settings::settingsFile() const
 {
-    return m_dataDir + QStringLiteral("/crawldeck.ini");
+    return settingsFileIn(m_dataDir);
 }
 
 QString Settings::pick(const std::optional<QString> &cli, const char *envName, const QString &key,
@@ -118,6 +209,41 @@ QString Settings::pick(const std::optional<QString> &cli, const char *envName, c
             return e;
     }
     return m_store->value(key, fallback).toString();
+}
+
+QString Settings::overriddenBy(Setting setting) const
+{
+    // Mirrors the precedence of pick() and the getters below: a command-line value wins, then a
+    // non-empty environment variable.
+    const auto from = [this](bool cliSet, const char *flag, const char *envName) -> QString {
+        if (cliSet)
+            return QLatin1String(flag);
+        if (envName && !envValue(m_env, envName).isEmpty())
+            return QLatin1String(envName);
+        return {};
+    };
+    switch (setting) {
+    case Setting::Listen: return from(m_cli.listen.has_value(), "--listen", kEnvListen);
+    case Setting::PublicUrl: return from(m_cli.publicUrl.has_value(), "--public-url", kEnvPublicUrl);
+    case Setting::Database: return from(m_cli.database.has_value(), "--database", kEnvDatabase);
+    case Setting::TlsCert: return from(m_cli.tlsCert.has_value(), "--tls-cert", nullptr);
+    case Setting::TlsKey: return from(m_cli.tlsKey.has_value(), "--tls-key", nullptr);
+    case Setting::ApiToken: return from(m_cli.apiToken.has_value(), "--api-token", kEnvApiToken);
+    case Setting::CallbackKey: return from(m_cli.callbackKey.has_value(), "--callback-key", kEnvCallbackKey);
+    case Setting::TrustLoopback: return from(m_cli.trustLoopback.has_value(), "--trust-loopback", nullptr);
+    case Setting::LocalSlots: return from(m_cli.localSlots.has_value(), "--local-slots", nullptr);
+    case Setting::RunpodSlots: return from(m_cli.runpodSlots.has_value(), "--runpod-slots", nullptr);
+    case Setting::RunpodEndpoint:
+        return from(m_cli.runpodEndpoint.has_value(), "--runpod-endpoint", kEnvRunpodEndpoint);
+    case Setting::RunpodPodUrl: return from(m_cli.runpodPodUrl.has_value(), "--runpod-pod-url", kEnvRunpodPod);
+    case Setting::RunpodApiKey: return from(false, "", kEnvRunpodKey);
+    }
+    return {};
+}
+
+QString Settings::profileOverriddenBy(const QString &name) const
+{
+    return m_cli.localProfiles.contains(name) ? QStringLiteral("--local-profile") : QString();
 }
 
 HostPort Settings::listen() const
@@ -164,6 +290,8 @@ QString Settings::secret(const QString &key, const char *envName, const std::opt
         return given;
     const QString fresh = randomToken(bytes);
     m_store->setValue(key, fresh);
+    if (key == kApiToken)
+        m_store->setValue(kTokenShown, false);
     m_store->sync();
     // The settings file holds secrets: only its owner may read it.
     QFile::setPermissions(settingsFile(), QFileDevice::ReadOwner | QFileDevice::WriteOwner);
@@ -181,7 +309,25 @@ QString Settings::regenerateApiToken()
 {
     m_store->remove(kApiToken);
     m_cli.apiToken.reset();
-    return secret(kApiToken, nullptr, std::nullopt, 24, &m_generatedToken);
+    const QString token = secret(kApiToken, nullptr, std::nullopt, 24, &m_generatedToken);
+    // Regenerated from the settings dialog, which shows it.
+    setApiTokenShown();
+    return token;
+}
+
+bool Settings::apiTokenNeedsShowing()
+{
+    if (m_cli.apiToken || !envValue(m_env, kEnvApiToken).isEmpty())
+        return false;
+    apiToken();
+    // Installs from before the flag showed their token on the first start.
+    return !m_store->value(kTokenShown, true).toBool();
+}
+
+void Settings::setApiTokenShown()
+{
+    m_store->setValue(kTokenShown, true);
+    m_store->sync();
 }
 
 QString Settings::callbackKey()
@@ -203,9 +349,24 @@ QByteArray Settings::serverSecret()
 
 bool Settings::trustLoopback() const
 {
-    if (m_cli.strictAuth)
-        return !*m_cli.strictAuth;
-    return m_store->value(kTrustLoopback, true).toBool();
+    if (m_cli.trustLoopback)
+        return *m_cli.trustLoopback;
+    return m_store->value(kTrustLoopback, false).toBool();
+}
+
+int Settings::authFailureLimit() const
+{
+    return qMax(0, m_cli.authFailureLimit.value_or(m_store->value(kFailureLimit, 20).toInt()));
+}
+
+int Settings::authFailureWindowS() const
+{
+    return qMax(1, m_cli.authFailureWindowS.value_or(m_store->value(kFailureWindow, 60).toInt()));
+}
+
+int Settings::authCoolingS() const
+{
+    return qMax(1, m_cli.authCoolingS.value_or(m_store->value(kCooling, 60).toInt()));
 }
 
 void Settings::setTrustLoopback(bool on)
@@ -237,9 +398,14 @@ QMap<QString, QString> Settings::localProfiles() const
 {
     QMap<QString, QString> out{{QStringLiteral("crawler"),
                                 QStringLiteral("crawldeck worker crawl --params {params_file} --output {output_dir}")}};
-    const QVariantMap saved = m_store->value(kProfiles).toMap();
-    for (auto it = saved.cbegin(); it != saved.cend(); ++it)
-        out.insert(it.key(), it.value().toString());
+    m_store->beginGroup(kProfilesGroup);
+    for (const QString &name : m_store->childKeys()) {
+        const QVariant v = m_store->value(name);
+        // An unquoted command with commas reads back as a list: the commas were part of it.
+        out.insert(name,
+                   v.typeId() == QMetaType::QStringList ? v.toStringList().join(QStringLiteral(", ")) : v.toString());
+    }
+    m_store->endGroup();
     for (auto it = m_cli.localProfiles.cbegin(); it != m_cli.localProfiles.cend(); ++it)
         out.insert(it.key(), it.value());
     return out;
@@ -247,10 +413,16 @@ QMap<QString, QString> Settings::localProfiles() const
 
 void Settings::setLocalProfiles(const QMap<QString, QString> &profiles)
 {
-    QVariantMap m;
+    m_store->beginGroup(kProfilesGroup);
+    // A saved profile that --local-profile replaces for this run stays as it was saved: the form
+    // shows the override, and the saved command applies again once the option is dropped.
+    for (const QString &name : m_store->childKeys())
+        if (!m_cli.localProfiles.contains(name))
+            m_store->remove(name);
     for (auto it = profiles.cbegin(); it != profiles.cend(); ++it)
-        m.insert(it.key(), it.value());
-    m_store->setValue(kProfiles, m);
+        if (!m_cli.localProfiles.contains(it.key()))
+            m_store->setValue(it.key(), it.value());
+    m_store->endGroup();
 }
 
 QString Settings::runpodEndpoint() const

@@ -5,6 +5,7 @@
 #include <QSettings>
 #include <QString>
 
+#include "common/result.h"
 #include "secretstore.h"
 
 #include <memory>
@@ -28,7 +29,10 @@ struct Overrides
     QMap<QString, QString> localProfiles;
     std::optional<QString> runpodEndpoint;
     std::optional<QString> runpodPodUrl;
-    std::optional<bool> strictAuth;
+    std::optional<bool> trustLoopback;
+    std::optional<int> authFailureLimit;
+    std::optional<int> authFailureWindowS;
+    std::optional<int> authCoolingS;
 };
 
 struct HostPort
@@ -37,6 +41,23 @@ struct HostPort
     quint16 port = 0;
     static std::optional<HostPort> parse(const QString &text);
     QString toString() const;
+};
+
+// The saved settings that the command line or the environment can override.
+enum class Setting {
+    Listen,
+    PublicUrl,
+    Database,
+    TlsCert,
+    TlsKey,
+    ApiToken,
+    CallbackKey,
+    TrustLoopback,
+    LocalSlots,
+    RunpodSlots,
+    RunpodEndpoint,
+    RunpodPodUrl,
+    RunpodApiKey,
 };
 
 // The one typed facade over configuration. Precedence: command line > environment > saved settings
@@ -48,11 +69,28 @@ public:
     // The data directory comes first: it decides where the saved settings are.
     static QString resolveDataDir(const Overrides &cli, const QProcessEnvironment &env);
 
+    // http or https with a host: the only URLs a worker or RunPod can be pointed at.
+    static bool isHttpUrl(const QString &url);
+    // The first URL given on the command line or in the environment that is not one, as a message
+    // naming where it came from; empty when all are fine.
+    static QString urlProblem(const Overrides &cli, const QProcessEnvironment &env);
+    // The saved API token of a data directory, read without creating anything (`crawldeck token`).
+    static Result<QString> savedApiToken(const QString &dataDir);
+
     Settings(const QString &dataDir, Overrides cli = {},
              QProcessEnvironment env = QProcessEnvironment::systemEnvironment());
 
     QString dataDir() const { return m_dataDir; }
     QString settingsFile() const;
+    static QString settingsFileIn(const QString &dataDir);
+
+    // What overrides the saved value of a setting ("--listen", "RUNPOD_ENDPOINT_URL"), or empty
+    // when the saved value is the one in effect. A form must not offer to change an overridden
+    // value, nor write it back: saving would store the override's value, and the change would not
+    // take effect anyway.
+    QString overriddenBy(Setting setting) const;
+    // The same for one local profile (a --local-profile NAME=... replaces the saved NAME).
+    QString profileOverriddenBy(const QString &name) const;
 
     HostPort listen() const;
     void setListen(const HostPort &hp);
@@ -69,16 +107,27 @@ public:
     QString regenerateCallbackKey();
     QByteArray serverSecret();
     bool apiTokenWasGenerated() const { return m_generatedToken; }
+    // A generated token is shown until it has been: a first start that failed before its ready line
+    // (a busy port) must not lose it. Tokens from the command line or environment need no showing.
+    bool apiTokenNeedsShowing();
+    void setApiTokenShown();
 
-    // Loopback clients may post logs and read job state without credentials (seed-era workers and
-    // `curl -N` on the same machine); creating and cancelling work always needs the API token.
+    // Off by default: loopback clients may post logs and read job state without credentials only when
+    // an operator opts in (a single-user machine); behind a reverse proxy every client is loopback.
     bool trustLoopback() const;
     void setTrustLoopback(bool on);
+    // Wrong credentials tolerated per client address within the window before it cools down.
+    int authFailureLimit() const;
+    int authFailureWindowS() const;
+    int authCoolingS() const;
 
     int localSlots() const;
     void setLocalSlots(int n);
     int runpodSlots() const;
     void setRunpodSlots(int n);
+    // Saved as text, one key per profile in the [profiles] group of the ini file (NAME=COMMAND), so
+    // an operator can edit them by hand. Older builds saved one binary blob; it is converted once.
+    // Setting them never writes a profile that --local-profile provides.
     QMap<QString, QString> localProfiles() const;
     void setLocalProfiles(const QMap<QString, QString> &profiles);
 
@@ -100,6 +149,7 @@ public:
     void sync();
 
 private:
+    void migrateProfiles();
     QString pick(const std::optional<QString> &cli, const char *envName, const QString &key,
                  const QString &fallback) const;
     QString secret(const QString &key, const char *envName, const std::optional<QString> &cli, int bytes,

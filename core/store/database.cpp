@@ -2,6 +2,8 @@
 
 #include "sqldialect.h"
 
+#include "common/privatefiles.h"
+
 #include <QDir>
 #include <QFileInfo>
 #include <QSqlError>
@@ -54,6 +56,10 @@ Status Database::open(const QString &location)
         if (!QDir().mkpath(fi.absolutePath()))
             return Error::make(Code::Unavailable,
                                QStringLiteral("cannot create database directory %1").arg(fi.absolutePath()));
+        // SQLite creates its -wal and -shm files with the database file's mode: a private database
+        // file keeps all three private.
+        if (location != u":memory:" && !createPrivateFile(fi.absoluteFilePath()))
+            return Error::make(Code::Unavailable, QStringLiteral("cannot create database file %1").arg(location));
         m_db = QSqlDatabase::addDatabase(m_dialect->driver(), m_connectionName);
         m_db.setDatabaseName(location);
     }

@@ -121,6 +121,8 @@ Result<Job> JobStore::insert(const model::JobSpec &spec)
 {
     const QString id = QUuid::createUuid().toString(QUuid::WithoutBraces);
     const QString now = nowIso();
+    // An attempt number past the limit would read "attempt 2 of 1".
+    const int maxAttempts = qMax(spec.maxAttempts, spec.attempt);
     const auto q = m_db->run(
         QStringLiteral(
             "INSERT INTO jobs (id, kind, backend, status, priority, params, progress, attempt, max_attempts, "
@@ -129,7 +131,7 @@ Result<Job> JobStore::insert(const model::JobSpec &spec)
             "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, 0, "
             "(SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM jobs))"),
         {id, spec.kind, model::toString(spec.backend), model::toString(JobStatus::Queued), spec.priority,
-         toJsonText(spec.params), spec.attempt, spec.maxAttempts, spec.timeoutS, nullable(spec.retryOf), now, now, now},
+         toJsonText(spec.params), spec.attempt, maxAttempts, spec.timeoutS, nullable(spec.retryOf), now, now, now},
         "creating a job");
     if (!q)
         return q.error();

@@ -344,3 +344,50 @@ TEST(LocalRunner, ExternalJobsKeepWaitingAcrossARestart)
     st.bus->append(id, model::LogSource::Callback, QStringList{QStringLiteral("[SUMMARY] {\"status\": \"success\"}")});
     ASSERT_TRUE(waitStatus(st, id, JobStatus::Completed));
 }
+
+// Issue 8: a retried job said "attempt 2 of 2" in its log while its JSON said max_attempts 1.
+TEST(Bug, RetriedJobAttemptCountIsOneTruth)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const auto attemptOf = [&](const QString &id) {
+        const auto j = cdtest::getJson(st.port(), "/api/jobs/" + id.toUtf8(), Stack::kToken).json();
+        return QStringLiteral("%1 of %2")
+            .arg(j.value(QStringLiteral("attempt")).toInt())
+            .arg(j.value(QStringLiteral("max_attempts")).toInt());
+    };
+    const auto queuedLine = [&](const QString &id) {
+        for (const QString &m : messages(st, id))
+            if (m.startsWith(QStringLiteral("queued on")))
+                return m;
+        return QString();
+    };
+
+    // Automatic retry: attempt 2 of a job allowed 2 attempts.
+    const auto first = st.scheduler->submit(spec(QStringLiteral("fail"), 2)).value();
+    ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->retriesOf(first.id).size() == 1; }, 10000));
+    const QString second = st.jobs->retriesOf(first.id).first().id;
+    ASSERT_TRUE(waitStatus(st, second, JobStatus::Failed));
+    EXPECT_EQ(attemptOf(second), QStringLiteral("2 of 2"));
+    EXPECT_EQ(queuedLine(second), QStringLiteral("queued on local (attempt 2 of 2)"));
+
+    // Manual retry past the budget (POST /api/jobs/{id}/retry): the budget grows to this attempt
+    // in the JSON as in the log, and no automatic retry follows it.
+    const auto r = cdtest::postJson(st.port(), "/api/jobs/" + second.toUtf8() + "/retry", {}, Stack::kToken);
+    ASSERT_EQ(r.status, 201) << r.body.toStdString();
+    const QString third = r.json().value(QStringLiteral("id")).toString();
+    EXPECT_EQ(r.json().value(QStringLiteral("max_attempts")).toInt(), 3);
+    ASSERT_TRUE(waitStatus(st, third, JobStatus::Failed));
+    EXPECT_EQ(attemptOf(third), QStringLiteral("3 of 3"));
+    EXPECT_EQ(queuedLine(third), QStringLiteral("queued on local (attempt 3 of 3)"));
+    cdtest::spin(400); // the retry delay is 100 ms in tests
+    EXPECT_TRUE(st.jobs->retriesOf(third).isEmpty());
+
+    // A job allowed one attempt, retried by hand.
+    const auto once = st.scheduler->submit(spec(QStringLiteral("fail"), 1)).value();
+    ASSERT_TRUE(waitStatus(st, once.id, JobStatus::Failed));
+    const auto again =
+        cdtest::postJson(st.port(), "/api/jobs/" + once.id.toUtf8() + "/retry", {}, Stack::kToken).json();
+    const QString againId = again.value(QStringLiteral("id")).toString();
+    EXPECT_EQ(attemptOf(againId), QStringLiteral("2 of 2"));
+    EXPECT_EQ(queuedLine(againId), QStringLiteral("queued on local (attempt 2 of 2)"));
+}

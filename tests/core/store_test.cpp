@@ -361,6 +361,51 @@ TEST(Settings, PrecedenceAndSecretsFallBackToAnOwnerOnlyFile)
     EXPECT_EQ(noEnv.listen().port, 9002); // saved over default
 }
 
+// Issue 8: profiles were saved as a binary @Variant blob no operator could edit.
+TEST(Bug, ProfilesAreSavedAsTextAnOperatorCanEdit)
+{
+    QTemporaryDir dir;
+    const QString cmd = QStringLiteral(R"(sh -c 'echo "a, b" > {output_dir}/x.txt')");
+    {
+        settings::Settings s(dir.path(), {}, QProcessEnvironment());
+        s.setLocalProfiles(
+            {{QStringLiteral("scrapy"), QStringLiteral("scrapy crawl x")}, {QStringLiteral("quoted"), cmd}});
+        s.sync();
+    }
+    QFile ini(dir.path() + QStringLiteral("/crawldeck.ini"));
+    ASSERT_TRUE(ini.open(QIODevice::ReadOnly));
+    QByteArray text = ini.readAll();
+    ini.close();
+    EXPECT_FALSE(text.contains("@Variant")) << text.toStdString();
+    EXPECT_TRUE(text.contains("[profiles]\n")) << text.toStdString();
+    EXPECT_TRUE(text.contains("\nscrapy=scrapy crawl x\n")) << text.toStdString();
+
+    // An operator edits the file by hand: changes one command, adds another.
+    text.replace("scrapy=scrapy crawl x", "scrapy=scrapy crawl y -a depth=2\npy=python3 /opt/w.py {params_file}");
+    ASSERT_TRUE(ini.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    ini.write(text);
+    ini.close();
+    const auto read = settings::Settings(dir.path(), {}, QProcessEnvironment()).localProfiles();
+    EXPECT_EQ(read.value(QStringLiteral("scrapy")), QStringLiteral("scrapy crawl y -a depth=2"));
+    EXPECT_EQ(read.value(QStringLiteral("py")), QStringLiteral("python3 /opt/w.py {params_file}"));
+    EXPECT_EQ(read.value(QStringLiteral("quoted")), cmd); // quotes and commas survive the round trip
+
+    // The old blob is read once and rewritten as text.
+    QTemporaryDir old;
+    {
+        QSettings legacy(old.path() + QStringLiteral("/crawldeck.ini"), QSettings::IniFormat);
+        legacy.setValue(QStringLiteral("local/profiles"),
+                        QVariantMap{{QStringLiteral("legacy"), QStringLiteral("echo from the old format")}});
+    }
+    EXPECT_EQ(settings::Settings(old.path(), {}, QProcessEnvironment()).localProfiles().value(QStringLiteral("legacy")),
+              QStringLiteral("echo from the old format"));
+    QFile migrated(old.path() + QStringLiteral("/crawldeck.ini"));
+    ASSERT_TRUE(migrated.open(QIODevice::ReadOnly));
+    const QByteArray after = migrated.readAll();
+    EXPECT_FALSE(after.contains("@Variant")) << after.toStdString();
+    EXPECT_TRUE(after.contains("legacy=echo from the old format")) << after.toStdString();
+}
+
 TEST(Store, OneLineTheDatabaseRefusesDoesNotStallTheLog)
 {
     QTemporaryDir dir;

@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QProcess>
 #include <QSet>
+#include <QTcpServer>
 
 #include <gtest/gtest.h>
 
@@ -272,4 +273,58 @@ TEST(SampleWorkers, ScrapySpiderAndStdlibCrawlerRunAsProfiles)
     if (!haveScrapy)
         GTEST_SKIP()
             << "\n\n*** SKIPPED the Scrapy half: python3-scrapy is not installed (scripts/dev.sh installs it) ***\n";
+}
+
+// Issue 8: a crawl whose start URLs could not be reached ended "completed" at 100 %.
+TEST(Bug, UnreachableStartUrlsFailTheCrawlWithTheReason)
+{
+    QTcpServer closed; // a port nobody listens on: bound, then released
+    ASSERT_TRUE(closed.listen(QHostAddress::LocalHost, 0));
+    const QString refused = QStringLiteral("http://127.0.0.1:%1/").arg(closed.serverPort());
+    closed.close();
+    Stack st(StackOptions().withProfiles(profiles()));
+    for (const QString &url : {refused, QStringLiteral("http://no-such-host.invalid/")}) {
+        const QString id = startCrawl(st, url, {});
+        ASSERT_TRUE(cdtest::waitUntil([&] { return model::isTerminal(st.jobs->job(id)->status); }, 30000));
+        const auto job = st.jobs->job(id).value();
+        EXPECT_EQ(job.status, JobStatus::Failed) << describe(st, id).toStdString();
+        EXPECT_EQ(job.exitCode, 3);
+        // The error names the URL and the cause.
+        EXPECT_TRUE(job.error.contains(QStringLiteral("[ERROR] no page could be fetched"))) << job.error.toStdString();
+        EXPECT_TRUE(job.error.contains(url + QStringLiteral(": unreachable ("))) << job.error.toStdString();
+        EXPECT_LT(job.progress, 100);
+        EXPECT_EQ(job.summary.value(QStringLiteral("status")).toString(), QStringLiteral("failed"));
+        const auto json = cdtest::getJson(st.port(), "/api/jobs/" + id.toUtf8(), Stack::kToken).json();
+        EXPECT_EQ(json.value(QStringLiteral("status")).toString(), QStringLiteral("failed"));
+        EXPECT_TRUE(json.value(QStringLiteral("outcome")).isNull());
+    }
+    const QString refusedJob = st.jobs->jobs({}).last().id;
+    EXPECT_TRUE(st.jobs->job(refusedJob)->error.contains(QStringLiteral("Connection refused")))
+        << st.jobs->job(refusedJob)->error.toStdString();
+}
+
+// Issue 8: a crawl that found fewer domains than asked looked like a full success.
+TEST(Bug, ACrawlThatFoundFewerDomainsThanAskedIsVisiblyPartial)
+{
+    TestSite site;
+    const QString start = site.buildStandardWeb();
+    Stack st(StackOptions().withProfiles(profiles()));
+    const QString shortOf = startCrawl(st, start, {{QStringLiteral("domain_count"), 10}});
+    const QString enough = startCrawl(st, start, {{QStringLiteral("domain_count"), 1}});
+    for (const QString &id : {shortOf, enough})
+        ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(id)->status == JobStatus::Completed; }, 30000))
+            << describe(st, id).toStdString();
+
+    const auto partial = cdtest::getJson(st.port(), "/api/jobs/" + shortOf.toUtf8(), Stack::kToken).json();
+    EXPECT_EQ(partial.value(QStringLiteral("outcome")).toString(), QStringLiteral("partial"));
+    EXPECT_EQ(partial.value(QStringLiteral("status_detail")).toString(), QStringLiteral("completed (partial)"));
+    const QJsonObject summary = partial.value(QStringLiteral("summary")).toObject();
+    EXPECT_TRUE(summary.value(QStringLiteral("partial")).toBool());
+    EXPECT_EQ(summary.value(QStringLiteral("stopped_by")).toString(), QStringLiteral("frontier_exhausted"));
+    EXPECT_EQ(st.jobs->job(shortOf)->partialReason(), QStringLiteral("frontier_exhausted"));
+
+    const auto full = cdtest::getJson(st.port(), "/api/jobs/" + enough.toUtf8(), Stack::kToken).json();
+    EXPECT_EQ(full.value(QStringLiteral("outcome")).toString(), QStringLiteral("full"));
+    EXPECT_EQ(full.value(QStringLiteral("status_detail")).toString(), QStringLiteral("completed"));
+    EXPECT_FALSE(full.value(QStringLiteral("summary")).toObject().value(QStringLiteral("partial")).toBool());
 }

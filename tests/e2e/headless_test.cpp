@@ -78,11 +78,12 @@ TEST(Headless, SeedFlowThenCleanExitOnSigterm)
                          "e2e-token");
     ASSERT_EQ(start.status, 200) << start.body.toStdString();
     const QByteArray id = start.json().value(QStringLiteral("job_id")).toString().toUtf8();
-    cdtest::SseClient sse(app.port(), "/api/crawler/logs/" + id);
+    cdtest::SseClient sse(app.port(), "/api/crawler/logs/" + id, {{"Authorization", "Bearer e2e-token"}});
     auto post = [&](const QString &m) {
         return cdtest::postJson(
                    app.port(), "/api/crawler/log",
-                   QJsonObject{{QStringLiteral("job_id"), QString::fromUtf8(id)}, {QStringLiteral("message"), m}})
+                   QJsonObject{{QStringLiteral("job_id"), QString::fromUtf8(id)}, {QStringLiteral("message"), m}},
+                   "e2e-token")
             .status;
     };
     for (const char *m : {"[INFO] Test log 1", "[INFO] Test log 2", "[SUCCESS] Test completed"})
@@ -125,15 +126,17 @@ TEST(Headless, JobsSurviveAHardKillAndAreRecoveredOnRestart)
         ASSERT_EQ(start.status, 201) << start.body.toStdString();
         id = start.json().value(QStringLiteral("id")).toString().toUtf8();
         ASSERT_TRUE(cdtest::waitUntil([&] {
-            return cdtest::getJson(app.port(), "/api/jobs/" + id).json().value(QStringLiteral("status")).toString() ==
-                   QStringLiteral("running");
+            return cdtest::getJson(app.port(), "/api/jobs/" + id, "e2e-token")
+                       .json()
+                       .value(QStringLiteral("status"))
+                       .toString() == QStringLiteral("running");
         }));
         app.process().kill(); // no chance to clean up
         app.process().waitForFinished(5000);
     }
     Headless again(dir.path(), {QStringLiteral("--local-profile"), QStringLiteral("long=sleep 60")});
     ASSERT_NE(again.port(), 0);
-    const auto job = cdtest::getJson(again.port(), "/api/jobs/" + id).json();
+    const auto job = cdtest::getJson(again.port(), "/api/jobs/" + id, "e2e-token").json();
     EXPECT_EQ(job.value(QStringLiteral("status")).toString(), QStringLiteral("failed"));
     EXPECT_EQ(job.value(QStringLiteral("error")).toString(), QStringLiteral("interrupted by restart"));
     EXPECT_EQ(again.terminate(), 0);
@@ -154,8 +157,10 @@ TEST(Headless, GeneratesAndPrintsATokenOnFirstRunAndRejectsBadArguments)
     q.start(QStringLiteral(CRAWLDECK_BINARY), {QStringLiteral("--headless"), QStringLiteral("--data-dir"), dir.path(),
                                                QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0")});
     ASSERT_TRUE(cdtest::waitUntil([&] { return q.canReadLine(); }, 10000));
-    const QByteArray err = q.readAllStandardError();
-    EXPECT_TRUE(err.contains("generated an API token")) << err.toStdString();
+    cdtest::spin(100);
+    const QByteArray out = q.readAllStandardOutput();
+    EXPECT_TRUE(out.startsWith("crawldeck: API token")) << out.toStdString();
+    EXPECT_TRUE(out.contains("crawldeck: listening on")) << out.toStdString();
     ::kill(static_cast<pid_t>(q.processId()), SIGTERM);
     ASSERT_TRUE(q.waitForFinished(5000));
     EXPECT_EQ(q.exitCode(), 0);
@@ -179,13 +184,16 @@ TEST(Headless, DefaultProfileRunsTheBuiltInCrawler)
     const QByteArray id = r.json().value(QStringLiteral("job_id")).toString().toUtf8();
     ASSERT_TRUE(cdtest::waitUntil(
         [&] {
-            return cdtest::getJson(app.port(), "/api/jobs/" + id).json().value(QStringLiteral("terminal")).toBool();
+            return cdtest::getJson(app.port(), "/api/jobs/" + id, "e2e-token")
+                .json()
+                .value(QStringLiteral("terminal"))
+                .toBool();
         },
         30000));
-    const auto job = cdtest::getJson(app.port(), "/api/jobs/" + id).json();
+    const auto job = cdtest::getJson(app.port(), "/api/jobs/" + id, "e2e-token").json();
     EXPECT_EQ(job.value(QStringLiteral("status")).toString(), QStringLiteral("completed"))
         << job.value(QStringLiteral("error")).toString().toStdString();
-    const QByteArray csv = cdtest::getJson(app.port(), "/api/jobs/" + id + "/artifacts/domains.csv").body;
+    const QByteArray csv = cdtest::getJson(app.port(), "/api/jobs/" + id + "/artifacts/domains.csv", "e2e-token").body;
     EXPECT_TRUE(csv.contains("127.0.0.3,")) << csv.toStdString();
     EXPECT_TRUE(csv.contains("127.0.0.4,")) << csv.toStdString();
     EXPECT_EQ(app.terminate(), 0);
@@ -204,4 +212,141 @@ TEST(Headless, ASecondInstanceOnTheSameDataDirectoryIsRefused)
     EXPECT_EQ(second.exitCode(), 1);
     EXPECT_TRUE(second.readAllStandardError().contains("already using"));
     EXPECT_EQ(first.terminate(), 0);
+}
+
+namespace {
+QStringList logMessages(quint16 port, const QByteArray &id)
+{
+    QStringList out;
+    const auto page = cdtest::getJson(port, "/api/jobs/" + id + "/logs?limit=10000", "e2e-token").json();
+    for (const QJsonValue &l : page.value(QStringLiteral("lines")).toArray())
+        out << l.toObject().value(QStringLiteral("message")).toString();
+    return out;
+}
+
+QStringList artifactNames(quint16 port, const QByteArray &id)
+{
+    QStringList out;
+    const auto list = cdtest::getJson(port, "/api/jobs/" + id + "/artifacts", "e2e-token").json();
+    for (const QJsonValue &a : list.value(QStringLiteral("artifacts")).toArray())
+        out << a.toObject().value(QStringLiteral("name")).toString();
+    out.sort();
+    return out;
+}
+
+QByteArray startSlowCrawl(quint16 port, const QString &startUrl)
+{
+    const auto r =
+        cdtest::postJson(port, "/api/crawler/start",
+                         QJsonObject{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("solar")}},
+                                     {QStringLiteral("domain_count"), 5},
+                                     {QStringLiteral("start_urls"), QJsonArray{startUrl}},
+                                     {QStringLiteral("params"), QJsonObject{{QStringLiteral("delay_ms"), 0},
+                                                                            {QStringLiteral("max_depth"), 100}}}},
+                         "e2e-token");
+    EXPECT_EQ(r.status, 200) << r.body.toStdString();
+    return r.json().value(QStringLiteral("job_id")).toString().toUtf8();
+}
+} // namespace
+
+// Issue 8: stopping Crawldeck during a local crawl lost the job's artifacts from the API (the files
+// were there, the list was empty) and its last lines.
+TEST(Bug, StoppingCrawldeckMidCrawlKeepsTheJobsFilesAndLastLines)
+{
+    cdtest::TestSite site;
+    const QString a = site.addHost(7);
+    // A long chain of slow pages across the crawl: it is still busy when Crawldeck stops.
+    for (int i = 0; i < 60; ++i) {
+        cdtest::TestSite::Page p;
+        p.delayMs = 150;
+        p.body = QStringLiteral("<title>p%1</title>%2 <a href=\"/p%3\">next</a>")
+                     .arg(i)
+                     .arg(i == 1 ? QStringLiteral("solar") : QString())
+                     .arg(i + 1)
+                     .toUtf8();
+        site.setPage(a, QStringLiteral("/p%1").arg(i), p);
+    }
+    QTemporaryDir dir;
+    QByteArray id;
+    {
+        Headless app(dir.path());
+        ASSERT_NE(app.port(), 0) << app.stderrText().toStdString();
+        id = startSlowCrawl(app.port(), a + QStringLiteral("/p0"));
+        ASSERT_TRUE(cdtest::waitUntil(
+            [&] { return logMessages(app.port(), id).join(u'\n').contains(QStringLiteral("/p3 ")); }, 20000))
+            << logMessages(app.port(), id).join(u'\n').toStdString();
+        EXPECT_EQ(app.terminate(), 0) << app.stderrText().toStdString();
+    }
+    Headless again(dir.path());
+    ASSERT_NE(again.port(), 0) << again.stderrText().toStdString();
+    const auto job = cdtest::getJson(again.port(), "/api/jobs/" + id, "e2e-token").json();
+    EXPECT_EQ(job.value(QStringLiteral("status")).toString(), QStringLiteral("failed"));
+    EXPECT_EQ(artifactNames(again.port(), id),
+              (QStringList{QStringLiteral("domains.csv"), QStringLiteral("pages.jsonl")}));
+    const QByteArray csv =
+        cdtest::getJson(again.port(), "/api/jobs/" + id + "/artifacts/domains.csv", "e2e-token").body;
+    EXPECT_TRUE(csv.contains("127.0.0.7,")) << csv.toStdString();
+    // The worker's last lines, written as it wound down after the SIGTERM, are in the log.
+    const QStringList log = logMessages(again.port(), id);
+    const QString text = log.join(u'\n');
+    EXPECT_TRUE(log.contains(QStringLiteral("[WARNING] stop requested: finishing with what was found")))
+        << text.toStdString();
+    EXPECT_TRUE(text.contains(QStringLiteral("[SUMMARY] {"))) << text.toStdString();
+    EXPECT_TRUE(text.contains(QStringLiteral("artifact(s) recorded"))) << text.toStdString();
+    EXPECT_EQ(job.value(QStringLiteral("summary")).toObject().value(QStringLiteral("stopped_by")).toString(),
+              QStringLiteral("signal"));
+
+    // The retry runs in a fresh directory; the interrupted attempt keeps its files.
+    const auto retry = cdtest::postJson(again.port(), "/api/jobs/" + id + "/retry", {}, "e2e-token");
+    ASSERT_EQ(retry.status, 201) << retry.body.toStdString();
+    const QByteArray second = retry.json().value(QStringLiteral("id")).toString().toUtf8();
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] { return logMessages(again.port(), second).join(u'\n').contains(QStringLiteral("/p1 ")); }, 20000));
+    EXPECT_EQ(again.terminate(), 0);
+    Headless third(dir.path());
+    ASSERT_NE(third.port(), 0);
+    EXPECT_EQ(artifactNames(third.port(), id),
+              (QStringList{QStringLiteral("domains.csv"), QStringLiteral("pages.jsonl")}));
+    EXPECT_EQ(artifactNames(third.port(), second),
+              (QStringList{QStringLiteral("domains.csv"), QStringLiteral("pages.jsonl")}));
+    const auto firstPages =
+        cdtest::getJson(third.port(), "/api/jobs/" + id + "/artifacts/pages.jsonl", "e2e-token").body;
+    const auto secondPages =
+        cdtest::getJson(third.port(), "/api/jobs/" + second + "/artifacts/pages.jsonl", "e2e-token").body;
+    EXPECT_GE(firstPages.count('\n'), 4);
+    EXPECT_GE(secondPages.count('\n'), 2);
+    EXPECT_NE(firstPages, secondPages) << "the retry must not write into the first attempt's directory";
+    EXPECT_EQ(third.terminate(), 0);
+}
+
+// Issue 8: a crash gave the job no chance to report; at restart its files are listed anyway.
+TEST(Bug, RestartAfterACrashListsTheInterruptedJobsFiles)
+{
+    QTemporaryDir dir;
+    QByteArray id;
+    const QStringList profile{
+        QStringLiteral("--local-profile"),
+        QStringLiteral("writer=sh -c 'echo partial > {output_dir}/partial.txt; echo written; exec sleep 60'")};
+    {
+        Headless app(dir.path(), profile);
+        ASSERT_NE(app.port(), 0) << app.stderrText().toStdString();
+        const auto start = cdtest::postJson(
+            app.port(), "/api/jobs", QJsonObject{{QStringLiteral("profile"), QStringLiteral("writer")}}, "e2e-token");
+        ASSERT_EQ(start.status, 201) << start.body.toStdString();
+        id = start.json().value(QStringLiteral("id")).toString().toUtf8();
+        ASSERT_TRUE(
+            cdtest::waitUntil([&] { return logMessages(app.port(), id).contains(QStringLiteral("written")); }, 10000));
+        EXPECT_TRUE(artifactNames(app.port(), id).isEmpty()); // still running: nothing listed yet
+        app.process().kill();                                 // no chance to clean up
+        app.process().waitForFinished(5000);
+    }
+    Headless again(dir.path(), profile);
+    ASSERT_NE(again.port(), 0);
+    EXPECT_EQ(
+        cdtest::getJson(again.port(), "/api/jobs/" + id, "e2e-token").json().value(QStringLiteral("error")).toString(),
+        QStringLiteral("interrupted by restart"));
+    EXPECT_EQ(artifactNames(again.port(), id), QStringList{QStringLiteral("partial.txt")});
+    EXPECT_EQ(cdtest::getJson(again.port(), "/api/jobs/" + id + "/artifacts/partial.txt", "e2e-token").body,
+              "partial\n");
+    EXPECT_EQ(again.terminate(), 0);
 }

@@ -104,11 +104,12 @@ TEST(Postgres, SeedFlowWithDurableCallbacksAndGaplessSeq)
                          Stack::kToken);
     ASSERT_EQ(start.status, 200);
     const QString id = start.json().value(QStringLiteral("job_id")).toString();
-    SseClient sse(st.port(), "/api/crawler/logs/" + id.toUtf8());
+    SseClient sse(st.port(), "/api/crawler/logs/" + id.toUtf8(), {{"Authorization", "Bearer " + Stack::kToken}});
     for (int i = 1; i <= 30; ++i) {
         const QString msg = QStringLiteral("[INFO] Test log %1").arg(i);
         const auto r = cdtest::postJson(st.port(), "/api/crawler/log",
-                                        QJsonObject{{QStringLiteral("job_id"), id}, {QStringLiteral("message"), msg}});
+                                        QJsonObject{{QStringLiteral("job_id"), id}, {QStringLiteral("message"), msg}},
+                                        Stack::kToken);
         ASSERT_EQ(r.status, 200);
         // Durable before the answer: visible from another connection.
         EXPECT_EQ(countFromOtherConnection(
@@ -118,7 +119,7 @@ TEST(Postgres, SeedFlowWithDurableCallbacksAndGaplessSeq)
     // A NUL inside a message (JSON \u0000) is stored, replaced: PostgreSQL text cannot hold it.
     const auto nul = cdtest::request(st.port(), "POST", "/api/crawler/log",
                                      "{\"job_id\":\"" + id.toUtf8() + "\",\"message\":\"[INFO] nul\\u0000here\"}",
-                                     {{"Content-Type", "application/json"}});
+                                     {{"Content-Type", "application/json"}, {"X-API-Key", Stack::kCallbackKey}});
     ASSERT_EQ(nul.status, 200) << nul.body.toStdString();
     ASSERT_TRUE(sse.waitForMessages(31));
     ASSERT_EQ(cdtest::postJson(st.port(), "/api/crawler/cancel/" + id.toUtf8(), {}, Stack::kToken).status, 200);
@@ -130,7 +131,7 @@ TEST(Postgres, SeedFlowWithDurableCallbacksAndGaplessSeq)
     EXPECT_EQ(
         countFromOtherConnection(url, QStringLiteral("SELECT log_count FROM jobs WHERE id = '%1'").arg(id)),
         countFromOtherConnection(url, QStringLiteral("SELECT COUNT(*) FROM job_logs WHERE job_id = '%1'").arg(id)));
-    const auto page = cdtest::getJson(st.port(), "/api/jobs/" + id.toUtf8() + "/logs?q=log%2030").json();
+    const auto page = cdtest::getJson(st.port(), "/api/jobs/" + id.toUtf8() + "/logs?q=log%2030", Stack::kToken).json();
     EXPECT_EQ(page.value(QStringLiteral("lines")).toArray().size(), 1);
 }
 
@@ -170,7 +171,8 @@ TEST(Postgres, ADroppedConnectionIsReopenedWithoutLosingLines)
     const QString id = start.json().value(QStringLiteral("job_id")).toString();
     auto post = [&](const QString &msg) {
         return cdtest::postJson(st.port(), "/api/crawler/log",
-                                QJsonObject{{QStringLiteral("job_id"), id}, {QStringLiteral("message"), msg}})
+                                QJsonObject{{QStringLiteral("job_id"), id}, {QStringLiteral("message"), msg}},
+                                Stack::kToken)
             .status;
     };
     ASSERT_EQ(post(QStringLiteral("before the drop")), 200);
@@ -181,7 +183,7 @@ TEST(Postgres, ADroppedConnectionIsReopenedWithoutLosingLines)
         1);
     for (int i = 0; i < 5; ++i)
         ASSERT_EQ(post(QStringLiteral("after the drop %1").arg(i)), 200);
-    EXPECT_EQ(cdtest::getJson(st.port(), "/api/crawler/status/" + id.toUtf8()).status, 200);
+    EXPECT_EQ(cdtest::getJson(st.port(), "/api/crawler/status/" + id.toUtf8(), Stack::kToken).status, 200);
     ASSERT_EQ(cdtest::postJson(st.port(), "/api/crawler/cancel/" + id.toUtf8(), {}, Stack::kToken).status, 200);
     ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(id)->status == JobStatus::Cancelled; }, 15000));
     EXPECT_EQ(

@@ -125,7 +125,7 @@ TEST(RunPod, CompletedJobBringsBackItsOutputsAndDownloadedResult)
     const auto csv = st.jobs->artifact(id, QStringLiteral("result.csv")).value();
     EXPECT_EQ(csv.sourceUrl, job.resultsUrl);
     EXPECT_EQ(csv.sha256.size(), 64);
-    const auto download = cdtest::getJson(st.port(), "/api/jobs/" + id.toUtf8() + "/artifacts/result.csv");
+    const auto download = cdtest::getJson(st.port(), "/api/jobs/" + id.toUtf8() + "/artifacts/result.csv", kToken);
     EXPECT_EQ(download.body, "domain\na.example\nb.example\n");
     QFile domains(st.artifacts->outputDir(id) + QStringLiteral("/domains.txt"));
     ASSERT_TRUE(domains.open(QIODevice::ReadOnly));
@@ -275,7 +275,7 @@ TEST(RunPod, WorkerCallbacksAndWebhookBothArriveAndSettleOnce)
     // A webhook with a wrong token is refused; a late duplicate is accepted and changes nothing.
     const auto bad = cdtest::request(st.port(), "POST", "/api/runpod/webhook/" + id.toUtf8() + "?token=nope",
                                      R"({"status":"FAILED"})", {{"Content-Type", "application/json"}});
-    EXPECT_EQ(bad.status, 403);
+    EXPECT_EQ(bad.status, 401);
     const auto late = cdtest::request(st.port(), "POST",
                                       "/api/runpod/webhook/" + id.toUtf8() + "?token=" + st.auth->jobToken(id).toUtf8(),
                                       R"({"status":"FAILED","error":"late"})", {{"Content-Type", "application/json"}});
@@ -476,4 +476,84 @@ TEST(RunPodWorkerTemplate, HandlerPostsProtocolLinesAndReturnsTheResultShape)
     const QStringList log = logMessages(st, id);
     EXPECT_TRUE(log.contains(QStringLiteral("[INFO] Starting for keywords: solar panels")));
     EXPECT_TRUE(log.contains(QStringLiteral("[SUCCESS] Generation completed")));
+}
+
+// Issue 8: the chunks a generator yields as it finishes were lost: /stream was read only while
+// the job was IN_PROGRESS, and RunPod hands them out only on a later /stream call.
+TEST(Bug, RunPodFinalStreamChunksReachTheLogBeforeTheJobCompletes)
+{
+    Env env;
+    EmuScript s;
+    s.queueMs = 100;
+    s.runMs = 500;
+    s.chunks = {QStringLiteral("early-chunk")};
+    s.finalChunks = {QStringLiteral("last-chunk-1"), QStringLiteral("last-chunk-2")};
+    s.output = QJsonObject{{QStringLiteral("status"), QStringLiteral("success")}};
+    env.emu.setDefaultScript(s);
+    Stack st(StackOptions().runpod(env.emu.endpointUrl(), env.emu.apiKey()));
+    const QString id = start(st, QStringLiteral("runpod"));
+    ASSERT_TRUE(waitStatus(st, id, JobStatus::Completed)) << describe(st, id).toStdString();
+    const QStringList log = logMessages(st, id);
+    const qsizetype early = log.indexOf(QStringLiteral("early-chunk"));
+    const qsizetype last1 = log.indexOf(QStringLiteral("last-chunk-1"));
+    const qsizetype last2 = log.indexOf(QStringLiteral("last-chunk-2"));
+    const qsizetype done = log.indexOf(QStringLiteral("job completed"));
+    ASSERT_GE(early, 0) << describe(st, id).toStdString();
+    ASSERT_GT(last1, early) << describe(st, id).toStdString();
+    EXPECT_EQ(last2, last1 + 1);
+    EXPECT_LT(last2, done); // in the log before the job ends, so a stream subscriber sees it
+    EXPECT_EQ(log.count(QStringLiteral("last-chunk-1")), 1);
+}
+
+// Issue 8: /run carried no policy, so RunPod cut every job at the endpoint's default execution
+// timeout whatever its timeout_s.
+TEST(Bug, RunPodRunSendsTheJobsTimeoutAndTtlSoLongJobsAreNotCut)
+{
+    Env env;
+    // An endpoint whose own execution timeout is shorter than the jobs below.
+    env.emu.setEndpointExecutionTimeoutMs(400);
+    EmuScript s;
+    s.queueMs = 50;
+    s.runMs = 1200;
+    s.output = QJsonObject{{QStringLiteral("status"), QStringLiteral("success")}};
+    env.emu.setDefaultScript(s);
+
+    // The emulator enforces it: a /run without policy is cut at the endpoint's timeout, and a
+    // policy outside RunPod's limits is refused.
+    const QByteArray auth = "Bearer " + env.emu.apiKey().toUtf8();
+    const QByteArray runPath = "/v2/" + env.emu.endpointId().toUtf8() + "/run";
+    const auto bare = cdtest::request(env.emu.port(), "POST", runPath, R"({"input":{}})",
+                                      {{"Authorization", auth}, {"Content-Type", "application/json"}});
+    ASSERT_EQ(bare.status, 200) << bare.body.toStdString();
+    const QByteArray statusPath = "/v2/" + env.emu.endpointId().toUtf8() + "/status/" +
+                                  bare.json().value(QStringLiteral("id")).toString().toUtf8();
+    QJsonObject doc;
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] {
+            doc = cdtest::request(env.emu.port(), "GET", statusPath, {}, {{"Authorization", auth}}).json();
+            return doc.value(QStringLiteral("status")).toString() != u"IN_QUEUE" &&
+                   doc.value(QStringLiteral("status")).toString() != u"IN_PROGRESS";
+        },
+        5000));
+    EXPECT_EQ(doc.value(QStringLiteral("status")).toString(), QStringLiteral("FAILED"));
+    EXPECT_EQ(doc.value(QStringLiteral("error")).toString(), QStringLiteral("executionTimeout exceeded"));
+    EXPECT_EQ(cdtest::request(env.emu.port(), "POST", runPath, R"({"input":{},"policy":{"executionTimeout":1000}})",
+                              {{"Authorization", auth}, {"Content-Type", "application/json"}})
+                  .status,
+              400);
+
+    Stack st(StackOptions().runpod(env.emu.endpointUrl(), env.emu.apiKey()));
+    // A job with a timeout: sent as executionTimeout, plus a day of queue time in the ttl.
+    const QString timed = start(st, QStringLiteral("runpod"), {}, 30);
+    ASSERT_TRUE(waitStatus(st, timed, JobStatus::Completed)) << describe(st, timed).toStdString();
+    QJsonObject policy = env.emu.lastRunPayload().value(QStringLiteral("policy")).toObject();
+    EXPECT_EQ(policy.value(QStringLiteral("executionTimeout")).toInteger(), 30000);
+    EXPECT_EQ(policy.value(QStringLiteral("ttl")).toInteger(), 30000 + 24LL * 3600 * 1000);
+
+    // A job without one gets the documented default (a day), not the endpoint's.
+    const QString untimed = start(st, QStringLiteral("runpod"));
+    ASSERT_TRUE(waitStatus(st, untimed, JobStatus::Completed)) << describe(st, untimed).toStdString();
+    policy = env.emu.lastRunPayload().value(QStringLiteral("policy")).toObject();
+    EXPECT_EQ(policy.value(QStringLiteral("executionTimeout")).toInteger(), 24LL * 3600 * 1000);
+    EXPECT_EQ(policy.value(QStringLiteral("ttl")).toInteger(), 48LL * 3600 * 1000);
 }

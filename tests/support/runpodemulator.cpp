@@ -18,6 +18,7 @@ struct RunPodEmulator::Job
     qint64 createdAt = 0;
     qint64 cancelledAt = -1;
     qint64 finishedAt = -1;
+    qint64 executionTimeoutMs = 0;
     int chunksDelivered = 0;
     int callbacksSent = 0;
     bool webhookFired = false;
@@ -37,6 +38,8 @@ EmuScript EmuScript::fromJson(const QJsonObject &o)
             {p.toObject().value(QStringLiteral("at_ms")).toInt(), p.toObject().value(QStringLiteral("output"))});
     for (const QJsonValue &c : o.value(QStringLiteral("chunks")).toArray())
         s.chunks << c.toString();
+    for (const QJsonValue &c : o.value(QStringLiteral("final_chunks")).toArray())
+        s.finalChunks << c.toString();
     for (const QJsonValue &c : o.value(QStringLiteral("callbacks")).toArray())
         s.callbacks << c.toString();
     return s;
@@ -126,6 +129,12 @@ QJsonObject RunPodEmulator::statusDoc(Job &job)
         job.finishedAt = job.finishedAt < 0 ? job.cancelledAt : job.finishedAt;
     } else if (now < runStart) {
         status = QStringLiteral("IN_QUEUE");
+    } else if ((s.runMs < 0 || s.runMs > job.executionTimeoutMs) && now >= runStart + job.executionTimeoutMs) {
+        // RunPod stops the worker at the policy's (or the endpoint's) execution timeout.
+        status = QStringLiteral("FAILED");
+        if (job.finishedAt < 0)
+            job.finishedAt = runStart + job.executionTimeoutMs;
+        doc.insert(QStringLiteral("error"), QStringLiteral("executionTimeout exceeded"));
     } else if (s.runMs >= 0 && now >= runStart + s.runMs) {
         status = s.outcome;
         if (job.finishedAt < 0)
@@ -178,8 +187,20 @@ QHttpServerResponse RunPodEmulator::handle(const QString &op, const QString &end
         if (!body.value(QStringLiteral("input")).isObject())
             return QHttpServerResponse(QJsonObject{{QStringLiteral("error"), QStringLiteral("input is required")}},
                                        QHttpServerResponse::StatusCode::BadRequest);
+        // policy: executionTimeout 5 s to 7 days, ttl 10 s to 7 days (ms), as RunPod enforces them.
+        const QJsonObject policy = body.value(QStringLiteral("policy")).toObject();
+        constexpr qint64 kWeekMs = 7LL * 24 * 3600 * 1000;
+        const auto outOfRange = [&](const char *name, qint64 min) {
+            const QJsonValue v = policy.value(QLatin1String(name));
+            return !v.isUndefined() && (!v.isDouble() || v.toDouble() < double(min) || v.toDouble() > double(kWeekMs));
+        };
+        if (outOfRange("executionTimeout", 5000) || outOfRange("ttl", 10000))
+            return QHttpServerResponse(QJsonObject{{QStringLiteral("error"), QStringLiteral("policy out of range")}},
+                                       QHttpServerResponse::StatusCode::BadRequest);
         m_lastRun = body;
         auto job = std::make_shared<Job>();
+        job->executionTimeoutMs = static_cast<qint64>(
+            policy.value(QStringLiteral("executionTimeout")).toDouble(double(m_endpointExecutionTimeoutMs)));
         job->id = QUuid::createUuid().toString(QUuid::WithoutBraces) + QStringLiteral("-u1");
         job->input = body.value(QStringLiteral("input")).toObject();
         job->webhook = body.value(QStringLiteral("webhook")).toString();
@@ -245,9 +266,11 @@ QHttpServerResponse RunPodEmulator::handle(const QString &op, const QString &end
     if (op == u"status")
         return QHttpServerResponse(doc);
     if (op == u"stream") {
-        // Each produced chunk is delivered once, like a generator handler's /stream.
+        // Each produced chunk is delivered once, like a generator handler's /stream. What the
+        // handler yields as it returns exists only once the job is terminal: a client that stops
+        // calling /stream when it sees COMPLETED never gets it.
         QJsonArray stream;
-        const QStringList &chunks = job->script.chunks;
+        const QStringList chunks = job->script.chunks + (terminal ? job->script.finalChunks : QStringList());
         const qint64 runStart = job->createdAt + job->script.queueMs;
         const qint64 into = m_clock.elapsed() - runStart;
         int produced = 0;

@@ -29,6 +29,7 @@ struct EmuScript
     QJsonValue output;                             // COMPLETED output; "{files}" expands to the file URL base
     QJsonValue error;                              // FAILED error
     QStringList chunks;                            // generator output, produced evenly over the run
+    QStringList finalChunks;                       // yielded as the handler returns: produced at completion
     QStringList callbacks;                         // worker log lines POSTed to input.callback_url
 
     static EmuScript fromJson(const QJsonObject &o);
@@ -37,7 +38,9 @@ struct EmuScript
 // A RunPod serverless endpoint on loopback, following RunPod's documented API (DESIGN §5):
 // /v2/{endpoint}/run|runsync|status|status-sync|stream|cancel|retry|purge-queue|health, Bearer or
 // bare API key else 401, results kept for a retention period then 404, webhook POSTs retried twice,
-// and injectable 429/500 bursts. Also buildable as a standalone program for manual runs.
+// injectable 429/500 bursts, /run's policy checked against RunPod's limits (400) and its execution
+// timeout enforced (the endpoint's when none is sent), and a generator's final chunks handed out
+// only by a /stream call after the job ended. Also buildable as a standalone program for manual runs.
 class RunPodEmulator : public QObject
 {
     Q_OBJECT
@@ -54,6 +57,10 @@ public:
     QString endpointId() const { return m_endpoint; }
 
     void setDefaultScript(const EmuScript &s) { m_default = s; }
+    // The endpoint's execution timeout, applied to a /run without policy.executionTimeout (RunPod's
+    // default is 600 s). A run longer than its timeout ends FAILED "executionTimeout exceeded".
+    void setEndpointExecutionTimeoutMs(qint64 ms) { m_endpointExecutionTimeoutMs = ms; }
+    quint16 port() const { return m_port; }
     // The next `count` API calls whose path contains `pathPart` answer `status` (429 has no body).
     void failNext(int status, int count, const QString &pathPart = {});
     void setRetentionMs(int ms) { m_retentionMs = ms; }
@@ -92,6 +99,7 @@ private:
     };
     QList<Fault> m_faults;
     int m_retentionMs = 30 * 60 * 1000;
+    qint64 m_endpointExecutionTimeoutMs = 600 * 1000;
     int m_webhookRetryMs = 10000;
     QJsonObject m_lastRun;
     QString m_lastJobId;

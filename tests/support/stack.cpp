@@ -35,7 +35,7 @@ Stack::Stack(StackOptions o)
     bus = std::make_unique<cd::logs::LogBus>(jobs.get(), logs.get());
     artifacts = std::make_unique<cd::artifacts::ArtifactStore>(m_dataDir, jobs.get());
     auth = std::make_unique<cd::http::Auth>(QString::fromLatin1(kToken), QString::fromLatin1(kCallbackKey),
-                                            QByteArrayLiteral("test-secret"), o.trustLoopback);
+                                            QByteArrayLiteral("test-secret"), o.loopbackTrusted, o.authLimits);
     scheduler = std::make_unique<cd::scheduler::Scheduler>(jobs.get(), bus.get(), artifacts.get());
     scheduler->setRetryDelayMs(100);
     scheduler->setNode(QStringLiteral("test-node"));

@@ -29,7 +29,8 @@ namespace cdtest {
 
 struct StackOptions
 {
-    bool trustLoopback = true;
+    bool loopbackTrusted = false; // as the product: strict unless an operator opts in
+    cd::http::AuthLimits authLimits;
     int localSlots = 2;
     int graceMs = 2000;
     qint64 maxBodyBytes = 1024 * 1024;
@@ -53,9 +54,14 @@ struct StackOptions
         listen = false;
         return *this;
     }
-    StackOptions &strict()
+    StackOptions &trustLoopback()
     {
-        trustLoopback = false;
+        loopbackTrusted = true;
+        return *this;
+    }
+    StackOptions &limits(const cd::http::AuthLimits &l)
+    {
+        authLimits = l;
         return *this;
     }
     StackOptions &slots(int n)

@@ -1,4 +1,4 @@
-// Renders each main screen with realistic data to PNG files in <build>/tests/screens, for a person
+// Renders each main screen with realistic data to PNG files in <build>/tests/screens (next to the binary), for a person
 // to look at. Also checks the widgets show what the data says.
 #include "artifactmodel.h"
 #include "jobdetailspane.h"
@@ -10,6 +10,7 @@
 #include "stack.h"
 #include "testutil.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -117,7 +118,7 @@ TEST(Screens, MainWindowTabsWithRealisticData)
     ASSERT_TRUE(w.details()->console()->find(QStringLiteral("robots.txt")));
     EXPECT_EQ(w.details()->console()->model()->seqForRow(w.details()->console()->currentRow()), 1501);
     cdtest::spin(100);
-    const QString dir = QDir::currentPath() + QStringLiteral("/screens");
+    const QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");
     QDir().mkpath(dir);
     EXPECT_TRUE(w.grab().save(dir + QStringLiteral("/main-log.png")));
 

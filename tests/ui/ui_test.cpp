@@ -115,6 +115,37 @@ TEST(JobTableModel, LiveInsertsBatchedUpdatesAndPaging)
     EXPECT_EQ(model.index(row, ui::JobTableModel::Progress).data(ui::JobTableModel::ProgressRole).toInt(), 100);
 }
 
+// Issue 8: a crawl that found fewer domains than asked showed as plain "completed".
+TEST(Bug, PartialCrawlShowsAsCompletedPartialInTheTableAndDetails)
+{
+    Stack st(StackOptions().noListen().withProfiles(
+        {{QStringLiteral("short"),
+          QStringLiteral(
+              R"(sh -c 'echo "[SUMMARY] {\"status\":\"partial\",\"partial\":true,\"stopped_by\":\"page_budget\"}"')")},
+         {QStringLiteral("whole"), QStringLiteral(R"(sh -c 'echo "[SUMMARY] {\"status\":\"success\"}"')")}}));
+    ui::JobTableModel model(st.jobs.get());
+    ui::JobDetailsPane pane(st.jobs.get(), st.logs.get(), st.bus.get(), st.artifacts.get());
+    const auto shortOf = st.scheduler->submit(spec(QStringLiteral("short"))).value();
+    const auto whole = st.scheduler->submit(spec(QStringLiteral("whole"))).value();
+    for (const auto &j : {shortOf, whole})
+        ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(j.id)->status == JobStatus::Completed; }));
+    ASSERT_TRUE(cdtest::waitUntil([&] { return !st.jobs->job(shortOf.id)->summary.isEmpty(); }));
+    model.flushUpdates();
+    const auto status = [&](const QString &id, int role) {
+        return model.index(model.rowOf(id), ui::JobTableModel::Status).data(role).toString();
+    };
+    EXPECT_TRUE(status(shortOf.id, Qt::DisplayRole).endsWith(QStringLiteral("completed (partial)")))
+        << status(shortOf.id, Qt::DisplayRole).toStdString();
+    EXPECT_EQ(status(shortOf.id, Qt::ToolTipRole), QStringLiteral("stopped by page_budget"));
+    EXPECT_TRUE(status(whole.id, Qt::DisplayRole).endsWith(QStringLiteral("completed")));
+    EXPECT_FALSE(status(whole.id, Qt::DisplayRole).contains(QStringLiteral("partial")));
+    pane.setJob(shortOf.id);
+    EXPECT_TRUE(pane.detailsHtml().contains(QStringLiteral("completed (partial)"))) << pane.detailsHtml().toStdString();
+    EXPECT_TRUE(pane.detailsHtml().contains(QStringLiteral("stopped by page_budget")));
+    pane.setJob(whole.id);
+    EXPECT_FALSE(pane.detailsHtml().contains(QStringLiteral("partial")));
+}
+
 TEST(JobFilterProxy, UsesTheSameFilterAsTheApi)
 {
     Stack st(StackOptions().noListen().withProfiles(profiles()));
@@ -338,6 +369,47 @@ TEST(SettingsDialog, RoundTripsThroughTheSettingsFacade)
     bad.hostEdit()->setText(QStringLiteral("not an address"));
     EXPECT_FALSE(bad.save().isEmpty());
     EXPECT_EQ(settings::Settings(dir.path(), {}, QProcessEnvironment()).listen().port, 8123);
+}
+
+// Issue 8: with --listen given, changing the port in Settings silently did nothing, and OK wrote
+// environment-provided values (RUNPOD_ENDPOINT_URL) into the ini.
+TEST(Bug, SettingsOverriddenByCommandLineOrEnvironmentAreReadOnlyAndNeverSaved)
+{
+    QTemporaryDir dir;
+    settings::Overrides cli;
+    cli.listen = QStringLiteral("127.0.0.1:9555");
+    cli.localProfiles.insert(QStringLiteral("adhoc"), QStringLiteral("echo from-the-command-line"));
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("RUNPOD_ENDPOINT_URL"), QStringLiteral("https://api.runpod.ai/v2/from-env"));
+    settings::Settings s(dir.path(), cli, env);
+    {
+        ui::SettingsDialog dlg(&s);
+        EXPECT_EQ(dlg.overrideNote(settings::Setting::Listen), QStringLiteral("set by --listen"));
+        EXPECT_EQ(dlg.overrideNote(settings::Setting::RunpodEndpoint), QStringLiteral("set by RUNPOD_ENDPOINT_URL"));
+        EXPECT_EQ(dlg.overrideNote(settings::Setting::PublicUrl), QString());
+        EXPECT_FALSE(dlg.portEdit()->isEnabled());
+        EXPECT_FALSE(dlg.hostEdit()->isEnabled());
+        EXPECT_EQ(dlg.portEdit()->value(), 9555); // what is in effect is what is shown
+        QTableWidget *t = dlg.profilesTable();
+        const auto adhoc = t->findItems(QStringLiteral("adhoc"), Qt::MatchExactly);
+        ASSERT_EQ(adhoc.size(), 1);
+        EXPECT_FALSE(adhoc.first()->flags() & Qt::ItemIsEditable);
+        EXPECT_TRUE(dlg.save().isEmpty());
+    }
+    QFile ini(s.settingsFile());
+    ASSERT_TRUE(ini.open(QIODevice::ReadOnly));
+    const QByteArray text = ini.readAll();
+    EXPECT_FALSE(text.contains("from-env")) << text.toStdString();
+    EXPECT_FALSE(text.contains("9555")) << text.toStdString();
+    EXPECT_FALSE(text.contains("from-the-command-line")) << text.toStdString();
+    settings::Settings plain(dir.path(), {}, QProcessEnvironment());
+    EXPECT_EQ(plain.listen().port, 8000);
+    EXPECT_TRUE(plain.runpodEndpoint().isEmpty());
+    EXPECT_FALSE(plain.localProfiles().contains(QStringLiteral("adhoc")));
+    // Without the overrides the same form edits and saves them.
+    ui::SettingsDialog free(&plain);
+    EXPECT_TRUE(free.portEdit()->isEnabled());
+    EXPECT_EQ(free.overrideNote(settings::Setting::Listen), QString());
 }
 
 TEST(ArtifactModel, ShowsResultDownloadsWithProgressUntilTheyLand)

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <QString>
+
+namespace cd {
+
+// The data directory holds the API token, every job's logs and results: only its owner may read
+// it, whatever the process umask says. Modes are set explicitly where things are created.
+
+// Creates `path` (and missing parents) and sets mode 0700 on it; true when it exists afterwards.
+bool makePrivateDir(const QString &path);
+// Creates `path` empty with mode 0600 if it does not exist; an existing file is left as it is.
+bool createPrivateFile(const QString &path);
+
+} // namespace cd
