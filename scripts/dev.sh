@@ -15,6 +15,7 @@ PACKAGES=(
   postgresql
   python3 python3-scrapy openssl
   xvfb xauth
+  clang libclang-rt-14-dev
 )
 
 as_root() {

@@ -4,6 +4,7 @@
 #include <QHttpServer>
 #include <QSslCertificate>
 #include <QSslKey>
+#include <QSslSocket>
 
 namespace cd::http {
 
@@ -24,35 +25,39 @@ Result<quint16> ApiServer::listen(const QHostAddress &address, quint16 port, con
     m_http->setMissingHandler([this](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
         m_router.dispatch(req, std::move(responder));
     });
+    auto *listener = new GuardedTcpServer(m_limits, m_http.get());
     if (!tlsCert.isEmpty()) {
         QFile certFile(tlsCert);
         QFile keyFile(tlsKey);
-        if (!certFile.open(QIODevice::ReadOnly) || !keyFile.open(QIODevice::ReadOnly))
+        if (!certFile.open(QIODevice::ReadOnly) || !keyFile.open(QIODevice::ReadOnly)) {
+            m_http.reset();
             return Error::make(Error::Code::Unavailable, QStringLiteral("cannot read TLS certificate or key"));
+        }
         const QSslCertificate cert(&certFile, QSsl::Pem);
         QSslKey key(&keyFile, QSsl::Rsa, QSsl::Pem);
         if (key.isNull()) {
             keyFile.seek(0);
             key = QSslKey(&keyFile, QSsl::Ec, QSsl::Pem);
         }
-        if (cert.isNull() || key.isNull())
-            return Error::make(Error::Code::Unavailable, QStringLiteral("the TLS certificate or key is not valid PEM"));
-        m_http->sslSetup(cert, key);
-        m_port = m_http->listen(address, port);
-        if (m_port == 0) {
+        if (cert.isNull() || key.isNull()) {
             m_http.reset();
-            return Error::make(Error::Code::Unavailable,
-                               QStringLiteral("cannot listen on %1:%2 with TLS").arg(address.toString()).arg(port));
+            return Error::make(Error::Code::Unavailable, QStringLiteral("the TLS certificate or key is not valid PEM"));
         }
-        m_address = address;
-        return m_port;
+        // The handshake happens in our listener, so TLS connections get the same guards as plain ones.
+        QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
+        conf.setLocalCertificate(cert);
+        conf.setPrivateKey(key);
+        conf.setPeerVerifyMode(QSslSocket::VerifyNone);
+        listener->setTlsConfiguration(conf);
     }
-    auto *listener = new GuardedTcpServer(m_limits, m_http.get());
     if (!listener->listen(address, port)) {
         const QString why = listener->errorString();
         m_http.reset();
         return Error::make(Error::Code::Unavailable,
-                           QStringLiteral("cannot listen on %1:%2: %3").arg(address.toString()).arg(port).arg(why));
+                           QStringLiteral("cannot listen on %1:%2%3: %4")
+                               .arg(address.toString())
+                               .arg(port)
+                               .arg(tlsCert.isEmpty() ? QString() : QStringLiteral(" with TLS"), why));
     }
     m_http->bind(listener);
     m_listener = listener;

@@ -24,8 +24,8 @@ public:
     ~ApiServer() override;
 
     Router &router() { return m_router; }
-    // With a certificate and key the listener speaks TLS (QHttpServer's own TLS listener: the
-    // connection guards of GuardedTcpServer then do not apply).
+    // With a certificate and key the listener speaks TLS; the handshake is done by the guarded
+    // listener, so every limit and deadline applies to TLS connections too.
     Result<quint16> listen(const QHostAddress &address, quint16 port, const QString &tlsCert = {},
                            const QString &tlsKey = {});
     void close();

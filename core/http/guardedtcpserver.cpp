@@ -1,53 +1,62 @@
 #include "guardedtcpserver.h"
 
 #include <QPointer>
+#include <QSslSocket>
 #include <QTcpSocket>
-#include <QTimer>
 
-#include <memory>
+#include <sys/socket.h>
 
 namespace cd::http {
 
+Q_LOGGING_CATEGORY(lcGuard, "crawldeck.http.guard")
+
 namespace {
 const char *kStreamingProperty = "cd_streaming";
-
-std::optional<qint64> contentLength(const QByteArray &headers, bool *chunked)
-{
-    *chunked = false;
-    std::optional<qint64> len;
-    for (const QByteArray &line : headers.split('\n')) {
-        const qsizetype colon = line.indexOf(':');
-        if (colon <= 0)
-            continue;
-        const QByteArray name = line.left(colon).trimmed().toLower();
-        const QByteArray value = line.mid(colon + 1).trimmed();
-        if (name == "content-length")
-            len = value.toLongLong();
-        else if (name == "transfer-encoding" && value.toLower().contains("chunked"))
-            *chunked = true;
-    }
-    return len;
-}
+const char *kCloseAfterProperty = "cd_close_after";
+constexpr qint64 kLingerMs = 2000;
 } // namespace
 
-// Per-socket view of the request framing, just enough to find each request's headers and skip
-// its body, plus the times the sweep checks.
+// Per-socket framing state and the times the sweep checks.
 struct GuardedTcpServer::Conn
 {
-    QByteArray headerBuf;
-    qint64 bodyRemaining = 0;
-    bool chunked = false;
-    qint64 chunkedSeen = 0;
+    explicit Conn(const FramingLimits &limits) : framer(limits) {}
+
+    struct Ready
+    {
+        qsizetype length = 0;
+        bool closeAfter = false;
+    };
+    RequestFramer framer;
+    QByteArray buf;       // read from the socket, not yet handed to QHttpServer
+    qsizetype framed = 0; // bytes of buf the framer has seen
+    qsizetype readyBytes = 0;
+    QList<Ready> ready;    // complete requests at the front of buf, in order
+    bool inFlight = false; // QHttpServer has a request whose answer is not written yet
+    bool releasing = false;
+    bool closing = false; // a request that closes the connection is framed: nothing after it counts
+    bool refused = false;
+    qint64 refusedAt = -1; // lingering after a refusal since
+    bool sentContinue = false;
     qint64 lastActivity = 0;
-    qint64 headerStarted = -1; // -1: not inside a request's headers
+    qint64 headStarted = -1;
+    qint64 bodyStarted = -1;
 };
 
 GuardedTcpServer::GuardedTcpServer(GuardLimits limits, QObject *parent) : QTcpServer(parent), m_limits(limits)
 {
+    m_framing.maxBodyBytes = m_limits.maxBodyBytes;
+    m_framing.maxHeaderBytes = m_limits.maxHeaderBytes;
     m_clock.start();
-    m_sweep.setInterval(qMax(50, qMin(1000, m_limits.headerDeadlineMs / 4)));
+    const int shortest = qMin(qMin(m_limits.headerDeadlineMs, m_limits.bodyDeadlineMs), m_limits.handshakeDeadlineMs);
+    m_sweep.setInterval(qBound(20, shortest / 4, 1000));
     connect(&m_sweep, &QTimer::timeout, this, &GuardedTcpServer::sweep);
     m_sweep.start();
+}
+
+GuardedTcpServer::~GuardedTcpServer()
+{
+    m_conns.clear();
+    m_handshakes.clear();
 }
 
 void GuardedTcpServer::markStreaming(QTcpSocket *socket)
@@ -56,114 +65,277 @@ void GuardedTcpServer::markStreaming(QTcpSocket *socket)
         socket->setProperty(kStreamingProperty, true);
 }
 
-void GuardedTcpServer::refuse(QTcpSocket *socket, int status, const char *reason, const QByteArray &detail)
+void GuardedTcpServer::responseDone(QTcpSocket *socket)
+{
+    if (!socket)
+        return;
+    if (auto *guard = qobject_cast<GuardedTcpServer *>(socket->parent()))
+        guard->answered(socket);
+}
+
+bool GuardedTcpServer::closeAfterResponse(const QTcpSocket *socket)
+{
+    return socket && socket->property(kCloseAfterProperty).toBool();
+}
+
+void GuardedTcpServer::refuse(QTcpSocket *socket, int status, const QByteArray &reason, const QByteArray &detail)
 {
     ++m_rejected;
-    const QByteArray body = "{\"error\":\"" + QByteArray(reason) + "\",\"detail\":\"" + detail + "\"}";
-    QByteArray resp = "HTTP/1.1 " + QByteArray::number(status) + ' ' + QByteArray(reason).replace('_', ' ') +
-                      "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) +
-                      "\r\nConnection: close\r\n\r\n" + body;
-    m_conns.remove(socket);
-    // Keep QHttpServer from reacting to our write; it never sees a complete request on this socket.
-    socket->blockSignals(true);
+    qCDebug(lcGuard) << "refused" << status << detail << "from" << socket->peerAddress().toString();
+    if (auto c = m_conns.value(socket)) {
+        c->refused = true;
+        c->buf.clear();
+        c->ready.clear();
+    }
+    // Whatever is still unread belongs to the refused stream: QHttpServer's slot, which runs after
+    // ours, must find nothing to parse.
+    socket->readAll();
+    const QByteArray body = "{\"error\":\"" + reason + "\",\"detail\":\"" + detail + "\"}";
+    QByteArray phrase = reason;
+    phrase.replace('_', ' ');
+    const QByteArray resp = "HTTP/1.1 " + QByteArray::number(status) + ' ' + phrase +
+                            "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) +
+                            "\r\nConnection: close\r\n\r\n" + body;
     socket->write(resp);
+    // Lingering close: closing while the client is still sending makes the kernel answer with a
+    // reset, which can destroy our answer before the client reads it. So a plain socket only shuts
+    // its sending side and keeps discarding input until the client closes or the linger ends.
+    auto c = m_conns.value(socket);
     socket->flush();
-    socket->blockSignals(false);
+    if (c && !qobject_cast<QSslSocket *>(socket) && socket->bytesToWrite() == 0) {
+        c->refusedAt = m_clock.elapsed();
+        ::shutdown(static_cast<int>(socket->socketDescriptor()), SHUT_WR);
+        return;
+    }
     socket->disconnectFromHost();
+}
+
+// Counts the connection and forgets it when the socket goes, through a child object: QHttpServer
+// may disconnect every signal of a socket it gave up on, but cannot reach this one.
+void GuardedTcpServer::trackLifetime(QTcpSocket *socket, bool counted)
+{
+    auto *tracker = new QObject(socket);
+    if (counted)
+        ++m_open;
+    connect(tracker, &QObject::destroyed, this, [this, socket, counted] {
+        if (counted)
+            --m_open;
+        m_conns.remove(socket);
+        m_handshakes.remove(socket);
+    });
 }
 
 void GuardedTcpServer::incomingConnection(qintptr handle)
 {
-    auto *socket = new QTcpSocket(this);
+    QTcpSocket *socket = m_tls ? new QSslSocket(this) : new QTcpSocket(this);
     if (!socket->setSocketDescriptor(handle)) {
         delete socket;
         return;
     }
     if (m_open >= m_limits.maxConnections) {
-        refuse(socket, 503, "service_unavailable", "too many connections");
         connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        if (m_tls) {
+            // No handshake is spent on a connection that cannot be served.
+            ++m_rejected;
+            socket->abort();
+            socket->deleteLater();
+        } else {
+            refuse(socket, 503, "service_unavailable", "too many connections");
+        }
         return;
     }
-    ++m_open;
-    connect(socket, &QObject::destroyed, this, [this, socket] {
-        --m_open;
-        m_conns.remove(socket);
+    trackLifetime(socket, true);
+    if (!m_tls) {
+        admit(socket);
+        return;
+    }
+    auto *ssl = static_cast<QSslSocket *>(socket);
+    ssl->setSslConfiguration(*m_tls);
+    m_handshakes.insert(ssl, m_clock.elapsed());
+    connect(ssl, &QSslSocket::encrypted, this, [this, ssl] {
+        m_handshakes.remove(ssl);
+        admit(ssl);
     });
-    watch(socket);
-    addPendingConnection(socket);
+    // Until it is admitted the socket is ours alone to delete.
+    connect(ssl, &QAbstractSocket::disconnected, this, [this, ssl] {
+        if (m_handshakes.remove(ssl))
+            ssl->deleteLater();
+    });
+    connect(ssl, &QSslSocket::sslErrors, ssl, [ssl](const QList<QSslError> &) { ssl->abort(); });
+    ssl->startServerEncryption();
 }
 
-void GuardedTcpServer::watch(QTcpSocket *socket)
+void GuardedTcpServer::admit(QTcpSocket *socket)
 {
-    auto conn = std::make_shared<Conn>();
+    auto conn = std::make_shared<Conn>(m_framing);
     conn->lastActivity = m_clock.elapsed();
     m_conns.insert(socket, conn);
     connect(socket, &QTcpSocket::bytesWritten, this, [this, socket] {
         if (auto c = m_conns.value(socket))
             c->lastActivity = m_clock.elapsed();
     });
-    // Connected before QHttpServer's own readyRead slot, so this sees the bytes first (peek only).
+    // Connected before QHttpServer's own readyRead slot (addPendingConnection below hands the
+    // socket over), so every byte passes through here first.
     connect(socket, &QTcpSocket::readyRead, this, [this, socket] {
         if (auto c = m_conns.value(socket))
-            inspect(socket, *c);
+            onReadyRead(socket, c);
     });
+    addPendingConnection(socket);
+    // Bytes that arrived with the handshake's last flight are already buffered.
+    if (socket->bytesAvailable() > 0)
+        QMetaObject::invokeMethod(
+            this,
+            [this, s = QPointer<QTcpSocket>(socket)] {
+                if (s)
+                    if (auto c = m_conns.value(s))
+                        onReadyRead(s, c);
+            },
+            Qt::QueuedConnection);
 }
 
-void GuardedTcpServer::inspect(QTcpSocket *socket, Conn &c)
+// QHttpServer starts a read transaction on every readyRead and leaves it open when it found nothing
+// to parse (our hand-over already gave it the request). Nothing was read in it, so ending it loses
+// nothing; left open, it would keep our reads in the buffer and make ungetChar a no-op.
+void GuardedTcpServer::settleTransaction(QTcpSocket *socket)
 {
-    c.lastActivity = m_clock.elapsed();
-    const QByteArray data = socket->peek(socket->bytesAvailable());
-    qsizetype pos = 0;
-    while (pos < data.size()) {
-        if (c.bodyRemaining > 0) {
-            const qint64 take = qMin<qint64>(c.bodyRemaining, data.size() - pos);
-            c.bodyRemaining -= take;
-            pos += take;
-            continue;
-        }
-        if (c.chunked) {
-            // Chunked bodies are rare from our clients: count their bytes against the cap.
-            c.chunkedSeen += data.size() - pos;
-            if (c.chunkedSeen > m_limits.maxBodyBytes)
-                return refuse(socket, 413, "payload_too_large", "request body exceeds the limit");
-            if (data.mid(pos).contains("\r\n0\r\n\r\n"))
-                c.chunked = false;
-            return;
-        }
-        if (c.headerStarted < 0)
-            c.headerStarted = c.lastActivity;
-        const qsizetype before = c.headerBuf.size();
-        c.headerBuf += data.mid(pos);
-        const qsizetype end = c.headerBuf.indexOf("\r\n\r\n");
-        if (end < 0) {
-            if (c.headerBuf.size() > m_limits.maxHeaderBytes)
-                refuse(socket, 431, "request_header_fields_too_large", "request headers exceed the limit");
-            return;
-        }
-        bool chunked = false;
-        const auto len = contentLength(c.headerBuf.left(end), &chunked);
-        if (len && *len > m_limits.maxBodyBytes)
-            return refuse(socket, 413, "payload_too_large",
-                          "request body of " + QByteArray::number(*len) + " bytes exceeds the limit of " +
-                              QByteArray::number(m_limits.maxBodyBytes));
-        pos += (end + 4) - before;
-        c.headerBuf.clear();
-        c.headerStarted = -1;
-        c.bodyRemaining = len.value_or(0);
-        c.chunked = chunked;
-        c.chunkedSeen = 0;
+    if (socket->isTransactionStarted())
+        socket->commitTransaction();
+}
+
+void GuardedTcpServer::onReadyRead(QTcpSocket *socket, const std::shared_ptr<Conn> &c)
+{
+    if (c->releasing)
+        return; // our own hand-over to QHttpServer
+    if (c->refused) {
+        socket->readAll();
+        return;
     }
+    c->lastActivity = m_clock.elapsed();
+    settleTransaction(socket);
+    // Reading stops at one request's worth beyond what is queued: a client that pipelines faster
+    // than we answer is held back by TCP, not by our memory.
+    while (socket->bytesAvailable() > 0 && c->buf.size() < readCap()) {
+        const QByteArray chunk = socket->read(readCap() - c->buf.size());
+        if (!c->closing)
+            c->buf += chunk;
+    }
+    if (c->closing) {
+        socket->readAll(); // after a request that closes the connection nothing is read
+    }
+    frame(socket, *c);
+    if (c->refused)
+        return;
+    release(socket, c);
+}
+
+void GuardedTcpServer::frame(QTcpSocket *socket, Conn &c)
+{
+    const qint64 now = m_clock.elapsed();
+    while (!c.closing && c.framed < c.buf.size()) {
+        c.framed += c.framer.feed(c.buf.constData() + c.framed, c.buf.size() - c.framed);
+        if (c.framer.refused()) {
+            const Refusal r = c.framer.refusal();
+            return refuse(socket, r.status, r.reason, r.detail);
+        }
+        if (!c.framer.complete())
+            break;
+        const qsizetype length = c.framed - c.readyBytes;
+        const bool close = c.framer.closeAfter();
+        c.ready.append(Conn::Ready{length, close});
+        c.readyBytes += length;
+        c.framer.next();
+        c.headStarted = c.bodyStarted = -1;
+        c.sentContinue = false;
+        if (close) {
+            c.closing = true;
+            c.buf.truncate(c.framed);
+        }
+    }
+    if (c.framer.inHead() && c.headStarted < 0)
+        c.headStarted = now;
+    if (c.framer.inBody()) {
+        c.headStarted = -1;
+        if (c.bodyStarted < 0)
+            c.bodyStarted = now;
+        // `Expect: 100-continue` (curl sends it for bodies over 1 KiB): answer it when this
+        // request is next in line, or the client waits a second before sending the body.
+        if (c.framer.expectsContinue() && !c.sentContinue && !c.inFlight && c.ready.isEmpty() && !c.framer.http10()) {
+            c.sentContinue = true;
+            socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+        }
+    }
+}
+
+// Hands QHttpServer exactly one complete request: the bytes go back into the socket's (empty) read
+// buffer and its readyRead slot reads them. Nothing else is ever in that buffer when it reads.
+void GuardedTcpServer::release(QTcpSocket *socket, const std::shared_ptr<Conn> &c)
+{
+    if (c->inFlight || c->ready.isEmpty() || socket->state() != QAbstractSocket::ConnectedState)
+        return;
+    const Conn::Ready r = c->ready.takeFirst();
+    const QByteArray bytes = c->buf.left(r.length);
+    c->buf.remove(0, r.length);
+    c->framed -= r.length;
+    c->readyBytes -= r.length;
+    c->inFlight = true;
+    socket->setProperty(kCloseAfterProperty, r.closeAfter);
+    settleTransaction(socket);
+    for (qsizetype i = bytes.size(); i-- > 0;)
+        socket->ungetChar(bytes.at(i));
+    c->releasing = true;
+    Q_EMIT socket->readyRead();
+    c->releasing = false;
+}
+
+void GuardedTcpServer::answered(QTcpSocket *socket)
+{
+    auto c = m_conns.value(socket);
+    if (!c || !c->inFlight)
+        return;
+    c->inFlight = false;
+    c->lastActivity = m_clock.elapsed();
+    // Queued: the handler that answered is still on the stack.
+    QMetaObject::invokeMethod(
+        this,
+        [this, s = QPointer<QTcpSocket>(socket)] {
+            if (!s)
+                return;
+            if (auto conn = m_conns.value(s); conn && !conn->refused) {
+                onReadyRead(s, conn); // bytes held back by the read cap
+                if (!conn->refused)
+                    release(s, conn);
+            }
+        },
+        Qt::QueuedConnection);
 }
 
 void GuardedTcpServer::sweep()
 {
     const qint64 now = m_clock.elapsed();
+    const auto handshakes = m_handshakes;
+    for (auto it = handshakes.cbegin(); it != handshakes.cend(); ++it) {
+        if (now - it.value() > m_limits.handshakeDeadlineMs) {
+            ++m_rejected;
+            m_handshakes.remove(it.key());
+            it.key()->abort();
+            it.key()->deleteLater();
+        }
+    }
     const auto conns = m_conns;
     for (auto it = conns.cbegin(); it != conns.cend(); ++it) {
         QTcpSocket *socket = it.key();
         const Conn &c = *it.value();
-        if (c.headerStarted >= 0 && now - c.headerStarted > m_limits.headerDeadlineMs)
+        if (c.refused) {
+            if (c.refusedAt >= 0 && now - c.refusedAt > kLingerMs)
+                socket->abort();
+            continue;
+        }
+        // While the read cap holds the client back its bytes cannot arrive: no deadline then.
+        const bool reading = c.buf.size() < readCap();
+        if (reading && c.headStarted >= 0 && now - c.headStarted > m_limits.headerDeadlineMs)
             refuse(socket, 408, "request_timeout", "the request headers did not arrive in time");
+        else if (reading && c.bodyStarted >= 0 && now - c.bodyStarted > m_limits.bodyDeadlineMs)
+            refuse(socket, 408, "request_timeout", "the request body did not arrive in time");
         else if (now - c.lastActivity > m_limits.idleTimeoutMs && !socket->property(kStreamingProperty).toBool() &&
                  socket->bytesToWrite() == 0)
             socket->disconnectFromHost();

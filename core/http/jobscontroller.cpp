@@ -2,6 +2,7 @@
 
 #include "artifacts/artifactstore.h"
 #include "eventshub.h"
+#include "guardedtcpserver.h"
 #include "jobs/jobspec.h"
 #include "router.h"
 #include "scheduler/scheduler.h"
@@ -279,6 +280,10 @@ void JobsController::artifact(const Request &req, Reply &&reply)
         return reply.error(Error::make(Code::Internal, QStringLiteral("cannot read artifact: ") + file->errorString()));
     if (!reply.alive())
         return;
+    // The responder streams the file and deletes it at the end: only then may the next pipelined
+    // request on this connection be answered.
+    QTcpSocket *socket = reply.socket();
+    connect(file.get(), &QObject::destroyed, socket, [socket] { GuardedTcpServer::responseDone(socket); });
     auto responder = reply.takeResponder();
     responder->write(file.release(), {{QByteArrayLiteral("Content-Type"), mime},
                                       {QByteArrayLiteral("Content-Disposition"), disposition}});

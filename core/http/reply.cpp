@@ -1,5 +1,7 @@
 #include "reply.h"
 
+#include "guardedtcpserver.h"
+
 #include <QHttpServerResponder>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -70,6 +72,8 @@ void Reply::bytes(const QByteArray &mime, const QByteArray &body, int status, co
     m_responder->writeBody(m_headOnly ? QByteArray() : body);
     if (m_closeAfter)
         m_socket->disconnectFromHost(); // after the queued bytes are written
+    else
+        GuardedTcpServer::responseDone(m_socket);
 }
 
 void Reply::json(const QJsonValue &body, int status, const Headers &extra)

@@ -32,7 +32,8 @@ public:
     bool answered() const { return m_answered; }
     // HEAD: headers (with the length the body would have) but no body.
     void setHeadOnly(bool on) { m_headOnly = on; }
-    // The client sent `Connection: close` (QHttpServer 6.4 ignores it): close after answering.
+    // The client sent `Connection: close` or is HTTP/1.0 without keep-alive (QHttpServer 6.4
+    // ignores both): close after answering.
     void setCloseAfter(bool on) { m_closeAfter = on; }
     QTcpSocket *socket() const { return m_socket.data(); }
 

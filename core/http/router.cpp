@@ -1,6 +1,7 @@
 #include "router.h"
 
 #include "auth.h"
+#include "guardedtcpserver.h"
 
 #include <QHttpServerResponder>
 
@@ -67,7 +68,8 @@ void Router::dispatch(const QHttpServerRequest &request, QHttpServerResponder &&
 {
     Reply reply(std::move(responder));
     Request req = Request::from(request);
-    reply.setCloseAfter(req.header(QByteArrayLiteral("connection")).toLower().contains("close"));
+    reply.setCloseAfter(GuardedTcpServer::closeAfterResponse(reply.socket()) ||
+                        req.header(QByteArrayLiteral("connection")).toLower().contains("close"));
     // HEAD is GET without a body (QHttpServer 6.4 routes it nowhere).
     const bool head = req.method == Method::Head;
     if (head) {

@@ -1,8 +1,23 @@
 #include "stack.h"
 
+#include <QProcess>
+
 #include <stdexcept>
 
 namespace cdtest {
+
+bool makeTestCertificate(const QString &dir, QString *cert, QString *key)
+{
+    *cert = dir + QStringLiteral("/cert.pem");
+    *key = dir + QStringLiteral("/key.pem");
+    QProcess openssl;
+    openssl.start(QStringLiteral("openssl"),
+                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                   QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-keyout"), *key,
+                   QStringLiteral("-out"), *cert, QStringLiteral("-days"), QStringLiteral("1"), QStringLiteral("-subj"),
+                   QStringLiteral("/CN=127.0.0.1")});
+    return openssl.waitForFinished(30000) && openssl.exitStatus() == QProcess::NormalExit && openssl.exitCode() == 0;
+}
 
 Stack::Stack(StackOptions o)
 {
@@ -70,7 +85,7 @@ Stack::Stack(StackOptions o)
 
     sse = std::make_unique<cd::http::SseHub>(jobs.get(), logs.get(), bus.get());
     events = std::make_unique<cd::http::EventsHub>(jobs.get());
-    cd::http::GuardLimits limits;
+    cd::http::GuardLimits limits = o.guardLimits;
     limits.maxBodyBytes = o.maxBodyBytes;
     api = std::make_unique<cd::http::ApiServer>(auth.get(), limits);
     cd::http::Services s;
@@ -101,7 +116,7 @@ Stack::Stack(StackOptions o)
     scheduler->recover();
     scheduler->start();
     if (o.listen) {
-        if (auto p = api->listen(QHostAddress(QHostAddress::LocalHost), 0); !p)
+        if (auto p = api->listen(QHostAddress(QHostAddress::LocalHost), 0, o.tlsCert, o.tlsKey); !p)
             throw std::runtime_error(p.error().detail.toStdString());
     }
 }

@@ -44,6 +44,9 @@ struct StackOptions
     bool webhook = false; // hand RunPod our webhook URL
     int pollMinMs = 200;
     int pollMaxMs = 1000;
+    cd::http::GuardLimits guardLimits; // maxBodyBytes comes from the field above
+    QString tlsCert;                   // both set: the listener speaks TLS
+    QString tlsKey;
 
     // Chainable setters: GCC warns on partial designated initialisers.
     StackOptions &noListen()
@@ -102,12 +105,27 @@ struct StackOptions
         webhook = true;
         return *this;
     }
+    StackOptions &guard(const cd::http::GuardLimits &limits)
+    {
+        guardLimits = limits;
+        return *this;
+    }
+    StackOptions &tls(const QString &cert, const QString &key)
+    {
+        tlsCert = cert;
+        tlsKey = key;
+        return *this;
+    }
     StackOptions &on(const QString &databaseUrl)
     {
         database = databaseUrl;
         return *this;
     }
 };
+
+// A self-signed certificate and key for 127.0.0.1 written into `dir` (cert.pem, key.pem) with the
+// openssl tool; false when openssl is missing.
+bool makeTestCertificate(const QString &dir, QString *cert, QString *key);
 
 // The real services wired as the app wires them, on a temporary SQLite file and a loopback port.
 // Tests talk to it over sockets; nothing in it is mocked.

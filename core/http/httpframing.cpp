@@ -1,0 +1,414 @@
+#include "httpframing.h"
+
+#include <QList>
+
+namespace cd::http {
+
+namespace {
+constexpr qsizetype kMaxMethodBytes = 16;
+constexpr qsizetype kMaxChunkLineBytes = 1024;
+constexpr int kMaxContentLengthDigits = 18; // below 2^63: no overflow when parsed
+
+bool isTchar(char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~': return true;
+    default: return false;
+    }
+}
+
+bool isToken(const QByteArray &s)
+{
+    if (s.isEmpty())
+        return false;
+    for (char c : s)
+        if (!isTchar(c))
+            return false;
+    return true;
+}
+
+// field-value bytes: visible ASCII, SP, HTAB and obs-text; no other control character.
+bool isFieldValue(const QByteArray &v)
+{
+    for (char ch : v) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 && c != '\t')
+            return false;
+        if (c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+QByteArray trimOws(const QByteArray &v)
+{
+    qsizetype b = 0, e = v.size();
+    while (b < e && (v.at(b) == ' ' || v.at(b) == '\t'))
+        ++b;
+    while (e > b && (v.at(e - 1) == ' ' || v.at(e - 1) == '\t'))
+        --e;
+    return v.mid(b, e - b);
+}
+
+// reg-name, IPv4, [IPv6] and an optional port; nothing that could read as a path or user info.
+bool isHostValue(const QByteArray &v)
+{
+    for (char c : v) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                        c == '-' || c == ':' || c == '[' || c == ']' || c == '_' || c == '~' || c == '%';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+bool isKnownMethod(const QByteArray &m)
+{
+    return m == "GET" || m == "HEAD" || m == "POST" || m == "PUT" || m == "DELETE" || m == "PATCH" || m == "OPTIONS";
+}
+
+int hexValue(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+// chunk-ext without whitespace: *( ";" token [ "=" ( token / quoted-string ) ] )
+bool isChunkExt(const QByteArray &ext)
+{
+    qsizetype i = 0;
+    const qsizetype n = ext.size();
+    while (i < n) {
+        if (ext.at(i) != ';')
+            return false;
+        ++i;
+        const qsizetype nameStart = i;
+        while (i < n && isTchar(ext.at(i)))
+            ++i;
+        if (i == nameStart)
+            return false;
+        if (i < n && ext.at(i) == '=') {
+            ++i;
+            if (i < n && ext.at(i) == '"') {
+                ++i;
+                while (i < n && ext.at(i) != '"') {
+                    if (ext.at(i) == '\\')
+                        ++i;
+                    ++i;
+                }
+                if (i >= n)
+                    return false;
+                ++i;
+            } else {
+                const qsizetype valueStart = i;
+                while (i < n && isTchar(ext.at(i)))
+                    ++i;
+                if (i == valueStart)
+                    return false;
+            }
+        }
+    }
+    return true;
+}
+} // namespace
+
+RequestFramer::RequestFramer(FramingLimits limits) : m_limits(limits) {}
+
+bool RequestFramer::inBody() const
+{
+    switch (m_phase) {
+    case Phase::Body:
+    case Phase::ChunkSize:
+    case Phase::ChunkData:
+    case Phase::ChunkEnd:
+    case Phase::Trailer: return true;
+    default: return false;
+    }
+}
+
+bool RequestFramer::closeAfter() const
+{
+    return m_connClose || (m_minor == 0 && !m_connKeepAlive);
+}
+
+bool RequestFramer::refuse(int status, const char *reason, const char *detail)
+{
+    m_phase = Phase::Refused;
+    m_refusal = Refusal{status, QByteArray(reason), QByteArray(detail)};
+    return false;
+}
+
+void RequestFramer::next()
+{
+    if (m_phase != Phase::Complete)
+        return;
+    const FramingLimits limits = m_limits;
+    *this = RequestFramer(limits);
+}
+
+qsizetype RequestFramer::feed(const char *data, qsizetype size)
+{
+    qsizetype i = 0;
+    while (i < size) {
+        switch (m_phase) {
+        case Phase::Complete:
+        case Phase::Refused: return i;
+        case Phase::Body:
+        case Phase::ChunkData: {
+            const qint64 take = qMin<qint64>(m_remaining, size - i);
+            i += take;
+            m_remaining -= take;
+            m_requestBytes += take;
+            if (m_remaining == 0)
+                m_phase = m_phase == Phase::Body ? Phase::Complete : Phase::ChunkEnd;
+            break;
+        }
+        default:
+            ++m_requestBytes;
+            if (!consumeHeadByte(data[i++]))
+                return i;
+            break;
+        }
+    }
+    return i;
+}
+
+// One byte of a line-oriented part (head, chunk-size line, chunk end, trailer). Lines end in CRLF
+// only: a bare LF or CR would be read differently by different parsers.
+bool RequestFramer::consumeHeadByte(char c)
+{
+    if (m_phase == Phase::Idle)
+        m_phase = Phase::Head;
+    if (m_phase == Phase::Head && !m_sawRequestLine && m_method.isNull()) {
+        // The method is checked byte by byte so that non-HTTP bytes (a TLS ClientHello on the plain
+        // port) are refused at once rather than after the header deadline.
+        if (c == ' ') {
+            if (m_line.isEmpty())
+                return refuse(400, "bad_request", "the request line does not start with a method");
+            m_method = m_line;
+        } else if (c < 'A' || c > 'Z') {
+            return refuse(400, "bad_request", "not an HTTP request");
+        } else if (m_line.size() >= kMaxMethodBytes) {
+            return refuse(501, "not_implemented", "unknown method");
+        }
+    }
+    if (m_sawCR) {
+        if (c != '\n')
+            return refuse(400, "bad_request", "a bare CR in the request");
+        m_sawCR = false;
+        return finishLine();
+    }
+    if (c == '\r') {
+        m_sawCR = true;
+        return true;
+    }
+    if (c == '\n')
+        return refuse(400, "bad_request", "a bare LF in the request (lines end in CRLF)");
+    if (c == '\0')
+        return refuse(400, "bad_request", "a NUL byte in the request head");
+    switch (m_phase) {
+    case Phase::Head:
+        if (++m_headBytes > m_limits.maxHeaderBytes)
+            return refuse(431, "request_header_fields_too_large", "the request headers exceed the limit");
+        if (!m_sawRequestLine && m_line.size() >= m_limits.maxRequestLineBytes)
+            return refuse(414, "uri_too_long", "the request line exceeds the limit");
+        if (m_sawRequestLine && m_line.size() >= m_limits.maxHeaderLineBytes)
+            return refuse(431, "request_header_fields_too_large", "a header field exceeds the limit");
+        break;
+    case Phase::ChunkSize:
+        if (m_line.size() >= kMaxChunkLineBytes)
+            return refuse(400, "bad_request", "a chunk-size line is too long");
+        break;
+    case Phase::ChunkEnd: return refuse(400, "bad_request", "chunk data is longer than its chunk size");
+    case Phase::Trailer: return refuse(400, "bad_request", "trailer fields are not accepted");
+    default: break;
+    }
+    m_line.append(c);
+    return true;
+}
+
+bool RequestFramer::finishLine()
+{
+    const QByteArray line = m_line;
+    m_line.clear();
+    switch (m_phase) {
+    case Phase::Head:
+        if (!m_sawRequestLine) {
+            m_headBytes += 2;
+            return requestLine(line);
+        }
+        m_headBytes += 2;
+        if (m_headBytes > m_limits.maxHeaderBytes)
+            return refuse(431, "request_header_fields_too_large", "the request headers exceed the limit");
+        return line.isEmpty() ? headComplete() : fieldLine(line);
+    case Phase::ChunkSize: return chunkSizeLine(line);
+    case Phase::ChunkEnd: m_phase = Phase::ChunkSize; return true;
+    case Phase::Trailer: m_phase = Phase::Complete; return true;
+    default: return refuse(400, "bad_request", "unexpected line");
+    }
+}
+
+// request-line = method SP request-target SP HTTP-version, single spaces, nothing else.
+bool RequestFramer::requestLine(const QByteArray &line)
+{
+    m_sawRequestLine = true;
+    const QList<QByteArray> parts = line.split(' ');
+    if (parts.size() != 3)
+        return refuse(400, "bad_request", "the request line is not `METHOD target HTTP/1.x`");
+    const QByteArray &method = parts.at(0), &target = parts.at(1), &version = parts.at(2);
+    m_method = method;
+    if (!isToken(method))
+        return refuse(400, "bad_request", "the method is not a token");
+    if (version.size() == 8 && version.startsWith("HTTP/") && version.at(6) == '.' && version.at(5) >= '0' &&
+        version.at(5) <= '9' && version.at(7) >= '0' && version.at(7) <= '9') {
+        if (version == "HTTP/1.1")
+            m_minor = 1;
+        else if (version == "HTTP/1.0")
+            m_minor = 0;
+        else
+            return refuse(505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served");
+    } else {
+        return refuse(400, "bad_request", "the HTTP version is malformed");
+    }
+    if (!isKnownMethod(method))
+        return refuse(501, "not_implemented", "unknown method");
+    if (target == "*") {
+        if (method != "OPTIONS")
+            return refuse(400, "bad_request", "the asterisk target is for OPTIONS only");
+        return true;
+    }
+    if (!target.startsWith('/'))
+        return refuse(400, "bad_request", "the request target must be a path (origin-form)");
+    if (target.startsWith("//"))
+        return refuse(400, "bad_request", "the request target must not start with //");
+    for (char ch : target) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c <= 0x20 || c >= 0x7f || c == '#')
+            return refuse(400, "bad_request", "the request target has a byte that must be percent-encoded");
+    }
+    return true;
+}
+
+bool RequestFramer::fieldLine(const QByteArray &line)
+{
+    if (line.at(0) == ' ' || line.at(0) == '\t')
+        return refuse(400, "bad_request", "folded header lines (obs-fold) are not accepted");
+    if (++m_fields > m_limits.maxHeaders)
+        return refuse(431, "request_header_fields_too_large", "more header fields than the limit");
+    const qsizetype colon = line.indexOf(':');
+    if (colon <= 0)
+        return refuse(400, "bad_request", "a header line without a name and colon");
+    const QByteArray name = line.left(colon);
+    if (!isToken(name))
+        return refuse(400, "bad_request", "a header name is not a token (whitespace before the colon?)");
+    const QByteArray value = trimOws(line.mid(colon + 1));
+    if (!isFieldValue(value))
+        return refuse(400, "bad_request", "a header value has a control character");
+    const QByteArray lname = name.toLower();
+    if (lname == "host") {
+        if (++m_hosts > 1)
+            return refuse(400, "bad_request", "more than one Host header");
+        if (!isHostValue(value))
+            return refuse(400, "bad_request", "the Host header is malformed");
+    } else if (lname == "content-length") {
+        if (++m_contentLengths > 1)
+            return refuse(400, "bad_request", "more than one Content-Length header");
+        if (value.isEmpty())
+            return refuse(400, "bad_request", "Content-Length is empty");
+        for (char c : value)
+            if (c < '0' || c > '9')
+                return refuse(400, "bad_request", "Content-Length is not a decimal number");
+        if (value.size() > kMaxContentLengthDigits)
+            return refuse(400, "bad_request", "Content-Length overflows");
+        m_contentLength = value.toLongLong();
+    } else if (lname == "transfer-encoding") {
+        if (++m_transferEncodings > 1)
+            return refuse(400, "bad_request", "more than one Transfer-Encoding header");
+        m_chunked = value.toLower() == "chunked";
+    } else if (lname == "connection") {
+        for (const QByteArray &opt : value.split(',')) {
+            const QByteArray o = trimOws(opt).toLower();
+            if (o == "close")
+                m_connClose = true;
+            else if (o == "keep-alive")
+                m_connKeepAlive = true;
+        }
+    } else if (lname == "expect") {
+        m_expectContinue = value.toLower() == "100-continue";
+    }
+    return true;
+}
+
+bool RequestFramer::headComplete()
+{
+    if (m_transferEncodings > 0 && m_contentLengths > 0)
+        return refuse(400, "bad_request", "both Transfer-Encoding and Content-Length");
+    if (m_transferEncodings > 0 && m_minor == 0)
+        return refuse(400, "bad_request", "Transfer-Encoding in an HTTP/1.0 request");
+    if (m_transferEncodings > 0 && !m_chunked)
+        return refuse(501, "not_implemented", "only Transfer-Encoding: chunked is supported");
+    if (m_minor == 1 && m_hosts != 1)
+        return refuse(400, "bad_request", "an HTTP/1.1 request needs exactly one Host header");
+    if (m_contentLength > m_limits.maxBodyBytes)
+        return refuse(413, "payload_too_large", "the request body exceeds the limit");
+    if (m_chunked) {
+        m_phase = Phase::ChunkSize;
+    } else if (m_contentLength > 0) {
+        m_phase = Phase::Body;
+        m_remaining = m_contentLength;
+    } else {
+        m_phase = Phase::Complete;
+    }
+    return true;
+}
+
+// chunk-size [chunk-ext]; the whole chunked body on the wire (sizes and extensions included)
+// counts against the body limit, so tiny chunks cannot stretch it.
+bool RequestFramer::chunkSizeLine(const QByteArray &line)
+{
+    qsizetype i = 0;
+    qint64 size = 0;
+    while (i < line.size() && hexValue(line.at(i)) >= 0) {
+        if (i >= 15)
+            return refuse(400, "bad_request", "the chunk size overflows");
+        size = size * 16 + hexValue(line.at(i));
+        ++i;
+    }
+    if (i == 0)
+        return refuse(400, "bad_request", "a chunk size is not hexadecimal");
+    if (!isChunkExt(line.mid(i)))
+        return refuse(400, "bad_request", "a malformed chunk extension");
+    m_bodyBytes += line.size() + 2 + size + (size > 0 ? 2 : 0);
+    if (m_bodyBytes > m_limits.maxBodyBytes)
+        return refuse(413, "payload_too_large", "the request body exceeds the limit");
+    if (size == 0) {
+        m_phase = Phase::Trailer;
+    } else {
+        m_phase = Phase::ChunkData;
+        m_remaining = size;
+    }
+    return true;
+}
+
+} // namespace cd::http

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <QByteArray>
+#include <QtGlobal>
+
+namespace cd::http {
+
+struct FramingLimits
+{
+    qsizetype maxRequestLineBytes = 8 * 1024; // longer → 414
+    qsizetype maxHeaderLineBytes = 8 * 1024;  // one field line; longer → 431
+    qsizetype maxHeaderBytes = 64 * 1024;     // the whole header section; more → 431
+    int maxHeaders = 100;                     // QHttpServer 6.4 silently drops every field past 100
+    qint64 maxBodyBytes = 8 * 1024 * 1024;    // decoded body; more → 413
+};
+
+// Why a connection was refused: the status and a short machine-readable reason.
+struct Refusal
+{
+    int status = 0;
+    QByteArray reason; // e.g. "bad_request"
+    QByteArray detail; // one sentence for the client
+};
+
+// An incremental, socket-free HTTP/1.x request framer (RFC 9112). Bytes go in as they arrive, in any
+// split; it says where each request ends or why the stream is refused. It accepts only what has one
+// reading, so QHttpServer's own parser, which sees the bytes after us, cannot frame them differently.
+class RequestFramer final
+{
+public:
+    enum class Phase {
+        Idle,      // between requests: no byte of the next one yet
+        Head,      // request line and header fields
+        Body,      // Content-Length body
+        ChunkSize, // chunk-size [chunk-ext] CRLF
+        ChunkData, // chunk bytes
+        ChunkEnd,  // the CRLF after chunk data
+        Trailer,   // after the last chunk: only an empty line is accepted
+        Complete,  // one whole request framed; call next()
+        Refused,   // terminal
+    };
+
+    explicit RequestFramer(FramingLimits limits = {});
+
+    // Consumes bytes from `data` and returns how many it took. Stops right after a complete request
+    // (phase() == Complete) or at the byte that made it refuse (phase() == Refused).
+    qsizetype feed(const char *data, qsizetype size);
+    qsizetype feed(const QByteArray &data) { return feed(data.constData(), data.size()); }
+    // After Complete: get ready for the next request on the same connection.
+    void next();
+
+    Phase phase() const { return m_phase; }
+    bool complete() const { return m_phase == Phase::Complete; }
+    bool refused() const { return m_phase == Phase::Refused; }
+    bool inHead() const { return m_phase == Phase::Head; }
+    bool inBody() const;
+    const Refusal &refusal() const { return m_refusal; }
+
+    // Facts about the request being framed (valid once its head is complete).
+    QByteArray method() const { return m_method; }
+    bool http10() const { return m_minor == 0; }
+    // The connection must close after this request's answer (HTTP/1.0 without keep-alive, or
+    // `Connection: close`).
+    bool closeAfter() const;
+    bool expectsContinue() const { return m_expectContinue; }
+    qint64 requestBytes() const { return m_requestBytes; } // bytes of the current request so far
+
+private:
+    bool consumeHeadByte(char c);
+    bool finishLine();
+    bool requestLine(const QByteArray &line);
+    bool fieldLine(const QByteArray &line);
+    bool headComplete();
+    bool chunkSizeLine(const QByteArray &line);
+    bool refuse(int status, const char *reason, const char *detail);
+
+    FramingLimits m_limits;
+    Phase m_phase = Phase::Idle;
+    Refusal m_refusal;
+    QByteArray m_line; // the line being read (head, chunk size, trailer)
+    bool m_sawCR = false;
+    bool m_sawRequestLine = false;
+    qsizetype m_headBytes = 0;
+    int m_fields = 0;
+    QByteArray m_method;
+    int m_minor = 1;
+    int m_hosts = 0;
+    int m_contentLengths = 0;
+    qint64 m_contentLength = -1;
+    int m_transferEncodings = 0;
+    bool m_chunked = false;
+    bool m_connClose = false;
+    bool m_connKeepAlive = false;
+    bool m_expectContinue = false;
+    qint64 m_remaining = 0; // body or chunk bytes still to come
+    qint64 m_bodyBytes = 0; // decoded body so far (chunked)
+    qint64 m_requestBytes = 0;
+};
+
+} // namespace cd::http

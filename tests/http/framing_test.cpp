@@ -1,0 +1,671 @@
+// HTTP framing (RFC 9112) against hostile clients: the real server over real sockets, plain and TLS.
+// Every refusal asserts the exact status (or the exact close), that the server still answers a good
+// request on a new connection, and that a log line smuggled behind the refused point was not stored.
+#include "http/httpframing.h"
+#include "stack.h"
+#include "testutil.h"
+
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QSslSocket>
+
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <memory>
+
+using namespace cd;
+using cdtest::Stack;
+using cdtest::StackOptions;
+
+namespace {
+
+const QByteArray kAuth = "Authorization: Bearer " + Stack::kToken + "\r\n";
+constexpr int kHeaderDeadlineMs = 400;
+constexpr int kBodyDeadlineMs = 600;
+constexpr int kHandshakeDeadlineMs = 600;
+constexpr qint64 kBodyCap = 64 * 1024;
+constexpr qint64 kHeaderCap = 16 * 1024;
+
+http::GuardLimits testLimits()
+{
+    http::GuardLimits l;
+    l.headerDeadlineMs = kHeaderDeadlineMs;
+    l.bodyDeadlineMs = kBodyDeadlineMs;
+    l.handshakeDeadlineMs = kHandshakeDeadlineMs;
+    l.maxHeaderBytes = kHeaderCap;
+    return l;
+}
+
+StackOptions options()
+{
+    return StackOptions() // strict authentication, as the product
+        .grace(100)
+        .bodyCap(kBodyCap)
+        .guard(testLimits())
+        .withProfiles({{QStringLiteral("crawler"), QStringLiteral("sleep 30")}});
+}
+
+// Everything one connection received, and whether and when the server closed it.
+struct Exchange
+{
+    QByteArray bytes;
+    bool closed = false;
+    qint64 ms = 0;
+    bool connected = false;
+};
+
+// The statuses of the responses in `bytes`, in order; interim 1xx answers included.
+QList<int> statuses(const QByteArray &bytes)
+{
+    QList<int> out;
+    qsizetype pos = 0;
+    while (pos < bytes.size()) {
+        const qsizetype end = bytes.indexOf("\r\n\r\n", pos);
+        if (end < 0 || !bytes.mid(pos).startsWith("HTTP/1."))
+            break;
+        const QByteArray head = bytes.mid(pos, end - pos);
+        out << head.mid(9, 3).toInt();
+        qint64 length = 0;
+        for (const QByteArray &line : head.split('\n'))
+            if (line.toLower().startsWith("content-length:"))
+                length = line.mid(15).trimmed().toLongLong();
+        pos = end + 4 + length;
+    }
+    return out;
+}
+
+int firstStatus(const QByteArray &bytes)
+{
+    return statuses(bytes).value(0, 0);
+}
+
+std::unique_ptr<QTcpSocket> connectTo(quint16 port, bool tls)
+{
+    if (!tls) {
+        auto s = std::make_unique<QTcpSocket>();
+        s->connectToHost(QStringLiteral("127.0.0.1"), port);
+        s->waitForConnected(3000);
+        return s;
+    }
+    auto s = std::make_unique<QSslSocket>();
+    s->setPeerVerifyMode(QSslSocket::VerifyNone); // self-signed for the test
+    s->connectToHostEncrypted(QStringLiteral("127.0.0.1"), port);
+    cdtest::waitUntil([&] { return s->isEncrypted() || s->state() == QAbstractSocket::UnconnectedState; }, 5000);
+    return s;
+}
+
+// Sends `parts` (with `gapMs` between them) and collects the answer until the server closes or
+// `waitMs` passes.
+Exchange exchange(quint16 port, const QList<QByteArray> &parts, bool tls = false, int waitMs = 3000, int gapMs = 0)
+{
+    Exchange ex;
+    auto s = connectTo(port, tls);
+    ex.connected = s->state() == QAbstractSocket::ConnectedState;
+    if (!ex.connected)
+        return ex;
+    QObject ctx;
+    QObject::connect(s.get(), &QTcpSocket::readyRead, &ctx, [&] { ex.bytes += s->readAll(); });
+    QObject::connect(s.get(), &QTcpSocket::disconnected, &ctx, [&] { ex.closed = true; });
+    QElapsedTimer t;
+    t.start();
+    for (const QByteArray &p : parts) {
+        if (ex.closed)
+            break;
+        s->write(p);
+        if (gapMs > 0)
+            cdtest::spin(gapMs);
+    }
+    cdtest::waitUntil([&] { return ex.closed; }, waitMs);
+    ex.ms = t.elapsed();
+    ex.bytes += s->readAll();
+    return ex;
+}
+
+QByteArray logRequest(const QString &jobId, const QByteArray &token, const QByteArray &message)
+{
+    const QByteArray body = "{\"job_id\":\"" + jobId.toUtf8() + "\",\"message\":\"" + message + "\"}";
+    return "POST /api/crawler/log HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Callback-Token: " + token +
+           "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" +
+           body;
+}
+
+QString startJob(Stack &st, bool tls = false)
+{
+    const QByteArray body = R"({"domain_count":1,"keywords":["k"],"profile":"crawler"})";
+    const Exchange ex = exchange(
+        st.port(),
+        {"POST /api/crawler/start HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + kAuth +
+         "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body},
+        tls);
+    EXPECT_EQ(firstStatus(ex.bytes), 200) << ex.bytes.toStdString();
+    const QByteArray json = ex.bytes.mid(ex.bytes.indexOf("\r\n\r\n") + 4);
+    return QJsonDocument::fromJson(json).object().value(QStringLiteral("job_id")).toString();
+}
+
+int storedLines(Stack &st, const QString &jobId, const QString &text)
+{
+    return static_cast<int>(st.logs->lines(store::LogQuery{jobId, 0, 10000, {}, text}).size());
+}
+
+QByteArray chunked(const QByteArray &body)
+{
+    return QByteArray::number(body.size(), 16) + "\r\n" + body + "\r\n0\r\n\r\n";
+}
+
+const QByteArray kPost = "POST /api/crawler/log HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+const QByteArray kGet = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+const QByteArray kSmuggle = "@SMUGGLE@"; // replaced by a valid log request carrying SMUGGLED
+
+QByteArray manyHeaders(int n)
+{
+    QByteArray h;
+    for (int i = 0; i < n; ++i)
+        h += "X-Filler-" + QByteArray::number(i) + ": v\r\n";
+    return h;
+}
+
+// A TLS 1.2 ClientHello's first bytes, as a client configured for https sends them.
+const QByteArray kClientHello = QByteArray::fromHex("1603010200010001fc0303") + QByteArray(64, '\x5a');
+
+template<qsizetype N> QByteArray bytes(const char (&s)[N])
+{
+    return QByteArray(s, N - 1); // keeps embedded NULs
+}
+
+struct Hostile
+{
+    const char *name;
+    QByteArray raw;
+    int status;        // the exact answer; 0 = closed without one
+    bool fast = false; // must be answered well before the header deadline
+};
+
+std::vector<Hostile> hostileCases()
+{
+    const QByteArray big(kBodyCap + 1, 'x');
+    return {
+        // Content-Length: the smuggled request sits where a lenient parser would look for the next one.
+        {"ContentLengthNotANumber", kPost + "Content-Length: abc\r\n\r\n" + kSmuggle, 400},
+        {"ContentLengthNegative", kPost + "Content-Length: -5\r\n\r\n" + kSmuggle, 400},
+        {"ContentLengthPlusSign", kPost + "Content-Length: +5\r\n\r\n" + kSmuggle, 400},
+        {"ContentLengthHex", kPost + "Content-Length: 0x10\r\n\r\n" + kSmuggle, 400},
+        {"ContentLengthInnerSpace", kPost + "Content-Length: 1 0\r\n\r\n" + kSmuggle, 400},
+        {"ContentLengthList", kPost + "Content-Length: 5, 5\r\n\r\n" + kSmuggle, 400},
+        {"ContentLengthEmpty", kPost + "Content-Length:\r\n\r\n" + kSmuggle, 400},
+        {"ContentLengthTwoDifferent", kPost + "Content-Length: 0\r\nContent-Length: 5\r\n\r\n" + kSmuggle, 400},
+        {"ContentLengthTwoIdentical", kPost + "Content-Length: 0\r\nContent-Length: 0\r\n\r\n" + kSmuggle, 400},
+        {"ContentLengthOverflow", kPost + "Content-Length: 18446744073709551617\r\n\r\n" + kSmuggle, 400},
+        {"ContentLengthTooLarge", kPost + "Content-Length: " + QByteArray::number(kBodyCap + 1) + "\r\n\r\n", 413},
+        // Transfer-Encoding
+        {"ContentLengthThenChunked",
+         kPost + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + kSmuggle, 400},
+        {"ChunkedThenContentLength",
+         kPost + "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n0\r\n\r\n" + kSmuggle, 400},
+        {"TransferEncodingGzip", kPost + "Transfer-Encoding: gzip\r\n\r\n" + kSmuggle, 501},
+        {"TransferEncodingChunkedTwiceInOneField", kPost + "Transfer-Encoding: chunked, chunked\r\n\r\n" + kSmuggle,
+         501},
+        {"TransferEncodingTwoFields",
+         kPost + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + kSmuggle, 400},
+        {"TransferEncodingLookalike", kPost + "Transfer-Encoding: xchunked\r\n\r\n" + kSmuggle, 501},
+        {"TransferEncodingInHttp10",
+         "POST /api/crawler/log HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + kSmuggle, 400},
+        {"ChunkSizeNotHex", kPost + "Transfer-Encoding: chunked\r\n\r\nzz\r\n" + kSmuggle, 400},
+        {"ChunkSizeNegative", kPost + "Transfer-Encoding: chunked\r\n\r\n-5\r\n" + kSmuggle, 400},
+        {"ChunkSizeLeadingSpace", kPost + "Transfer-Encoding: chunked\r\n\r\n 5\r\nhello\r\n0\r\n\r\n" + kSmuggle, 400},
+        {"ChunkSizeOverflow", kPost + "Transfer-Encoding: chunked\r\n\r\nfffffffffffffffff1\r\n" + kSmuggle, 400},
+        {"ChunkExtensionWithSpace", kPost + "Transfer-Encoding: chunked\r\n\r\n5 ;x\r\nhello\r\n0\r\n\r\n" + kSmuggle,
+         400},
+        {"ChunkDataLongerThanSize", kPost + "Transfer-Encoding: chunked\r\n\r\n2\r\nhello\r\n0\r\n\r\n" + kSmuggle,
+         400},
+        {"ChunkSizeBareLF", kPost + "Transfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n" + kSmuggle, 400},
+        {"ChunkedTrailerField", kPost + "Transfer-Encoding: chunked\r\n\r\n0\r\nX-Trailer: 1\r\n\r\n" + kSmuggle, 400},
+        {"ChunkedBodyOverCap", kPost + "Transfer-Encoding: chunked\r\n\r\n" + chunked(big), 413},
+        // Request line
+        {"GarbageRequestLine", "HELLO\r\n\r\n" + kSmuggle, 400},
+        {"LowercaseMethod", "get /health HTTP/1.1\r\nHost: x\r\n\r\n" + kSmuggle, 400, true},
+        {"UnknownMethod", "BREW /health HTTP/1.1\r\nHost: x\r\n\r\n" + kSmuggle, 501},
+        {"HttpVersion2", "GET /health HTTP/2.0\r\nHost: x\r\n\r\n" + kSmuggle, 505},
+        {"HttpVersionLowercase", "GET /health http/1.1\r\nHost: x\r\n\r\n" + kSmuggle, 400},
+        {"RequestLineFourParts", "GET /health HTTP/1.1 extra\r\nHost: x\r\n\r\n" + kSmuggle, 400},
+        {"RequestLineDoubleSpace", "GET  /health HTTP/1.1\r\nHost: x\r\n\r\n" + kSmuggle, 400},
+        {"AbsoluteFormTarget", "GET http://127.0.0.1/health HTTP/1.1\r\nHost: x\r\n\r\n" + kSmuggle, 400},
+        {"DoubleSlashTarget", "GET //evil/health HTTP/1.1\r\nHost: x\r\n\r\n" + kSmuggle, 400},
+        {"ControlByteInTarget", "GET /hea\x01lth HTTP/1.1\r\nHost: x\r\n\r\n" + kSmuggle, 400},
+        {"AsteriskTargetForGet", "GET * HTTP/1.1\r\nHost: x\r\n\r\n" + kSmuggle, 400},
+        {"RequestLineTooLong", "GET /" + QByteArray(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
+        {"LeadingEmptyLine", "\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n" + kSmuggle, 400, true},
+        {"NulInRequestLine", bytes("GET /he\0lth HTTP/1.1\r\nHost: x\r\n\r\n") + kSmuggle, 400},
+        {"TlsClientHelloOnPlainPort", kClientHello, 400, true},
+        // Header fields
+        {"SpaceBeforeColon", kGet + "Content-Length : 5\r\n\r\n" + kSmuggle, 400},
+        {"ObsFold", kGet + "X-A: 1\r\n  folded\r\n\r\n" + kSmuggle, 400},
+        {"BareLFLineEndings", "GET /health HTTP/1.1\nHost: x\n\n" + kSmuggle, 400},
+        {"BareCRInHeader", kGet + "X-A: 1\rX-B: 2\r\n\r\n" + kSmuggle, 400},
+        {"NulInHeaderValue",
+         kGet +
+             bytes("X-A: 1\0"
+                   "2\r\n\r\n") +
+             kSmuggle,
+         400},
+        {"HeaderNameNotToken", kGet + "X(A): 1\r\n\r\n" + kSmuggle, 400},
+        {"HeaderWithoutColon", kGet + "NoColonHere\r\n\r\n" + kSmuggle, 400},
+        {"MissingHostInHttp11", "GET /health HTTP/1.1\r\n\r\n" + kSmuggle, 400},
+        {"TwoHosts", kGet + "Host: y\r\n\r\n" + kSmuggle, 400},
+        {"HostWithPath", "GET /health HTTP/1.1\r\nHost: a/b\r\n\r\n" + kSmuggle, 400},
+        {"HeaderCount101", kGet + manyHeaders(100) + kAuth + "\r\n" + kSmuggle, 431},
+        {"HeaderLineTooLong", kGet + "X-Big: " + QByteArray(9000, 'a') + "\r\n\r\n", 431},
+        {"HeaderSectionTooLarge",
+         kGet +
+             [] {
+                 QByteArray h;
+                 for (int i = 0; i < 20; ++i)
+                     h += "X-" + QByteArray::number(i) + ": " + QByteArray(1000, 'a') + "\r\n";
+                 return h;
+             }() +
+             "\r\n",
+         431},
+        // Deadlines: the connection is not held by a client that stops sending.
+        {"HeadNeverEnds", kGet + "X-A: 1\r\n", 408},
+        {"BodyShorterThanContentLength", kPost + "Content-Length: 100\r\n\r\n{\"job_id\":", 408},
+        {"ChunkedBodyStalls", kPost + "Transfer-Encoding: chunked\r\n\r\n5\r\nhel", 408},
+    };
+}
+
+class FramingSuite : public ::testing::TestWithParam<Hostile>
+{
+public:
+    static void SetUpTestSuite()
+    {
+        s_stack = new Stack(options());
+        s_job = startJob(*s_stack);
+    }
+    static void TearDownTestSuite()
+    {
+        delete s_stack;
+        s_stack = nullptr;
+    }
+
+protected:
+    static QByteArray smuggled(const QByteArray &message)
+    {
+        return logRequest(s_job, s_stack->auth->jobToken(s_job).toUtf8(), message);
+    }
+    static inline Stack *s_stack = nullptr;
+    static inline QString s_job;
+};
+
+TEST_P(FramingSuite, RefusedExactlyAndNothingRuns)
+{
+    Stack &st = *s_stack;
+    const Hostile &c = GetParam();
+    QByteArray raw = c.raw;
+    raw.replace(kSmuggle, smuggled("SMUGGLED " + QByteArray(c.name)));
+    const Exchange ex = exchange(st.port(), {raw});
+    ASSERT_TRUE(ex.connected);
+    EXPECT_EQ(firstStatus(ex.bytes), c.status) << ex.bytes.left(300).toStdString();
+    EXPECT_EQ(statuses(ex.bytes).size(), c.status ? 1 : 0) << "exactly one answer: " << ex.bytes.toStdString();
+    EXPECT_TRUE(ex.closed) << "a refusal closes the connection";
+    if (c.status != 0) {
+        EXPECT_TRUE(ex.bytes.contains("\r\nConnection: close\r\n"));
+    }
+    if (c.fast) {
+        EXPECT_LT(ex.ms, kHeaderDeadlineMs / 2) << "refused at once, not at the header deadline";
+    }
+    // The server is still up, and the smuggled request was never run.
+    const auto health = cdtest::getJson(st.port(), "/health", Stack::kToken);
+    EXPECT_EQ(health.status, 200);
+    EXPECT_EQ(storedLines(st, s_job, QStringLiteral("SMUGGLED")), 0);
+}
+
+// The smuggle payload itself is a good request: sent on its own it is stored. Without this the
+// suite's "nothing stored" checks could pass for the wrong reason.
+TEST_P(FramingSuite, ControlTheSameLinePostedProperlyIsStored)
+{
+    Stack &st = *s_stack;
+    const QByteArray marker = "CONTROL " + QByteArray(GetParam().name);
+    const Exchange ex = exchange(st.port(), {smuggled(marker) + kGet + kAuth + "Connection: close\r\n\r\n"});
+    EXPECT_EQ(statuses(ex.bytes), (QList<int>{200, 200})) << ex.bytes.toStdString();
+    EXPECT_EQ(storedLines(st, s_job, QString::fromLatin1(marker)), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Hostile, FramingSuite, ::testing::ValuesIn(hostileCases()),
+                         [](const ::testing::TestParamInfo<Hostile> &info) { return std::string(info.param.name); });
+
+class Framing : public ::testing::Test
+{
+protected:
+    Stack st{options()};
+    QString job = startJob(st);
+    QByteArray log(const QByteArray &message) { return logRequest(job, st.auth->jobToken(job).toUtf8(), message); }
+    void expectUp() { EXPECT_EQ(cdtest::getJson(st.port(), "/health", Stack::kToken).status, 200); }
+};
+
+TEST_F(Framing, PipelinedRequestsAreAnsweredInOrderOnOneConnection)
+{
+    auto s = connectTo(st.port(), false);
+    s->write(kGet + kAuth + "\r\n" + "GET /nope HTTP/1.1\r\nHost: x\r\n" + kAuth + "\r\n" +
+             "GET /metrics HTTP/1.1\r\nHost: x\r\n" + kAuth + "\r\n");
+    QByteArray got;
+    cdtest::waitUntil([&] {
+        got += s->readAll();
+        return statuses(got).size() == 3;
+    });
+    EXPECT_EQ(statuses(got), (QList<int>{200, 404, 200})) << got.toStdString();
+    EXPECT_TRUE(got.contains("crawldeck_jobs")); // the third answer is the metrics text
+    cdtest::spin(100);
+    EXPECT_EQ(s->state(), QAbstractSocket::ConnectedState) << "keep-alive stays open";
+}
+
+TEST_F(Framing, PipeliningAfterContentLengthAndChunkedBodiesIsFramedExactly)
+{
+    const QByteArray body = "{\"job_id\":\"" + job.toUtf8() + "\",\"message\":\"PIPE chunked\"}";
+    const QByteArray chunkedLog =
+        "POST /api/crawler/log HTTP/1.1\r\nHost: x\r\nX-Callback-Token: " + st.auth->jobToken(job).toUtf8() +
+        "\r\nTransfer-Encoding: chunked\r\n\r\n" + "5;name=\"v\"\r\n" + body.left(5) + "\r\n" +
+        QByteArray::number(body.size() - 5, 16) + "\r\n" + body.mid(5) + "\r\n0\r\n\r\n";
+    const Exchange ex =
+        exchange(st.port(), {log("PIPE length") + chunkedLog + kGet + kAuth + "Connection: close\r\n\r\n"});
+    EXPECT_EQ(statuses(ex.bytes), (QList<int>{200, 200, 200})) << ex.bytes.toStdString();
+    EXPECT_TRUE(ex.closed);
+    EXPECT_EQ(storedLines(st, job, QStringLiteral("PIPE length")), 1);
+    EXPECT_EQ(storedLines(st, job, QStringLiteral("PIPE chunked")), 1);
+}
+
+TEST_F(Framing, AGoodRequestPipelinedBeforeARefusedOneInTheSameWriteIsNotRun)
+{
+    const Exchange ex = exchange(st.port(), {log("BEFORE REFUSAL") + kPost + "Content-Length: x\r\n\r\n"});
+    EXPECT_EQ(statuses(ex.bytes), QList<int>{400}) << ex.bytes.toStdString();
+    EXPECT_TRUE(ex.closed);
+    EXPECT_EQ(storedLines(st, job, QStringLiteral("BEFORE REFUSAL")), 0);
+    expectUp();
+}
+
+TEST_F(Framing, Http10ClosesAfterTheAnswerUnlessItAskedForKeepAlive)
+{
+    const Exchange once = exchange(st.port(), {"GET /health HTTP/1.0\r\n" + kAuth + "\r\n"});
+    EXPECT_EQ(statuses(once.bytes), QList<int>{200});
+    EXPECT_TRUE(once.bytes.contains("\r\nConnection: close\r\n"));
+    EXPECT_TRUE(once.closed) << "HTTP/1.0 without keep-alive must not leave the connection open";
+    EXPECT_LT(once.ms, 1000);
+
+    auto s = connectTo(st.port(), false);
+    const QByteArray keep = "GET /health HTTP/1.0\r\nConnection: keep-alive\r\n" + kAuth + "\r\n";
+    s->write(keep);
+    QByteArray got;
+    cdtest::waitUntil([&] {
+        got += s->readAll();
+        return statuses(got).size() == 1;
+    });
+    cdtest::spin(200);
+    EXPECT_EQ(s->state(), QAbstractSocket::ConnectedState);
+    s->write(keep);
+    cdtest::waitUntil([&] {
+        got += s->readAll();
+        return statuses(got).size() == 2;
+    });
+    EXPECT_EQ(statuses(got), (QList<int>{200, 200}));
+}
+
+// Qt keeps 100 fields and silently drops every field past that while still running the handler,
+// Authorization included: 100 must work, 101 must be refused.
+TEST_F(Framing, HundredHeadersWorkAndOneMoreIs431)
+{
+    // Host + 98 fillers + Authorization = 100 fields, Authorization last.
+    auto s = connectTo(st.port(), false);
+    s->write("GET /metrics HTTP/1.1\r\nHost: x\r\n" + manyHeaders(98) + kAuth + "\r\n");
+    QByteArray got;
+    cdtest::waitUntil([&] {
+        got += s->readAll();
+        return statuses(got).size() == 1;
+    });
+    EXPECT_EQ(statuses(got), QList<int>{200}) << got.left(200).toStdString();
+    EXPECT_TRUE(got.contains("crawldeck_jobs")) << "the Authorization field at position 100 was seen";
+    const Exchange tooMany =
+        exchange(st.port(), {"GET /metrics HTTP/1.1\r\nHost: x\r\n" + manyHeaders(99) + kAuth + "\r\n"});
+    EXPECT_EQ(statuses(tooMany.bytes), QList<int>{431});
+    EXPECT_TRUE(tooMany.closed);
+    expectUp();
+}
+
+TEST_F(Framing, ExpectContinueGetsAnInterimAnswerBeforeTheBody)
+{
+    const QByteArray full = log("AFTER CONTINUE");
+    const qsizetype split = full.indexOf("\r\n\r\n");
+    auto s = connectTo(st.port(), false);
+    s->write(full.left(split) + "\r\nExpect: 100-continue\r\n\r\n");
+    QByteArray got;
+    ASSERT_TRUE(cdtest::waitUntil([&] {
+        got += s->readAll();
+        return got.contains("\r\n\r\n");
+    }));
+    EXPECT_TRUE(got.startsWith("HTTP/1.1 100 Continue\r\n\r\n")) << got.toStdString();
+    s->write(full.mid(split + 4));
+    cdtest::waitUntil([&] {
+        got += s->readAll();
+        return statuses(got).size() == 2;
+    });
+    EXPECT_EQ(statuses(got), (QList<int>{100, 200}));
+    EXPECT_EQ(storedLines(st, job, QStringLiteral("AFTER CONTINUE")), 1);
+}
+
+TEST_F(Framing, ASlowBodyIsCutAtTheBodyDeadlineEvenIfBytesKeepComing)
+{
+    // One byte every 100 ms keeps the connection "active" but must not keep it forever.
+    const QByteArray head = kPost + "Content-Length: 50\r\n\r\n";
+    QList<QByteArray> parts{head};
+    for (int i = 0; i < 30; ++i)
+        parts << "x";
+    const Exchange ex = exchange(st.port(), parts, false, 5000, 100);
+    EXPECT_EQ(firstStatus(ex.bytes), 408);
+    EXPECT_TRUE(ex.closed);
+    EXPECT_LT(ex.ms, kBodyDeadlineMs + 1000) << "closed at the body deadline, not when the client stopped";
+    expectUp();
+}
+
+// The hand-over to QHttpServer is byte-exact for a body at the cap: the handler parses the whole
+// JSON document (a cut or shifted body would be a 400 for malformed JSON, not this 422).
+TEST(FramingLarge, ABodyAtTheCapReachesTheHandlerIntact)
+{
+    constexpr qint64 cap = 8 * 1024 * 1024;
+    Stack st(StackOptions().bodyCap(cap).guard(testLimits()));
+    const QByteArray body = QByteArray(cap - 2, ' ') + "{}";
+    QElapsedTimer t;
+    t.start();
+    const Exchange ex = exchange(st.port(),
+                                 {kPost + "X-API-Key: " + Stack::kCallbackKey +
+                                  "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
+                                  QByteArray::number(body.size()) + "\r\n\r\n" + body},
+                                 false, 20000);
+    EXPECT_EQ(statuses(ex.bytes), QList<int>{422}) << ex.bytes.left(300).toStdString();
+    EXPECT_TRUE(ex.bytes.contains("job_id"));
+    std::cout << "[ figure   ] 8 MiB body framed and handed over in " << t.elapsed() << " ms\n";
+}
+
+TEST_F(Framing, BinaryNoiseOnThePlainPortIsRefusedAtOnce)
+{
+    const Exchange ex = exchange(st.port(), {QByteArray(1000, '\xff')});
+    EXPECT_EQ(firstStatus(ex.bytes), 400);
+    EXPECT_LT(ex.ms, kHeaderDeadlineMs / 2);
+    expectUp();
+}
+
+class TlsFraming : public ::testing::Test
+{
+protected:
+    void SetUp() override
+    {
+        QString cert, key;
+        if (!cdtest::makeTestCertificate(m_dir.path(), &cert, &key))
+            GTEST_SKIP() << "\n\n*** SKIPPED: openssl is missing; TLS was NOT exercised ***\n";
+        st = std::make_unique<Stack>(options().tls(cert, key));
+        job = startJob(*st, true);
+    }
+    void expectUp()
+    {
+        const Exchange ex = exchange(st->port(), {kGet + kAuth + "Connection: close\r\n\r\n"}, true);
+        EXPECT_EQ(statuses(ex.bytes), QList<int>{200}) << "the TLS listener still serves";
+    }
+    QByteArray log(const QByteArray &message) { return logRequest(job, st->auth->jobToken(job).toUtf8(), message); }
+    QTemporaryDir m_dir;
+    std::unique_ptr<Stack> st;
+    QString job;
+};
+
+TEST_F(TlsFraming, ServesAndPipelinesOverTls)
+{
+    const Exchange ex = exchange(
+        st->port(), {log("TLS LINE") + kGet + kAuth + "\r\n" + kGet + kAuth + "Connection: close\r\n\r\n"}, true);
+    EXPECT_EQ(statuses(ex.bytes), (QList<int>{200, 200, 200})) << ex.bytes.toStdString();
+    EXPECT_TRUE(ex.closed);
+    EXPECT_EQ(storedLines(*st, job, QStringLiteral("TLS LINE")), 1);
+}
+
+TEST_F(TlsFraming, HandshakeDeadlineClosesASilentConnection)
+{
+    QTcpSocket raw;
+    raw.connectToHost(QStringLiteral("127.0.0.1"), st->port());
+    ASSERT_TRUE(raw.waitForConnected(3000));
+    QElapsedTimer t;
+    t.start();
+    EXPECT_TRUE(cdtest::waitUntil([&] { return raw.state() == QAbstractSocket::UnconnectedState; }, 5000));
+    EXPECT_GE(t.elapsed(), kHandshakeDeadlineMs - 100);
+    EXPECT_LT(t.elapsed(), kHandshakeDeadlineMs + 1500);
+    expectUp();
+}
+
+TEST_F(TlsFraming, PlainHttpOnTheTlsPortIsClosedWithoutBeingServed)
+{
+    const Exchange ex = exchange(st->port(), {log("PLAIN ON TLS")});
+    EXPECT_TRUE(ex.closed);
+    EXPECT_FALSE(ex.bytes.startsWith("HTTP/")) << "no request was parsed from the plain-text bytes";
+    EXPECT_LT(ex.ms, kHandshakeDeadlineMs) << "a failed handshake closes at once";
+    EXPECT_EQ(storedLines(*st, job, QStringLiteral("PLAIN ON TLS")), 0);
+    expectUp();
+}
+
+TEST_F(TlsFraming, HeaderDeadlineAppliesOverTls)
+{
+    const Exchange ex = exchange(st->port(), {kGet + "X-A: 1\r\n"}, true);
+    EXPECT_EQ(statuses(ex.bytes), QList<int>{408});
+    EXPECT_TRUE(ex.closed);
+    EXPECT_LT(ex.ms, kHeaderDeadlineMs + 1500);
+    expectUp();
+}
+
+TEST_F(TlsFraming, BodyCapAppliesOverTls)
+{
+    const Exchange ex =
+        exchange(st->port(), {kPost + "Content-Length: " + QByteArray::number(kBodyCap + 1) + "\r\n\r\n"}, true);
+    EXPECT_EQ(statuses(ex.bytes), QList<int>{413});
+    EXPECT_TRUE(ex.closed);
+    expectUp();
+}
+
+TEST_F(TlsFraming, SmugglingIsRefusedOverTls)
+{
+    const Exchange ex = exchange(
+        st->port(), {kPost + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + log("TLS SMUGGLED")},
+        true);
+    EXPECT_EQ(statuses(ex.bytes), QList<int>{400});
+    EXPECT_TRUE(ex.closed);
+    EXPECT_EQ(storedLines(*st, job, QStringLiteral("TLS SMUGGLED")), 0);
+    expectUp();
+}
+
+TEST_F(TlsFraming, Http10ClosesOverTls)
+{
+    const Exchange ex = exchange(st->port(), {"GET /health HTTP/1.0\r\n" + kAuth + "\r\n"}, true);
+    EXPECT_EQ(statuses(ex.bytes), QList<int>{200});
+    EXPECT_TRUE(ex.closed);
+}
+
+// The framer on its own: the verdict cannot depend on how the bytes were split.
+struct Verdict
+{
+    http::RequestFramer::Phase phase;
+    int status;
+    qsizetype consumed;
+};
+
+http::FramingLimits suiteLimits()
+{
+    http::FramingLimits l;
+    l.maxBodyBytes = kBodyCap;
+    l.maxHeaderBytes = kHeaderCap;
+    return l;
+}
+
+Verdict oneGo(const QByteArray &raw)
+{
+    http::RequestFramer f(suiteLimits());
+    const qsizetype n = f.feed(raw);
+    return {f.phase(), f.refusal().status, n};
+}
+
+Verdict byteByByte(const QByteArray &raw)
+{
+    http::RequestFramer f(suiteLimits());
+    qsizetype n = 0;
+    while (n < raw.size() && !f.complete() && !f.refused())
+        n += f.feed(raw.constData() + n, 1);
+    return {f.phase(), f.refusal().status, n};
+}
+
+TEST(RequestFramer, ByteByByteAndInOneGoGiveTheSameVerdict)
+{
+    http::FramingLimits defaults;
+    QList<QByteArray> inputs;
+    for (const Hostile &c : hostileCases()) {
+        QByteArray raw = c.raw;
+        inputs << raw.replace(kSmuggle, logRequest(QStringLiteral("j"), "t", "m"));
+    }
+    inputs << kGet + "\r\n"
+           << logRequest(QStringLiteral("j"), "t", "m")
+           << kPost + "Transfer-Encoding: chunked\r\n\r\n3;a=b;c=\"d\"\r\nabc\r\n0\r\n\r\nGET / HTTP/1.1\r\n"
+           << "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n"
+           << "GET / HTTP/1.0\r\n\r\n";
+    int refused = 0, complete = 0;
+    for (const QByteArray &raw : inputs) {
+        const Verdict a = oneGo(raw), b = byteByByte(raw);
+        EXPECT_EQ(a.phase, b.phase) << raw.left(120).toStdString();
+        EXPECT_EQ(a.status, b.status) << raw.left(120).toStdString();
+        if (a.phase == http::RequestFramer::Phase::Complete) {
+            EXPECT_EQ(a.consumed, b.consumed) << raw.left(120).toStdString();
+        }
+        refused += a.phase == http::RequestFramer::Phase::Refused;
+        complete += a.phase == http::RequestFramer::Phase::Complete;
+    }
+    EXPECT_EQ(refused, static_cast<int>(hostileCases().size()) - 3); // all but the three deadline cases
+    EXPECT_EQ(complete, 5);
+    EXPECT_EQ(defaults.maxHeaders, 100);
+}
+
+TEST(RequestFramer, StopsExactlyAtTheEndOfAChunkedRequest)
+{
+    const QByteArray first = kPost + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+    const QByteArray second = kGet + "\r\n";
+    http::RequestFramer f;
+    EXPECT_EQ(f.feed(first + second), first.size());
+    EXPECT_TRUE(f.complete());
+    f.next();
+    EXPECT_EQ(f.feed(second), second.size());
+    EXPECT_TRUE(f.complete());
+    EXPECT_FALSE(f.closeAfter());
+}
+
+TEST(RequestFramer, CloseAfterFollowsVersionAndConnection)
+{
+    const auto closeAfter = [](const QByteArray &raw) {
+        http::RequestFramer f;
+        f.feed(raw);
+        EXPECT_TRUE(f.complete()) << raw.toStdString();
+        return f.closeAfter();
+    };
+    EXPECT_TRUE(closeAfter("GET / HTTP/1.0\r\n\r\n"));
+    EXPECT_FALSE(closeAfter("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"));
+    EXPECT_FALSE(closeAfter("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_TRUE(closeAfter("GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, close\r\n\r\n"));
+}
+
+} // namespace
