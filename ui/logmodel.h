@@ -11,6 +11,9 @@ class LogStore;
 namespace cd::logs {
 class LogBus;
 }
+namespace cd::feed {
+class ChangeFeed;
+}
 
 namespace cd::ui {
 

@@ -86,7 +86,7 @@ TEST(JobTableModel, LiveInsertsBatchedUpdatesAndPaging)
     filler.backend = model::Backend::RunPod; // no runner here: they stay queued
     for (int i = 0; i < ui::JobTableModel::kPage * 2 + 50; ++i)
         st.jobs->insert(filler);
-    ui::JobTableModel model(st.jobs.get());
+    ui::JobTableModel model(st.jobs.get(), st.feed.get());
     EXPECT_EQ(model.rowCount(), ui::JobTableModel::kPage);
     ASSERT_TRUE(model.canFetchMore({}));
     model.fetchMore({});
@@ -124,7 +124,7 @@ TEST(JobFilterProxy, UsesTheSameFilterAsTheApi)
         return st.jobs->job(done.id)->status == JobStatus::Completed &&
                st.jobs->job(failed.id)->status == JobStatus::Failed;
     }));
-    ui::JobTableModel model(st.jobs.get());
+    ui::JobTableModel model(st.jobs.get(), st.feed.get());
     ui::JobFilterProxy proxy;
     proxy.setSourceModel(&model);
     QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::Fatal);
