@@ -20,15 +20,6 @@ using model::JobStatus;
 
 namespace {
 
-// Skips (loudly) only when PostgreSQL is not installed; a cluster that will not start fails.
-#define REQUIRE_PG()                                                                                                   \
-    do {                                                                                                               \
-        const PgCluster &pg = PgCluster::instance();                                                                   \
-        if (pg.missing())                                                                                              \
-            GTEST_SKIP() << "\n\n*** SKIPPED: no PostgreSQL here: " << pg.whyNot().toStdString() << " ***\n";          \
-        ASSERT_TRUE(pg.available()) << pg.whyNot().toStdString();                                                      \
-    } while (false)
-
 QMap<QString, QString> profiles()
 {
     return {{QStringLiteral("crawler"), QStringLiteral("sleep 30")},

@@ -182,6 +182,8 @@ TEST(LogModel, AMillionLinesStayVirtualAndSearchable)
     EXPECT_EQ(model.seqForRow(0), 100000);
     st.bus->append(job.id, model::LogSource::Stdout,
                    QStringList{QStringLiteral("[INFO] live"), QStringLiteral("[ERROR] live error")});
+    EXPECT_EQ(model.rowCount(), 10); // lines reach the model once committed
+    st.logs->flush();
     ASSERT_EQ(model.rowCount(), 11);
     EXPECT_EQ(model.index(10).data(ui::LogModel::MessageRole).toString(), QStringLiteral("[ERROR] live error"));
     model.setLevelFilter({});
