@@ -180,7 +180,8 @@ Result<LogStore::Written> LogStore::write(const model::LogLines &lines)
             s.insert.bindValue(1, l.seq);
             s.insert.bindValue(2, model::isoUtc(l.ts));
             s.insert.bindValue(3, model::toString(l.level));
-            s.insert.bindValue(4, l.message);
+            // A blank line is an empty string, not NULL (which the column refuses).
+            s.insert.bindValue(4, l.message.isNull() ? QStringLiteral("") : l.message);
             s.insert.bindValue(5, model::toString(l.source));
             if (!s.insert.exec())
                 return Error::make(Error::Code::Unavailable, s.insert.lastError().text());
