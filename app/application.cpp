@@ -146,7 +146,7 @@ Status Application::start()
     const QString dataDir =
         settings::Settings::resolveDataDir(m_cl.overrides, QProcessEnvironment::systemEnvironment());
     m_settings = std::make_unique<settings::Settings>(dataDir, m_cl.overrides);
-    // Two instances on one data directory would number log lines over each other.
+    // Two instances on one data directory would run their jobs in the same job directories.
     m_lock = std::make_unique<QLockFile>(dataDir + QStringLiteral("/crawldeck.lock"));
     m_lock->setStaleLockTime(0);
     if (!m_lock->tryLock(500)) {

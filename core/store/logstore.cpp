@@ -201,7 +201,7 @@ Result<LogStore::Written> LogStore::write(const model::LogLines &lines)
     return out;
 }
 
-void LogStore::markCommitted(const Written &written, bool all)
+void LogStore::markCommitted(const Written &written, std::optional<quint64> upTo)
 {
     m_linesCommitted += static_cast<quint64>(written.lines.size());
     m_linesDropped += static_cast<quint64>(written.dropped);
@@ -211,11 +211,12 @@ void LogStore::markCommitted(const Written &written, bool all)
         Q_EMIT rangeCommitted(r.jobId, written.lines.mid(from, n));
         from += n;
     }
-    if (!all)
+    if (!upTo)
         return;
     ++m_commits;
     m_failures = 0;
-    m_committed = m_ticket;
+    // Not m_ticket: a subscriber of the signals above may have queued more lines already.
+    m_committed = qMax(m_committed, *upTo);
     Q_EMIT committed(m_committed);
 }
 
@@ -253,7 +254,7 @@ bool LogStore::flush()
         return fail(db.lastError().text());
     m_pending.clear();
     m_flushing = true;
-    markCommitted(written.value(), true);
+    markCommitted(written.value(), m_ticket);
     m_flushing = false;
     return true;
 }
@@ -298,7 +299,7 @@ bool LogStore::isolateBadLines()
     }
     m_pending.remove(0, done); // what was written is never written twice
     m_flushing = true;
-    markCommitted(all, m_pending.isEmpty());
+    markCommitted(all, m_pending.isEmpty() ? std::optional<quint64>(m_ticket) : std::nullopt);
     m_flushing = false;
     if (!m_pending.isEmpty()) {
         m_timer.start(5000);

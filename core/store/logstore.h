@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 class QSqlQuery;
 
@@ -101,7 +102,8 @@ private:
     Result<Written> write(const model::LogLines &lines);
     Status prepare();
     bool isolateBadLines();
-    void markCommitted(const Written &written, bool all);
+    // Publishes what was written; with `upTo`, every batch up to that ticket is durable.
+    void markCommitted(const Written &written, std::optional<quint64> upTo);
 
     Database *m_db;
     std::unique_ptr<Statements> m_stmts; // prepared once per connection: parsing SQL per commit shows

@@ -117,6 +117,27 @@ TEST(Feed, TwoWritersOnOneFileNumberGaplessAndTheFeedFillsTheOtherWritersLines)
     EXPECT_EQ(atA.seqs, oneTo(58));
 }
 
+TEST(Feed, LinesASubscriberWritesWhileBeingToldAreNotReportedDurableEarly)
+{
+    QTemporaryDir dir;
+    Node n(dir.filePath(QStringLiteral("a.db")));
+    const auto job = n.jobs.insert(model::JobSpec{}).value();
+    quint64 reply = 0;
+    QObject::connect(&n.feed, &feed::ChangeFeed::linesCommitted, &n.feed, [&](const QString &id, const auto &) {
+        if (reply == 0) // a watcher answering a line with a line of its own
+            reply = n.bus.system(id, model::LogLevel::Info, QStringLiteral("reply"));
+    });
+    n.bus.append(job.id, model::LogSource::Stdout, QStringList{QStringLiteral("first")});
+    ASSERT_TRUE(n.logs.flush());
+    ASSERT_NE(reply, 0u);
+    EXPECT_LT(n.logs.committedTicket(), reply);
+    bool durable = false;
+    n.bus.whenDurable(reply, &n.feed, [&](bool ok) { durable = ok; });
+    EXPECT_FALSE(durable);
+    ASSERT_TRUE(cdtest::waitUntil([&] { return durable; }, 2000));
+    EXPECT_EQ(n.logs.lastSeq(job.id), 2);
+}
+
 TEST(Feed, RelaysJobChangesAfterTheyAreStored)
 {
     QTemporaryDir dir;
