@@ -200,6 +200,14 @@ TEST(PgFeed, LinesCommittedOnOneNodeReachAnotherNodesSubscribersInOrder)
     EXPECT_EQ(atB.seqs, oneTo(kBatches * kPerBatch));
     EXPECT_EQ(atB.messages.value(17), QStringLiteral("line 17"));
     EXPECT_GT(b.feed.notificationsReceived(), heardBefore + kBatches / 2) << "delivered by polling, not by NOTIFY";
+    // The poll re-reads active jobs every second: an unchanged job is not announced again.
+    int changesAtA = 0;
+    QObject::connect(&a.feed, &feed::ChangeFeed::jobChanged, &a.feed, [&] { ++changesAtA; });
+    const qsizetype eventsAtB = jobEventsAtB.size();
+    cdtest::spin(2500);
+    EXPECT_EQ(changesAtA, 0);
+    EXPECT_EQ(jobEventsAtB.size(), eventsAtB) << jobEventsAtB.join(u',').toStdString();
+
     std::vector<double> ms;
     for (const auto &[seq, at] : committedNs)
         ms.push_back((atB.atNs.at(seq) - at) / 1e6);
