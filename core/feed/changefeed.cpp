@@ -143,13 +143,12 @@ void ChangeFeed::onLocalLines(const QString &jobId, const model::LogLines &lines
 {
     if (lines.isEmpty())
         return;
-    const auto it = m_delivered.constFind(jobId);
-    if (it != m_delivered.cend() && lines.first().seq > it.value() + 1) {
+    const qint64 have = deliveredBefore(jobId, lines.first().seq);
+    if (lines.first().seq > have + 1) {
         // Another node's lines come first; the store has them (they committed before ours).
         deliverUpTo(jobId, lines.last().seq);
         return;
     }
-    const qint64 have = it != m_delivered.cend() ? it.value() : lines.first().seq - 1;
     if (lines.first().seq > have) {
         emitLines(jobId, lines);
         return;
@@ -159,6 +158,19 @@ void ChangeFeed::onLocalLines(const QString &jobId, const model::LogLines &lines
         if (l.seq > have)
             fresh.append(l);
     emitLines(jobId, fresh);
+}
+
+qint64 ChangeFeed::deliveredBefore(const QString &jobId, qint64 first)
+{
+    if (const auto it = m_delivered.constFind(jobId); it != m_delivered.cend())
+        return it.value();
+    // First news of this job. One created since this feed started: every line of it goes out,
+    // whichever node wrote it (another node's may not have been announced yet). An older one:
+    // subscribers read what was there from the store when they subscribed.
+    const auto job = m_jobs->job(jobId);
+    const qint64 base = job && model::isoUtc(job->createdAt) >= m_startedIso ? 0 : first - 1;
+    m_delivered.insert(jobId, base);
+    return base;
 }
 
 void ChangeFeed::emitLines(const QString &jobId, const model::LogLines &lines)
@@ -211,8 +223,7 @@ void ChangeFeed::onNotification(const QString &name, const QVariant &payload)
         const qint64 last = r.at(2).toInteger();
         if (jobId.isEmpty() || first < 1 || last < first)
             continue;
-        if (!m_delivered.contains(jobId))
-            m_delivered.insert(jobId, first - 1); // earlier lines were there for subscribers to read
+        deliveredBefore(jobId, first);
         deliverUpTo(jobId, last);
     }
 }

@@ -59,6 +59,7 @@ Q_SIGNALS:
 private:
     void onLocalJob(const model::Job &job, bool added);
     void onLocalLines(const QString &jobId, const model::LogLines &lines);
+    qint64 deliveredBefore(const QString &jobId, qint64 first);
     void deliverUpTo(const QString &jobId, qint64 last);
     void emitLines(const QString &jobId, const model::LogLines &lines);
     void sendJobNotice();

@@ -1,6 +1,7 @@
 // Several writers and feeds on one PostgreSQL database: durable seqs and LISTEN/NOTIFY between
 // "nodes" (each its own connections, as separate processes would have).
 #include "feed/changefeed.h"
+#include "headless.h"
 #include "logs/logbus.h"
 #include "pgcluster.h"
 #include "store/database.h"
@@ -9,8 +10,14 @@
 #include "testutil.h"
 
 #include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSet>
 #include <QSqlDriver>
 #include <QSqlQuery>
+#include <QTcpSocket>
+#include <QTemporaryDir>
 #include <QThread>
 
 #include <gtest/gtest.h>
@@ -216,6 +223,26 @@ TEST(PgFeed, LinesCommittedOnOneNodeReachAnotherNodesSubscribersInOrder)
                 ms.size(), ms[ms.size() / 2], ms[static_cast<size_t>(ms.size() * 0.99)]);
 }
 
+TEST(PgFeed, ANodesFirstNewsOfAJobIsItsOwnCommitAndEarlierLinesStillGoOut)
+{
+    REQUIRE_PG();
+    const QString url = PgCluster::instance().createDatabase();
+    Node a(url, QStringLiteral("A"));
+    Node b(url, QStringLiteral("B"));
+    Received atB;
+    // No event loop between these: B has heard nothing of the job when its own commit lands.
+    const QString jobId = a.jobs.insert(model::JobSpec{}).value().id;
+    atB.attach(b.feed, jobId);
+    a.bus.append(jobId, model::LogSource::Callback, batch(QStringLiteral("from A"), 0, 3));
+    ASSERT_TRUE(a.logs.flush());
+    b.bus.append(jobId, model::LogSource::Callback, batch(QStringLiteral("from B"), 0, 2));
+    ASSERT_TRUE(b.logs.flush());
+    EXPECT_EQ(atB.seqs, oneTo(5));
+    EXPECT_EQ(atB.messages.value(0), QStringLiteral("from A 0"));
+    cdtest::spin(300); // A's notices arrive late: nothing twice
+    EXPECT_EQ(atB.seqs, oneTo(5));
+}
+
 TEST(PgFeed, LostNotificationsOnlyDelayDelivery)
 {
     REQUIRE_PG();
@@ -280,4 +307,110 @@ TEST(PgFeed, NodesNameTheirConnections)
     EXPECT_EQ(a.scalar(QStringLiteral("SELECT COUNT(*) FROM pg_stat_activity WHERE application_name IN "
                                       "('crawldeck:host-a:8080', 'crawldeck-feed:host-a:8080')")),
               2);
+}
+
+// Two real `crawldeck --headless` processes on one database: lines posted to both nodes at once for
+// one job are numbered gapless and unique, and an SSE stream opened on node B shows every line, A's
+// included, in order.
+TEST(PgFeed, TwoHeadlessNodesTakeLinesForOneJobAtOnce)
+{
+    REQUIRE_PG();
+    const QString url = PgCluster::instance().createDatabase();
+    QTemporaryDir dirA, dirB; // one data directory (and lock) per node
+    const QStringList common{QStringLiteral("--database"), url, QStringLiteral("--callback-key"),
+                             QStringLiteral("feed-key")};
+    cdtest::Headless a(dirA.path(), common);
+    ASSERT_NE(a.port(), 0) << a.stderrText().toStdString();
+    cdtest::Headless b(dirB.path(), common);
+    ASSERT_NE(b.port(), 0) << b.stderrText().toStdString();
+    const QByteArray bearer = QByteArrayLiteral("Bearer ") + cdtest::Headless::kToken;
+
+    const auto created =
+        cdtest::postJson(a.port(), "/api/jobs", QJsonObject{{QStringLiteral("profile"), QStringLiteral("external")}},
+                         cdtest::Headless::kToken);
+    ASSERT_EQ(created.status, 201) << created.body.toStdString();
+    const QByteArray id = created.json().value(QStringLiteral("id")).toString().toUtf8();
+    cdtest::SseClient sse(b.port(), "/api/crawler/logs/" + id, {{QByteArrayLiteral("Authorization"), bearer}});
+    ASSERT_TRUE(sse.waitForEvent("status"));
+
+    // Four posters at once, two per node, each with its own connections.
+    constexpr int kPosters = 4;
+    constexpr int kCalls = 150;
+    constexpr int kLinesPerCall = 2;
+    std::atomic<int> ok{0};
+    std::latch go(kPosters);
+    std::vector<std::unique_ptr<QThread>> posters;
+    for (int p = 0; p < kPosters; ++p) {
+        const quint16 port = p % 2 ? b.port() : a.port();
+        posters.emplace_back(QThread::create([p, port, id, &ok, &go] {
+            go.arrive_and_wait();
+            for (int c = 0; c < kCalls; ++c) {
+                QJsonArray messages;
+                for (int k = 0; k < kLinesPerCall; ++k)
+                    messages.append(QStringLiteral("w%1 %2").arg(p).arg(c * kLinesPerCall + k));
+                const QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("job_id"), QString::fromUtf8(id)},
+                                                                  {QStringLiteral("messages"), messages}})
+                                            .toJson(QJsonDocument::Compact);
+                QTcpSocket s;
+                s.connectToHost(QStringLiteral("127.0.0.1"), port);
+                if (!s.waitForConnected(5000))
+                    continue;
+                s.write("POST /api/crawler/log HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                        "Content-Type: application/json\r\nX-API-Key: feed-key\r\nContent-Length: " +
+                        QByteArray::number(body.size()) + "\r\n\r\n" + body);
+                QByteArray reply;
+                while (s.waitForReadyRead(10000))
+                    reply += s.readAll();
+                reply += s.readAll();
+                ok += reply.startsWith("HTTP/1.1 200") ? 1 : 0;
+                QThread::yieldCurrentThread(); // the other posters get their turn on two cores
+            }
+        }));
+    }
+    for (auto &t : posters)
+        t->start();
+    for (auto &t : posters)
+        ASSERT_TRUE(t->wait(60000));
+    ASSERT_EQ(ok.load(), kPosters * kCalls);
+
+    store::Database check;
+    ASSERT_TRUE(check.open(url));
+    auto value = [&](const QString &sql) {
+        auto q = check.run(sql.arg(QString::fromUtf8(id)), {}, "test");
+        return q && q.value().next() ? q.value().value(0).toLongLong() : -1;
+    };
+    const qint64 total = value(QStringLiteral("SELECT COUNT(*) FROM job_logs WHERE job_id = '%1'"));
+    EXPECT_GE(total, kPosters * kCalls * kLinesPerCall);
+    EXPECT_EQ(value(QStringLiteral("SELECT COUNT(DISTINCT seq) FROM job_logs WHERE job_id = '%1'")), total);
+    EXPECT_EQ(value(QStringLiteral("SELECT MAX(seq) FROM job_logs WHERE job_id = '%1'")), total);
+    EXPECT_EQ(value(QStringLiteral("SELECT log_count FROM jobs WHERE id = '%1'")), total);
+
+    // Node B's stream: every line once, in seq order, each poster's lines in the order posted.
+    ASSERT_TRUE(cdtest::waitUntil([&] { return sse.messages().size() >= total; }, 10000))
+        << "B streamed " << sse.messages().size() << " of " << total << ": " << [&] {
+               QByteArray ids;
+               for (const auto &e : sse.events())
+                   ids += e.id + ' ';
+               return ids.toStdString();
+           }();
+    qint64 expectSeq = 0;
+    QHash<QString, int> next;
+    int switches = 0;
+    int lastNode = -1;
+    for (const auto &e : sse.events()) {
+        if (!e.event.isEmpty())
+            continue;
+        EXPECT_EQ(e.id.toLongLong(), ++expectSeq);
+        const QStringList parts = QString::fromUtf8(e.data).split(u' ');
+        if (parts.size() == 2 && parts.at(0).startsWith(u'w')) {
+            EXPECT_EQ(parts.at(1).toInt(), next[parts.at(0)]++) << e.data.toStdString();
+            const int node = parts.at(0).mid(1).toInt() % 2;
+            switches += lastNode >= 0 && node != lastNode ? 1 : 0;
+            lastNode = node;
+        }
+    }
+    EXPECT_GT(switches, 2) << "the two nodes' lines did not interleave; nothing was tested";
+    EXPECT_EQ(expectSeq, total);
+    for (int p = 0; p < kPosters; ++p)
+        EXPECT_EQ(next.value(QStringLiteral("w%1").arg(p)), kCalls * kLinesPerCall);
 }
