@@ -243,6 +243,28 @@ TEST(PgFeed, ANodesFirstNewsOfAJobIsItsOwnCommitAndEarlierLinesStillGoOut)
     EXPECT_EQ(atB.seqs, oneTo(5));
 }
 
+TEST(PgFeed, ACommitTouchingTooManyJobsForOneNoticeTellsOthersToPoll)
+{
+    REQUIRE_PG();
+    const QString url = PgCluster::instance().createDatabase();
+    Node a(url, QStringLiteral("A"));
+    Node b(url, QStringLiteral("B"));
+    b.feed.setPollInterval(60000); // only the "poll now" notice can make B look in time
+    QSet<QString> jobs;
+    for (int i = 0; i < 200; ++i)
+        jobs.insert(a.jobs.insert(model::JobSpec{}).value().id);
+    QHash<QString, qint64> lastAtB;
+    QObject::connect(&b.feed, &feed::ChangeFeed::linesCommitted, &b.feed,
+                     [&](const QString &id, const model::LogLines &lines) { lastAtB[id] = lines.last().seq; });
+    for (const QString &id : std::as_const(jobs))
+        a.bus.append(id, model::LogSource::Callback, QStringList{QStringLiteral("one"), QStringLiteral("two")});
+    ASSERT_TRUE(a.logs.flush()); // one commit, 200 jobs: ~12 KB of ranges
+    ASSERT_TRUE(cdtest::waitUntil([&] { return lastAtB.size() == jobs.size(); }, 5000))
+        << "B heard of " << lastAtB.size();
+    for (auto it = lastAtB.cbegin(); it != lastAtB.cend(); ++it)
+        EXPECT_EQ(it.value(), 2) << it.key().toStdString();
+}
+
 TEST(PgFeed, LostNotificationsOnlyDelayDelivery)
 {
     REQUIRE_PG();
