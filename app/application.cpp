@@ -2,6 +2,7 @@
 
 #include "artifacts/artifactstore.h"
 #include "artifacts/resultcollector.h"
+#include "feed/changefeed.h"
 #include "http/apiserver.h"
 #include "http/auth.h"
 #include "http/crawlercontroller.h"
@@ -146,7 +147,7 @@ Status Application::start()
     const QString dataDir =
         settings::Settings::resolveDataDir(m_cl.overrides, QProcessEnvironment::systemEnvironment());
     m_settings = std::make_unique<settings::Settings>(dataDir, m_cl.overrides);
-    // Two instances on one data directory would number log lines over each other.
+    // Two instances on one data directory would run their jobs in the same job directories.
     m_lock = std::make_unique<QLockFile>(dataDir + QStringLiteral("/crawldeck.lock"));
     m_lock->setStaleLockTime(0);
     if (!m_lock->tryLock(500)) {
@@ -157,19 +158,23 @@ Status Application::start()
                            QStringLiteral("another Crawldeck (pid %1) is already using %2").arg(pid).arg(dataDir));
     }
 
+    // Stable across restarts of this instance: host plus the port it serves.
+    const QString node = QSysInfo::machineHostName() + u':' + QString::number(m_settings->listen().port);
     m_db = std::make_unique<store::Database>();
-    if (auto st = m_db->open(m_settings->databaseLocation()); !st)
+    if (auto st = m_db->open(m_settings->databaseLocation(), QStringLiteral("crawldeck:") + node); !st)
         return st;
     m_jobs = std::make_unique<store::JobStore>(m_db.get());
     m_logs = std::make_unique<store::LogStore>(m_db.get());
-    m_bus = std::make_unique<logs::LogBus>(m_jobs.get(), m_logs.get());
+    m_feed = std::make_unique<feed::ChangeFeed>(m_jobs.get(), m_logs.get());
+    if (auto st = m_feed->connectTo(m_settings->databaseLocation(), node); !st)
+        return st;
+    m_bus = std::make_unique<logs::LogBus>(m_jobs.get(), m_logs.get(), m_feed.get());
     m_artifacts = std::make_unique<artifacts::ArtifactStore>(dataDir, m_jobs.get());
     m_auth = std::make_unique<http::Auth>(m_settings->apiToken(), m_settings->callbackKey(), m_settings->serverSecret(),
                                           m_settings->trustLoopback());
     applyAuthLimits();
     m_scheduler = std::make_unique<scheduler::Scheduler>(m_jobs.get(), m_bus.get(), m_artifacts.get());
-    // Stable across restarts of this instance: host plus the port it serves.
-    m_scheduler->setNode(QSysInfo::machineHostName() + u':' + QString::number(m_settings->listen().port));
+    m_scheduler->setNode(node);
 
     runners::LocalRunnerConfig local;
     local.profiles = m_settings->localProfiles();
@@ -182,8 +187,8 @@ Status Application::start()
     m_scheduler->addRunner(m_local.get(), m_settings->localSlots());
     setUpRunPod();
 
-    m_sse = std::make_unique<http::SseHub>(m_jobs.get(), m_logs.get(), m_bus.get());
-    m_events = std::make_unique<http::EventsHub>(m_jobs.get());
+    m_sse = std::make_unique<http::SseHub>(m_jobs.get(), m_logs.get(), m_feed.get());
+    m_events = std::make_unique<http::EventsHub>(m_feed.get());
     http::GuardLimits limits;
     limits.maxBodyBytes = m_settings->maxBodyBytes();
     m_api = std::make_unique<http::ApiServer>(m_auth.get(), limits);

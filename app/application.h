@@ -22,6 +22,9 @@ class LogStore;
 namespace cd::logs {
 class LogBus;
 }
+namespace cd::feed {
+class ChangeFeed;
+}
 namespace cd::artifacts {
 class ArtifactStore;
 }
@@ -89,6 +92,7 @@ private:
     std::unique_ptr<store::Database> m_db;
     std::unique_ptr<store::JobStore> m_jobs;
     std::unique_ptr<store::LogStore> m_logs;
+    std::unique_ptr<feed::ChangeFeed> m_feed;
     std::unique_ptr<logs::LogBus> m_bus;
     std::unique_ptr<artifacts::ArtifactStore> m_artifacts;
     std::unique_ptr<http::Auth> m_auth;

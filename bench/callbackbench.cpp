@@ -74,7 +74,9 @@ int main(int argc, char **argv)
          {QStringLiteral("connections"), QStringLiteral("concurrent connections"), QStringLiteral("n"),
           QStringLiteral("64")},
          {QStringLiteral("seconds"), QStringLiteral("duration"), QStringLiteral("s"), QStringLiteral("5")},
-         {QStringLiteral("lines"), QStringLiteral("lines per request"), QStringLiteral("n"), QStringLiteral("1")}});
+         {QStringLiteral("lines"), QStringLiteral("lines per request"), QStringLiteral("n"), QStringLiteral("1")},
+         {QStringLiteral("database"), QStringLiteral("database URL (default: SQLite in the data dir)"),
+          QStringLiteral("url")}});
     p.process(app);
     const int connections = p.value(QStringLiteral("connections")).toInt();
     const int seconds = p.value(QStringLiteral("seconds")).toInt();
@@ -83,10 +85,12 @@ int main(int argc, char **argv)
     QTemporaryDir dir;
     QProcess server;
     server.setProcessChannelMode(QProcess::SeparateChannels);
-    server.start(p.value(QStringLiteral("server")),
-                 {QStringLiteral("--headless"), QStringLiteral("--data-dir"), dir.path(), QStringLiteral("--listen"),
-                  QStringLiteral("127.0.0.1:0"), QStringLiteral("--api-token"), QStringLiteral("bench"),
-                  QStringLiteral("--local-profile"), QStringLiteral("idle=sleep 600")});
+    QStringList args{QStringLiteral("--headless"), QStringLiteral("--data-dir"),      dir.path(),
+                     QStringLiteral("--listen"),   QStringLiteral("127.0.0.1:0"),     QStringLiteral("--api-token"),
+                     QStringLiteral("bench"),      QStringLiteral("--local-profile"), QStringLiteral("idle=sleep 600")};
+    if (p.isSet(QStringLiteral("database")))
+        args << QStringLiteral("--database") << p.value(QStringLiteral("database"));
+    server.start(p.value(QStringLiteral("server")), args);
     if (!server.waitForReadyRead(10000)) {
         std::fprintf(stderr, "server did not start\n");
         return 1;
@@ -158,6 +162,8 @@ int main(int argc, char **argv)
     };
     const QJsonObject out{
         {QStringLiteral("bench"), QStringLiteral("log_callback_http")},
+        {QStringLiteral("database"),
+         p.isSet(QStringLiteral("database")) ? QStringLiteral("postgresql") : QStringLiteral("sqlite")},
         {QStringLiteral("connections"), connections},
         {QStringLiteral("lines_per_request"), linesPerRequest},
         {QStringLiteral("seconds"), elapsed},

@@ -1,6 +1,7 @@
 // The log console under load: a job with N stored lines (default 5 million) shown in the real
 // LogConsole (offscreen), then 20k lines/s arriving live for a few seconds while the view follows
 // the tail. Reports the memory the console added and the event loop's latency. One JSON object.
+#include "feed/changefeed.h"
 #include "logconsole.h"
 #include "logmodel.h"
 #include "logs/logbus.h"
@@ -49,7 +50,8 @@ int main(int argc, char **argv)
         return 1;
     cd::store::JobStore jobs(&db);
     cd::store::LogStore logs(&db);
-    cd::logs::LogBus bus(&jobs, &logs);
+    cd::feed::ChangeFeed changes(&jobs, &logs);
+    cd::logs::LogBus bus(&jobs, &logs, &changes);
     const QString id = jobs.insert(cd::model::JobSpec{}).value().id;
     QElapsedTimer fill;
     fill.start();

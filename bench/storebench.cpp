@@ -1,10 +1,13 @@
-// Log pipeline throughput without HTTP: LogBus::append -> group commit into SQLite (WAL).
-// Prints one JSON object.
+// Log pipeline throughput without HTTP: LogBus::append -> group commit into SQLite (WAL), or into
+// PostgreSQL when a third argument gives a postgresql:// URL. Prints one JSON object.
+// Usage: crawldeck_bench_store [lines] [lines-per-append] [database]
+#include "feed/changefeed.h"
 #include "logs/logbus.h"
 #include "model/job.h"
 #include "store/database.h"
 #include "store/jobstore.h"
 #include "store/logstore.h"
+#include "store/sqldialect.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -21,11 +24,15 @@ int main(int argc, char **argv)
     const int batch = argc > 2 ? QByteArray(argv[2]).toInt() : 100;
     QTemporaryDir dir;
     cd::store::Database db;
-    if (!db.open(dir.filePath(QStringLiteral("bench.db"))))
+    const QString location = argc > 3 ? QString::fromLocal8Bit(argv[3]) : dir.filePath(QStringLiteral("bench.db"));
+    if (auto st = db.open(location, QStringLiteral("crawldeck-bench")); !st) {
+        std::fprintf(stderr, "%s\n", qPrintable(st.error().detail));
         return 1;
+    }
     cd::store::JobStore jobs(&db);
     cd::store::LogStore logs(&db);
-    cd::logs::LogBus bus(&jobs, &logs);
+    cd::feed::ChangeFeed feed(&jobs, &logs);
+    cd::logs::LogBus bus(&jobs, &logs, &feed);
     const QString id = jobs.insert(cd::model::JobSpec{}).value().id;
     QList<QByteArray> lines;
     for (int i = 0; i < batch; ++i)
@@ -38,7 +45,7 @@ int main(int argc, char **argv)
     }
     logs.flush();
     const double secs = static_cast<double>(t.nsecsElapsed()) / 1e9;
-    const QJsonObject out{{QStringLiteral("bench"), QStringLiteral("log_pipeline_sqlite")},
+    const QJsonObject out{{QStringLiteral("bench"), QString(QStringLiteral("log_pipeline_") + db.dialect().name())},
                           {QStringLiteral("lines"), total},
                           {QStringLiteral("batch"), batch},
                           {QStringLiteral("seconds"), secs},

@@ -4,8 +4,10 @@
 #include "artifacts/artifactstore.h"
 #include "artifacts/resultcollector.h"
 #include "colours.h"
+#include "feed/changefeed.h"
 #include "jsontreemodel.h"
 #include "logconsole.h"
+#include "logs/logbus.h"
 #include "store/jobstore.h"
 
 #include <QDesktopServices>
@@ -108,7 +110,7 @@ JobDetailsPane::JobDetailsPane(store::JobStore *jobs, store::LogStore *logs, log
         if (!QFile::copy(path, target))
             QMessageBox::warning(this, tr("Save artifact"), tr("Could not write %1").arg(target));
     });
-    connect(m_jobs, &store::JobStore::jobChanged, this, [this](const model::Job &job) {
+    connect(bus->feed(), &feed::ChangeFeed::jobChanged, this, [this](const model::Job &job) {
         if (job.id == m_jobId)
             refresh(job);
     });

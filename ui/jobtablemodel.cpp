@@ -1,6 +1,7 @@
 #include "jobtablemodel.h"
 
 #include "colours.h"
+#include "feed/changefeed.h"
 #include "store/jobstore.h"
 
 #include <QBrush>
@@ -38,10 +39,11 @@ QString statusIcon(JobStatus s)
 }
 } // namespace
 
-JobTableModel::JobTableModel(store::JobStore *store, QObject *parent) : QAbstractTableModel(parent), m_store(store)
+JobTableModel::JobTableModel(store::JobStore *store, feed::ChangeFeed *feed, QObject *parent)
+    : QAbstractTableModel(parent), m_store(store)
 {
-    connect(m_store, &store::JobStore::jobAdded, this, &JobTableModel::onAdded);
-    connect(m_store, &store::JobStore::jobChanged, this, &JobTableModel::onChanged);
+    connect(feed, &feed::ChangeFeed::jobAdded, this, &JobTableModel::onAdded);
+    connect(feed, &feed::ChangeFeed::jobChanged, this, &JobTableModel::onChanged);
     m_batch.setSingleShot(true);
     m_batch.setInterval(50);
     connect(&m_batch, &QTimer::timeout, this, &JobTableModel::flushUpdates);

@@ -10,6 +10,9 @@
 namespace cd::store {
 class JobStore;
 }
+namespace cd::feed {
+class ChangeFeed;
+}
 
 namespace cd::ui {
 
@@ -24,7 +27,8 @@ public:
     enum Role { JobIdRole = Qt::UserRole + 1, StatusRole, ProgressRole, SortRole, JobRole };
     static constexpr int kPage = 200;
 
-    explicit JobTableModel(store::JobStore *store, QObject *parent = nullptr);
+    // Rows come from the store; changes (also other nodes') from the feed.
+    JobTableModel(store::JobStore *store, feed::ChangeFeed *feed, QObject *parent = nullptr);
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;

@@ -1,6 +1,7 @@
 #include "logmodel.h"
 
 #include "colours.h"
+#include "feed/changefeed.h"
 #include "logs/logbus.h"
 #include "store/logstore.h"
 
@@ -16,7 +17,7 @@ using model::LogLevel;
 LogModel::LogModel(store::LogStore *store, logs::LogBus *bus, QObject *parent)
     : QAbstractListModel(parent), m_store(store)
 {
-    connect(bus, &logs::LogBus::linesAppended, this, &LogModel::onLines);
+    connect(bus->feed(), &feed::ChangeFeed::linesCommitted, this, &LogModel::onLines);
 }
 
 void LogModel::setJob(const QString &jobId)

@@ -11,13 +11,16 @@ class LogStore;
 namespace cd::logs {
 class LogBus;
 }
+namespace cd::feed {
+class ChangeFeed;
+}
 
 namespace cd::ui {
 
 // One job's log, virtualised: a job's seqs are gapless (1..n), so row r is seq r+1 and lines are
 // read from the store in blocks on demand, keeping at most kMaxBlocks in memory whatever the
-// length. A level filter maps rows to the matching seqs instead. Live lines extend the model as
-// they arrive.
+// length. A level filter maps rows to the matching seqs instead. Lines committed later (the change
+// feed, also other nodes' lines) extend the model.
 class LogModel : public QAbstractListModel
 {
     Q_OBJECT

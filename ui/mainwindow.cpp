@@ -1,9 +1,11 @@
 #include "mainwindow.h"
 
+#include "feed/changefeed.h"
 #include "jobdetailspane.h"
 #include "jobfilterproxy.h"
 #include "jobtablemodel.h"
 #include "logconsole.h"
+#include "logs/logbus.h"
 #include "newjobdialog.h"
 #include "progressdelegate.h"
 #include "runners/runpodclient.h"
@@ -61,7 +63,7 @@ MainWindow::MainWindow(const Services &services, QWidget *parent) : QMainWindow(
         return QMessageBox::question(this, tr("Crawldeck"), question) == QMessageBox::Yes;
     };
 
-    m_jobModel = new JobTableModel(m_s.jobs, this);
+    m_jobModel = new JobTableModel(m_s.jobs, m_s.bus->feed(), this);
     m_proxy = new JobFilterProxy(this);
     m_proxy->setSourceModel(m_jobModel);
     m_proxy->setSortRole(JobTableModel::SortRole);
@@ -149,8 +151,8 @@ MainWindow::MainWindow(const Services &services, QWidget *parent) : QMainWindow(
     countLater->setSingleShot(true);
     countLater->setInterval(200);
     connect(countLater, &QTimer::timeout, this, [this] { updateCounts(); });
-    connect(m_s.jobs, &store::JobStore::jobChanged, countLater, qOverload<>(&QTimer::start));
-    connect(m_s.jobs, &store::JobStore::jobAdded, countLater, qOverload<>(&QTimer::start));
+    connect(m_s.bus->feed(), &feed::ChangeFeed::jobChanged, countLater, qOverload<>(&QTimer::start));
+    connect(m_s.bus->feed(), &feed::ChangeFeed::jobAdded, countLater, qOverload<>(&QTimer::start));
     // With nothing selected, follow the newest job so the log pane is never idle.
     connect(m_jobModel, &QAbstractItemModel::rowsInserted, this, [this] {
         if (selectedJobId().isEmpty())

@@ -1,16 +1,16 @@
 #include "eventshub.h"
 
+#include "feed/changefeed.h"
 #include "guardedtcpserver.h"
-#include "store/jobstore.h"
 
 #include <QJsonDocument>
 
 namespace cd::http {
 
-EventsHub::EventsHub(store::JobStore *jobs, QObject *parent) : QObject(parent)
+EventsHub::EventsHub(feed::ChangeFeed *feed, QObject *parent) : QObject(parent)
 {
-    connect(jobs, &store::JobStore::jobAdded, this, [this](const model::Job &j) { onJob("created", j); });
-    connect(jobs, &store::JobStore::jobChanged, this, [this](const model::Job &j) { onJob("changed", j); });
+    connect(feed, &feed::ChangeFeed::jobAdded, this, [this](const model::Job &j) { onJob("created", j); });
+    connect(feed, &feed::ChangeFeed::jobChanged, this, [this](const model::Job &j) { onJob("changed", j); });
     m_keepalive.setInterval(15000);
     connect(&m_keepalive, &QTimer::timeout, this, [this] { broadcast(QByteArrayLiteral(": keepalive\n\n")); });
     m_keepalive.start();

@@ -8,8 +8,8 @@
 
 #include <list>
 
-namespace cd::store {
-class JobStore;
+namespace cd::feed {
+class ChangeFeed;
 }
 
 namespace cd::http {
@@ -21,7 +21,7 @@ class EventsHub : public QObject
 {
     Q_OBJECT
 public:
-    explicit EventsHub(store::JobStore *jobs, QObject *parent = nullptr);
+    explicit EventsHub(feed::ChangeFeed *feed, QObject *parent = nullptr);
     ~EventsHub() override;
 
     void subscribe(Reply &&reply);

@@ -1,7 +1,7 @@
 #include "ssehub.h"
 
+#include "feed/changefeed.h"
 #include "guardedtcpserver.h"
-#include "logs/logbus.h"
 #include "store/jobstore.h"
 #include "store/logstore.h"
 
@@ -37,11 +37,11 @@ QByteArray eventFor(const LogLine &l)
 }
 } // namespace
 
-SseHub::SseHub(store::JobStore *jobs, store::LogStore *logs, logs::LogBus *bus, QObject *parent)
+SseHub::SseHub(store::JobStore *jobs, store::LogStore *logs, feed::ChangeFeed *feed, QObject *parent)
     : QObject(parent), m_jobs(jobs), m_logs(logs)
 {
-    connect(bus, &logs::LogBus::linesAppended, this, &SseHub::onLines);
-    connect(jobs, &store::JobStore::jobChanged, this, &SseHub::onJobChanged);
+    connect(feed, &feed::ChangeFeed::linesCommitted, this, &SseHub::onLines);
+    connect(feed, &feed::ChangeFeed::jobChanged, this, &SseHub::onJobChanged);
     m_keepalive.setInterval(15000);
     connect(&m_keepalive, &QTimer::timeout, this, [this] {
         for (const auto &subs : std::as_const(m_byJob))

@@ -14,21 +14,21 @@ namespace cd::store {
 class JobStore;
 class LogStore;
 } // namespace cd::store
-namespace cd::logs {
-class LogBus;
+namespace cd::feed {
+class ChangeFeed;
 }
 
 namespace cd::http {
 
 // Live log streams (`GET /api/crawler/logs/{id}`). Every subscriber gets every line: it is fed from
-// the store until caught up, then live from the LogBus. A subscriber whose socket buffer passes the
-// cap stops receiving live lines and goes back to reading the store as its buffer drains, so a slow
-// client costs bounded memory and still misses nothing.
+// the store until caught up, then live from the ChangeFeed (committed lines only). A subscriber whose socket buffer
+// passes the cap stops receiving live lines and goes back to reading the store as its buffer drains, so a slow client
+// costs bounded memory and still misses nothing.
 class SseHub : public QObject
 {
     Q_OBJECT
 public:
-    SseHub(store::JobStore *jobs, store::LogStore *logs, logs::LogBus *bus, QObject *parent = nullptr);
+    SseHub(store::JobStore *jobs, store::LogStore *logs, feed::ChangeFeed *feed, QObject *parent = nullptr);
     ~SseHub() override;
 
     void subscribe(const QString &jobId, qint64 after, Reply &&reply);

@@ -12,8 +12,8 @@ using model::LogLevel;
 using model::LogLine;
 using model::LogSource;
 
-LogBus::LogBus(store::JobStore *jobs, store::LogStore *logs, QObject *parent)
-    : QObject(parent), m_jobs(jobs), m_logs(logs)
+LogBus::LogBus(store::JobStore *jobs, store::LogStore *logs, feed::ChangeFeed *feed, QObject *parent)
+    : QObject(parent), m_jobs(jobs), m_logs(logs), m_feed(feed)
 {
     connect(m_logs, &store::LogStore::committed, this, &LogBus::onCommitted);
     m_clock.start();
@@ -22,17 +22,8 @@ LogBus::LogBus(store::JobStore *jobs, store::LogStore *logs, QObject *parent)
     connect(m_sweep, &QTimer::timeout, this, &LogBus::expireWaiters);
 }
 
-qint64 LogBus::nextSeq(const QString &jobId)
-{
-    auto it = m_lastSeq.find(jobId);
-    if (it == m_lastSeq.end())
-        it = m_lastSeq.insert(jobId, m_logs->lastSeq(jobId));
-    return ++it.value();
-}
-
 void LogBus::reset()
 {
-    m_lastSeq.clear();
     m_lastProgress.clear();
 }
 
@@ -78,10 +69,7 @@ quint64 LogBus::publish(const QString &jobId, model::LogLines lines, std::option
 {
     if (lines.isEmpty())
         return m_logs->lastTicket();
-    for (LogLine &l : lines)
-        l.seq = nextSeq(jobId);
     const quint64 ticket = m_logs->enqueue(lines);
-    Q_EMIT linesAppended(jobId, lines);
     if (progress) {
         auto it = m_lastProgress.find(jobId);
         if (it != m_lastProgress.end() && it.value() == *progress)

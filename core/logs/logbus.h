@@ -16,16 +16,23 @@ namespace cd::store {
 class JobStore;
 class LogStore;
 } // namespace cd::store
+namespace cd::feed {
+class ChangeFeed;
+}
 
 namespace cd::logs {
 
-// Every log line of every job passes here: parse, assign the job's next seq (gapless, 1..n), fan out
-// live to subscribers at once, queue for the next group commit, and apply progress/summary.
+// Every log line of every job passes here: parse, queue for the next group commit (which numbers
+// the lines), and apply progress/summary. Lines reach live subscribers through the ChangeFeed once
+// committed, never from here.
 class LogBus : public QObject
 {
     Q_OBJECT
 public:
-    LogBus(store::JobStore *jobs, store::LogStore *logs, QObject *parent = nullptr);
+    LogBus(store::JobStore *jobs, store::LogStore *logs, feed::ChangeFeed *feed, QObject *parent = nullptr);
+
+    // Where committed lines and job changes are published.
+    feed::ChangeFeed *feed() const { return m_feed; }
 
     // Returns the durability ticket of the batch (see whenDurable). The job must exist.
     quint64 append(const QString &jobId, model::LogSource source, const QList<QByteArray> &rawLines);
@@ -37,16 +44,12 @@ public:
     // `timeoutMs`. Nothing is called if `context` dies first.
     void whenDurable(quint64 ticket, QObject *context, std::function<void(bool)> done, int timeoutMs = 10000);
 
-    // Forget cached seq counters (after a job is deleted, or in tests that reopen the store).
+    // Forget cached progress values (after a job is deleted, or in tests that reopen the store).
     void reset();
-
-Q_SIGNALS:
-    void linesAppended(const QString &jobId, const cd::model::LogLines &lines);
 
 private:
     quint64 publish(const QString &jobId, model::LogLines lines, std::optional<int> progress,
                     std::optional<QJsonObject> summary);
-    qint64 nextSeq(const QString &jobId);
     void onCommitted(quint64 ticket);
 
     struct Waiter
@@ -59,7 +62,7 @@ private:
 
     store::JobStore *m_jobs;
     store::LogStore *m_logs;
-    QHash<QString, qint64> m_lastSeq;
+    feed::ChangeFeed *m_feed;
     QHash<QString, int> m_lastProgress; // skip UPDATEs that would not change anything
     std::multimap<quint64, Waiter> m_waiters;
     // One sweep for all waiters' timeouts: a timer per parked request costs O(n) per request in

@@ -1,6 +1,7 @@
 #include "localrunner.h"
 
 #include "artifacts/artifactstore.h"
+#include "feed/changefeed.h"
 #include "jobs/jobspec.h"
 #include "logs/logbus.h"
 #include "logs/logparser.h"
@@ -58,7 +59,7 @@ LocalRunner::LocalRunner(LocalRunnerConfig config, logs::LogBus *bus, artifacts:
                          QObject *parent)
     : Runner(parent), m_config(std::move(config)), m_bus(bus), m_artifacts(artifacts)
 {
-    connect(m_bus, &logs::LogBus::linesAppended, this, &LocalRunner::onExternalLines);
+    connect(m_bus->feed(), &feed::ChangeFeed::linesCommitted, this, &LocalRunner::onExternalLines);
 }
 
 LocalRunner::~LocalRunner()

@@ -1,6 +1,7 @@
 #include "scheduler.h"
 
 #include "artifacts/artifactstore.h"
+#include "feed/changefeed.h"
 #include "logs/logbus.h"
 #include "store/jobstore.h"
 
@@ -31,7 +32,13 @@ QString Scheduler::notConfiguredMessage(Backend b)
 
 Scheduler::Scheduler(store::JobStore *jobs, logs::LogBus *bus, artifacts::ArtifactStore *artifacts, QObject *parent)
     : QObject(parent), m_jobs(jobs), m_bus(bus), m_artifacts(artifacts)
-{}
+{
+    // A job queued through another node (same database) may fit a free slot here.
+    connect(m_bus->feed(), &feed::ChangeFeed::jobAdded, this, [this](const Job &job) {
+        if (job.status == JobStatus::Queued)
+            schedulePump();
+    });
+}
 
 Scheduler::~Scheduler() = default;
 

@@ -24,11 +24,16 @@ Database::~Database()
     close();
 }
 
-Status Database::open(const QString &location)
+bool Database::isPostgres(const QString &location)
+{
+    return location.startsWith(QStringLiteral("postgres://")) || location.startsWith(QStringLiteral("postgresql://"));
+}
+
+Status Database::open(const QString &location, const QString &applicationName)
 {
     m_connectionName = QStringLiteral("crawldeck-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
     QString shown = location;
-    if (location.startsWith(QStringLiteral("postgres://")) || location.startsWith(QStringLiteral("postgresql://"))) {
+    if (isPostgres(location)) {
         // postgresql://user:password@host:port/database?sslmode=require
         const QUrl url(location);
         if (!url.isValid() || url.path().size() < 2)
@@ -44,6 +49,14 @@ Status Database::open(const QString &location)
         m_db.setUserName(url.userName());
         m_db.setPassword(url.password());
         QStringList options{QStringLiteral("connect_timeout=10")};
+        if (!applicationName.isEmpty()) {
+            // A conninfo value without quoting: keep to characters that need none (63 bytes max).
+            QString name = applicationName.left(63);
+            for (QChar &c : name)
+                if (!c.isLetterOrNumber() && c != u'.' && c != u':' && c != u'-' && c != u'_')
+                    c = u'_';
+            options << QStringLiteral("application_name=") + name;
+        }
         for (const auto &item : QUrlQuery(url).queryItems())
             options << item.first + u'=' + item.second;
         m_db.setConnectOptions(options.join(u';'));

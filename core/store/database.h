@@ -25,7 +25,9 @@ public:
     Database &operator=(const Database &) = delete;
 
     // `location` is a SQLite file path or a postgresql://user:password@host:port/database URL.
-    Status open(const QString &location);
+    // `applicationName` names the connection in pg_stat_activity (PostgreSQL; one per node).
+    Status open(const QString &location, const QString &applicationName = {});
+    static bool isPostgres(const QString &location);
     void close();
 
     QSqlDatabase &db() { return m_db; }

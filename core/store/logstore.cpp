@@ -2,17 +2,72 @@
 
 #include "database.h"
 #include "model/job.h"
+#include "sqldialect.h"
 #include "sqlutil.h"
 
 #include <QHash>
 #include <QLoggingCategory>
+#include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QVariant>
 
+#include <map>
+
 namespace cd::store {
 
 using model::LogLine;
+
+struct LogStore::Statements
+{
+    explicit Statements(QSqlDatabase &db) : reserve(db), insert(db), notify(db) {}
+    QSqlQuery reserve;
+    QSqlQuery insert;
+    QSqlQuery notify;
+    bool bulk = false; // PostgreSQL: one INSERT ... unnest per commit
+};
+
+namespace {
+
+Q_LOGGING_CATEGORY(lcLogStore, "cd.store.logs")
+// Takes the job's row lock until commit: a second writer for the same job waits here, then numbers
+// after this one's lines (PostgreSQL re-reads log_count once the lock is granted). The floor at the
+// highest stored seq keeps a counter that fell behind (a writer that bypassed it) from colliding.
+QString reserveSql(const SqlDialect &d)
+{
+    return QStringLiteral("UPDATE jobs SET log_count = ") + d.greatest() +
+           QStringLiteral("(log_count, (SELECT COALESCE(MAX(seq), 0) FROM job_logs WHERE job_id = jobs.id)) + ? "
+                          "WHERE id = ? RETURNING log_count");
+}
+const QString kInsertLine =
+    QStringLiteral("INSERT INTO job_logs (job_id, seq, ts, level, message, source) VALUES (?, ?, ?, ?, ?, ?)");
+// QPSQL's batch exec is one round trip per row: the whole commit goes in as six array literals.
+const QString kInsertBulk =
+    QStringLiteral("INSERT INTO job_logs (job_id, seq, ts, level, message, source) "
+                   "SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[])");
+const QString kNotify = QStringLiteral("SELECT pg_notify(?, ?)");
+
+// A PostgreSQL array literal of text elements, each quoted.
+QString textArray(const QStringList &items)
+{
+    QString out;
+    out.reserve(items.size() * 16 + 2);
+    out += u'{';
+    for (qsizetype i = 0; i < items.size(); ++i) {
+        if (i)
+            out += u',';
+        out += u'"';
+        for (const QChar c : items.at(i)) {
+            if (c == u'"' || c == u'\\')
+                out += u'\\';
+            out += c;
+        }
+        out += u'"';
+    }
+    out += u'}';
+    return out;
+}
+} // namespace
 
 LogStore::LogStore(Database *db, QObject *parent) : QObject(parent), m_db(db)
 {
@@ -23,7 +78,13 @@ LogStore::LogStore(Database *db, QObject *parent) : QObject(parent), m_db(db)
 LogStore::~LogStore()
 {
     flush();
-    m_insert.reset();
+    m_stmts.reset();
+}
+
+void LogStore::setCommitNotice(const QString &channel, NoticeFn notice)
+{
+    m_noticeChannel = channel;
+    m_notice = std::move(notice);
 }
 
 quint64 LogStore::enqueue(const model::LogLines &lines)
@@ -47,20 +108,118 @@ void LogStore::flushSoon()
         m_timer.start(0);
 }
 
-namespace {
-
-Q_LOGGING_CATEGORY(lcLogStore, "cd.store.logs")
-const QString kInsertLine =
-    QStringLiteral("INSERT INTO job_logs (job_id, seq, ts, level, message, source) VALUES (?, ?, ?, ?, ?, ?)");
-const QString kRaiseLogCount = QStringLiteral("UPDATE jobs SET log_count = ? WHERE id = ? AND log_count < ?");
-} // namespace
-
-void LogStore::markCommitted(qsizetype lines)
+Status LogStore::prepare()
 {
-    m_linesCommitted += static_cast<quint64>(lines);
+    if (m_stmts && m_stmtGeneration == m_db->generation())
+        return Ok{};
+    m_stmts.reset(); // prepared on a connection that was since replaced
+    auto s = std::make_unique<Statements>(m_db->db());
+    s->bulk = m_db->dialect().name() == u"postgresql";
+    if (!s->reserve.prepare(reserveSql(m_db->dialect())) || !s->insert.prepare(s->bulk ? kInsertBulk : kInsertLine) ||
+        (s->bulk && !s->notify.prepare(kNotify))) {
+        for (QSqlQuery *q : {&s->reserve, &s->insert, &s->notify})
+            if (q->lastError().isValid())
+                return Error::make(Error::Code::Unavailable, q->lastError().text());
+        return Error::make(Error::Code::Unavailable, QStringLiteral("cannot prepare the log statements"));
+    }
+    m_stmts = std::move(s);
+    m_stmtGeneration = m_db->generation();
+    return Ok{};
+}
+
+Result<LogStore::Written> LogStore::write(const model::LogLines &lines)
+{
+    if (auto st = prepare(); !st)
+        return st.error();
+    Statements &s = *m_stmts;
+    // Jobs in id order: two writers lock the rows of their common jobs in the same order (no
+    // deadlock); a job's lines keep their arrival order.
+    std::map<QString, model::LogLines> byJob;
+    for (const LogLine &l : lines)
+        byJob[l.jobId].append(l);
+    Written out;
+    for (auto &[jobId, jobLines] : byJob) {
+        s.reserve.bindValue(0, static_cast<qint64>(jobLines.size()));
+        s.reserve.bindValue(1, jobId);
+        if (!s.reserve.exec())
+            return Error::make(Error::Code::Unavailable, s.reserve.lastError().text());
+        if (!s.reserve.next()) {
+            // The job is gone (deleted): its lines have nowhere to go.
+            s.reserve.finish();
+            out.dropped += jobLines.size();
+            qWarning("crawldeck: dropped %lld log line(s) of job %s: the job does not exist",
+                     static_cast<long long>(jobLines.size()), qPrintable(jobId));
+            continue;
+        }
+        const qint64 last = s.reserve.value(0).toLongLong();
+        s.reserve.finish();
+        qint64 seq = last - jobLines.size();
+        for (LogLine &l : jobLines)
+            l.seq = ++seq;
+        out.ranges.append(LogRange{jobId, last - jobLines.size() + 1, last});
+        out.lines.append(jobLines);
+    }
+    if (s.bulk && !out.lines.isEmpty()) {
+        QStringList ids, seqs, ts, levels, messages, sources;
+        for (const LogLine &l : std::as_const(out.lines)) {
+            ids << l.jobId;
+            seqs << QString::number(l.seq);
+            ts << model::isoUtc(l.ts);
+            levels << model::toString(l.level);
+            messages << l.message;
+            sources << model::toString(l.source);
+        }
+        s.insert.bindValue(0, textArray(ids));
+        s.insert.bindValue(1, QString(u'{' + seqs.join(u',') + u'}'));
+        s.insert.bindValue(2, textArray(ts));
+        s.insert.bindValue(3, textArray(levels));
+        s.insert.bindValue(4, textArray(messages));
+        s.insert.bindValue(5, textArray(sources));
+        if (!s.insert.exec())
+            return Error::make(Error::Code::Unavailable, s.insert.lastError().text());
+    } else {
+        for (const LogLine &l : std::as_const(out.lines)) {
+            s.insert.bindValue(0, l.jobId);
+            s.insert.bindValue(1, l.seq);
+            s.insert.bindValue(2, model::isoUtc(l.ts));
+            s.insert.bindValue(3, model::toString(l.level));
+            // A blank line is an empty string, not NULL (which the column refuses).
+            s.insert.bindValue(4, l.message.isNull() ? QStringLiteral("") : l.message);
+            s.insert.bindValue(5, model::toString(l.source));
+            if (!s.insert.exec())
+                return Error::make(Error::Code::Unavailable, s.insert.lastError().text());
+        }
+    }
+    if (s.bulk && m_notice && !out.ranges.isEmpty()) {
+        // In the transaction: other nodes hear of the lines exactly when they become visible.
+        const QString payload = m_notice(out.ranges);
+        if (!payload.isEmpty()) {
+            s.notify.bindValue(0, m_noticeChannel);
+            s.notify.bindValue(1, payload);
+            if (!s.notify.exec())
+                return Error::make(Error::Code::Unavailable, s.notify.lastError().text());
+            s.notify.finish();
+        }
+    }
+    return out;
+}
+
+void LogStore::markCommitted(const Written &written, std::optional<quint64> upTo)
+{
+    m_linesCommitted += static_cast<quint64>(written.lines.size());
+    m_linesDropped += static_cast<quint64>(written.dropped);
+    qsizetype from = 0;
+    for (const LogRange &r : written.ranges) {
+        const qsizetype n = r.last - r.first + 1;
+        Q_EMIT rangeCommitted(r.jobId, written.lines.mid(from, n));
+        from += n;
+    }
+    if (!upTo)
+        return;
     ++m_commits;
     m_failures = 0;
-    m_committed = m_ticket;
+    // Not m_ticket: a subscriber of the signals above may have queued more lines already.
+    m_committed = qMax(m_committed, *upTo);
     Q_EMIT committed(m_committed);
 }
 
@@ -69,17 +228,19 @@ bool LogStore::flush()
     m_timer.stop();
     if (m_pending.isEmpty())
         return true;
+    if (m_flushing) { // called from a subscriber of this very commit: the next turn takes the rest
+        m_timer.start(0);
+        return false;
+    }
     // Repeated failures while the database answers: perhaps one line is what fails the batch.
     if (m_failures >= kIsolateAfterFailures && m_db->reachable())
         return isolateBadLines();
-    if (m_insert && m_insertGeneration != m_db->generation())
-        m_insert.reset(); // prepared on a connection that was since replaced
     QSqlDatabase &db = m_db->db();
     auto fail = [this, &db](const QString &why) {
         db.rollback();
         // A dropped PostgreSQL connection is reopened here; the retry prepares again.
         if (m_db->reconnectIfLost())
-            m_insert.reset();
+            m_stmts.reset();
         ++m_failures;
         ++m_commitFailures;
         // Back off so a full disk or a dropped connection is not hammered; the lines stay queued.
@@ -89,84 +250,64 @@ bool LogStore::flush()
     };
     if (!db.transaction())
         return fail(db.lastError().text());
-    if (!m_insert) {
-        m_insert = std::make_unique<QSqlQuery>(db);
-        if (!m_insert->prepare(kInsertLine)) {
-            const QString why = m_insert->lastError().text();
-            m_insert.reset();
-            return fail(why);
-        }
-        m_insertGeneration = m_db->generation();
-    }
-    QSqlQuery &ins = *m_insert;
-    QHash<QString, qint64> maxSeq;
-    for (const LogLine &l : std::as_const(m_pending)) {
-        ins.bindValue(0, l.jobId);
-        ins.bindValue(1, l.seq);
-        ins.bindValue(2, model::isoUtc(l.ts));
-        ins.bindValue(3, model::toString(l.level));
-        ins.bindValue(4, l.message);
-        ins.bindValue(5, model::toString(l.source));
-        if (!ins.exec())
-            return fail(ins.lastError().text());
-        qint64 &m = maxSeq[l.jobId];
-        m = qMax(m, l.seq);
-    }
-    QSqlQuery upd(db);
-    upd.prepare(kRaiseLogCount);
-    for (auto it = maxSeq.cbegin(); it != maxSeq.cend(); ++it) {
-        upd.bindValue(0, it.value());
-        upd.bindValue(1, it.key());
-        upd.bindValue(2, it.value());
-        if (!upd.exec())
-            return fail(upd.lastError().text());
-    }
+    auto written = write(m_pending);
+    if (!written)
+        return fail(written.error().detail);
     if (!db.commit())
         return fail(db.lastError().text());
-    markCommitted(std::exchange(m_pending, {}).size());
+    m_pending.clear();
+    m_flushing = true;
+    markCommitted(written.value(), m_ticket);
+    m_flushing = false;
     return true;
 }
 
 bool LogStore::isolateBadLines()
 {
-    // One line at a time: a line the database still refuses is stored as a warning that says so,
-    // and dropped (counted) only if even that fails, so one bad line cannot stall every job's log.
-    auto insert = [this](const LogLine &l) {
-        return m_db
-            ->run(kInsertLine,
-                  {l.jobId, l.seq, model::isoUtc(l.ts), model::toString(l.level), l.message, model::toString(l.source)},
-                  "storing a log line")
-            .ok();
+    // One line per transaction: a line the database still refuses is stored as a warning that says
+    // so, and dropped (counted) only if even that fails, so one bad line cannot stall every job's log.
+    QSqlDatabase &db = m_db->db();
+    auto commitOne = [this, &db](const LogLine &l) -> std::optional<Written> {
+        if (!db.transaction())
+            return std::nullopt;
+        auto w = write({l});
+        if (w && db.commit())
+            return std::move(w.value());
+        db.rollback();
+        return std::nullopt;
     };
-    QHash<QString, qint64> maxSeq;
+    Written all;
     qsizetype done = 0;
     for (; done < m_pending.size(); ++done) {
         const LogLine &l = m_pending.at(done);
-        if (!insert(l)) {
+        auto w = commitOne(l);
+        if (!w) {
             LogLine warning = l;
             warning.level = model::LogLevel::Warning;
             warning.source = model::LogSource::System;
             warning.message = QStringLiteral("[a log line could not be stored; its first 200 characters: %1]")
                                   .arg(l.message.left(200));
-            if (!insert(warning)) {
+            w = commitOne(warning);
+            if (!w) {
                 if (!m_db->reachable())
                     break; // down after all: the rest waits for the next try
                 ++m_linesDropped;
-                qWarning("crawldeck: dropped log line %lld of job %s: the database refuses it",
-                         static_cast<long long>(l.seq), qPrintable(l.jobId));
+                qWarning("crawldeck: dropped a log line of job %s: the database refuses it", qPrintable(l.jobId));
+                continue;
             }
         }
-        qint64 &m = maxSeq[l.jobId];
-        m = qMax(m, l.seq);
+        all.ranges.append(w->ranges);
+        all.lines.append(w->lines);
+        all.dropped += w->dropped;
     }
-    for (auto it = maxSeq.cbegin(); it != maxSeq.cend(); ++it)
-        m_db->run(kRaiseLogCount, {it.value(), it.key(), it.value()}, "counting log lines");
     m_pending.remove(0, done); // what was written is never written twice
+    m_flushing = true;
+    markCommitted(all, m_pending.isEmpty() ? std::optional<quint64>(m_ticket) : std::nullopt);
+    m_flushing = false;
     if (!m_pending.isEmpty()) {
         m_timer.start(5000);
         return false;
     }
-    markCommitted(done);
     return true;
 }
 
@@ -180,6 +321,11 @@ qint64 LogStore::lastSeq(const QString &jobId) const
 Result<model::LogLines> LogStore::page(const LogQuery &query)
 {
     flush();
+    return committedPage(query);
+}
+
+Result<model::LogLines> LogStore::committedPage(const LogQuery &query) const
+{
     QVariantList values{query.jobId, query.after};
     QString sql = QStringLiteral("SELECT seq, ts, level, message, source FROM job_logs WHERE job_id = ? AND seq > ?") +
                   levelClause(query.levels, &values);

@@ -6,7 +6,9 @@
 #include <QObject>
 #include <QTimer>
 
+#include <functional>
 #include <memory>
+#include <optional>
 
 class QSqlQuery;
 
@@ -23,19 +25,33 @@ struct LogQuery
     QString text;                  // substring, case-insensitive
 };
 
+// A job's lines numbered first..last by one commit.
+struct LogRange
+{
+    QString jobId;
+    qint64 first = 0;
+    qint64 last = 0;
+};
+
 // The batched log writer (DESIGN §3): lines are queued and written in one transaction per group
-// commit (≤ 20 ms or ≤ 1000 lines). A ticket identifies a queued batch; committed(t) says every batch
-// up to t is durable.
+// commit (≤ 20 ms or ≤ 1000 lines). Seqs are assigned in that transaction from jobs.log_count under
+// the job's row lock, so they are gapless per job whichever connection or node writes. A ticket
+// identifies a queued batch; committed(t) says every batch up to t is durable.
 class LogStore : public QObject
 {
     Q_OBJECT
 public:
+    // The payload of a notice sent in the commit's own transaction (PostgreSQL NOTIFY); empty sends
+    // none.
+    using NoticeFn = std::function<QString(const QList<LogRange> &)>;
+
     static constexpr int kMaxBatch = 1000;
     static constexpr int kCommitDelayMs = 20;
 
     explicit LogStore(Database *db, QObject *parent = nullptr);
     ~LogStore() override;
 
+    // Lines of one or more jobs; their seq is assigned at commit.
     quint64 enqueue(const model::LogLines &lines);
     quint64 committedTicket() const { return m_committed; }
     quint64 lastTicket() const { return m_ticket; }
@@ -51,12 +67,18 @@ public:
     // what else is ready, instead of at the 20 ms mark. Concurrent callbacks still share a commit.
     void flushSoon();
 
+    // Sends `notice(ranges)` on `channel` inside every commit's transaction (PostgreSQL only).
+    void setCommitNotice(const QString &channel, NoticeFn notice);
+
     // Highest committed seq of a job (0 = none).
     qint64 lastSeq(const QString &jobId) const;
-    // Reads committed lines; flushes first so a reader never misses a line that was already streamed.
+    // Reads committed lines; flushes first so a reader sees what this process already queued.
     // Unavailable when the database cannot be read.
     Result<model::LogLines> page(const LogQuery &query);
     model::LogLines lines(const LogQuery &query) { return page(query).value_or({}); }
+    // Reads committed lines without flushing (safe from inside a commit's signals).
+    Result<model::LogLines> committedPage(const LogQuery &query) const;
+    model::LogLines committedLines(const LogQuery &query) const { return committedPage(query).value_or({}); }
     qint64 count(const QString &jobId);
     // Sequence numbers of a job's lines at these levels, in order (a filtered view's row map).
     QList<qint64> seqsAtLevels(const QString &jobId, const QList<model::LogLevel> &levels);
@@ -66,16 +88,32 @@ public:
                    const QList<model::LogLevel> &levels = {});
 
 Q_SIGNALS:
+    // One job's lines as committed, in seq order (for the change feed; others subscribe to it).
+    void rangeCommitted(const QString &jobId, const cd::model::LogLines &lines);
     void committed(quint64 ticket);
     void commitFailed(const QString &error);
 
 private:
+    struct Statements;
+    struct Written
+    {
+        QList<LogRange> ranges;
+        model::LogLines lines; // numbered, grouped by job
+        qsizetype dropped = 0; // lines of jobs that no longer exist
+    };
+    // Numbers and inserts `lines` inside the open transaction; sends the notice.
+    Result<Written> write(const model::LogLines &lines);
+    Status prepare();
     bool isolateBadLines();
-    void markCommitted(qsizetype lines);
+    // Publishes what was written; with `upTo`, every batch up to that ticket is durable.
+    void markCommitted(const Written &written, std::optional<quint64> upTo);
 
     Database *m_db;
-    std::unique_ptr<QSqlQuery> m_insert; // prepared once: parsing SQL per commit shows in profiles
-    quint64 m_insertGeneration = 0;
+    std::unique_ptr<Statements> m_stmts; // prepared once per connection: parsing SQL per commit shows
+    quint64 m_stmtGeneration = 0;
+    QString m_noticeChannel;
+    NoticeFn m_notice;
+    bool m_flushing = false;
     model::LogLines m_pending;
     quint64 m_ticket = 0;
     quint64 m_committed = 0;

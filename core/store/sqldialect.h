@@ -19,6 +19,8 @@ public:
     virtual QStringList sessionSetup() const = 0;
     // Forward-only numbered migrations; entry i brings the schema to version i + 1.
     virtual QList<QStringList> migrations() const = 0;
+    // The larger of two values (SQLite's two-argument MAX, PostgreSQL's GREATEST).
+    virtual QString greatest() const = 0;
 };
 
 // The schema's migrations with `bigint` as the 64-bit integer type (schema.cpp).
@@ -31,10 +33,11 @@ public:
     QString name() const override { return QStringLiteral("sqlite"); }
     QStringList sessionSetup() const override;
     QList<QStringList> migrations() const override;
+    QString greatest() const override { return QStringLiteral("MAX"); }
 };
 
-// PostgreSQL through Qt's QPSQL driver (libpq). Single node: several nodes sharing one database
-// (claiming with SKIP LOCKED, heartbeats, LISTEN/NOTIFY) is not built yet.
+// PostgreSQL through Qt's QPSQL driver (libpq). Several nodes share log numbering (row locks) and
+// the change feed (LISTEN/NOTIFY); claiming with SKIP LOCKED and heartbeats are not built yet.
 class PostgresDialect final : public SqlDialect
 {
 public:
@@ -42,6 +45,7 @@ public:
     QString name() const override { return QStringLiteral("postgresql"); }
     QStringList sessionSetup() const override;
     QList<QStringList> migrations() const override;
+    QString greatest() const override { return QStringLiteral("GREATEST"); }
 };
 
 } // namespace cd::store

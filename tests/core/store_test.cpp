@@ -1,4 +1,6 @@
+#include "feed/changefeed.h"
 #include "logs/logbus.h"
+#include "pgcluster.h"
 #include "store/database.h"
 #include "store/jobstore.h"
 #include "store/logstore.h"
@@ -28,6 +30,7 @@ struct Db
     store::Database db;
     store::JobStore jobs{&db};
     store::LogStore logs{&db};
+    feed::ChangeFeed feed{&jobs, &logs};
 };
 
 // Reaches `target` through legal transitions only.
@@ -49,71 +52,75 @@ model::Job jobIn(store::JobStore &jobs, JobStatus target)
     return j;
 }
 
-int scalar(const QString &dbPath, const QString &sql)
+// One value read (or a statement run) through a connection of its own, as another process would.
+qint64 scalar(const QString &location, const QString &sql)
 {
-    const QString name = QUuid::createUuid().toString();
-    int v = -1;
-    {
-        QSqlDatabase other = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-        other.setDatabaseName(dbPath);
-        other.open();
-        QSqlQuery q(other);
-        if (q.exec(sql) && q.next())
-            v = q.value(0).toInt();
-    }
-    QSqlDatabase::removeDatabase(name);
-    return v;
+    store::Database other;
+    if (!other.open(location))
+        return -2;
+    auto q = other.run(sql, {}, "test");
+    return q && q.value().next() ? q.value().value(0).toLongLong() : -1;
 }
+
+// The store suite runs on SQLite and on PostgreSQL (a fresh database of the throwaway cluster).
+class StoreOn : public testing::TestWithParam<const char *>
+{
+protected:
+    void SetUp() override
+    {
+        if (QLatin1String(GetParam()) == QLatin1String("postgresql")) {
+            REQUIRE_PG();
+            m_location = cdtest::PgCluster::instance().createDatabase();
+        } else {
+            m_location = m_dir.filePath(QStringLiteral("a.db"));
+        }
+    }
+    QString location() const { return m_location; }
+
+private:
+    QTemporaryDir m_dir;
+    QString m_location;
+};
 
 } // namespace
 
-TEST(Store, MigratesAnEmptyDatabase)
+INSTANTIATE_TEST_SUITE_P(Dialects, StoreOn, testing::Values("sqlite", "postgresql"),
+                         [](const testing::TestParamInfo<const char *> &info) { return std::string(info.param); });
+
+TEST_P(StoreOn, MigratesAnEmptyDatabase)
 {
-    QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("a.db"));
+    const QString path = location();
     {
         Db d(path);
-        EXPECT_EQ(d.db.schemaVersion(), 1);
+        EXPECT_EQ(d.db.schemaVersion(), 2);
     }
-    EXPECT_EQ(scalar(path, QStringLiteral("SELECT version FROM schema_meta")), 1);
-    EXPECT_EQ(scalar(path, QStringLiteral(
-                               "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('jobs','job_logs','artifacts')")),
-              3);
+    EXPECT_EQ(scalar(path, QStringLiteral("SELECT version FROM schema_meta")), 2);
+    for (const char *table : {"jobs", "job_logs", "artifacts"})
+        EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM ") + QLatin1String(table)), 0) << table;
     EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM schema_meta")), 1);
 }
 
-TEST(Store, ReopensAnExistingDatabaseWithoutLosingData)
+TEST_P(StoreOn, ReopensAnExistingDatabaseWithoutLosingData)
 {
-    QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("a.db"));
+    const QString path = location();
     QString id;
     {
         Db d(path);
         id = d.jobs.insert(model::JobSpec{}).value().id;
     }
     Db again(path);
-    EXPECT_EQ(again.db.schemaVersion(), 1);
+    EXPECT_EQ(again.db.schemaVersion(), 2);
     ASSERT_TRUE(again.jobs.job(id).has_value());
     EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM schema_meta")), 1);
 }
 
-TEST(Store, RefusesADatabaseFromANewerBuild)
+TEST_P(StoreOn, RefusesADatabaseFromANewerBuild)
 {
-    QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("a.db"));
+    const QString path = location();
     {
         Db d(path);
     }
-    {
-        const QString name = QStringLiteral("bump");
-        {
-            QSqlDatabase other = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-            other.setDatabaseName(path);
-            ASSERT_TRUE(other.open());
-            QSqlQuery(other).exec(QStringLiteral("UPDATE schema_meta SET version = 99"));
-        }
-        QSqlDatabase::removeDatabase(name);
-    }
+    scalar(path, QStringLiteral("UPDATE schema_meta SET version = 99"));
     store::Database db;
     const auto st = db.open(path);
     ASSERT_FALSE(st.ok());
@@ -137,10 +144,9 @@ TEST(Store, TransitionTableMatchesTheDesign)
                 << model::toString(from).toStdString() << " -> " << model::toString(to).toStdString();
 }
 
-TEST(Store, EveryLegalTransitionSucceedsAndEveryIllegalOneIsAConflict)
+TEST_P(StoreOn, EveryLegalTransitionSucceedsAndEveryIllegalOneIsAConflict)
 {
-    QTemporaryDir dir;
-    Db d(dir.filePath(QStringLiteral("a.db")));
+    Db d(location());
     for (auto from : model::allStatuses()) {
         for (auto to : model::allStatuses()) {
             const auto job = jobIn(d.jobs, from);
@@ -159,10 +165,9 @@ TEST(Store, EveryLegalTransitionSucceedsAndEveryIllegalOneIsAConflict)
     }
 }
 
-TEST(Store, TransitionsStampTimes)
+TEST_P(StoreOn, TransitionsStampTimes)
 {
-    QTemporaryDir dir;
-    Db d(dir.filePath(QStringLiteral("a.db")));
+    Db d(location());
     const auto done = jobIn(d.jobs, JobStatus::Completed);
     EXPECT_TRUE(done.createdAt.isValid());
     EXPECT_TRUE(done.startedAt.isValid());
@@ -172,10 +177,9 @@ TEST(Store, TransitionsStampTimes)
     EXPECT_EQ(d.jobs.transition(QStringLiteral("missing"), JobStatus::Starting).error().code, Error::Code::NotFound);
 }
 
-TEST(Store, FilterAndKeysetPaging)
+TEST_P(StoreOn, FilterAndKeysetPaging)
 {
-    QTemporaryDir dir;
-    Db d(dir.filePath(QStringLiteral("a.db")));
+    Db d(location());
     QStringList ids;
     for (int i = 0; i < 25; ++i) {
         model::JobSpec s;
@@ -210,12 +214,11 @@ TEST(Store, FilterAndKeysetPaging)
     EXPECT_FALSE(store::JobFilter::fromQuery(q).ok());
 }
 
-TEST(Store, GroupCommitWritesInBatchesAndSignalsDurability)
+TEST_P(StoreOn, GroupCommitWritesInBatchesAndSignalsDurability)
 {
-    QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("a.db"));
+    const QString path = location();
     Db d(path);
-    logs::LogBus bus(&d.jobs, &d.logs);
+    logs::LogBus bus(&d.jobs, &d.logs, &d.feed);
     const auto job = d.jobs.insert(model::JobSpec{}).value();
     int commits = 0;
     QObject::connect(&d.logs, &store::LogStore::committed, &d.logs, [&] { ++commits; });
@@ -244,14 +247,13 @@ TEST(Store, GroupCommitWritesInBatchesAndSignalsDurability)
     ASSERT_TRUE(cdtest::waitUntil([&] { return durable; }, 1000));
 }
 
-TEST(Store, SeqIsGaplessUnderInterleavedAppendsAndAcrossReopen)
+TEST_P(StoreOn, SeqIsGaplessUnderInterleavedAppendsAndAcrossReopen)
 {
-    QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("a.db"));
+    const QString path = location();
     QString a, b;
     {
         Db d(path);
-        logs::LogBus bus(&d.jobs, &d.logs);
+        logs::LogBus bus(&d.jobs, &d.logs, &d.feed);
         a = d.jobs.insert(model::JobSpec{}).value().id;
         b = d.jobs.insert(model::JobSpec{}).value().id;
         // Three sources interleaving on two jobs, with commits in between.
@@ -268,7 +270,7 @@ TEST(Store, SeqIsGaplessUnderInterleavedAppendsAndAcrossReopen)
     {
         // A new process continues each job's numbering where the database left it.
         Db d(path);
-        logs::LogBus bus(&d.jobs, &d.logs);
+        logs::LogBus bus(&d.jobs, &d.logs, &d.feed);
         bus.append(a, model::LogSource::Stdout, QStringList{QStringLiteral("after restart")});
         d.logs.flush();
         const auto lines = d.logs.lines(store::LogQuery{a, 0, 10000, {}, {}});
@@ -280,11 +282,10 @@ TEST(Store, SeqIsGaplessUnderInterleavedAppendsAndAcrossReopen)
     EXPECT_EQ(scalar(path, QStringLiteral("SELECT MAX(seq) - COUNT(*) FROM job_logs WHERE job_id = '") + b + u'\''), 0);
 }
 
-TEST(Store, LogQueriesFilterByLevelAndText)
+TEST_P(StoreOn, LogQueriesFilterByLevelAndText)
 {
-    QTemporaryDir dir;
-    Db d(dir.filePath(QStringLiteral("a.db")));
-    logs::LogBus bus(&d.jobs, &d.logs);
+    Db d(location());
+    logs::LogBus bus(&d.jobs, &d.logs, &d.feed);
     const auto job = d.jobs.insert(model::JobSpec{}).value();
     bus.append(job.id, model::LogSource::Stdout,
                QStringList{QStringLiteral("[INFO] one"), QStringLiteral("[ERROR] two 100%_x"),
@@ -298,11 +299,10 @@ TEST(Store, LogQueriesFilterByLevelAndText)
     EXPECT_EQ(d.logs.lines(store::LogQuery{job.id, 2, 100, {}, {}}).size(), 1);
 }
 
-TEST(Store, ProgressAndSummaryFromLinesReachTheJob)
+TEST_P(StoreOn, ProgressAndSummaryFromLinesReachTheJob)
 {
-    QTemporaryDir dir;
-    Db d(dir.filePath(QStringLiteral("a.db")));
-    logs::LogBus bus(&d.jobs, &d.logs);
+    Db d(location());
+    logs::LogBus bus(&d.jobs, &d.logs, &d.feed);
     const auto job = d.jobs.insert(model::JobSpec{}).value();
     bus.append(job.id, model::LogSource::Callback,
                QStringList{QStringLiteral("[INFO] Progress: 40%"), QStringLiteral("[SUMMARY] {\"pages\": 3}"),
@@ -315,6 +315,28 @@ TEST(Store, ProgressAndSummaryFromLinesReachTheJob)
     ASSERT_EQ(lines.size(), 4);
     EXPECT_EQ(lines.at(2).message, QStringLiteral("[SUMMARY] {broken"));
     EXPECT_EQ(lines.at(3).level, model::LogLevel::Warning);
+}
+
+TEST_P(StoreOn, AnyTextSurvivesTheBulkInsertUnchanged)
+{
+    Db d(location());
+    logs::LogBus bus(&d.jobs, &d.logs, &d.feed);
+    const auto job = d.jobs.insert(model::JobSpec{}).value();
+    // What an array literal could misread: quotes, backslashes, braces, commas, NULL, empty, non-ASCII.
+    const QStringList tricky{QStringLiteral("say \"hi\""),
+                             QStringLiteral("C:\\path\\"),
+                             QStringLiteral("{a,b}"),
+                             QStringLiteral("NULL"),
+                             QString(),
+                             QStringLiteral("  padded  "),
+                             QStringLiteral("ünïcödé ✓ 中文"),
+                             QStringLiteral("it's $1 ? $$")};
+    bus.append(job.id, model::LogSource::Callback, tricky);
+    ASSERT_TRUE(d.logs.flush());
+    QStringList back;
+    for (const auto &l : d.logs.lines(store::LogQuery{job.id, 0, 100, {}, {}}))
+        back << l.message;
+    EXPECT_EQ(back, tricky);
 }
 
 #include "settings/settings.h"
@@ -411,42 +433,60 @@ TEST(Store, OneLineTheDatabaseRefusesDoesNotStallTheLog)
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("a.db"));
     Db d(path);
-    logs::LogBus bus(&d.jobs, &d.logs);
+    logs::LogBus bus(&d.jobs, &d.logs, &d.feed);
     const auto job = d.jobs.insert(model::JobSpec{}).value();
     bus.append(job.id, model::LogSource::Stdout,
                QStringList{QStringLiteral("one"), QStringLiteral("two"), QStringLiteral("three")});
     ASSERT_TRUE(d.logs.flush());
-    // Another writer takes seq 5 behind our back (e.g. a second process on the same file).
-    {
-        const QString name = QStringLiteral("intruder");
-        {
-            QSqlDatabase other = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-            other.setDatabaseName(path);
-            ASSERT_TRUE(other.open());
-            QSqlQuery q(other);
-            ASSERT_TRUE(q.exec(
-                QStringLiteral(
-                    "INSERT INTO job_logs VALUES ('%1', 5, '2026-01-01T00:00:00.000Z', 'INFO', 'intruder', 'stdout')")
-                    .arg(job.id)));
-        }
-        QSqlDatabase::removeDatabase(name);
-    }
+    // The database refuses one line, and the warning that would stand in for it too.
+    ASSERT_TRUE(d.db.run(QStringLiteral("CREATE TRIGGER refuse BEFORE INSERT ON job_logs WHEN NEW.message LIKE "
+                                        "'%five%' BEGIN SELECT RAISE(ABORT, 'refused'); END"),
+                         {}, "test")
+                    .ok());
     const quint64 ticket =
         bus.append(job.id, model::LogSource::Stdout,
                    QStringList{QStringLiteral("four"), QStringLiteral("five"), QStringLiteral("six")});
     for (int i = 0; i < store::LogStore::kIsolateAfterFailures; ++i)
-        EXPECT_FALSE(d.logs.flush()); // the whole batch fails on the taken seq
+        EXPECT_FALSE(d.logs.flush()); // the whole batch fails on the refused line
     EXPECT_TRUE(d.logs.flush());      // then the lines go one by one
     EXPECT_GE(d.logs.committedTicket(), ticket);
     EXPECT_EQ(d.logs.linesDropped(), 1u);
     const auto lines = d.logs.lines(store::LogQuery{job.id, 0, 100, {}, {}});
     QStringList messages;
-    for (const auto &l : lines)
+    QList<qint64> seqs;
+    for (const auto &l : lines) {
         messages << l.message;
+        seqs << l.seq;
+    }
     EXPECT_EQ(messages, (QStringList{QStringLiteral("one"), QStringLiteral("two"), QStringLiteral("three"),
-                                     QStringLiteral("four"), QStringLiteral("intruder"), QStringLiteral("six")}));
+                                     QStringLiteral("four"), QStringLiteral("six")}));
+    EXPECT_EQ(seqs, (QList<qint64>{1, 2, 3, 4, 5})); // a refused line leaves no gap
     // And the log goes on.
     bus.append(job.id, model::LogSource::Stdout, QStringList{QStringLiteral("seven")});
     ASSERT_TRUE(d.logs.flush());
-    EXPECT_EQ(d.logs.lines(store::LogQuery{job.id, 6, 10, {}, {}}).value(0).message, QStringLiteral("seven"));
+    EXPECT_EQ(d.logs.lines(store::LogQuery{job.id, 5, 10, {}, {}}).value(0).message, QStringLiteral("seven"));
+}
+
+TEST_P(StoreOn, ALineStoredBehindTheCountersBackDoesNotCollide)
+{
+    const QString path = location();
+    Db d(path);
+    logs::LogBus bus(&d.jobs, &d.logs, &d.feed);
+    const auto job = d.jobs.insert(model::JobSpec{}).value();
+    bus.append(job.id, model::LogSource::Stdout, QStringList{QStringLiteral("one"), QStringLiteral("two")});
+    ASSERT_TRUE(d.logs.flush());
+    // Another writer takes seq 3 without counting it (an older build, a manual fix-up).
+    EXPECT_EQ(scalar(path, QStringLiteral("INSERT INTO job_logs VALUES ('%1', 3, '2026-01-01T00:00:00.000Z', "
+                                          "'INFO', 'intruder', 'stdout')")
+                               .arg(job.id)),
+              -1); // ran, returned no row
+    bus.append(job.id, model::LogSource::Stdout, QStringList{QStringLiteral("three"), QStringLiteral("four")});
+    ASSERT_TRUE(d.logs.flush()); // no failed commit, no isolation
+    EXPECT_EQ(d.logs.commitFailures(), 0u);
+    const auto lines = d.logs.lines(store::LogQuery{job.id, 0, 100, {}, {}});
+    ASSERT_EQ(lines.size(), 5);
+    EXPECT_EQ(lines.at(3).message, QStringLiteral("three"));
+    EXPECT_EQ(lines.at(3).seq, 4);
+    EXPECT_EQ(lines.at(4).seq, 5);
+    EXPECT_EQ(d.jobs.job(job.id)->logCount, 5);
 }

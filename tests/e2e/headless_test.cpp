@@ -1,4 +1,5 @@
 // Drives the real `crawldeck --headless` binary as a child process over loopback HTTP.
+#include "headless.h"
 #include "testsite.h"
 #include "testutil.h"
 
@@ -11,58 +12,7 @@
 
 #include <csignal>
 
-namespace {
-
-class Headless
-{
-public:
-    explicit Headless(const QString &dataDir, const QStringList &extra = {})
-    {
-        m_proc.setProgram(QStringLiteral(CRAWLDECK_BINARY));
-        m_proc.setArguments(QStringList{QStringLiteral("--headless"), QStringLiteral("--data-dir"), dataDir,
-                                        QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
-                                        QStringLiteral("--api-token"), QStringLiteral("e2e-token")} +
-                            extra);
-        QObject::connect(&m_proc, &QProcess::readyReadStandardOutput, &m_proc,
-                         [this] { m_out += m_proc.readAllStandardOutput(); });
-        QObject::connect(&m_proc, &QProcess::readyReadStandardError, &m_proc,
-                         [this] { m_err += m_proc.readAllStandardError(); });
-        m_proc.start();
-        static const QRegularExpression ready(QStringLiteral(R"(crawldeck: listening on http://127\.0\.0\.1:(\d+)\n)"));
-        cdtest::waitUntil(
-            [&] {
-                const auto m = ready.match(QString::fromUtf8(m_out));
-                if (m.hasMatch())
-                    m_port = static_cast<quint16>(m.captured(1).toUInt());
-                return m_port != 0 || m_proc.state() == QProcess::NotRunning;
-            },
-            10000);
-    }
-    ~Headless()
-    {
-        if (m_proc.state() != QProcess::NotRunning) {
-            m_proc.kill();
-            m_proc.waitForFinished(5000);
-        }
-    }
-    quint16 port() const { return m_port; }
-    QProcess &process() { return m_proc; }
-    QByteArray stderrText() const { return m_err; }
-    int terminate()
-    {
-        ::kill(static_cast<pid_t>(m_proc.processId()), SIGTERM);
-        cdtest::waitUntil([&] { return m_proc.state() == QProcess::NotRunning; }, 10000);
-        return m_proc.exitStatus() == QProcess::NormalExit ? m_proc.exitCode() : -1;
-    }
-
-private:
-    QProcess m_proc;
-    QByteArray m_out;
-    QByteArray m_err;
-    quint16 m_port = 0;
-};
-
-} // namespace
+using cdtest::Headless;
 
 TEST(Headless, SeedFlowThenCleanExitOnSigterm)
 {

@@ -35,3 +35,12 @@ private:
 };
 
 } // namespace cdtest
+
+// Skips (loudly) only when PostgreSQL is not installed; a cluster that will not start fails.
+#define REQUIRE_PG()                                                                                                   \
+    do {                                                                                                               \
+        const cdtest::PgCluster &pg = cdtest::PgCluster::instance();                                                   \
+        if (pg.missing())                                                                                              \
+            GTEST_SKIP() << "\n\n*** SKIPPED: no PostgreSQL here: " << pg.whyNot().toStdString() << " ***\n";          \
+        ASSERT_TRUE(pg.available()) << pg.whyNot().toStdString();                                                      \
+    } while (false)

@@ -32,7 +32,10 @@ Stack::Stack(StackOptions o)
         throw std::runtime_error(st.error().detail.toStdString());
     jobs = std::make_unique<cd::store::JobStore>(db.get());
     logs = std::make_unique<cd::store::LogStore>(db.get());
-    bus = std::make_unique<cd::logs::LogBus>(jobs.get(), logs.get());
+    feed = std::make_unique<cd::feed::ChangeFeed>(jobs.get(), logs.get());
+    if (auto st = feed->connectTo(o.database, QStringLiteral("test-node")); !st)
+        throw std::runtime_error(st.error().detail.toStdString());
+    bus = std::make_unique<cd::logs::LogBus>(jobs.get(), logs.get(), feed.get());
     artifacts = std::make_unique<cd::artifacts::ArtifactStore>(m_dataDir, jobs.get());
     auth = std::make_unique<cd::http::Auth>(QString::fromLatin1(kToken), QString::fromLatin1(kCallbackKey),
                                             QByteArrayLiteral("test-secret"), o.loopbackTrusted, o.authLimits);
@@ -83,8 +86,8 @@ Stack::Stack(StackOptions o)
         scheduler->addRunner(runpodPod.get(), 10);
     }
 
-    sse = std::make_unique<cd::http::SseHub>(jobs.get(), logs.get(), bus.get());
-    events = std::make_unique<cd::http::EventsHub>(jobs.get());
+    sse = std::make_unique<cd::http::SseHub>(jobs.get(), logs.get(), feed.get());
+    events = std::make_unique<cd::http::EventsHub>(feed.get());
     cd::http::GuardLimits limits = o.guardLimits;
     limits.maxBodyBytes = o.maxBodyBytes;
     api = std::make_unique<cd::http::ApiServer>(auth.get(), limits);

@@ -2,6 +2,7 @@
 
 #include "artifacts/artifactstore.h"
 #include "artifacts/resultcollector.h"
+#include "feed/changefeed.h"
 #include "http/apiserver.h"
 #include "http/auth.h"
 #include "http/crawlercontroller.h"
@@ -147,6 +148,7 @@ public:
     std::unique_ptr<cd::store::Database> db;
     std::unique_ptr<cd::store::JobStore> jobs;
     std::unique_ptr<cd::store::LogStore> logs;
+    std::unique_ptr<cd::feed::ChangeFeed> feed;
     std::unique_ptr<cd::logs::LogBus> bus;
     std::unique_ptr<cd::artifacts::ArtifactStore> artifacts;
     std::unique_ptr<cd::http::Auth> auth;

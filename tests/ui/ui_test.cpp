@@ -89,7 +89,7 @@ TEST(JobTableModel, LiveInsertsBatchedUpdatesAndPaging)
     filler.backend = model::Backend::RunPod; // no runner here: they stay queued
     for (int i = 0; i < ui::JobTableModel::kPage * 2 + 50; ++i)
         st.jobs->insert(filler);
-    ui::JobTableModel model(st.jobs.get());
+    ui::JobTableModel model(st.jobs.get(), st.feed.get());
     EXPECT_EQ(model.rowCount(), ui::JobTableModel::kPage);
     ASSERT_TRUE(model.canFetchMore({}));
     model.fetchMore({});
@@ -126,7 +126,7 @@ TEST(Bug, PartialCrawlShowsAsCompletedPartialInTheTableAndDetails)
           QStringLiteral(
               R"(sh -c 'echo "[SUMMARY] {\"status\":\"partial\",\"partial\":true,\"stopped_by\":\"page_budget\"}"')")},
          {QStringLiteral("whole"), QStringLiteral(R"(sh -c 'echo "[SUMMARY] {\"status\":\"success\"}"')")}}));
-    ui::JobTableModel model(st.jobs.get());
+    ui::JobTableModel model(st.jobs.get(), st.feed.get());
     ui::JobDetailsPane pane(st.jobs.get(), st.logs.get(), st.bus.get(), st.artifacts.get());
     const auto shortOf = st.scheduler->submit(spec(QStringLiteral("short"))).value();
     const auto whole = st.scheduler->submit(spec(QStringLiteral("whole"))).value();
@@ -158,7 +158,7 @@ TEST(JobFilterProxy, UsesTheSameFilterAsTheApi)
         return st.jobs->job(done.id)->status == JobStatus::Completed &&
                st.jobs->job(failed.id)->status == JobStatus::Failed;
     }));
-    ui::JobTableModel model(st.jobs.get());
+    ui::JobTableModel model(st.jobs.get(), st.feed.get());
     ui::JobFilterProxy proxy;
     proxy.setSourceModel(&model);
     QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::Fatal);
@@ -216,6 +216,8 @@ TEST(LogModel, AMillionLinesStayVirtualAndSearchable)
     EXPECT_EQ(model.seqForRow(0), 100000);
     st.bus->append(job.id, model::LogSource::Stdout,
                    QStringList{QStringLiteral("[INFO] live"), QStringLiteral("[ERROR] live error")});
+    EXPECT_EQ(model.rowCount(), 10); // lines reach the model once committed
+    st.logs->flush();
     ASSERT_EQ(model.rowCount(), 11);
     EXPECT_EQ(model.index(10).data(ui::LogModel::MessageRole).toString(), QStringLiteral("[ERROR] live error"));
     model.setLevelFilter({});
