@@ -2,12 +2,14 @@
 
 #include "artifacts/artifactstore.h"
 #include "artifacts/resultcollector.h"
+#include "cluster/clusternode.h"
 #include "http/apiserver.h"
 #include "http/auth.h"
 #include "http/crawlercontroller.h"
 #include "http/eventshub.h"
 #include "http/healthcontroller.h"
 #include "http/jobscontroller.h"
+#include "http/nodescontroller.h"
 #include "http/runpodcontroller.h"
 #include "http/services.h"
 #include "http/ssehub.h"
@@ -22,6 +24,7 @@
 #include "store/database.h"
 #include "store/jobstore.h"
 #include "store/logstore.h"
+#include "store/nodestore.h"
 
 #include <QApplication>
 #include <QCoreApplication>
@@ -167,7 +170,12 @@ Status Application::start()
                                           m_settings->trustLoopback());
     m_scheduler = std::make_unique<scheduler::Scheduler>(m_jobs.get(), m_bus.get(), m_artifacts.get());
     // Stable across restarts of this instance: host plus the port it serves.
-    m_scheduler->setNode(QSysInfo::machineHostName() + u':' + QString::number(m_settings->listen().port));
+    const QString nodeId = m_settings->nodeId().isEmpty()
+                               ? QSysInfo::machineHostName() + u':' + QString::number(m_settings->listen().port)
+                               : m_settings->nodeId();
+    m_scheduler->setNode(nodeId);
+    for (auto b : model::allBackends())
+        m_scheduler->setGlobalSlots(b, m_settings->globalSlots(model::toString(b)));
 
     runners::LocalRunnerConfig local;
     local.profiles = m_settings->localProfiles();
@@ -211,10 +219,23 @@ Status Application::start()
     m_runpodApi = std::make_unique<http::RunPodController>(services);
     m_runpodApi->registerRoutes(m_api->router());
 
+    m_nodes = std::make_unique<store::NodeStore>(m_db.get());
+    m_nodesApi = std::make_unique<http::NodesController>(m_nodes.get(), m_settings->nodeTimeoutS());
+    m_nodesApi->registerRoutes(m_api->router());
+
     m_scheduler->recover();
-    m_scheduler->start();
     installSignalHandlers();
-    return listen(m_settings->listen());
+    auto listening = listen(m_settings->listen());
+    cluster::NodeConfig node;
+    node.id = nodeId;
+    node.address = m_api->isListening() ? baseUrl() : QString();
+    node.version = QCoreApplication::applicationVersion();
+    node.timeoutS = m_settings->nodeTimeoutS();
+    m_cluster = std::make_unique<cluster::ClusterNode>(node, m_nodes.get(), m_jobs.get(), m_scheduler.get());
+    // Alive in the nodes table before the first claim.
+    m_cluster->start();
+    m_scheduler->start();
+    return listening;
 }
 
 Status Application::listen(const settings::HostPort &hp)
@@ -259,6 +280,8 @@ void Application::shutdown()
     // Order: stop taking requests, stop workers, then the last group commit.
     if (m_api)
         m_api->close();
+    if (m_cluster)
+        m_cluster->stop();
     m_scheduler->stop();
     if (m_logs)
         m_logs->flush();

@@ -1,5 +1,7 @@
 #include "commandline.h"
 
+#include "model/job.h"
+
 #include <QCommandLineParser>
 
 namespace cd::app {
@@ -48,8 +50,19 @@ CommandLine CommandLine::parse(const QStringList &args)
                                        QStringLiteral("URL"));
     const QCommandLineOption strict(QStringLiteral("strict-auth"),
                                     QStringLiteral("Require credentials from loopback clients too."));
-    p.addOptions({help, version, headless, listen, dataDir, database, apiToken, callbackKey, publicUrl, tlsCert, tlsKey,
-                  localSlots, runpodSlots, profile, runpodEndpoint, runpodPod, strict});
+    const QCommandLineOption nodeId(
+        QStringLiteral("node-id"),
+        QStringLiteral("This node's name among nodes sharing a database (default HOST:PORT)."), QStringLiteral("NAME"));
+    const QCommandLineOption nodeTimeout(
+        QStringLiteral("node-timeout"),
+        QStringLiteral("Seconds without a heartbeat after which a node is dead and its jobs are rescued (default 30)."),
+        QStringLiteral("S"));
+    const QCommandLineOption globalSlots(QStringLiteral("global-slots"),
+                                         QStringLiteral("Active jobs of a backend across all nodes (repeatable)."),
+                                         QStringLiteral("BACKEND=N"));
+    p.addOptions({help,           version,   headless, listen, dataDir,     database,    apiToken,
+                  callbackKey,    publicUrl, tlsCert,  tlsKey, localSlots,  runpodSlots, profile,
+                  runpodEndpoint, runpodPod, strict,   nodeId, nodeTimeout, globalSlots});
     cl.helpText = p.helpText();
     if (!p.parse(args)) {
         cl.error = p.errorText();
@@ -101,6 +114,33 @@ CommandLine CommandLine::parse(const QStringList &args)
             return cl;
         }
         o.localProfiles.insert(value.left(eq).trimmed(), value.mid(eq + 1).trimmed());
+    }
+    o.nodeId = opt(nodeId);
+    if (o.nodeId && o.nodeId->trimmed().isEmpty()) {
+        cl.error = QStringLiteral("--node-id expects a name");
+        return cl;
+    }
+    if (p.isSet(nodeTimeout)) {
+        bool ok = false;
+        const int s = p.value(nodeTimeout).toInt(&ok);
+        if (!ok || s < 1 || s > 86400) {
+            cl.error = QStringLiteral("--node-timeout expects seconds from 1 to 86400");
+            return cl;
+        }
+        o.nodeTimeoutS = s;
+    }
+    for (const QString &value : p.values(globalSlots)) {
+        const qsizetype eq = value.indexOf(u'=');
+        bool ok = false;
+        const int n = eq > 0 ? value.mid(eq + 1).toInt(&ok) : 0;
+        const QString backend = value.left(qMax<qsizetype>(eq, 0));
+        if (!ok || n < 1 || n > 100000 || !model::backendFromString(backend)) {
+            cl.error = QStringLiteral("--global-slots expects BACKEND=N (backend local, runpod or runpod-pod; N from 1 "
+                                      "to 100000), got '%1'")
+                           .arg(value);
+            return cl;
+        }
+        o.globalSlots.insert(backend, n);
     }
     if (o.tlsCert.has_value() != o.tlsKey.has_value()) {
         cl.error = QStringLiteral("--tls-cert and --tls-key go together");

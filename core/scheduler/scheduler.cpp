@@ -4,9 +4,12 @@
 #include "logs/logbus.h"
 #include "store/jobstore.h"
 
+#include <QLoggingCategory>
 #include <QTimer>
 
 namespace cd::scheduler {
+
+Q_LOGGING_CATEGORY(lcScheduler, "crawldeck.scheduler")
 
 using model::Backend;
 using model::Job;
@@ -30,8 +33,38 @@ QString Scheduler::notConfiguredMessage(Backend b)
 }
 
 Scheduler::Scheduler(store::JobStore *jobs, logs::LogBus *bus, artifacts::ArtifactStore *artifacts, QObject *parent)
-    : QObject(parent), m_jobs(jobs), m_bus(bus), m_artifacts(artifacts)
-{}
+    : QObject(parent), m_jobs(jobs), m_bus(bus), m_artifacts(artifacts), m_poll(new QTimer(this))
+{
+    connect(m_jobs, &store::JobStore::fencedOut, this, &Scheduler::abandon);
+    m_poll->setInterval(500);
+    connect(m_poll, &QTimer::timeout, this, &Scheduler::schedulePump);
+}
+
+void Scheduler::setNode(const QString &node)
+{
+    m_node = node;
+    m_jobs->setNode(node);
+}
+
+void Scheduler::setGlobalSlots(Backend backend, int slots)
+{
+    m_globalSlots.insert(backend, qMax(0, slots));
+    schedulePump();
+}
+
+void Scheduler::setClaiming(bool on)
+{
+    if (on == m_claiming)
+        return;
+    m_claiming = on;
+    qCWarning(lcScheduler) << (on ? "claiming work again" : "not claiming work until the heartbeat succeeds");
+    schedulePump();
+}
+
+void Scheduler::setPollIntervalMs(int ms)
+{
+    m_poll->setInterval(qMax(10, ms));
+}
 
 Scheduler::~Scheduler() = default;
 
@@ -146,40 +179,44 @@ Result<Job> Scheduler::retry(const QString &jobId)
 
 void Scheduler::recover()
 {
-    const auto active = m_jobs->withStatus({JobStatus::Starting, JobStatus::Running, JobStatus::Cancelling});
-    for (const Job &job : active) {
-        if (!job.node.isEmpty() && !m_node.isEmpty() && job.node != m_node)
-            continue; // another node's work
-        if (job.backend != Backend::Local) {
-            // Remote work goes on without us: follow it again with the stored remote id.
-            if (const auto runner = m_runners.value(job.backend)) {
-                m_inFlight.insert(job.id, job.backend);
-                runner->reattach(job);
-            } else {
+    const auto active = m_jobs->heldBy(m_node);
+    if (!active) {
+        qCWarning(lcScheduler) << "restart recovery could not read this node's jobs:" << active.error().detail;
+        return;
+    }
+    for (const store::ClaimedJob &held : active.value()) {
+        const Job &job = held.job;
+        const auto runner = m_runners.value(job.backend);
+        const bool follow =
+            job.backend != Backend::Local || (runner && !runner->takesSlot(job) && job.status != JobStatus::Cancelling);
+        if (follow) {
+            // The work goes on without us (remote, or an external worker that may still report):
+            // follow it again with the stored remote id, under a new claim.
+            if (!runner) {
                 m_bus->system(job.id, LogLevel::Warning,
                               QStringLiteral("cannot re-attach after restart: ") + notConfiguredMessage(job.backend));
+                continue;
             }
-            continue;
-        }
-        if (const auto runner = m_runners.value(job.backend);
-            runner && !runner->takesSlot(job) && job.status != JobStatus::Cancelling) {
-            // Its worker runs elsewhere and may still be reporting: wait for it again.
+            const auto mine = m_jobs->takeOver(held, std::nullopt, {}, true);
+            if (!mine)
+                continue; // the leader settled it meanwhile
             m_inFlight.insert(job.id, job.backend);
-            m_slotless.insert(job.id);
-            runner->reattach(job);
+            if (!runner->takesSlot(job))
+                m_slotless.insert(job.id);
+            runner->reattach(mine.value());
             continue;
         }
         // A crash gave the worker no chance to report: its files are still in its directory. Its
         // retry gets a directory of its own, so these stay listed under this attempt.
         recordArtifacts(job.id);
         if (job.status == JobStatus::Cancelling) {
-            m_jobs->transition(job.id, JobStatus::Cancelled,
-                               store::JobPatch::withError(QStringLiteral("cancelled (settled after restart)")));
+            m_jobs->takeOver(held, JobStatus::Cancelled,
+                             store::JobPatch::withError(QStringLiteral("cancelled (settled after restart)")), false);
             continue;
         }
         m_bus->system(job.id, LogLevel::Error, QStringLiteral("interrupted by restart"));
-        auto failed = m_jobs->transition(job.id, JobStatus::Failed,
-                                         store::JobPatch::withError(QStringLiteral("interrupted by restart")));
+        auto failed = m_jobs->takeOver(held, JobStatus::Failed,
+                                       store::JobPatch::withError(QStringLiteral("interrupted by restart")), false);
         if (failed)
             maybeAutoRetry(failed.value());
     }
@@ -189,6 +226,7 @@ void Scheduler::start()
 {
     m_started = true;
     m_accepting = true;
+    m_poll->start();
     schedulePump();
 }
 
@@ -196,6 +234,7 @@ void Scheduler::stop()
 {
     m_accepting = false;
     m_started = false;
+    m_poll->stop();
     for (const auto &r : std::as_const(m_runners))
         if (r)
             r->shutdown();
@@ -211,7 +250,7 @@ void Scheduler::stop()
 
 void Scheduler::schedulePump()
 {
-    if (m_pumpQueued || !m_started)
+    if (m_pumpQueued || !m_started || !m_claiming)
         return;
     m_pumpQueued = true;
     QTimer::singleShot(0, this, [this] {
@@ -222,33 +261,102 @@ void Scheduler::schedulePump()
 
 void Scheduler::pump()
 {
-    if (!m_started)
+    if (!m_started || !m_claiming)
         return;
-    for (auto it = m_runners.cbegin(); it != m_runners.cend(); ++it) {
-        runners::Runner *runner = it.value();
-        if (!runner)
-            continue;
-        int free = slots(it.key()) - running(it.key());
-        // Jobs that hold no slot (external workers) start whatever the slots say; look a little
-        // past the free slots for them.
-        for (const Job &job : m_jobs->nextQueued(it.key(), qMax(0, free) + kSlotlessLookahead)) {
-            const bool slotless = !runner->takesSlot(job);
-            if (!slotless && free <= 0)
-                continue;
-            store::JobPatch claim;
-            if (!m_node.isEmpty())
-                claim.node = m_node;
-            auto starting = m_jobs->transition(job.id, JobStatus::Starting, claim);
-            if (!starting)
-                continue; // cancelled meanwhile, or claimed by another node
-            m_inFlight.insert(job.id, it.key());
-            if (slotless)
-                m_slotless.insert(job.id);
-            else
-                --free;
-            armTimeout(job);
-            runner->start(starting.value());
+    for (auto it = m_runners.cbegin(); it != m_runners.cend(); ++it)
+        if (runners::Runner *runner = it.value())
+            claimFor(it.key(), runner);
+}
+
+void Scheduler::claimFor(Backend backend, runners::Runner *runner)
+{
+    auto launch = [&](const Job &job) {
+        const bool slotless = !runner->takesSlot(job);
+        m_inFlight.insert(job.id, backend);
+        if (slotless)
+            m_slotless.insert(job.id);
+        armTimeout(job);
+        runner->start(job);
+        return slotless;
+    };
+    // A claimed job that turns out to need no slot leaves its slot free: claim again, a few rounds.
+    for (int round = 0; round < 4; ++round) {
+        const int free = slots(backend) - running(backend);
+        if (free <= 0)
+            break;
+        const auto claimed = m_jobs->claim(backend, free, m_globalSlots.value(backend, 0));
+        if (!claimed) {
+            qCWarning(lcScheduler) << "claiming" << model::toString(backend)
+                                   << "jobs failed:" << claimed.error().detail;
+            return;
         }
+        int slotless = 0;
+        for (const Job &job : claimed.value())
+            slotless += launch(job) ? 1 : 0;
+        if (slotless == 0)
+            break;
+    }
+    // Jobs that hold no slot (external workers) start whatever the slots say; look a little past
+    // the free slots for them.
+    if (slots(backend) - running(backend) > 0)
+        return;
+    for (const Job &job : m_jobs->nextQueued(backend, kSlotlessLookahead)) {
+        if (runner->takesSlot(job))
+            continue;
+        if (auto claimed = m_jobs->claimOne(job.id))
+            launch(claimed.value());
+    }
+}
+
+void Scheduler::abandon(const QString &jobId)
+{
+    const auto backend = m_inFlight.constFind(jobId);
+    if (backend == m_inFlight.cend())
+        return;
+    qCWarning(lcScheduler) << "job" << jobId << "was taken over by another node; stopping its work here";
+    m_abandoned.insert(jobId);
+    m_timeouts.remove(jobId);
+    if (auto runner = m_runners.value(backend.value()))
+        runner->cancel(jobId);
+}
+
+void Scheduler::checkClaims()
+{
+    for (const QString &id : m_jobs->lostClaims())
+        abandon(id);
+}
+
+void Scheduler::rescue(const QList<store::ClaimedJob> &orphans)
+{
+    for (const store::ClaimedJob &held : orphans) {
+        const Job &job = held.job;
+        const auto runner = m_runners.value(job.backend);
+        const QString lost = QStringLiteral("node %1 lost").arg(job.node.isEmpty() ? QStringLiteral("?") : job.node);
+        if (runner && (job.backend != Backend::Local || !runner->takesSlot(job))) {
+            // The work runs elsewhere and goes on: follow it from here with the stored remote id.
+            auto mine = m_jobs->takeOver(held, std::nullopt, {}, true);
+            if (!mine)
+                continue;
+            m_bus->system(job.id, LogLevel::Warning, lost + QStringLiteral("; re-attached by node ") + m_node);
+            m_inFlight.insert(job.id, job.backend);
+            if (!runner->takesSlot(job))
+                m_slotless.insert(job.id);
+            runner->reattach(mine.value());
+            continue;
+        }
+        // Local work died with its node (or cannot be followed here). Its files are on that
+        // node's disk; the claim + 1 keeps that node from writing the job should it come back.
+        const bool cancelling = job.status == JobStatus::Cancelling;
+        const JobStatus to = cancelling ? JobStatus::Cancelled : JobStatus::Failed;
+        const QString why = cancelling ? QStringLiteral("cancelled (") + lost + u')'
+                                       : (runner ? QStringLiteral("node lost") : notConfiguredMessage(job.backend));
+        auto settled = m_jobs->takeOver(held, to, store::JobPatch::withError(why), false);
+        if (!settled)
+            continue;
+        qCWarning(lcScheduler) << "job" << job.id << "of" << job.node << "settled as" << model::toString(to);
+        m_bus->system(job.id, LogLevel::Error, lost + QStringLiteral("; job ") + model::toString(to));
+        if (!cancelling)
+            maybeAutoRetry(settled.value());
     }
 }
 
@@ -287,6 +395,12 @@ void Scheduler::onFinished(const QString &jobId, const RunOutcome &outcome)
     m_timeouts.remove(jobId);
     const bool timedOut = m_timedOut.remove(jobId);
     schedulePump();
+    if (m_abandoned.remove(jobId)) {
+        // Another node owns this job now; what ran here is not its outcome.
+        qCWarning(lcScheduler) << "job" << jobId << "abandoned here; its outcome is not recorded";
+        m_jobs->release(jobId);
+        return;
+    }
 
     const auto job = m_jobs->job(jobId);
     if (!job || model::isTerminal(job->status))

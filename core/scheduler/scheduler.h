@@ -15,7 +15,8 @@ class QTimer;
 
 namespace cd::store {
 class JobStore;
-}
+struct ClaimedJob;
+} // namespace cd::store
 namespace cd::logs {
 class LogBus;
 }
@@ -43,10 +44,17 @@ public:
     static QString notConfiguredMessage(model::Backend backend);
     // Base delay of automatic retries (doubled per attempt, capped at a minute).
     void setRetryDelayMs(int ms) { m_retryDelayMs = ms; }
-    // Who runs the jobs this scheduler starts (recorded on each job). Restart recovery only touches
-    // this node's jobs, so nodes sharing a PostgreSQL database do not fail each other's work.
-    void setNode(const QString &node) { m_node = node; }
+    // Who runs the jobs this scheduler starts (recorded on each job, and the name its claims carry).
+    // Restart recovery only touches this node's jobs; other nodes' jobs are the leader's (rescue()).
+    void setNode(const QString &node);
     QString node() const { return m_node; }
+    // Active jobs of a backend across all nodes; 0 = no limit beyond each node's slots.
+    void setGlobalSlots(model::Backend backend, int slots);
+    // Off while this node cannot heartbeat: a node others may declare dead takes no new work.
+    void setClaiming(bool on);
+    bool claiming() const { return m_claiming; }
+    // How often queued work is looked for besides the events of this process (other nodes queue too).
+    void setPollIntervalMs(int ms);
 
     Result<model::Job> submit(const model::JobSpec &spec);
     Result<model::Job> cancel(const QString &jobId);
@@ -63,6 +71,13 @@ public:
 
     int running(model::Backend backend) const;
 
+    // Leader: settles the jobs of nodes that stopped heartbeating. Local work failed "node lost"
+    // (retried per policy on whichever node claims the retry); remote work is re-attached here
+    // through its stored remote id, never submitted again.
+    void rescue(const QList<store::ClaimedJob> &orphans);
+    // Drops the jobs another node has taken over from this one (see JobStore::lostClaims).
+    void checkClaims();
+
 Q_SIGNALS:
     void jobFinished(const cd::model::Job &job);
 
@@ -76,6 +91,9 @@ private:
     // Lists the files in a job's output directory as its artifacts, and says so in its log.
     void recordArtifacts(const QString &jobId);
     Result<model::Job> createAttempt(const model::Job &from);
+    void claimFor(model::Backend backend, runners::Runner *runner);
+    // Another node holds this job now: stop its local work and write nothing more for it.
+    void abandon(const QString &jobId);
 
     store::JobStore *m_jobs;
     logs::LogBus *m_bus;
@@ -87,6 +105,10 @@ private:
     static constexpr int kSlotlessLookahead = 50;
     QHash<QString, std::shared_ptr<QTimer>> m_timeouts;
     QSet<QString> m_timedOut;
+    QSet<QString> m_abandoned;
+    QHash<model::Backend, int> m_globalSlots;
+    QTimer *m_poll = nullptr;
+    bool m_claiming = true;
     bool m_accepting = true;
     bool m_started = false;
     bool m_pumpQueued = false;

@@ -29,6 +29,9 @@ struct Overrides
     std::optional<QString> runpodEndpoint;
     std::optional<QString> runpodPodUrl;
     std::optional<bool> strictAuth;
+    std::optional<QString> nodeId;
+    std::optional<int> nodeTimeoutS;
+    QMap<QString, int> globalSlots; // backend id → active jobs across all nodes
 };
 
 struct HostPort
@@ -124,6 +127,13 @@ public:
 
     int killGraceMs() const;
     qint64 maxBodyBytes() const;
+
+    // Several nodes on one database (DESIGN §7). Empty node id: the caller names the node after its
+    // host and port.
+    QString nodeId() const;
+    int nodeTimeoutS() const;
+    // Active jobs of a backend across all nodes; 0 = no limit beyond each node's slots.
+    int globalSlots(const QString &backend) const;
 
     void sync();
 

@@ -73,9 +73,9 @@ TEST(Store, MigratesAnEmptyDatabase)
     const QString path = dir.filePath(QStringLiteral("a.db"));
     {
         Db d(path);
-        EXPECT_EQ(d.db.schemaVersion(), 1);
+        EXPECT_EQ(d.db.schemaVersion(), 2);
     }
-    EXPECT_EQ(scalar(path, QStringLiteral("SELECT version FROM schema_meta")), 1);
+    EXPECT_EQ(scalar(path, QStringLiteral("SELECT version FROM schema_meta")), 2);
     EXPECT_EQ(scalar(path, QStringLiteral(
                                "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('jobs','job_logs','artifacts')")),
               3);
@@ -92,7 +92,7 @@ TEST(Store, ReopensAnExistingDatabaseWithoutLosingData)
         id = d.jobs.insert(model::JobSpec{}).value().id;
     }
     Db again(path);
-    EXPECT_EQ(again.db.schemaVersion(), 1);
+    EXPECT_EQ(again.db.schemaVersion(), 2);
     ASSERT_TRUE(again.jobs.job(id).has_value());
     EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM schema_meta")), 1);
 }

@@ -64,8 +64,8 @@ TEST(Postgres, MigratesAndEnforcesTheTransitionTable)
     const QString url = PgCluster::instance().createDatabase();
     Stack st(StackOptions().noListen().on(url).withProfiles(profiles()));
     EXPECT_EQ(st.db->dialect().name(), QStringLiteral("postgresql"));
-    EXPECT_EQ(st.db->schemaVersion(), 1);
-    EXPECT_EQ(countFromOtherConnection(url, QStringLiteral("SELECT version FROM schema_meta")), 1);
+    EXPECT_EQ(st.db->schemaVersion(), 2);
+    EXPECT_EQ(countFromOtherConnection(url, QStringLiteral("SELECT version FROM schema_meta")), 2);
     st.scheduler->stop();
     for (auto to : model::allStatuses()) {
         const auto job = st.jobs->insert(model::JobSpec{}).value();
