@@ -1,0 +1,450 @@
+// Several real `crawldeck --headless` nodes on one throwaway PostgreSQL database (DESIGN §7): claims,
+// heartbeats, rescue of a dead node's jobs, fencing of a node that comes back late.
+#include "pgcluster.h"
+#include "store/database.h"
+#include "store/jobstore.h"
+#include "testutil.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QSqlRecord>
+#include <QTemporaryDir>
+#include <QTimeZone>
+#include <QUuid>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+
+using namespace cd;
+using cdtest::PgCluster;
+using model::JobStatus;
+
+namespace {
+
+#define REQUIRE_PG()                                                                                                   \
+    do {                                                                                                               \
+        const PgCluster &pg = PgCluster::instance();                                                                   \
+        if (pg.missing())                                                                                              \
+            GTEST_SKIP() << "\n\n*** SKIPPED: no PostgreSQL here: " << pg.whyNot().toStdString() << " ***\n";          \
+        ASSERT_TRUE(pg.available()) << pg.whyNot().toStdString();                                                      \
+    } while (false)
+
+const QByteArray kToken = "cluster-token";
+
+// One node: the real binary with its own data directory, on the shared database.
+class Node
+{
+public:
+    Node(QString id, QString database, QString dataDir, QStringList extra)
+        : m_id(std::move(id)), m_database(std::move(database)), m_dataDir(std::move(dataDir)), m_extra(std::move(extra))
+    {
+        start();
+    }
+    ~Node() { kill(); }
+
+    void start()
+    {
+        m_out.clear();
+        m_port = 0;
+        m_proc = std::make_unique<QProcess>();
+        m_proc->setProgram(QStringLiteral(CRAWLDECK_BINARY));
+        m_proc->setArguments(QStringList{QStringLiteral("--headless"), QStringLiteral("--data-dir"), m_dataDir,
+                                         QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
+                                         QStringLiteral("--api-token"), QString::fromLatin1(kToken),
+                                         QStringLiteral("--database"), m_database, QStringLiteral("--node-id"), m_id} +
+                             m_extra);
+        QObject::connect(m_proc.get(), &QProcess::readyReadStandardOutput, m_proc.get(),
+                         [this] { m_out += m_proc->readAllStandardOutput(); });
+        QObject::connect(m_proc.get(), &QProcess::readyReadStandardError, m_proc.get(),
+                         [this] { m_err += m_proc->readAllStandardError(); });
+        m_proc->start();
+        static const QRegularExpression ready(QStringLiteral(R"(listening on http://127\.0\.0\.1:(\d+)\n)"));
+        cdtest::waitUntil(
+            [&] {
+                const auto m = ready.match(QString::fromUtf8(m_out));
+                if (m.hasMatch())
+                    m_port = static_cast<quint16>(m.captured(1).toUInt());
+                return m_port != 0 || m_proc->state() == QProcess::NotRunning;
+            },
+            15000);
+    }
+    // SIGKILL: no shutdown, no last write.
+    void kill()
+    {
+        if (m_proc && m_proc->state() != QProcess::NotRunning) {
+            m_proc->kill();
+            m_proc->waitForFinished(5000);
+        }
+    }
+    void pause() { ::kill(static_cast<pid_t>(m_proc->processId()), SIGSTOP); }
+    void resume() { ::kill(static_cast<pid_t>(m_proc->processId()), SIGCONT); }
+    quint16 port() const { return m_port; }
+    QString id() const { return m_id; }
+    QByteArray stderrText() const { return m_err; }
+
+private:
+    QString m_id, m_database, m_dataDir;
+    QStringList m_extra;
+    std::unique_ptr<QProcess> m_proc;
+    QByteArray m_out, m_err;
+    quint16 m_port = 0;
+};
+
+// Reads the shared database directly, as an operator would.
+class Sql
+{
+public:
+    explicit Sql(const QString &url) : m_name(QUuid::createUuid().toString())
+    {
+        const QUrl u(url);
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), m_name);
+        db.setHostName(u.host());
+        db.setPort(u.port());
+        db.setUserName(u.userName());
+        db.setDatabaseName(u.path().mid(1));
+        db.open();
+    }
+    ~Sql() { QSqlDatabase::removeDatabase(m_name); }
+    QList<QVariantList> rows(const QString &sql, const QVariantList &values = {}) const
+    {
+        QList<QVariantList> out;
+        QSqlQuery q(QSqlDatabase::database(m_name));
+        q.prepare(sql);
+        for (const auto &v : values)
+            q.addBindValue(v);
+        if (!q.exec())
+            return out;
+        while (q.next()) {
+            QVariantList row;
+            for (int i = 0; i < q.record().count(); ++i)
+                row << q.value(i);
+            out << row;
+        }
+        return out;
+    }
+    int scalar(const QString &sql, const QVariantList &values = {}) const
+    {
+        const auto r = rows(sql, values);
+        return r.isEmpty() ? -1 : r.first().value(0).toInt();
+    }
+
+private:
+    QString m_name;
+};
+
+QJsonObject submit(quint16 port, const QString &profile, int maxAttempts = 1)
+{
+    const auto r = cdtest::postJson(
+        port, "/api/jobs",
+        QJsonObject{{QStringLiteral("profile"), profile}, {QStringLiteral("max_attempts"), maxAttempts}}, kToken);
+    EXPECT_EQ(r.status, 201) << r.body.toStdString();
+    return r.json();
+}
+
+QDateTime isoTime(const QVariant &v)
+{
+    QDateTime t = QDateTime::fromString(v.toString(), Qt::ISODateWithMs);
+    t.setTimeZone(QTimeZone::utc());
+    return t;
+}
+
+double percentile(QList<double> v, double p)
+{
+    if (v.isEmpty())
+        return 0;
+    std::sort(v.begin(), v.end());
+    return v.at(std::min<qsizetype>(v.size() - 1, static_cast<qsizetype>(p * static_cast<double>(v.size()))));
+}
+
+QStringList readLines(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return QString::fromUtf8(f.readAll()).split(u'\n', Qt::SkipEmptyParts);
+}
+
+struct Drain
+{
+    double seconds = 0;
+    double jobsPerSecond = 0;
+    double startP50Ms = 0;
+    double startP99Ms = 0;
+};
+
+// `nodes` nodes, `jobs` no-op jobs submitted round-robin; waits until none is left and checks that
+// each attempt ran exactly once (the profile appends the job id to a shared file).
+Drain runNoOps(int nodeCount, int jobs)
+{
+    Drain out;
+    const QString url = PgCluster::instance().createDatabase();
+    QTemporaryDir dir;
+    const QString starts = dir.filePath(QStringLiteral("starts.txt"));
+    const QStringList extra{QStringLiteral("--local-profile"),
+                            QStringLiteral("noop=sh -c 'echo {job_id} >> ") + starts + u'\'',
+                            QStringLiteral("--local-slots"), QStringLiteral("4")};
+    std::vector<std::unique_ptr<Node>> nodes;
+    for (int i = 0; i < nodeCount; ++i) {
+        nodes.push_back(std::make_unique<Node>(QStringLiteral("node-%1").arg(i + 1), url,
+                                               dir.filePath(QStringLiteral("n%1").arg(i + 1)), extra));
+        EXPECT_NE(nodes.back()->port(), 0) << nodes.back()->stderrText().toStdString();
+        if (nodes.back()->port() == 0)
+            return out;
+    }
+    Sql sql(url);
+    QElapsedTimer clock;
+    clock.start();
+    for (int i = 0; i < jobs; ++i)
+        submit(nodes.at(static_cast<size_t>(i % nodeCount))->port(), QStringLiteral("noop"));
+    const bool drained = cdtest::waitUntil(
+        [&] {
+            return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE status IN "
+                                             "('queued', 'starting', 'running')")) == 0;
+        },
+        120000);
+    out.seconds = static_cast<double>(clock.elapsed()) / 1000.0;
+    out.jobsPerSecond = jobs / out.seconds;
+    EXPECT_TRUE(drained);
+    EXPECT_EQ(sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE status = 'completed'")), jobs);
+    EXPECT_EQ(sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs")), jobs);
+    // Exactly once per attempt: every job id once in the side-effect file, no more lines.
+    const QStringList lines = readLines(starts);
+    EXPECT_EQ(lines.size(), jobs);
+    QHash<QString, int> perJob;
+    for (const QString &l : lines)
+        ++perJob[l.trimmed()];
+    EXPECT_EQ(perJob.size(), jobs);
+    for (auto it = perJob.cbegin(); it != perJob.cend(); ++it)
+        EXPECT_EQ(it.value(), 1) << it.key().toStdString() << " ran " << it.value() << " times";
+    // Work spread: with several nodes, each took some.
+    if (nodeCount > 1) {
+        const auto perNode = sql.rows(QStringLiteral("SELECT node, COUNT(*) FROM jobs GROUP BY node"));
+        EXPECT_EQ(perNode.size(), nodeCount);
+        for (const auto &row : perNode)
+            EXPECT_GT(row.value(1).toInt(), 0) << row.value(0).toString().toStdString();
+    }
+    QList<double> latency;
+    for (const auto &row : sql.rows(QStringLiteral("SELECT queued_at, started_at FROM jobs")))
+        latency << static_cast<double>(isoTime(row.value(0)).msecsTo(isoTime(row.value(1))));
+    out.startP50Ms = percentile(latency, 0.5);
+    out.startP99Ms = percentile(latency, 0.99);
+    return out;
+}
+
+int jobCount()
+{
+    const int n = qEnvironmentVariableIntValue("CD_CLUSTER_JOBS");
+    return n > 0 ? n : 1000;
+}
+
+} // namespace
+
+TEST(Cluster, ThreeNodesRunEveryAttemptExactlyOnce)
+{
+    REQUIRE_PG();
+    const int jobs = jobCount();
+    const Drain d = runNoOps(3, jobs);
+    std::printf("[ FIGURES  ] 3 nodes, %d no-op jobs: %.1f s, %.0f jobs/s; enqueue-to-start p50 %.0f ms, p99 %.0f "
+                "ms\n",
+                jobs, d.seconds, d.jobsPerSecond, d.startP50Ms, d.startP99Ms);
+}
+
+TEST(Cluster, ClaimsAreFencedAndTakenOverOnce)
+{
+    REQUIRE_PG();
+    // Two stores on two connections stand for two nodes; the statements are the ones the nodes run.
+    const QString url = PgCluster::instance().createDatabase();
+    store::Database dbA, dbB;
+    ASSERT_TRUE(dbA.open(url).ok());
+    ASSERT_TRUE(dbB.open(url).ok());
+    store::JobStore a(&dbA), b(&dbB);
+    a.setNode(QStringLiteral("a"));
+    b.setNode(QStringLiteral("b"));
+    for (int i = 0; i < 10; ++i)
+        ASSERT_TRUE(a.insert(model::JobSpec{}).ok());
+    // queue_seq comes from a sequence: distinct, in submission order.
+    Sql sql(url);
+    EXPECT_EQ(sql.scalar(QStringLiteral("SELECT COUNT(DISTINCT queue_seq) FROM jobs")), 10);
+
+    // Each claim takes distinct rows; a global cap of 6 holds across both.
+    const auto first = a.claim(model::Backend::Local, 4, 6);
+    ASSERT_TRUE(first.ok());
+    EXPECT_EQ(first->size(), 4);
+    const auto second = b.claim(model::Backend::Local, 4, 6);
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ(second->size(), 2);
+    const auto third = b.claim(model::Backend::Local, 4, 6);
+    ASSERT_TRUE(third.ok());
+    EXPECT_EQ(third->size(), 0);
+    QSet<QString> ids;
+    for (const auto &j : first.value() + second.value()) {
+        EXPECT_EQ(j.status, JobStatus::Starting);
+        ids.insert(j.id);
+    }
+    EXPECT_EQ(ids.size(), 6);
+    EXPECT_EQ(sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE node = 'a' AND claim = 1")), 4);
+
+    // Node a goes quiet; b takes one of its jobs over (as the leader does).
+    const QString id = first->first().id;
+    ASSERT_TRUE(a.transition(id, JobStatus::Running).ok());
+    const auto held = b.heldBy(QStringLiteral("a"));
+    ASSERT_TRUE(held.ok());
+    const auto it = std::find_if(held->cbegin(), held->cend(), [&](const auto &h) { return h.job.id == id; });
+    ASSERT_NE(it, held->cend());
+    EXPECT_EQ(it->claim, 1);
+    const auto taken = b.takeOver(*it, std::nullopt, {}, true);
+    ASSERT_TRUE(taken.ok());
+    EXPECT_EQ(taken->node, QStringLiteral("b"));
+    // A second take-over with the old claim loses: there is one new holder.
+    EXPECT_FALSE(a.takeOver(*it, JobStatus::Failed, {}, false).ok());
+
+    // a comes back and tries to finish the job: fenced, told so, nothing written.
+    int fenced = 0;
+    QObject::connect(&a, &store::JobStore::fencedOut, &a, [&](const QString &j) { fenced += j == id ? 1 : 0; });
+    const auto late = a.transition(id, JobStatus::Completed);
+    ASSERT_FALSE(late.ok());
+    EXPECT_EQ(late.error().code, Error::Code::Conflict);
+    EXPECT_EQ(fenced, 1);
+    EXPECT_EQ(b.job(id)->status, JobStatus::Running);
+    // The new holder finishes it.
+    EXPECT_TRUE(b.transition(id, JobStatus::Completed).ok());
+    // a's other claims are intact; lostClaims() names none of them, then the lost one is gone too.
+    EXPECT_TRUE(a.lostClaims().isEmpty());
+    EXPECT_TRUE(a.transition(first->at(1).id, JobStatus::Running).ok());
+}
+
+TEST(Cluster, AKilledNodesJobIsRetriedOnAnotherNodeAndNothingFinishesTwice)
+{
+    REQUIRE_PG();
+    const QString url = PgCluster::instance().createDatabase();
+    QTemporaryDir dir;
+    const QString marks = dir.filePath(QStringLiteral("marks.txt"));
+    const int timeoutS = 3;
+    const QStringList extra{QStringLiteral("--local-profile"),
+                            QStringLiteral("long=sh -c 'echo start {job_id} >> ") + marks +
+                                QStringLiteral("; sleep 4; echo done {job_id} >> ") + marks + u'\'',
+                            QStringLiteral("--node-timeout"), QString::number(timeoutS)};
+    Node a(QStringLiteral("node-a"), url, dir.filePath(QStringLiteral("a")), extra);
+    ASSERT_NE(a.port(), 0) << a.stderrText().toStdString();
+    const QString id = submit(a.port(), QStringLiteral("long"), 2).value(QStringLiteral("id")).toString();
+    ASSERT_FALSE(id.isEmpty());
+    Sql sql(url);
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] {
+            return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND status = 'running' AND "
+                                             "node = 'node-a'"),
+                              {id}) == 1;
+        },
+        10000));
+    Node b(QStringLiteral("node-b"), url, dir.filePath(QStringLiteral("b")), extra);
+    ASSERT_NE(b.port(), 0) << b.stderrText().toStdString();
+
+    QElapsedTimer sinceKill;
+    a.kill();
+    sinceKill.start();
+    // The job fails "node lost"; its retry runs on b.
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] {
+            return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND status = 'failed' AND "
+                                             "error = 'node lost'"),
+                              {id}) == 1;
+        },
+        (timeoutS + 10) * 1000))
+        << b.stderrText().toStdString();
+    const double lostAfter = static_cast<double>(sinceKill.elapsed()) / 1000.0;
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] {
+            return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE retry_of = ? AND node = 'node-b' AND "
+                                             "status IN ('running', 'completed')"),
+                              {id}) == 1;
+        },
+        (timeoutS + 10) * 1000 - static_cast<int>(sinceKill.elapsed())))
+        << b.stderrText().toStdString();
+    const double retriedAfter = static_cast<double>(sinceKill.elapsed()) / 1000.0;
+    EXPECT_LE(retriedAfter, timeoutS + 10);
+    std::printf("[ FIGURES  ] kill -9 with --node-timeout %d: failed 'node lost' after %.1f s, retry running on "
+                "another node after %.1f s\n",
+                timeoutS, lostAfter, retriedAfter);
+
+    // a comes back late, under the same name: it finishes nothing twice.
+    a.start();
+    ASSERT_NE(a.port(), 0) << a.stderrText().toStdString();
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] {
+            return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE retry_of = ? AND status = 'completed'"),
+                              {id}) == 1;
+        },
+        15000));
+    cdtest::spin(2 * timeoutS * 1000 / 3 + 500); // a full heartbeat of the restarted node
+    EXPECT_EQ(sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE status = 'completed'")), 1);
+    EXPECT_EQ(sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND status = 'failed'"), {id}), 1);
+    EXPECT_EQ(sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs")), 2);
+
+    // Both nodes are listed as alive again.
+    const auto nodes = cdtest::getJson(b.port(), "/api/nodes", kToken);
+    ASSERT_EQ(nodes.status, 200) << nodes.body.toStdString();
+    const QJsonArray list = nodes.json().value(QStringLiteral("nodes")).toArray();
+    ASSERT_EQ(list.size(), 2);
+    for (const auto &n : list)
+        EXPECT_TRUE(n.toObject().value(QStringLiteral("alive")).toBool()) << nodes.body.toStdString();
+    EXPECT_EQ(cdtest::getJson(b.port(), "/api/nodes").status, 401);
+}
+
+TEST(Cluster, ANodeThatComesBackLateAbandonsTheJobsItLost)
+{
+    REQUIRE_PG();
+    const QString url = PgCluster::instance().createDatabase();
+    QTemporaryDir dir;
+    const int timeoutS = 2;
+    const QString pids = dir.filePath(QStringLiteral("pids"));
+    QDir().mkpath(pids);
+    // The worker records its pid, so the test can see whether the late node stopped it.
+    const QStringList extra{QStringLiteral("--local-profile"),
+                            QStringLiteral("long=sh -c 'echo $$ > ") + pids + QStringLiteral("/{job_id}; sleep 60'"),
+                            QStringLiteral("--node-timeout"), QString::number(timeoutS)};
+    Node a(QStringLiteral("node-a"), url, dir.filePath(QStringLiteral("a")), extra);
+    ASSERT_NE(a.port(), 0) << a.stderrText().toStdString();
+    const QString id = submit(a.port(), QStringLiteral("long"), 1).value(QStringLiteral("id")).toString();
+    Sql sql(url);
+    qint64 pid = 0;
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] {
+            const auto lines = readLines(pids + u'/' + id);
+            pid = lines.isEmpty() ? 0 : lines.first().toLongLong();
+            return pid > 0;
+        },
+        10000));
+    Node b(QStringLiteral("node-b"), url, dir.filePath(QStringLiteral("b")), extra);
+    ASSERT_NE(b.port(), 0) << b.stderrText().toStdString();
+
+    // a stops answering (not dead: a paused process, a network partition); b settles its job.
+    a.pause();
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] {
+            return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND status = 'failed' AND "
+                                             "error = 'node lost'"),
+                              {id}) == 1;
+        },
+        (timeoutS + 10) * 1000));
+    EXPECT_EQ(::kill(static_cast<pid_t>(pid), 0), 0) << "the worker runs on while its node is paused";
+
+    // a resumes: its claim is gone, so it stops the worker and records nothing.
+    a.resume();
+    EXPECT_TRUE(cdtest::waitUntil([&] { return ::kill(static_cast<pid_t>(pid), 0) != 0; }, 10000))
+        << a.stderrText().toStdString();
+    cdtest::spin(500);
+    EXPECT_EQ(sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND status = 'failed' AND "
+                                        "error = 'node lost'"),
+                         {id}),
+              1);
+    EXPECT_TRUE(a.stderrText().contains("taken over by another node")) << a.stderrText().toStdString();
+}
