@@ -1,6 +1,7 @@
 // Several real `crawldeck --headless` nodes on one throwaway PostgreSQL database (DESIGN §7): claims,
 // heartbeats, rescue of a dead node's jobs, fencing of a node that comes back late.
 #include "pgcluster.h"
+#include "runpodemulator.h"
 #include "store/database.h"
 #include "store/jobstore.h"
 #include "testutil.h"
@@ -44,8 +45,13 @@ const QByteArray kToken = "cluster-token";
 class Node
 {
 public:
-    Node(QString id, QString database, QString dataDir, QStringList extra)
-        : m_id(std::move(id)), m_database(std::move(database)), m_dataDir(std::move(dataDir)), m_extra(std::move(extra))
+    Node(QString id, QString database, QString dataDir, QStringList extra,
+         QProcessEnvironment env = QProcessEnvironment::systemEnvironment())
+        : m_id(std::move(id))
+        , m_database(std::move(database))
+        , m_dataDir(std::move(dataDir))
+        , m_extra(std::move(extra))
+        , m_env(std::move(env))
     {
         start();
     }
@@ -57,6 +63,7 @@ public:
         m_port = 0;
         m_proc = std::make_unique<QProcess>();
         m_proc->setProgram(QStringLiteral(CRAWLDECK_BINARY));
+        m_proc->setProcessEnvironment(m_env);
         m_proc->setArguments(QStringList{QStringLiteral("--headless"), QStringLiteral("--data-dir"), m_dataDir,
                                          QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
                                          QStringLiteral("--api-token"), QString::fromLatin1(kToken),
@@ -94,6 +101,7 @@ public:
 private:
     QString m_id, m_database, m_dataDir;
     QStringList m_extra;
+    QProcessEnvironment m_env;
     std::unique_ptr<QProcess> m_proc;
     QByteArray m_out, m_err;
     quint16 m_port = 0;
@@ -447,4 +455,65 @@ TEST(Cluster, ANodeThatComesBackLateAbandonsTheJobsItLost)
                          {id}),
               1);
     EXPECT_TRUE(a.stderrText().contains("taken over by another node")) << a.stderrText().toStdString();
+}
+
+TEST(Cluster, AKilledNodesRunPodJobIsReattachedNotSubmittedAgain)
+{
+    REQUIRE_PG();
+    const QString url = PgCluster::instance().createDatabase();
+    QTemporaryDir dir;
+    cdtest::RunPodEmulator emu;
+    ASSERT_NE(emu.listen(), 0);
+    cdtest::EmuScript script;
+    script.queueMs = 100;
+    script.runMs = 6000;
+    script.output = QJsonObject{{QStringLiteral("ok"), true}};
+    emu.setDefaultScript(script);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("RUNPOD_API_KEY"), emu.apiKey());
+    const int timeoutS = 2;
+    const QStringList extra{QStringLiteral("--runpod-endpoint"), emu.endpointUrl().toString(),
+                            QStringLiteral("--node-timeout"), QString::number(timeoutS)};
+    Node a(QStringLiteral("node-a"), url, dir.filePath(QStringLiteral("a")), extra, env);
+    ASSERT_NE(a.port(), 0) << a.stderrText().toStdString();
+    const auto r = cdtest::postJson(a.port(), "/api/jobs",
+                                    QJsonObject{{QStringLiteral("backend"), QStringLiteral("runpod")},
+                                                {QStringLiteral("keywords"), QJsonArray{QStringLiteral("x")}}},
+                                    kToken);
+    ASSERT_EQ(r.status, 201) << r.body.toStdString();
+    const QString id = r.json().value(QStringLiteral("id")).toString();
+    Sql sql(url);
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] {
+            return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND node = 'node-a' AND "
+                                             "remote_id IS NOT NULL"),
+                              {id}) == 1;
+        },
+        10000))
+        << a.stderrText().toStdString();
+    Node b(QStringLiteral("node-b"), url, dir.filePath(QStringLiteral("b")), extra, env);
+    ASSERT_NE(b.port(), 0) << b.stderrText().toStdString();
+
+    QElapsedTimer sinceKill;
+    a.kill();
+    sinceKill.start();
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] {
+            return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND node = 'node-b'"), {id}) == 1;
+        },
+        (timeoutS + 10) * 1000))
+        << b.stderrText().toStdString();
+    const double reattachedAfter = static_cast<double>(sinceKill.elapsed()) / 1000.0;
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] {
+            return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND status = 'completed'"),
+                              {id}) == 1;
+        },
+        20000))
+        << b.stderrText().toStdString();
+    std::printf("[ FIGURES  ] kill -9 with --node-timeout %d: RunPod job re-attached by another node after %.1f s\n",
+                timeoutS, reattachedAfter);
+    EXPECT_EQ(emu.count(QStringLiteral("run")), 1);
+    EXPECT_EQ(sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs")), 1);
+    EXPECT_EQ(sql.scalar(QStringLiteral("SELECT claim FROM jobs WHERE id = ?"), {id}), 2);
 }
