@@ -27,6 +27,12 @@ Error unavailable(const Error &e)
     return Error::make(Code::Unavailable, e.detail);
 }
 
+// A null QString binds as SQL NULL; these columns hold text, empty when unknown.
+QString text(const QString &s)
+{
+    return s.isNull() ? QStringLiteral("") : s;
+}
+
 } // namespace
 
 NodeStore::NodeStore(Database *db) : m_db(db) {}
@@ -61,7 +67,7 @@ Result<QDateTime> NodeStore::beat(const QString &id, const QString &address, con
                                  "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
                                  "address = excluded.address, version = excluded.version, "
                                  "started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at"),
-                  {id, address, version, model::isoUtc(startedAt), model::isoUtc(t.value())}, "recording a heartbeat");
+                  {id, text(address), text(version), model::isoUtc(startedAt), model::isoUtc(t.value())}, "recording a heartbeat");
     if (!q)
         return unavailable(q.error());
     return t;

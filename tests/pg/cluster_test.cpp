@@ -1,23 +1,20 @@
 // Several real `crawldeck --headless` nodes on one throwaway PostgreSQL database (DESIGN §7): claims,
 // heartbeats, rescue of a dead node's jobs, fencing of a node that comes back late.
+#include "cluster/clusternode.h"
+#include "nodecluster.h"
 #include "pgcluster.h"
 #include "runpodemulator.h"
+#include "stack.h"
 #include "store/database.h"
 #include "store/jobstore.h"
+#include "store/nodestore.h"
 #include "testutil.h"
 
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
-#include <QProcess>
-#include <QRegularExpression>
-#include <QSqlDatabase>
-#include <QSqlQuery>
-#include <QSqlRecord>
 #include <QTemporaryDir>
-#include <QTimeZone>
-#include <QUuid>
 
 #include <gtest/gtest.h>
 
@@ -39,114 +36,17 @@ namespace {
         ASSERT_TRUE(pg.available()) << pg.whyNot().toStdString();                                                      \
     } while (false)
 
-const QByteArray kToken = "cluster-token";
+const QByteArray kToken = cdtest::NodeProcess::kToken;
 
-// One node: the real binary with its own data directory, on the shared database.
-class Node
+// A node of these tests: the real binary.
+class Node : public cdtest::NodeProcess
 {
 public:
     Node(QString id, QString database, QString dataDir, QStringList extra,
          QProcessEnvironment env = QProcessEnvironment::systemEnvironment())
-        : m_id(std::move(id))
-        , m_database(std::move(database))
-        , m_dataDir(std::move(dataDir))
-        , m_extra(std::move(extra))
-        , m_env(std::move(env))
-    {
-        start();
-    }
-    ~Node() { kill(); }
-
-    void start()
-    {
-        m_out.clear();
-        m_port = 0;
-        m_proc = std::make_unique<QProcess>();
-        m_proc->setProgram(QStringLiteral(CRAWLDECK_BINARY));
-        m_proc->setProcessEnvironment(m_env);
-        m_proc->setArguments(QStringList{QStringLiteral("--headless"), QStringLiteral("--data-dir"), m_dataDir,
-                                         QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
-                                         QStringLiteral("--api-token"), QString::fromLatin1(kToken),
-                                         QStringLiteral("--database"), m_database, QStringLiteral("--node-id"), m_id} +
-                             m_extra);
-        QObject::connect(m_proc.get(), &QProcess::readyReadStandardOutput, m_proc.get(),
-                         [this] { m_out += m_proc->readAllStandardOutput(); });
-        QObject::connect(m_proc.get(), &QProcess::readyReadStandardError, m_proc.get(),
-                         [this] { m_err += m_proc->readAllStandardError(); });
-        m_proc->start();
-        static const QRegularExpression ready(QStringLiteral(R"(listening on http://127\.0\.0\.1:(\d+)\n)"));
-        cdtest::waitUntil(
-            [&] {
-                const auto m = ready.match(QString::fromUtf8(m_out));
-                if (m.hasMatch())
-                    m_port = static_cast<quint16>(m.captured(1).toUInt());
-                return m_port != 0 || m_proc->state() == QProcess::NotRunning;
-            },
-            15000);
-    }
-    // SIGKILL: no shutdown, no last write.
-    void kill()
-    {
-        if (m_proc && m_proc->state() != QProcess::NotRunning) {
-            m_proc->kill();
-            m_proc->waitForFinished(5000);
-        }
-    }
-    void pause() { ::kill(static_cast<pid_t>(m_proc->processId()), SIGSTOP); }
-    void resume() { ::kill(static_cast<pid_t>(m_proc->processId()), SIGCONT); }
-    quint16 port() const { return m_port; }
-    QString id() const { return m_id; }
-    QByteArray stderrText() const { return m_err; }
-
-private:
-    QString m_id, m_database, m_dataDir;
-    QStringList m_extra;
-    QProcessEnvironment m_env;
-    std::unique_ptr<QProcess> m_proc;
-    QByteArray m_out, m_err;
-    quint16 m_port = 0;
-};
-
-// Reads the shared database directly, as an operator would.
-class Sql
-{
-public:
-    explicit Sql(const QString &url) : m_name(QUuid::createUuid().toString())
-    {
-        const QUrl u(url);
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), m_name);
-        db.setHostName(u.host());
-        db.setPort(u.port());
-        db.setUserName(u.userName());
-        db.setDatabaseName(u.path().mid(1));
-        db.open();
-    }
-    ~Sql() { QSqlDatabase::removeDatabase(m_name); }
-    QList<QVariantList> rows(const QString &sql, const QVariantList &values = {}) const
-    {
-        QList<QVariantList> out;
-        QSqlQuery q(QSqlDatabase::database(m_name));
-        q.prepare(sql);
-        for (const auto &v : values)
-            q.addBindValue(v);
-        if (!q.exec())
-            return out;
-        while (q.next()) {
-            QVariantList row;
-            for (int i = 0; i < q.record().count(); ++i)
-                row << q.value(i);
-            out << row;
-        }
-        return out;
-    }
-    int scalar(const QString &sql, const QVariantList &values = {}) const
-    {
-        const auto r = rows(sql, values);
-        return r.isEmpty() ? -1 : r.first().value(0).toInt();
-    }
-
-private:
-    QString m_name;
+        : NodeProcess(QStringLiteral(CRAWLDECK_BINARY), std::move(id), std::move(database), std::move(dataDir),
+                      std::move(extra), std::move(env))
+    {}
 };
 
 QJsonObject submit(quint16 port, const QString &profile, int maxAttempts = 1)
@@ -158,94 +58,12 @@ QJsonObject submit(quint16 port, const QString &profile, int maxAttempts = 1)
     return r.json();
 }
 
-QDateTime isoTime(const QVariant &v)
-{
-    QDateTime t = QDateTime::fromString(v.toString(), Qt::ISODateWithMs);
-    t.setTimeZone(QTimeZone::utc());
-    return t;
-}
-
-double percentile(QList<double> v, double p)
-{
-    if (v.isEmpty())
-        return 0;
-    std::sort(v.begin(), v.end());
-    return v.at(std::min<qsizetype>(v.size() - 1, static_cast<qsizetype>(p * static_cast<double>(v.size()))));
-}
-
 QStringList readLines(const QString &path)
 {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
         return {};
     return QString::fromUtf8(f.readAll()).split(u'\n', Qt::SkipEmptyParts);
-}
-
-struct Drain
-{
-    double seconds = 0;
-    double jobsPerSecond = 0;
-    double startP50Ms = 0;
-    double startP99Ms = 0;
-};
-
-// `nodes` nodes, `jobs` no-op jobs submitted round-robin; waits until none is left and checks that
-// each attempt ran exactly once (the profile appends the job id to a shared file).
-Drain runNoOps(int nodeCount, int jobs)
-{
-    Drain out;
-    const QString url = PgCluster::instance().createDatabase();
-    QTemporaryDir dir;
-    const QString starts = dir.filePath(QStringLiteral("starts.txt"));
-    const QStringList extra{QStringLiteral("--local-profile"),
-                            QStringLiteral("noop=sh -c 'echo {job_id} >> ") + starts + u'\'',
-                            QStringLiteral("--local-slots"), QStringLiteral("4")};
-    std::vector<std::unique_ptr<Node>> nodes;
-    for (int i = 0; i < nodeCount; ++i) {
-        nodes.push_back(std::make_unique<Node>(QStringLiteral("node-%1").arg(i + 1), url,
-                                               dir.filePath(QStringLiteral("n%1").arg(i + 1)), extra));
-        EXPECT_NE(nodes.back()->port(), 0) << nodes.back()->stderrText().toStdString();
-        if (nodes.back()->port() == 0)
-            return out;
-    }
-    Sql sql(url);
-    QElapsedTimer clock;
-    clock.start();
-    for (int i = 0; i < jobs; ++i)
-        submit(nodes.at(static_cast<size_t>(i % nodeCount))->port(), QStringLiteral("noop"));
-    const bool drained = cdtest::waitUntil(
-        [&] {
-            return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE status IN "
-                                             "('queued', 'starting', 'running')")) == 0;
-        },
-        120000);
-    out.seconds = static_cast<double>(clock.elapsed()) / 1000.0;
-    out.jobsPerSecond = jobs / out.seconds;
-    EXPECT_TRUE(drained);
-    EXPECT_EQ(sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE status = 'completed'")), jobs);
-    EXPECT_EQ(sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs")), jobs);
-    // Exactly once per attempt: every job id once in the side-effect file, no more lines.
-    const QStringList lines = readLines(starts);
-    EXPECT_EQ(lines.size(), jobs);
-    QHash<QString, int> perJob;
-    for (const QString &l : lines)
-        ++perJob[l.trimmed()];
-    EXPECT_EQ(perJob.size(), jobs);
-    for (auto it = perJob.cbegin(); it != perJob.cend(); ++it)
-        EXPECT_EQ(it.value(), 1) << it.key().toStdString() << " ran " << it.value() << " times";
-    // Work spread: with several nodes, each took some.
-    if (nodeCount > 1) {
-        const auto perNode = sql.rows(QStringLiteral("SELECT node, COUNT(*) FROM jobs GROUP BY node"));
-        EXPECT_EQ(perNode.size(), nodeCount);
-        for (const auto &row : perNode)
-            EXPECT_GT(row.value(1).toInt(), 0) << row.value(0).toString().toStdString();
-    }
-    QList<double> latency;
-    for (const auto &row : sql.rows(QStringLiteral("SELECT queued_at, started_at FROM jobs")))
-        latency << static_cast<double>(isoTime(row.value(0)).msecsTo(isoTime(row.value(1))));
-    out.startP50Ms = percentile(latency, 0.5);
-    out.startP99Ms = percentile(latency, 0.99);
-    return out;
 }
 
 int jobCount()
@@ -260,10 +78,22 @@ TEST(Cluster, ThreeNodesRunEveryAttemptExactlyOnce)
 {
     REQUIRE_PG();
     const int jobs = jobCount();
-    const Drain d = runNoOps(3, jobs);
+    const auto run = cdtest::runNoOps(QStringLiteral(CRAWLDECK_BINARY), 3, jobs);
+    ASSERT_TRUE(run.error.isEmpty()) << run.error.toStdString();
+    EXPECT_TRUE(run.drained);
+    EXPECT_EQ(run.total, jobs);
+    EXPECT_EQ(run.completed, jobs);
+    // Exactly once per attempt: every job id once in the side-effect file.
+    EXPECT_EQ(run.runsPerJob.size(), jobs);
+    for (auto it = run.runsPerJob.cbegin(); it != run.runsPerJob.cend(); ++it)
+        EXPECT_EQ(it.value(), 1) << it.key().toStdString() << " ran " << it.value() << " times";
+    // Every node took a share.
+    EXPECT_EQ(run.jobsPerNode.size(), 3);
+    for (auto it = run.jobsPerNode.cbegin(); it != run.jobsPerNode.cend(); ++it)
+        EXPECT_GT(it.value(), 0) << it.key().toStdString();
     std::printf("[ FIGURES  ] 3 nodes, %d no-op jobs: %.1f s, %.0f jobs/s; enqueue-to-start p50 %.0f ms, p99 %.0f "
                 "ms\n",
-                jobs, d.seconds, d.jobsPerSecond, d.startP50Ms, d.startP99Ms);
+                jobs, run.seconds, run.jobsPerSecond, run.startP50Ms, run.startP99Ms);
 }
 
 TEST(Cluster, ClaimsAreFencedAndTakenOverOnce)
@@ -280,7 +110,7 @@ TEST(Cluster, ClaimsAreFencedAndTakenOverOnce)
     for (int i = 0; i < 10; ++i)
         ASSERT_TRUE(a.insert(model::JobSpec{}).ok());
     // queue_seq comes from a sequence: distinct, in submission order.
-    Sql sql(url);
+    cdtest::SqlProbe sql(url);
     EXPECT_EQ(sql.scalar(QStringLiteral("SELECT COUNT(DISTINCT queue_seq) FROM jobs")), 10);
 
     // Each claim takes distinct rows; a global cap of 6 holds across both.
@@ -345,7 +175,7 @@ TEST(Cluster, AKilledNodesJobIsRetriedOnAnotherNodeAndNothingFinishesTwice)
     ASSERT_NE(a.port(), 0) << a.stderrText().toStdString();
     const QString id = submit(a.port(), QStringLiteral("long"), 2).value(QStringLiteral("id")).toString();
     ASSERT_FALSE(id.isEmpty());
-    Sql sql(url);
+    cdtest::SqlProbe sql(url);
     ASSERT_TRUE(cdtest::waitUntil(
         [&] {
             return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND status = 'running' AND "
@@ -422,7 +252,7 @@ TEST(Cluster, ANodeThatComesBackLateAbandonsTheJobsItLost)
     Node a(QStringLiteral("node-a"), url, dir.filePath(QStringLiteral("a")), extra);
     ASSERT_NE(a.port(), 0) << a.stderrText().toStdString();
     const QString id = submit(a.port(), QStringLiteral("long"), 1).value(QStringLiteral("id")).toString();
-    Sql sql(url);
+    cdtest::SqlProbe sql(url);
     qint64 pid = 0;
     ASSERT_TRUE(cdtest::waitUntil(
         [&] {
@@ -482,7 +312,7 @@ TEST(Cluster, AKilledNodesRunPodJobIsReattachedNotSubmittedAgain)
                                     kToken);
     ASSERT_EQ(r.status, 201) << r.body.toStdString();
     const QString id = r.json().value(QStringLiteral("id")).toString();
-    Sql sql(url);
+    cdtest::SqlProbe sql(url);
     ASSERT_TRUE(cdtest::waitUntil(
         [&] {
             return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND node = 'node-a' AND "
@@ -516,4 +346,39 @@ TEST(Cluster, AKilledNodesRunPodJobIsReattachedNotSubmittedAgain)
     EXPECT_EQ(emu.count(QStringLiteral("run")), 1);
     EXPECT_EQ(sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs")), 1);
     EXPECT_EQ(sql.scalar(QStringLiteral("SELECT claim FROM jobs WHERE id = ?"), {id}), 2);
+}
+
+TEST(Cluster, ANodeWhoseHeartbeatFailsStopsClaimingUntilItWorksAgain)
+{
+    REQUIRE_PG();
+    const QString url = PgCluster::instance().createDatabase();
+    cdtest::Stack st(
+        cdtest::StackOptions().noListen().on(url).withProfiles({{QStringLiteral("quick"), QStringLiteral("true")}}));
+    store::NodeStore nodes(st.db.get());
+    cluster::NodeConfig config;
+    config.id = QStringLiteral("test-node");
+    config.timeoutS = 1;
+    cluster::ClusterNode node(config, &nodes, st.jobs.get(), st.scheduler.get());
+    node.start();
+    EXPECT_TRUE(st.scheduler->claiming());
+    EXPECT_TRUE(node.isLeader());
+
+    // The heartbeat's table goes away under it (as a failing database would look to it).
+    cdtest::SqlProbe sql(url);
+    ASSERT_TRUE(sql.exec(QStringLiteral("ALTER TABLE nodes RENAME TO nodes_away")));
+    node.beat();
+    EXPECT_FALSE(st.scheduler->claiming());
+    EXPECT_FALSE(node.isLeader());
+    model::JobSpec spec;
+    spec.params.insert(QStringLiteral("profile"), QStringLiteral("quick"));
+    const QString id = st.scheduler->submit(spec).value().id;
+    cdtest::spin(1500);
+    EXPECT_EQ(st.jobs->job(id)->status, JobStatus::Queued);
+
+    ASSERT_TRUE(sql.exec(QStringLiteral("ALTER TABLE nodes_away RENAME TO nodes")));
+    EXPECT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(id)->status == JobStatus::Completed; }, 5000));
+    EXPECT_TRUE(st.scheduler->claiming());
+    EXPECT_EQ(
+        sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND node = 'test-node' AND claim = 1"), {id}),
+        1);
 }
