@@ -148,7 +148,7 @@ double percentile(QList<double> v, double p)
 
 } // namespace
 
-NoOpRun runNoOps(const QString &binary, int nodeCount, int jobs, int slotsPerNode)
+NoOpRun runNoOps(const QString &binary, int nodeCount, int jobs, int slotsPerNode, bool preQueued)
 {
     NoOpRun out;
     const QString url = PgCluster::instance().createDatabase();
@@ -170,15 +170,39 @@ NoOpRun runNoOps(const QString &binary, int nodeCount, int jobs, int slotsPerNod
     }
     SqlProbe sql(url);
     QElapsedTimer clock;
-    clock.start();
-    for (int i = 0; i < jobs; ++i) {
-        const auto r = postJson(nodes.at(static_cast<size_t>(i % nodeCount))->port(), "/api/jobs",
-                                QJsonObject{{QStringLiteral("profile"), QStringLiteral("noop")}}, NodeProcess::kToken);
-        if (r.status != 201) {
-            out.error = QStringLiteral("submitting a job answered %1: %2").arg(r.status).arg(QString::fromUtf8(r.body));
+    if (preQueued) {
+        for (const auto &n : nodes)
+            n->pause();
+        const bool queued =
+            sql.exec(QStringLiteral(
+                         "INSERT INTO jobs (id, kind, backend, status, priority, params, progress, attempt, "
+                         "max_attempts, timeout_s, created_at, queued_at, updated_at, log_count, queue_seq) "
+                         "SELECT gen_random_uuid()::text, 'crawl', 'local', 'queued', 0, '{\"profile\":\"noop\"}', 0, "
+                         "1, 1, 0, t, t, t, 0, nextval('jobs_queue_seq') FROM generate_series(1, %1), "
+                         "(SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS t) "
+                         "AS now_text")
+                         .arg(jobs));
+        clock.start();
+        for (const auto &n : nodes)
+            n->resume();
+        if (!queued) {
+            out.error = QStringLiteral("could not queue the jobs in the database");
             return out;
         }
+    } else {
+        clock.start();
+        for (int i = 0; i < jobs; ++i) {
+            const auto r =
+                postJson(nodes.at(static_cast<size_t>(i % nodeCount))->port(), "/api/jobs",
+                         QJsonObject{{QStringLiteral("profile"), QStringLiteral("noop")}}, NodeProcess::kToken);
+            if (r.status != 201) {
+                out.error =
+                    QStringLiteral("submitting a job answered %1: %2").arg(r.status).arg(QString::fromUtf8(r.body));
+                return out;
+            }
+        }
     }
+    out.submitSeconds = preQueued ? 0 : static_cast<double>(clock.elapsed()) / 1000.0;
     out.drained = waitUntil(
         [&] {
             return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE status IN "
@@ -195,6 +219,8 @@ NoOpRun runNoOps(const QString &binary, int nodeCount, int jobs, int slotsPerNod
             ++out.runsPerJob[l.trimmed()];
     for (const auto &row : sql.rows(QStringLiteral("SELECT node, COUNT(*) FROM jobs GROUP BY node")))
         out.jobsPerNode.insert(row.value(0).toString(), row.value(1).toInt());
+    if (preQueued)
+        return out;
     QList<double> latency;
     for (const auto &row : sql.rows(QStringLiteral("SELECT queued_at, started_at FROM jobs")))
         latency << static_cast<double>(isoTime(row.value(0)).msecsTo(isoTime(row.value(1))));

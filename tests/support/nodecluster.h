@@ -71,11 +71,15 @@ struct NoOpRun
     int completed = 0; // of those, completed
     QHash<QString, int> runsPerJob;
     QHash<QString, int> jobsPerNode;
-    double seconds = 0; // first submission to the last job ended
+    double seconds = 0;       // first submission to the last job ended
+    double submitSeconds = 0; // first to last submission (one client, one request at a time)
     double jobsPerSecond = 0;
     double startP50Ms = 0; // queued_at → started_at
     double startP99Ms = 0;
 };
-NoOpRun runNoOps(const QString &binary, int nodes, int jobs, int slotsPerNode = 4);
+// `preQueued`: the jobs are written straight into the database while every node is paused
+// (SIGSTOP), then all nodes resume at once: `seconds` is then the drain alone, claims without the
+// one HTTP client's submission rate in the way (enqueue-to-start is not measured then).
+NoOpRun runNoOps(const QString &binary, int nodes, int jobs, int slotsPerNode = 4, bool preQueued = false);
 
 } // namespace cdtest
