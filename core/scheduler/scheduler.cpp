@@ -313,9 +313,15 @@ void Scheduler::abandon(const QString &jobId)
     const auto backend = m_inFlight.constFind(jobId);
     if (backend == m_inFlight.cend())
         return;
-    qCWarning(lcScheduler) << "job" << jobId << "was taken over by another node; stopping its work here";
     m_abandoned.insert(jobId);
     m_timeouts.remove(jobId);
+    if (backend.value() != Backend::Local) {
+        // The remote work is the new holder's now: cancelling it would cancel its job. Our runner
+        // follows it to its end, and every write it tries is fenced.
+        qCWarning(lcScheduler) << "job" << jobId << "was taken over by another node; no longer recording it here";
+        return;
+    }
+    qCWarning(lcScheduler) << "job" << jobId << "was taken over by another node; stopping its work here";
     if (auto runner = m_runners.value(backend.value()))
         runner->cancel(jobId);
 }
