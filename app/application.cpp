@@ -25,6 +25,7 @@
 #include "store/jobstore.h"
 #include "store/logstore.h"
 #include "store/nodestore.h"
+#include "store/sqldialect.h"
 
 #include <QApplication>
 #include <QCoreApplication>
@@ -176,6 +177,9 @@ Status Application::start()
     m_scheduler->setNode(nodeId);
     for (auto b : model::allBackends())
         m_scheduler->setGlobalSlots(b, m_settings->globalSlots(model::toString(b)));
+    // Other nodes may queue work on a shared database; SQLite has this process alone.
+    if (m_db->dialect().name() == u"postgresql")
+        m_scheduler->setPollIntervalMs(500);
 
     runners::LocalRunnerConfig local;
     local.profiles = m_settings->localProfiles();

@@ -36,7 +36,6 @@ Scheduler::Scheduler(store::JobStore *jobs, logs::LogBus *bus, artifacts::Artifa
     : QObject(parent), m_jobs(jobs), m_bus(bus), m_artifacts(artifacts), m_poll(new QTimer(this))
 {
     connect(m_jobs, &store::JobStore::fencedOut, this, &Scheduler::abandon);
-    m_poll->setInterval(500);
     connect(m_poll, &QTimer::timeout, this, &Scheduler::schedulePump);
 }
 
@@ -63,7 +62,13 @@ void Scheduler::setClaiming(bool on)
 
 void Scheduler::setPollIntervalMs(int ms)
 {
-    m_poll->setInterval(qMax(10, ms));
+    m_pollMs = qMax(0, ms);
+    m_poll->stop();
+    if (m_pollMs > 0) {
+        m_poll->setInterval(m_pollMs);
+        if (m_started)
+            m_poll->start();
+    }
 }
 
 Scheduler::~Scheduler() = default;
@@ -226,7 +231,8 @@ void Scheduler::start()
 {
     m_started = true;
     m_accepting = true;
-    m_poll->start();
+    if (m_pollMs > 0)
+        m_poll->start();
     schedulePump();
 }
 

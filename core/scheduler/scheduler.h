@@ -53,7 +53,8 @@ public:
     // Off while this node cannot heartbeat: a node others may declare dead takes no new work.
     void setClaiming(bool on);
     bool claiming() const { return m_claiming; }
-    // How often queued work is looked for besides the events of this process (other nodes queue too).
+    // How often queued work is looked for besides the events of this process: needed when other
+    // nodes queue work too. 0 (the default) = only on this process's own events.
     void setPollIntervalMs(int ms);
 
     Result<model::Job> submit(const model::JobSpec &spec);
@@ -108,6 +109,7 @@ private:
     QSet<QString> m_abandoned;
     QHash<model::Backend, int> m_globalSlots;
     QTimer *m_poll = nullptr;
+    int m_pollMs = 0;
     bool m_claiming = true;
     bool m_accepting = true;
     bool m_started = false;
