@@ -14,6 +14,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
+#include <QProcess>
 #include <QTemporaryDir>
 
 #include <gtest/gtest.h>
@@ -381,4 +382,42 @@ TEST(Cluster, ANodeWhoseHeartbeatFailsStopsClaimingUntilItWorksAgain)
     EXPECT_EQ(
         sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND node = 'test-node' AND claim = 1"), {id}),
         1);
+}
+
+TEST(Cluster, OneNodeOnSqliteListsItselfAndRefusesBadClusterOptions)
+{
+    QTemporaryDir dir;
+    Node solo(QStringLiteral("solo"), dir.filePath(QStringLiteral("solo.db")), dir.filePath(QStringLiteral("d")),
+              {QStringLiteral("--local-profile"), QStringLiteral("quick=true"), QStringLiteral("--global-slots"),
+               QStringLiteral("local=1")});
+    ASSERT_NE(solo.port(), 0) << solo.stderrText().toStdString();
+    const QString id = submit(solo.port(), QStringLiteral("quick")).value(QStringLiteral("id")).toString();
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] {
+            return cdtest::getJson(solo.port(), "/api/jobs/" + id.toUtf8(), kToken)
+                       .json()
+                       .value(QStringLiteral("status"))
+                       .toString() == u"completed";
+        },
+        10000));
+    EXPECT_EQ(cdtest::getJson(solo.port(), "/api/jobs/" + id.toUtf8(), kToken).json().value(QStringLiteral("node")),
+              QStringLiteral("solo"));
+    const auto nodes = cdtest::getJson(solo.port(), "/api/nodes", kToken);
+    ASSERT_EQ(nodes.status, 200) << nodes.body.toStdString();
+    const QJsonArray list = nodes.json().value(QStringLiteral("nodes")).toArray();
+    ASSERT_EQ(list.size(), 1);
+    EXPECT_EQ(list.first().toObject().value(QStringLiteral("id")), QStringLiteral("solo"));
+    EXPECT_TRUE(list.first().toObject().value(QStringLiteral("alive")).toBool());
+
+    // Ambiguous or wrong options are refused with a clear message, not guessed.
+    for (const QStringList &bad : {QStringList{QStringLiteral("--global-slots"), QStringLiteral("gpu=2")},
+                                   QStringList{QStringLiteral("--global-slots"), QStringLiteral("local")},
+                                   QStringList{QStringLiteral("--node-timeout"), QStringLiteral("0")},
+                                   QStringList{QStringLiteral("--node-id"), QStringLiteral(" ")}}) {
+        QProcess p;
+        p.start(QStringLiteral(CRAWLDECK_BINARY), QStringList{QStringLiteral("--headless")} + bad);
+        ASSERT_TRUE(p.waitForFinished(10000));
+        EXPECT_NE(p.exitCode(), 0) << bad.join(u' ').toStdString();
+        EXPECT_TRUE(p.readAllStandardError().contains(bad.first().mid(2).toUtf8())) << bad.join(u' ').toStdString();
+    }
 }
