@@ -182,6 +182,41 @@ Result<Job> Scheduler::retry(const QString &jobId)
     return createAttempt(*job);
 }
 
+bool Scheduler::followable(const Job &job) const
+{
+    const auto runner = m_runners.value(job.backend);
+    // Remote work, or an external worker that may still report (unless it was being cancelled:
+    // nothing here could stop it).
+    return runner &&
+           (job.backend != Backend::Local || (!runner->takesSlot(job) && job.status != JobStatus::Cancelling));
+}
+
+bool Scheduler::follow(const store::ClaimedJob &held)
+{
+    const Job &job = held.job;
+    const auto runner = m_runners.value(job.backend);
+    const auto mine = m_jobs->takeOver(held, std::nullopt, {}, true);
+    if (!runner || !mine)
+        return false; // another node settled or took it meanwhile
+    m_inFlight.insert(job.id, job.backend);
+    if (!runner->takesSlot(job))
+        m_slotless.insert(job.id);
+    runner->reattach(mine.value());
+    return true;
+}
+
+void Scheduler::settle(const store::ClaimedJob &held, const QString &why, const QString &cancelledWhy)
+{
+    const bool cancelling = held.job.status == JobStatus::Cancelling;
+    const JobStatus to = cancelling ? JobStatus::Cancelled : JobStatus::Failed;
+    if (!cancelling)
+        m_bus->system(held.job.id, LogLevel::Error, why);
+    // claim + 1: the node that ran it cannot write this job any more, should it come back.
+    auto settled = m_jobs->takeOver(held, to, store::JobPatch::withError(cancelling ? cancelledWhy : why), false);
+    if (settled && !cancelling)
+        maybeAutoRetry(settled.value());
+}
+
 void Scheduler::recover()
 {
     const auto active = m_jobs->heldBy(m_node);
@@ -191,39 +226,20 @@ void Scheduler::recover()
     }
     for (const store::ClaimedJob &held : active.value()) {
         const Job &job = held.job;
-        const auto runner = m_runners.value(job.backend);
-        const bool follow =
-            job.backend != Backend::Local || (runner && !runner->takesSlot(job) && job.status != JobStatus::Cancelling);
-        if (follow) {
-            // The work goes on without us (remote, or an external worker that may still report):
-            // follow it again with the stored remote id, under a new claim.
-            if (!runner) {
-                m_bus->system(job.id, LogLevel::Warning,
-                              QStringLiteral("cannot re-attach after restart: ") + notConfiguredMessage(job.backend));
-                continue;
-            }
-            const auto mine = m_jobs->takeOver(held, std::nullopt, {}, true);
-            if (!mine)
-                continue; // the leader settled it meanwhile
-            m_inFlight.insert(job.id, job.backend);
-            if (!runner->takesSlot(job))
-                m_slotless.insert(job.id);
-            runner->reattach(mine.value());
+        if (job.backend != Backend::Local && !m_runners.value(job.backend)) {
+            m_bus->system(job.id, LogLevel::Warning,
+                          QStringLiteral("cannot re-attach after restart: ") + notConfiguredMessage(job.backend));
+            continue;
+        }
+        // Work that goes on without us is followed again with its stored remote id.
+        if (followable(job)) {
+            follow(held);
             continue;
         }
         // A crash gave the worker no chance to report: its files are still in its directory. Its
         // retry gets a directory of its own, so these stay listed under this attempt.
         recordArtifacts(job.id);
-        if (job.status == JobStatus::Cancelling) {
-            m_jobs->takeOver(held, JobStatus::Cancelled,
-                             store::JobPatch::withError(QStringLiteral("cancelled (settled after restart)")), false);
-            continue;
-        }
-        m_bus->system(job.id, LogLevel::Error, QStringLiteral("interrupted by restart"));
-        auto failed = m_jobs->takeOver(held, JobStatus::Failed,
-                                       store::JobPatch::withError(QStringLiteral("interrupted by restart")), false);
-        if (failed)
-            maybeAutoRetry(failed.value());
+        settle(held, QStringLiteral("interrupted by restart"), QStringLiteral("cancelled (settled after restart)"));
     }
 }
 
@@ -342,33 +358,19 @@ void Scheduler::rescue(const QList<store::ClaimedJob> &orphans)
 {
     for (const store::ClaimedJob &held : orphans) {
         const Job &job = held.job;
-        const auto runner = m_runners.value(job.backend);
         const QString lost = QStringLiteral("node %1 lost").arg(job.node.isEmpty() ? QStringLiteral("?") : job.node);
-        if (runner && (job.backend != Backend::Local || !runner->takesSlot(job))) {
-            // The work runs elsewhere and goes on: follow it from here with the stored remote id.
-            auto mine = m_jobs->takeOver(held, std::nullopt, {}, true);
-            if (!mine)
-                continue;
-            m_bus->system(job.id, LogLevel::Warning, lost + QStringLiteral("; re-attached by node ") + m_node);
-            m_inFlight.insert(job.id, job.backend);
-            if (!runner->takesSlot(job))
-                m_slotless.insert(job.id);
-            runner->reattach(mine.value());
+        if (followable(job)) {
+            if (follow(held))
+                m_bus->system(job.id, LogLevel::Warning, lost + QStringLiteral("; re-attached by node ") + m_node);
             continue;
         }
-        // Local work died with its node (or cannot be followed here). Its files are on that
-        // node's disk; the claim + 1 keeps that node from writing the job should it come back.
-        const bool cancelling = job.status == JobStatus::Cancelling;
-        const JobStatus to = cancelling ? JobStatus::Cancelled : JobStatus::Failed;
-        const QString why = cancelling ? QStringLiteral("cancelled (") + lost + u')'
-                                       : (runner ? QStringLiteral("node lost") : notConfiguredMessage(job.backend));
-        auto settled = m_jobs->takeOver(held, to, store::JobPatch::withError(why), false);
-        if (!settled)
-            continue;
-        qCWarning(lcScheduler) << "job" << job.id << "of" << job.node << "settled as" << model::toString(to);
-        m_bus->system(job.id, LogLevel::Error, lost + QStringLiteral("; job ") + model::toString(to));
-        if (!cancelling)
-            maybeAutoRetry(settled.value());
+        // Local work died with its node; its files are on that node's disk.
+        qCWarning(lcScheduler) << "settling job" << job.id << "of lost node" << job.node;
+        settle(held,
+               job.backend == Backend::Local || m_runners.value(job.backend)
+                   ? QStringLiteral("node lost")
+                   : lost + QStringLiteral("; ") + notConfiguredMessage(job.backend),
+               QStringLiteral("cancelled (") + lost + u')');
     }
 }
 

@@ -93,6 +93,13 @@ private:
     void recordArtifacts(const QString &jobId);
     Result<model::Job> createAttempt(const model::Job &from);
     void claimFor(model::Backend backend, runners::Runner *runner);
+    // Work that goes on elsewhere (remote, or an external worker) and can be followed from here.
+    bool followable(const model::Job &job) const;
+    // Takes over such a job (new claim, this node) and has its runner follow it again.
+    bool follow(const store::ClaimedJob &held);
+    // Ends a job whose worker died with its node: cancelled if it was being cancelled, else failed
+    // with `why` and retried per policy.
+    void settle(const store::ClaimedJob &held, const QString &why, const QString &cancelledWhy);
     // Another node holds this job now: stop its local work and write nothing more for it.
     void abandon(const QString &jobId);
 
