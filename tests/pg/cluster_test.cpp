@@ -156,9 +156,20 @@ TEST(Cluster, ClaimsAreFencedAndTakenOverOnce)
     EXPECT_EQ(b.job(id)->status, JobStatus::Running);
     // The new holder finishes it.
     EXPECT_TRUE(b.transition(id, JobStatus::Completed).ok());
-    // a's other claims are intact; lostClaims() names none of them, then the lost one is gone too.
+    // A job settled by the leader (failed, claim + 1, node unchanged) is lost to a as well: its
+    // heartbeat's check names it, and only it.
+    const QString other = first->at(2).id;
+    const auto held2 = b.heldBy(QStringLiteral("a"));
+    ASSERT_TRUE(held2.ok());
+    const auto it2 = std::find_if(held2->cbegin(), held2->cend(), [&](const auto &h) { return h.job.id == other; });
+    ASSERT_NE(it2, held2->cend());
+    ASSERT_TRUE(
+        b.takeOver(*it2, JobStatus::Failed, store::JobPatch::withError(QStringLiteral("node lost")), false).ok());
+    EXPECT_EQ(a.lostClaims(), QStringList{other});
     EXPECT_TRUE(a.lostClaims().isEmpty());
+    // a's remaining claims are intact.
     EXPECT_TRUE(a.transition(first->at(1).id, JobStatus::Running).ok());
+    EXPECT_TRUE(a.transition(first->at(3).id, JobStatus::Running).ok());
 }
 
 TEST(Cluster, AKilledNodesJobIsRetriedOnAnotherNodeAndNothingFinishesTwice)
