@@ -4,12 +4,69 @@
 #include "nodecluster.h"
 #include "pgcluster.h"
 
+#include "store/database.h"
+#include "store/jobstore.h"
+
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <atomic>
 #include <cstdio>
+#include <thread>
+#include <vector>
+
+namespace {
+
+// The claim statement alone: `claimers` connections (threads) claim batches of `batch` from
+// `jobs` queued rows until none is left. Returns claimed jobs per second, or -1.
+double claimRate(int claimers, int jobs, int batch)
+{
+    const QString url = cdtest::PgCluster::instance().createDatabase();
+    {
+        cd::store::Database db; // creates the schema
+        if (!db.open(url))
+            return -1;
+    }
+    {
+        cdtest::SqlProbe sql(url);
+        if (!cdtest::queueJobs(sql, jobs, QStringLiteral("noop")))
+            return -1;
+    }
+    std::atomic<int> claimed{0};
+    std::atomic<bool> failed{false};
+    QElapsedTimer t;
+    t.start();
+    std::vector<std::thread> threads;
+    for (int i = 0; i < claimers; ++i)
+        threads.emplace_back([&, i] {
+            cd::store::Database db;
+            if (!db.open(url)) {
+                failed = true;
+                return;
+            }
+            cd::store::JobStore store(&db);
+            store.setNode(QStringLiteral("bench-%1").arg(i));
+            for (;;) {
+                const auto r = store.claim(cd::model::Backend::Local, batch);
+                if (!r) {
+                    failed = true;
+                    return;
+                }
+                if (r->isEmpty())
+                    return;
+                claimed += static_cast<int>(r->size());
+            }
+        });
+    for (auto &th : threads)
+        th.join();
+    const double secs = static_cast<double>(t.nsecsElapsed()) / 1e9;
+    return failed || claimed != jobs ? -1 : jobs / secs;
+}
+
+} // namespace
 
 int main(int argc, char **argv)
 {
@@ -46,7 +103,14 @@ int main(int argc, char **argv)
                 {QStringLiteral("enqueue_to_start_p50_ms"), preQueued ? QJsonValue() : r.startP50Ms},
                 {QStringLiteral("enqueue_to_start_p99_ms"), preQueued ? QJsonValue() : r.startP99Ms}});
         }
+    QJsonArray statements;
+    for (int claimers = 1; claimers <= 3; ++claimers)
+        statements.append(QJsonObject{{QStringLiteral("claimers"), claimers},
+                                      {QStringLiteral("queued"), 10000},
+                                      {QStringLiteral("batch"), slots},
+                                      {QStringLiteral("claims_per_s"), claimRate(claimers, 10000, slots)}});
     std::printf("%s\n", QJsonDocument(QJsonObject{{QStringLiteral("bench"), QStringLiteral("cluster_claims")},
+                                                  {QStringLiteral("claim_statement"), statements},
                                                   {QStringLiteral("runs"), runs}})
                             .toJson(QJsonDocument::Compact)
                             .constData());

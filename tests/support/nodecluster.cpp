@@ -148,6 +148,19 @@ double percentile(QList<double> v, double p)
 
 } // namespace
 
+bool queueJobs(const SqlProbe &sql, int jobs, const QString &profile)
+{
+    // Test-controlled text only: the profile name goes into a JSON literal.
+    return sql.exec(QStringLiteral("INSERT INTO jobs (id, kind, backend, status, priority, params, progress, attempt, "
+                                   "max_attempts, timeout_s, created_at, queued_at, updated_at, log_count, queue_seq) "
+                                   "SELECT gen_random_uuid()::text, 'crawl', 'local', 'queued', 0, "
+                                   "'{\"profile\":\"%2\"}', 0, 1, 1, 0, t, t, t, 0, nextval('jobs_queue_seq') "
+                                   "FROM generate_series(1, %1), (SELECT to_char(now() AT TIME ZONE 'UTC', "
+                                   "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS t) AS now_text")
+                        .arg(jobs)
+                        .arg(profile));
+}
+
 NoOpRun runNoOps(const QString &binary, int nodeCount, int jobs, int slotsPerNode, bool preQueued)
 {
     NoOpRun out;
@@ -173,15 +186,7 @@ NoOpRun runNoOps(const QString &binary, int nodeCount, int jobs, int slotsPerNod
     if (preQueued) {
         for (const auto &n : nodes)
             n->pause();
-        const bool queued =
-            sql.exec(QStringLiteral(
-                         "INSERT INTO jobs (id, kind, backend, status, priority, params, progress, attempt, "
-                         "max_attempts, timeout_s, created_at, queued_at, updated_at, log_count, queue_seq) "
-                         "SELECT gen_random_uuid()::text, 'crawl', 'local', 'queued', 0, '{\"profile\":\"noop\"}', 0, "
-                         "1, 1, 0, t, t, t, 0, nextval('jobs_queue_seq') FROM generate_series(1, %1), "
-                         "(SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS t) "
-                         "AS now_text")
-                         .arg(jobs));
+        const bool queued = queueJobs(sql, jobs, QStringLiteral("noop"));
         clock.start();
         for (const auto &n : nodes)
             n->resume();

@@ -61,6 +61,9 @@ private:
     QString m_name;
 };
 
+// Writes `jobs` queued local jobs of profile `profile` straight into the database (one statement).
+bool queueJobs(const SqlProbe &sql, int jobs, const QString &profile);
+
 // `nodes` nodes on a new database, `jobs` no-op local jobs submitted round-robin over HTTP, until
 // none is queued or running. The profile appends each job id to a file: how often each ran.
 struct NoOpRun
