@@ -284,9 +284,11 @@ void Application::shutdown()
     // Order: stop taking requests, stop workers, then the last group commit.
     if (m_api)
         m_api->close();
-    if (m_cluster)
-        m_cluster->stop();
     m_scheduler->stop();
+    // Its stopped jobs are left active: another node rescues them without waiting for the timeout
+    // (or this node settles them itself when it starts again first).
+    if (m_cluster)
+        m_cluster->leave();
     if (m_logs)
         m_logs->flush();
     m_window.reset();

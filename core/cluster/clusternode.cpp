@@ -39,9 +39,12 @@ void ClusterNode::start()
     m_timer->start();
 }
 
-void ClusterNode::stop()
+void ClusterNode::leave()
 {
     m_timer->stop();
+    m_leader = false;
+    if (auto st = m_nodes->leave(m_config.id); !st)
+        qCWarning(lcCluster) << "could not record that" << m_config.id << "leaves:" << st.error().detail;
 }
 
 void ClusterNode::beat()

@@ -41,7 +41,8 @@ public:
 
     // Beats once at once (so the node is alive before it claims anything), then on a timer.
     void start();
-    void stop();
+    // Stops heartbeating and tells the others this node is gone (after its work was stopped).
+    void leave();
     // Every timeout / 3 seconds, at most 5 s: a node is declared dead only after missing several.
     int intervalMs() const;
     bool isLeader() const { return m_leader; }

@@ -62,12 +62,12 @@ Result<QDateTime> NodeStore::beat(const QString &id, const QString &address, con
     const auto t = now();
     if (!t)
         return t;
-    auto q =
-        m_db->run(QStringLiteral("INSERT INTO nodes (id, address, version, started_at, heartbeat_at) "
-                                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                                 "address = excluded.address, version = excluded.version, "
-                                 "started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at"),
-                  {id, text(address), text(version), model::isoUtc(startedAt), model::isoUtc(t.value())}, "recording a heartbeat");
+    auto q = m_db->run(QStringLiteral("INSERT INTO nodes (id, address, version, started_at, heartbeat_at) "
+                                      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                                      "address = excluded.address, version = excluded.version, "
+                                      "started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at"),
+                       {id, text(address), text(version), model::isoUtc(startedAt), model::isoUtc(t.value())},
+                       "recording a heartbeat");
     if (!q)
         return unavailable(q.error());
     return t;
@@ -82,6 +82,19 @@ Result<bool> NodeStore::lead(const QString &id, const QDateTime &now, const QDat
     if (!q)
         return unavailable(q.error());
     return q.value().numRowsAffected() == 1;
+}
+
+Status NodeStore::leave(const QString &id)
+{
+    // '' sorts before every time: older than any cut-off.
+    auto n = m_db->run(QStringLiteral("UPDATE nodes SET heartbeat_at = '' WHERE id = ?"), {id}, "leaving the nodes");
+    if (!n)
+        return unavailable(n.error());
+    auto l = m_db->run(QStringLiteral("UPDATE leases SET expires_at = '' WHERE name = 'leader' AND holder = ?"), {id},
+                       "giving up the leader lease");
+    if (!l)
+        return unavailable(l.error());
+    return Ok{};
 }
 
 Result<QList<NodeInfo>> NodeStore::nodes()

@@ -36,6 +36,9 @@ public:
     // Takes or renews the leader lease until `until`; true when `id` holds it. A lease another node
     // let expire before `now` is taken over.
     Result<bool> lead(const QString &id, const QDateTime &now, const QDateTime &until);
+    // A node that stops on purpose: dead at once (its jobs are rescued at the leader's next look,
+    // not after the timeout) and its lease, if it led, free.
+    Status leave(const QString &id);
     // Every node that ever heartbeat here, with its active jobs.
     Result<QList<NodeInfo>> nodes();
 

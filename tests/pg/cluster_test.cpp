@@ -432,3 +432,45 @@ TEST(Cluster, OneNodeOnSqliteListsItselfAndRefusesBadClusterOptions)
         EXPECT_TRUE(p.readAllStandardError().contains(bad.first().mid(2).toUtf8())) << bad.join(u' ').toStdString();
     }
 }
+
+TEST(Cluster, ANodeStoppedOnPurposeHasItsJobsRetriedWithoutWaitingForTheTimeout)
+{
+    REQUIRE_PG();
+    const QString url = PgCluster::instance().createDatabase();
+    QTemporaryDir dir;
+    const int timeoutS = 30;
+    const QStringList extra{QStringLiteral("--local-profile"), QStringLiteral("long=sleep 2"),
+                            QStringLiteral("--node-timeout"), QString::number(timeoutS)};
+    Node a(QStringLiteral("node-a"), url, dir.filePath(QStringLiteral("a")), extra);
+    ASSERT_NE(a.port(), 0) << a.stderrText().toStdString();
+    const QString id = submit(a.port(), QStringLiteral("long"), 2).value(QStringLiteral("id")).toString();
+    cdtest::SqlProbe sql(url);
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] {
+            return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND status = 'running'"), {id}) ==
+                   1;
+        },
+        10000));
+    Node b(QStringLiteral("node-b"), url, dir.filePath(QStringLiteral("b")), extra);
+    ASSERT_NE(b.port(), 0) << b.stderrText().toStdString();
+
+    QElapsedTimer sinceStop;
+    sinceStop.start();
+    EXPECT_EQ(a.terminate(), 0);
+    // Well inside the 30 s timeout: the stopped node said it left.
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] {
+            return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE retry_of = ? AND node = 'node-b' AND "
+                                             "status = 'completed'"),
+                              {id}) == 1;
+        },
+        15000))
+        << b.stderrText().toStdString();
+    EXPECT_LT(sinceStop.elapsed(), timeoutS * 1000);
+    EXPECT_EQ(sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND status = 'failed' AND error = "
+                                        "'node lost'"),
+                         {id}),
+              1);
+    std::printf("[ FIGURES  ] SIGTERM with --node-timeout %d: retry completed on another node after %.1f s\n", timeoutS,
+                static_cast<double>(sinceStop.elapsed()) / 1000.0);
+}

@@ -74,6 +74,15 @@ void NodeProcess::kill()
     }
 }
 
+int NodeProcess::terminate()
+{
+    ::kill(static_cast<pid_t>(m_proc->processId()), SIGTERM);
+    waitUntil([&] { return m_proc->state() == QProcess::NotRunning; }, 15000);
+    if (m_proc->state() != QProcess::NotRunning)
+        return -1;
+    return m_proc->exitStatus() == QProcess::NormalExit ? m_proc->exitCode() : -1;
+}
+
 void NodeProcess::pause()
 {
     ::kill(static_cast<pid_t>(m_proc->processId()), SIGSTOP);

@@ -28,6 +28,8 @@ public:
     void start();
     // SIGKILL: no shutdown, no last write.
     void kill();
+    // SIGTERM, then waits for the exit; the exit code, or -1 after a crash or a hang.
+    int terminate();
     void pause();
     void resume();
     quint16 port() const { return m_port; }
