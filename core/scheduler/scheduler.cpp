@@ -36,7 +36,10 @@ Scheduler::Scheduler(store::JobStore *jobs, logs::LogBus *bus, artifacts::Artifa
     : QObject(parent), m_jobs(jobs), m_bus(bus), m_artifacts(artifacts), m_poll(new QTimer(this))
 {
     connect(m_jobs, &store::JobStore::fencedOut, this, &Scheduler::abandon);
-    connect(m_poll, &QTimer::timeout, this, &Scheduler::schedulePump);
+    connect(m_poll, &QTimer::timeout, this, [this] {
+        schedulePump();
+        applyCancels();
+    });
 }
 
 void Scheduler::setNode(const QString &node)
@@ -142,6 +145,12 @@ Result<Job> Scheduler::cancel(const QString &jobId)
     if (!r)
         return r;
     m_bus->system(jobId, LogLevel::Warning, QStringLiteral("cancel requested"));
+    if (job->status != JobStatus::Queued && !m_inFlight.contains(jobId) && !job->node.isEmpty() &&
+        job->node != m_node) {
+        // Another node runs it: that node sees the request and stops its worker (applyCancels());
+        // if that node is lost, the leader settles the job as cancelled.
+        return r;
+    }
     if (job->status == JobStatus::Queued || !m_inFlight.contains(jobId)) {
         // Never handed to a runner: nothing to stop.
         return m_jobs->transition(jobId, JobStatus::Cancelled, store::JobPatch::withError(QStringLiteral("cancelled")));
@@ -348,6 +357,20 @@ void Scheduler::abandon(const QString &jobId)
         runner->cancel(jobId);
 }
 
+void Scheduler::applyCancels()
+{
+    if (m_inFlight.isEmpty())
+        return;
+    for (const QString &id : m_jobs->cancelRequested()) {
+        const auto backend = m_inFlight.constFind(id);
+        if (backend == m_inFlight.cend() || m_abandoned.contains(id) || m_cancelSent.contains(id))
+            continue;
+        m_cancelSent.insert(id);
+        if (auto runner = m_runners.value(backend.value()))
+            runner->cancel(id);
+    }
+}
+
 void Scheduler::checkClaims()
 {
     for (const QString &id : m_jobs->lostClaims())
@@ -408,6 +431,7 @@ void Scheduler::onFinished(const QString &jobId, const RunOutcome &outcome)
     m_slotless.remove(jobId);
     m_timeouts.remove(jobId);
     const bool timedOut = m_timedOut.remove(jobId);
+    m_cancelSent.remove(jobId);
     schedulePump();
     if (m_abandoned.remove(jobId)) {
         // Another node owns this job now; what ran here is not its outcome.

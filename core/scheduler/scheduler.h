@@ -53,8 +53,9 @@ public:
     // Off while this node cannot heartbeat: a node others may declare dead takes no new work.
     void setClaiming(bool on);
     bool claiming() const { return m_claiming; }
-    // How often queued work is looked for besides the events of this process: needed when other
-    // nodes queue work too. 0 (the default) = only on this process's own events.
+    // How often queued work and cancel requests made through other nodes are looked for, besides
+    // the events of this process: needed when nodes share a database. 0 (the default) = only on
+    // this process's own events.
     void setPollIntervalMs(int ms);
 
     Result<model::Job> submit(const model::JobSpec &spec);
@@ -100,6 +101,8 @@ private:
     // Ends a job whose worker died with its node: cancelled if it was being cancelled, else failed
     // with `why` and retried per policy.
     void settle(const store::ClaimedJob &held, const QString &why, const QString &cancelledWhy);
+    // Stops the work of jobs this node runs that were cancelled through another node.
+    void applyCancels();
     // Another node holds this job now: stop its local work and write nothing more for it.
     void abandon(const QString &jobId);
 
@@ -114,6 +117,7 @@ private:
     QHash<QString, std::shared_ptr<QTimer>> m_timeouts;
     QSet<QString> m_timedOut;
     QSet<QString> m_abandoned;
+    QSet<QString> m_cancelSent; // cancel requests seen in the database and passed to the runner
     QHash<model::Backend, int> m_globalSlots;
     QTimer *m_poll = nullptr;
     int m_pollMs = 0;

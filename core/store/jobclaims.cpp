@@ -228,4 +228,15 @@ QStringList JobStore::lostClaims()
     return lost;
 }
 
+QStringList JobStore::cancelRequested() const
+{
+    QStringList out;
+    auto q = m_db->run(QStringLiteral("SELECT id FROM jobs WHERE node = ? AND status = 'cancelling'"), {m_node},
+                       "looking for cancel requests");
+    if (q)
+        while (q.value().next())
+            out << q.value().value(0).toString();
+    return out;
+}
+
 } // namespace cd::store

@@ -70,6 +70,8 @@ public:
     // Of the jobs this node holds, those that another node has taken over since; they are
     // forgotten here.
     QStringList lostClaims();
+    // This node's jobs that someone asked to cancel (status cancelling), perhaps through another node.
+    QStringList cancelRequested() const;
     // The claim is no longer needed (the runner let go of the job without a final write).
     void release(const QString &id) { m_claims.remove(id); }
 

@@ -474,3 +474,46 @@ TEST(Cluster, ANodeStoppedOnPurposeHasItsJobsRetriedWithoutWaitingForTheTimeout)
     std::printf("[ FIGURES  ] SIGTERM with --node-timeout %d: retry completed on another node after %.1f s\n", timeoutS,
                 static_cast<double>(sinceStop.elapsed()) / 1000.0);
 }
+
+TEST(Cluster, ACancelSentToOneNodeStopsTheWorkerOnAnother)
+{
+    REQUIRE_PG();
+    const QString url = PgCluster::instance().createDatabase();
+    QTemporaryDir dir;
+    const QString pids = dir.filePath(QStringLiteral("pids"));
+    QDir().mkpath(pids);
+    const QStringList extra{QStringLiteral("--local-profile"),
+                            QStringLiteral("long=sh -c 'echo $$ > ") + pids + QStringLiteral("/{job_id}; sleep 60'")};
+    Node b(QStringLiteral("node-b"), url, dir.filePath(QStringLiteral("b")), extra);
+    ASSERT_NE(b.port(), 0) << b.stderrText().toStdString();
+    const QString id = submit(b.port(), QStringLiteral("long")).value(QStringLiteral("id")).toString();
+    qint64 pid = 0;
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] {
+            const auto lines = readLines(pids + u'/' + id);
+            pid = lines.isEmpty() ? 0 : lines.first().toLongLong();
+            return pid > 0;
+        },
+        10000));
+    Node a(QStringLiteral("node-a"), url, dir.filePath(QStringLiteral("a")), extra);
+    ASSERT_NE(a.port(), 0) << a.stderrText().toStdString();
+
+    QElapsedTimer sinceCancel;
+    sinceCancel.start();
+    const auto r = cdtest::postJson(a.port(), "/api/jobs/" + id.toUtf8() + "/cancel", {}, kToken);
+    ASSERT_EQ(r.status, 200) << r.body.toStdString();
+    // a does not run it: the request is stored, b acts on it.
+    EXPECT_EQ(r.json().value(QStringLiteral("status")), QStringLiteral("cancelling"));
+    cdtest::SqlProbe sql(url);
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] {
+            return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND status = 'cancelled'"),
+                              {id}) == 1;
+        },
+        5000))
+        << b.stderrText().toStdString();
+    EXPECT_LT(sinceCancel.elapsed(), 3000);
+    EXPECT_NE(::kill(static_cast<pid_t>(pid), 0), 0) << "the worker's process is gone";
+    std::printf("[ FIGURES  ] cancel sent to another node: job cancelled after %.2f s\n",
+                static_cast<double>(sinceCancel.elapsed()) / 1000.0);
+}
