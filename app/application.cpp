@@ -2,6 +2,7 @@
 
 #include "artifacts/artifactstore.h"
 #include "artifacts/resultcollector.h"
+#include "cluster/clusternode.h"
 #include "feed/changefeed.h"
 #include "http/apiserver.h"
 #include "http/auth.h"
@@ -9,6 +10,7 @@
 #include "http/eventshub.h"
 #include "http/healthcontroller.h"
 #include "http/jobscontroller.h"
+#include "http/nodescontroller.h"
 #include "http/runpodcontroller.h"
 #include "http/services.h"
 #include "http/ssehub.h"
@@ -24,6 +26,8 @@
 #include "store/database.h"
 #include "store/jobstore.h"
 #include "store/logstore.h"
+#include "store/nodestore.h"
+#include "store/sqldialect.h"
 
 #include <QApplication>
 #include <QCoreApplication>
@@ -158,15 +162,17 @@ Status Application::start()
                            QStringLiteral("another Crawldeck (pid %1) is already using %2").arg(pid).arg(dataDir));
     }
 
-    // Stable across restarts of this instance: host plus the port it serves.
-    const QString node = QSysInfo::machineHostName() + u':' + QString::number(m_settings->listen().port);
+    // Stable across restarts of this instance: host plus the port it serves, unless named.
+    const QString nodeId = m_settings->nodeId().isEmpty()
+                               ? QSysInfo::machineHostName() + u':' + QString::number(m_settings->listen().port)
+                               : m_settings->nodeId();
     m_db = std::make_unique<store::Database>();
-    if (auto st = m_db->open(m_settings->databaseLocation(), QStringLiteral("crawldeck:") + node); !st)
+    if (auto st = m_db->open(m_settings->databaseLocation(), QStringLiteral("crawldeck:") + nodeId); !st)
         return st;
     m_jobs = std::make_unique<store::JobStore>(m_db.get());
     m_logs = std::make_unique<store::LogStore>(m_db.get());
     m_feed = std::make_unique<feed::ChangeFeed>(m_jobs.get(), m_logs.get());
-    if (auto st = m_feed->connectTo(m_settings->databaseLocation(), node); !st)
+    if (auto st = m_feed->connectTo(m_settings->databaseLocation(), nodeId); !st)
         return st;
     m_bus = std::make_unique<logs::LogBus>(m_jobs.get(), m_logs.get(), m_feed.get());
     m_artifacts = std::make_unique<artifacts::ArtifactStore>(dataDir, m_jobs.get());
@@ -174,7 +180,12 @@ Status Application::start()
                                           m_settings->trustLoopback());
     applyAuthLimits();
     m_scheduler = std::make_unique<scheduler::Scheduler>(m_jobs.get(), m_bus.get(), m_artifacts.get());
-    m_scheduler->setNode(node);
+    m_scheduler->setNode(nodeId);
+    for (auto b : model::allBackends())
+        m_scheduler->setGlobalSlots(b, m_settings->globalSlots(model::toString(b)));
+    // Other nodes may queue work on a shared database; SQLite has this process alone.
+    if (m_db->dialect().name() == u"postgresql")
+        m_scheduler->setPollIntervalMs(500);
 
     runners::LocalRunnerConfig local;
     local.profiles = m_settings->localProfiles();
@@ -218,10 +229,23 @@ Status Application::start()
     m_runpodApi = std::make_unique<http::RunPodController>(services);
     m_runpodApi->registerRoutes(m_api->router());
 
+    m_nodes = std::make_unique<store::NodeStore>(m_db.get());
+    m_nodesApi = std::make_unique<http::NodesController>(m_nodes.get(), m_settings->nodeTimeoutS());
+    m_nodesApi->registerRoutes(m_api->router());
+
     m_scheduler->recover();
-    m_scheduler->start();
     installSignalHandlers();
-    return listen(m_settings->listen());
+    auto listening = listen(m_settings->listen());
+    cluster::NodeConfig self;
+    self.id = nodeId;
+    self.address = m_api->isListening() ? baseUrl() : QString();
+    self.version = QCoreApplication::applicationVersion();
+    self.timeoutS = m_settings->nodeTimeoutS();
+    m_cluster = std::make_unique<cluster::ClusterNode>(self, m_nodes.get(), m_jobs.get(), m_scheduler.get());
+    // Alive in the nodes table before the first claim.
+    m_cluster->start();
+    m_scheduler->start();
+    return listening;
 }
 
 Status Application::listen(const settings::HostPort &hp)
@@ -267,6 +291,10 @@ void Application::shutdown()
     if (m_api)
         m_api->close();
     m_scheduler->stop();
+    // Its stopped jobs are left active: another node rescues them without waiting for the timeout
+    // (or this node settles them itself when it starts again first).
+    if (m_cluster)
+        m_cluster->leave();
     if (m_logs)
         m_logs->flush();
     m_window.reset();

@@ -18,7 +18,11 @@ namespace cd::store {
 class Database;
 class JobStore;
 class LogStore;
+class NodeStore;
 } // namespace cd::store
+namespace cd::cluster {
+class ClusterNode;
+}
 namespace cd::logs {
 class LogBus;
 }
@@ -49,6 +53,7 @@ class CrawlerController;
 class JobsController;
 class HealthController;
 class RunPodController;
+class NodesController;
 } // namespace cd::http
 
 class QNetworkAccessManager;
@@ -110,6 +115,9 @@ private:
     std::unique_ptr<http::JobsController> m_jobsApi;
     std::unique_ptr<http::HealthController> m_healthApi;
     std::unique_ptr<http::RunPodController> m_runpodApi;
+    std::unique_ptr<store::NodeStore> m_nodes;
+    std::unique_ptr<cluster::ClusterNode> m_cluster;
+    std::unique_ptr<http::NodesController> m_nodesApi;
     std::unique_ptr<ui::MainWindow> m_window;
     QSocketNotifier *m_signalNotifier = nullptr;
     bool m_shuttingDown = false;

@@ -1,5 +1,7 @@
 #include "commandline.h"
 
+#include "model/job.h"
+
 #include <QCommandLineParser>
 
 namespace cd::app {
@@ -64,9 +66,20 @@ CommandLine CommandLine::parse(const QStringList &args)
     const QCommandLineOption cooling(QStringLiteral("auth-cooling"),
                                      QStringLiteral("How long an address over the limit is refused (default 60)."),
                                      QStringLiteral("SECONDS"));
-    p.addOptions({help,           version,   headless,      listen, dataDir,      database,      apiToken,
-                  callbackKey,    publicUrl, tlsCert,       tlsKey, localSlots,   runpodSlots,   profile,
-                  runpodEndpoint, runpodPod, trustLoopback, strict, failureLimit, failureWindow, cooling});
+    const QCommandLineOption nodeId(
+        QStringLiteral("node-id"),
+        QStringLiteral("This node's name among nodes sharing a database (default HOST:PORT)."), QStringLiteral("NAME"));
+    const QCommandLineOption nodeTimeout(
+        QStringLiteral("node-timeout"),
+        QStringLiteral("Seconds without a heartbeat after which a node is dead and its jobs are rescued (default 30)."),
+        QStringLiteral("S"));
+    const QCommandLineOption globalSlots(QStringLiteral("global-slots"),
+                                         QStringLiteral("Active jobs of a backend across all nodes (repeatable)."),
+                                         QStringLiteral("BACKEND=N"));
+    p.addOptions({help,      version,        headless,  listen,        dataDir, database,     apiToken,
+                  callbackKey, publicUrl,    tlsCert,   tlsKey,        localSlots, runpodSlots, profile,
+                  runpodEndpoint, runpodPod, trustLoopback, strict,    failureLimit, failureWindow, cooling,
+                  nodeId,    nodeTimeout,    globalSlots});
     // Parsed before any application object exists, so Qt cannot know the program's name.
     // The command line is read before QApplication could take its own options out of it: accept
     // them (hidden) so `crawldeck -platform offscreen` or `-style fusion` still start; QApplication
@@ -151,6 +164,33 @@ CommandLine CommandLine::parse(const QStringList &args)
             return cl;
         }
         o.localProfiles.insert(value.left(eq).trimmed(), value.mid(eq + 1).trimmed());
+    }
+    o.nodeId = opt(nodeId);
+    if (o.nodeId && o.nodeId->trimmed().isEmpty()) {
+        cl.error = QStringLiteral("--node-id expects a name");
+        return cl;
+    }
+    if (p.isSet(nodeTimeout)) {
+        bool ok = false;
+        const int s = p.value(nodeTimeout).toInt(&ok);
+        if (!ok || s < 1 || s > 86400) {
+            cl.error = QStringLiteral("--node-timeout expects seconds from 1 to 86400");
+            return cl;
+        }
+        o.nodeTimeoutS = s;
+    }
+    for (const QString &value : p.values(globalSlots)) {
+        const qsizetype eq = value.indexOf(u'=');
+        bool ok = false;
+        const int n = eq > 0 ? value.mid(eq + 1).toInt(&ok) : 0;
+        const QString backend = value.left(qMax<qsizetype>(eq, 0));
+        if (!ok || n < 1 || n > 100000 || !model::backendFromString(backend)) {
+            cl.error = QStringLiteral("--global-slots expects BACKEND=N (backend local, runpod or runpod-pod; N from 1 "
+                                      "to 100000), got '%1'")
+                           .arg(value);
+            return cl;
+        }
+        o.globalSlots.insert(backend, n);
     }
     if (o.tlsCert.has_value() != o.tlsKey.has_value()) {
         cl.error = QStringLiteral("--tls-cert and --tls-key go together");

@@ -5,9 +5,12 @@
 #include "logs/logbus.h"
 #include "store/jobstore.h"
 
+#include <QLoggingCategory>
 #include <QTimer>
 
 namespace cd::scheduler {
+
+Q_LOGGING_CATEGORY(lcScheduler, "crawldeck.scheduler")
 
 using model::Backend;
 using model::Job;
@@ -31,13 +34,50 @@ QString Scheduler::notConfiguredMessage(Backend b)
 }
 
 Scheduler::Scheduler(store::JobStore *jobs, logs::LogBus *bus, artifacts::ArtifactStore *artifacts, QObject *parent)
-    : QObject(parent), m_jobs(jobs), m_bus(bus), m_artifacts(artifacts)
+    : QObject(parent), m_jobs(jobs), m_bus(bus), m_artifacts(artifacts), m_poll(new QTimer(this))
 {
     // A job queued through another node (same database) may fit a free slot here.
     connect(m_bus->feed(), &feed::ChangeFeed::jobAdded, this, [this](const Job &job) {
         if (job.status == JobStatus::Queued)
             schedulePump();
     });
+    connect(m_jobs, &store::JobStore::fencedOut, this, &Scheduler::abandon);
+    connect(m_poll, &QTimer::timeout, this, [this] {
+        schedulePump();
+        applyCancels();
+    });
+}
+
+void Scheduler::setNode(const QString &node)
+{
+    m_node = node;
+    m_jobs->setNode(node);
+}
+
+void Scheduler::setGlobalSlots(Backend backend, int slots)
+{
+    m_globalSlots.insert(backend, qMax(0, slots));
+    schedulePump();
+}
+
+void Scheduler::setClaiming(bool on)
+{
+    if (on == m_claiming)
+        return;
+    m_claiming = on;
+    qCWarning(lcScheduler) << (on ? "claiming work again" : "not claiming work until the heartbeat succeeds");
+    schedulePump();
+}
+
+void Scheduler::setPollIntervalMs(int ms)
+{
+    m_pollMs = qMax(0, ms);
+    m_poll->stop();
+    if (m_pollMs > 0) {
+        m_poll->setInterval(m_pollMs);
+        if (m_started)
+            m_poll->start();
+    }
 }
 
 Scheduler::~Scheduler() = default;
@@ -116,6 +156,12 @@ Result<Job> Scheduler::cancel(const QString &jobId)
     if (!r)
         return r;
     m_bus->system(jobId, LogLevel::Warning, QStringLiteral("cancel requested"));
+    if (job->status != JobStatus::Queued && !m_inFlight.contains(jobId) && !job->node.isEmpty() &&
+        job->node != m_node) {
+        // Another node runs it: that node sees the request and stops its worker (applyCancels());
+        // if that node is lost, the leader settles the job as cancelled.
+        return r;
+    }
     if (job->status == JobStatus::Queued || !m_inFlight.contains(jobId)) {
         // Never handed to a runner: nothing to stop.
         return m_jobs->transition(jobId, JobStatus::Cancelled, store::JobPatch::withError(QStringLiteral("cancelled")));
@@ -156,44 +202,64 @@ Result<Job> Scheduler::retry(const QString &jobId)
     return createAttempt(*job);
 }
 
+bool Scheduler::followable(const Job &job) const
+{
+    const auto runner = m_runners.value(job.backend);
+    // Remote work, or an external worker that may still report (unless it was being cancelled:
+    // nothing here could stop it).
+    return runner &&
+           (job.backend != Backend::Local || (!runner->takesSlot(job) && job.status != JobStatus::Cancelling));
+}
+
+bool Scheduler::follow(const store::ClaimedJob &held)
+{
+    const Job &job = held.job;
+    const auto runner = m_runners.value(job.backend);
+    const auto mine = m_jobs->takeOver(held, std::nullopt, {}, true);
+    if (!runner || !mine)
+        return false; // another node settled or took it meanwhile
+    m_inFlight.insert(job.id, job.backend);
+    if (!runner->takesSlot(job))
+        m_slotless.insert(job.id);
+    runner->reattach(mine.value());
+    return true;
+}
+
+void Scheduler::settle(const store::ClaimedJob &held, const QString &why, const QString &cancelledWhy)
+{
+    const bool cancelling = held.job.status == JobStatus::Cancelling;
+    const JobStatus to = cancelling ? JobStatus::Cancelled : JobStatus::Failed;
+    if (!cancelling)
+        m_bus->system(held.job.id, LogLevel::Error, why);
+    // claim + 1: the node that ran it cannot write this job any more, should it come back.
+    auto settled = m_jobs->takeOver(held, to, store::JobPatch::withError(cancelling ? cancelledWhy : why), false);
+    if (settled && !cancelling)
+        maybeAutoRetry(settled.value());
+}
+
 void Scheduler::recover()
 {
-    const auto active = m_jobs->withStatus({JobStatus::Starting, JobStatus::Running, JobStatus::Cancelling});
-    for (const Job &job : active) {
-        if (!job.node.isEmpty() && !m_node.isEmpty() && job.node != m_node)
-            continue; // another node's work
-        if (job.backend != Backend::Local) {
-            // Remote work goes on without us: follow it again with the stored remote id.
-            if (const auto runner = m_runners.value(job.backend)) {
-                m_inFlight.insert(job.id, job.backend);
-                runner->reattach(job);
-            } else {
-                m_bus->system(job.id, LogLevel::Warning,
-                              QStringLiteral("cannot re-attach after restart: ") + notConfiguredMessage(job.backend));
-            }
+    const auto active = m_jobs->heldBy(m_node);
+    if (!active) {
+        qCWarning(lcScheduler) << "restart recovery could not read this node's jobs:" << active.error().detail;
+        return;
+    }
+    for (const store::ClaimedJob &held : active.value()) {
+        const Job &job = held.job;
+        if (job.backend != Backend::Local && !m_runners.value(job.backend)) {
+            m_bus->system(job.id, LogLevel::Warning,
+                          QStringLiteral("cannot re-attach after restart: ") + notConfiguredMessage(job.backend));
             continue;
         }
-        if (const auto runner = m_runners.value(job.backend);
-            runner && !runner->takesSlot(job) && job.status != JobStatus::Cancelling) {
-            // Its worker runs elsewhere and may still be reporting: wait for it again.
-            m_inFlight.insert(job.id, job.backend);
-            m_slotless.insert(job.id);
-            runner->reattach(job);
+        // Work that goes on without us is followed again with its stored remote id.
+        if (followable(job)) {
+            follow(held);
             continue;
         }
         // A crash gave the worker no chance to report: its files are still in its directory. Its
         // retry gets a directory of its own, so these stay listed under this attempt.
         recordArtifacts(job.id);
-        if (job.status == JobStatus::Cancelling) {
-            m_jobs->transition(job.id, JobStatus::Cancelled,
-                               store::JobPatch::withError(QStringLiteral("cancelled (settled after restart)")));
-            continue;
-        }
-        m_bus->system(job.id, LogLevel::Error, QStringLiteral("interrupted by restart"));
-        auto failed = m_jobs->transition(job.id, JobStatus::Failed,
-                                         store::JobPatch::withError(QStringLiteral("interrupted by restart")));
-        if (failed)
-            maybeAutoRetry(failed.value());
+        settle(held, QStringLiteral("interrupted by restart"), QStringLiteral("cancelled (settled after restart)"));
     }
 }
 
@@ -201,6 +267,8 @@ void Scheduler::start()
 {
     m_started = true;
     m_accepting = true;
+    if (m_pollMs > 0)
+        m_poll->start();
     schedulePump();
 }
 
@@ -208,6 +276,7 @@ void Scheduler::stop()
 {
     m_accepting = false;
     m_started = false;
+    m_poll->stop();
     for (const auto &r : std::as_const(m_runners))
         if (r)
             r->shutdown();
@@ -223,7 +292,7 @@ void Scheduler::stop()
 
 void Scheduler::schedulePump()
 {
-    if (m_pumpQueued || !m_started)
+    if (m_pumpQueued || !m_started || !m_claiming)
         return;
     m_pumpQueued = true;
     QTimer::singleShot(0, this, [this] {
@@ -234,33 +303,108 @@ void Scheduler::schedulePump()
 
 void Scheduler::pump()
 {
-    if (!m_started)
+    if (!m_started || !m_claiming)
         return;
-    for (auto it = m_runners.cbegin(); it != m_runners.cend(); ++it) {
-        runners::Runner *runner = it.value();
-        if (!runner)
-            continue;
-        int free = slots(it.key()) - running(it.key());
-        // Jobs that hold no slot (external workers) start whatever the slots say; look a little
-        // past the free slots for them.
-        for (const Job &job : m_jobs->nextQueued(it.key(), qMax(0, free) + kSlotlessLookahead)) {
-            const bool slotless = !runner->takesSlot(job);
-            if (!slotless && free <= 0)
-                continue;
-            store::JobPatch claim;
-            if (!m_node.isEmpty())
-                claim.node = m_node;
-            auto starting = m_jobs->transition(job.id, JobStatus::Starting, claim);
-            if (!starting)
-                continue; // cancelled meanwhile, or claimed by another node
-            m_inFlight.insert(job.id, it.key());
-            if (slotless)
-                m_slotless.insert(job.id);
-            else
-                --free;
-            armTimeout(job);
-            runner->start(starting.value());
+    for (auto it = m_runners.cbegin(); it != m_runners.cend(); ++it)
+        if (runners::Runner *runner = it.value())
+            claimFor(it.key(), runner);
+}
+
+void Scheduler::claimFor(Backend backend, runners::Runner *runner)
+{
+    auto launch = [&](const Job &job) {
+        const bool slotless = !runner->takesSlot(job);
+        m_inFlight.insert(job.id, backend);
+        if (slotless)
+            m_slotless.insert(job.id);
+        armTimeout(job);
+        runner->start(job);
+        return slotless;
+    };
+    // A claimed job that turns out to need no slot leaves its slot free: claim again, a few rounds.
+    for (int round = 0; round < 4; ++round) {
+        const int free = slots(backend) - running(backend);
+        if (free <= 0)
+            break;
+        const auto claimed = m_jobs->claim(backend, free, m_globalSlots.value(backend, 0));
+        if (!claimed) {
+            qCWarning(lcScheduler) << "claiming" << model::toString(backend)
+                                   << "jobs failed:" << claimed.error().detail;
+            return;
         }
+        int slotless = 0;
+        for (const Job &job : claimed.value())
+            slotless += launch(job) ? 1 : 0;
+        if (slotless == 0)
+            break;
+    }
+    // Jobs that hold no slot (external workers) start whatever the slots say; look a little past
+    // the free slots for them.
+    if (slots(backend) - running(backend) > 0)
+        return;
+    for (const Job &job : m_jobs->nextQueued(backend, kSlotlessLookahead)) {
+        if (runner->takesSlot(job))
+            continue;
+        if (auto claimed = m_jobs->claimOne(job.id))
+            launch(claimed.value());
+    }
+}
+
+void Scheduler::abandon(const QString &jobId)
+{
+    const auto backend = m_inFlight.constFind(jobId);
+    if (backend == m_inFlight.cend())
+        return;
+    m_abandoned.insert(jobId);
+    m_timeouts.remove(jobId);
+    if (backend.value() != Backend::Local) {
+        // The remote work is the new holder's now: cancelling it would cancel its job. Our runner
+        // follows it to its end, and every write it tries is fenced.
+        qCWarning(lcScheduler) << "job" << jobId << "was taken over by another node; no longer recording it here";
+        return;
+    }
+    qCWarning(lcScheduler) << "job" << jobId << "was taken over by another node; stopping its work here";
+    if (auto runner = m_runners.value(backend.value()))
+        runner->cancel(jobId);
+}
+
+void Scheduler::applyCancels()
+{
+    if (m_inFlight.isEmpty())
+        return;
+    for (const QString &id : m_jobs->cancelRequested()) {
+        const auto backend = m_inFlight.constFind(id);
+        if (backend == m_inFlight.cend() || m_abandoned.contains(id) || m_cancelSent.contains(id))
+            continue;
+        m_cancelSent.insert(id);
+        if (auto runner = m_runners.value(backend.value()))
+            runner->cancel(id);
+    }
+}
+
+void Scheduler::checkClaims()
+{
+    for (const QString &id : m_jobs->lostClaims())
+        abandon(id);
+}
+
+void Scheduler::rescue(const QList<store::ClaimedJob> &orphans)
+{
+    for (const store::ClaimedJob &held : orphans) {
+        const Job &job = held.job;
+        const QString lost = QStringLiteral("node %1 lost").arg(job.node.isEmpty() ? QStringLiteral("?") : job.node);
+        if (followable(job)) {
+            if (follow(held))
+                m_bus->system(job.id, LogLevel::Warning, lost + QStringLiteral("; re-attached by node ") + m_node);
+            continue;
+        }
+        // Local work died with its node; its files are on that node's disk.
+        qCWarning(lcScheduler) << "settling job" << job.id << "of lost node" << job.node;
+        settle(held,
+               job.backend == Backend::Local || m_runners.value(job.backend)
+                   ? QStringLiteral("node lost")
+                   : lost + QStringLiteral("; ") + notConfiguredMessage(job.backend),
+               QStringLiteral("cancelled (") + lost + u')');
     }
 }
 
@@ -298,7 +442,14 @@ void Scheduler::onFinished(const QString &jobId, const RunOutcome &outcome)
     m_slotless.remove(jobId);
     m_timeouts.remove(jobId);
     const bool timedOut = m_timedOut.remove(jobId);
+    m_cancelSent.remove(jobId);
     schedulePump();
+    if (m_abandoned.remove(jobId)) {
+        // Another node owns this job now; what ran here is not its outcome.
+        qCWarning(lcScheduler) << "job" << jobId << "abandoned here; its outcome is not recorded";
+        m_jobs->release(jobId);
+        return;
+    }
 
     const auto job = m_jobs->job(jobId);
     if (!job || model::isTerminal(job->status))

@@ -15,7 +15,8 @@ class QTimer;
 
 namespace cd::store {
 class JobStore;
-}
+struct ClaimedJob;
+} // namespace cd::store
 namespace cd::logs {
 class LogBus;
 }
@@ -43,10 +44,19 @@ public:
     static QString notConfiguredMessage(model::Backend backend);
     // Base delay of automatic retries (doubled per attempt, capped at a minute).
     void setRetryDelayMs(int ms) { m_retryDelayMs = ms; }
-    // Who runs the jobs this scheduler starts (recorded on each job). Restart recovery only touches
-    // this node's jobs, so nodes sharing a PostgreSQL database do not fail each other's work.
-    void setNode(const QString &node) { m_node = node; }
+    // Who runs the jobs this scheduler starts (recorded on each job, and the name its claims carry).
+    // Restart recovery only touches this node's jobs; other nodes' jobs are the leader's (rescue()).
+    void setNode(const QString &node);
     QString node() const { return m_node; }
+    // Active jobs of a backend across all nodes; 0 = no limit beyond each node's slots.
+    void setGlobalSlots(model::Backend backend, int slots);
+    // Off while this node cannot heartbeat: a node others may declare dead takes no new work.
+    void setClaiming(bool on);
+    bool claiming() const { return m_claiming; }
+    // How often queued work and cancel requests made through other nodes are looked for, besides
+    // the events of this process: needed when nodes share a database. 0 (the default) = only on
+    // this process's own events.
+    void setPollIntervalMs(int ms);
 
     Result<model::Job> submit(const model::JobSpec &spec);
     // What submit checks before it stores anything: the backend is configured and accepts the spec.
@@ -65,6 +75,13 @@ public:
 
     int running(model::Backend backend) const;
 
+    // Leader: settles the jobs of nodes that stopped heartbeating. Local work failed "node lost"
+    // (retried per policy on whichever node claims the retry); remote work is re-attached here
+    // through its stored remote id, never submitted again.
+    void rescue(const QList<store::ClaimedJob> &orphans);
+    // Drops the jobs another node has taken over from this one (see JobStore::lostClaims).
+    void checkClaims();
+
 Q_SIGNALS:
     void jobFinished(const cd::model::Job &job);
 
@@ -78,6 +95,18 @@ private:
     // Lists the files in a job's output directory as its artifacts, and says so in its log.
     void recordArtifacts(const QString &jobId);
     Result<model::Job> createAttempt(const model::Job &from);
+    void claimFor(model::Backend backend, runners::Runner *runner);
+    // Work that goes on elsewhere (remote, or an external worker) and can be followed from here.
+    bool followable(const model::Job &job) const;
+    // Takes over such a job (new claim, this node) and has its runner follow it again.
+    bool follow(const store::ClaimedJob &held);
+    // Ends a job whose worker died with its node: cancelled if it was being cancelled, else failed
+    // with `why` and retried per policy.
+    void settle(const store::ClaimedJob &held, const QString &why, const QString &cancelledWhy);
+    // Stops the work of jobs this node runs that were cancelled through another node.
+    void applyCancels();
+    // Another node holds this job now: stop its local work and write nothing more for it.
+    void abandon(const QString &jobId);
 
     store::JobStore *m_jobs;
     logs::LogBus *m_bus;
@@ -89,6 +118,12 @@ private:
     static constexpr int kSlotlessLookahead = 50;
     QHash<QString, std::shared_ptr<QTimer>> m_timeouts;
     QSet<QString> m_timedOut;
+    QSet<QString> m_abandoned;
+    QSet<QString> m_cancelSent; // cancel requests seen in the database and passed to the runner
+    QHash<model::Backend, int> m_globalSlots;
+    QTimer *m_poll = nullptr;
+    int m_pollMs = 0;
+    bool m_claiming = true;
     bool m_accepting = true;
     bool m_started = false;
     bool m_pumpQueued = false;

@@ -478,6 +478,22 @@ qint64 Settings::maxBodyBytes() const
     return qMax<qint64>(4096, m_store->value(kMaxBody, 8 * 1024 * 1024).toLongLong());
 }
 
+QString Settings::nodeId() const
+{
+    return m_cli.nodeId.value_or(m_store->value(QStringLiteral("cluster/nodeId")).toString());
+}
+
+int Settings::nodeTimeoutS() const
+{
+    return qMax(1, m_cli.nodeTimeoutS.value_or(m_store->value(QStringLiteral("cluster/nodeTimeoutS"), 30).toInt()));
+}
+
+int Settings::globalSlots(const QString &backend) const
+{
+    return qMax(0, m_cli.globalSlots.value(
+                       backend, m_store->value(QStringLiteral("cluster/globalSlots/") + backend, 0).toInt()));
+}
+
 void Settings::sync()
 {
     m_store->sync();

@@ -33,6 +33,9 @@ struct Overrides
     std::optional<int> authFailureLimit;
     std::optional<int> authFailureWindowS;
     std::optional<int> authCoolingS;
+    std::optional<QString> nodeId;
+    std::optional<int> nodeTimeoutS;
+    QMap<QString, int> globalSlots; // backend id → active jobs across all nodes
 };
 
 struct HostPort
@@ -145,6 +148,13 @@ public:
 
     int killGraceMs() const;
     qint64 maxBodyBytes() const;
+
+    // Several nodes on one database (DESIGN §7). Empty node id: the caller names the node after its
+    // host and port.
+    QString nodeId() const;
+    int nodeTimeoutS() const;
+    // Active jobs of a backend across all nodes; 0 = no limit beyond each node's slots.
+    int globalSlots(const QString &backend) const;
 
     void sync();
 

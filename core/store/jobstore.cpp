@@ -1,6 +1,8 @@
 #include "jobstore.h"
+#include "jobrows.h"
 
 #include "database.h"
+#include "sqldialect.h"
 #include "sqlutil.h"
 
 #include <QJsonDocument>
@@ -17,7 +19,7 @@ using model::Job;
 using model::JobStatus;
 using Code = Error::Code;
 
-namespace {
+namespace rows {
 
 Q_LOGGING_CATEGORY(lcJobStore, "cd.store")
 
@@ -124,7 +126,9 @@ void addPatch(const JobPatch &p, QStringList &sets, QVariantList &values)
         add("results_url", nullable(*p.resultsUrl));
 }
 
-} // namespace
+} // namespace rows
+
+using namespace rows;
 
 JobStore::JobStore(Database *db, QObject *parent) : QObject(parent), m_db(db) {}
 
@@ -139,8 +143,11 @@ Result<Job> JobStore::insert(const model::JobSpec &spec)
             "INSERT INTO jobs (id, kind, backend, status, priority, params, progress, attempt, max_attempts, "
             "timeout_s, retry_of, created_at, queued_at, updated_at, log_count, queue_seq) "
             // queue_seq keeps submission order among jobs created in the same millisecond.
-            "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, 0, "
-            "(SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM jobs))"),
+            "VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, 0, ") +
+            // Nodes insert at once on PostgreSQL: MAX + 1 would hand two of them one number.
+            (m_db->dialect().name() == u"postgresql"
+                 ? QStringLiteral("nextval('jobs_queue_seq'))")
+                 : QStringLiteral("(SELECT COALESCE(MAX(queue_seq), 0) + 1 FROM jobs))")),
         {id, spec.kind, model::toString(spec.backend), model::toString(JobStatus::Queued), spec.priority,
          toJsonText(spec.params), spec.attempt, maxAttempts, spec.timeoutS, nullable(spec.retryOf), now, now, now},
         "creating a job");
@@ -303,13 +310,19 @@ Result<Job> JobStore::transition(const QString &id, JobStatus to, const JobPatch
     // Compare-and-set on the old status: a concurrent writer (another node, a webhook racing a poll)
     // makes this a conflict instead of a lost update.
     values << id << model::toString(current->status);
+    const QString fenced = fence(id, values);
     const auto q = m_db->run(QStringLiteral("UPDATE jobs SET ") + sets.join(QStringLiteral(", ")) +
-                                 QStringLiteral(" WHERE id = ? AND status = ?"),
+                                 QStringLiteral(" WHERE id = ? AND status = ?") + fenced,
                              values, "changing a job's status");
     if (!q)
         return q.error();
-    if (q.value().numRowsAffected() != 1)
+    if (q.value().numRowsAffected() != 1) {
+        if (checkFenced(id))
+            return Error::make(Code::Conflict, QStringLiteral("job %1 was taken over by another node").arg(id));
         return Error::make(Code::Conflict, QStringLiteral("job %1 changed status concurrently").arg(id));
+    }
+    if (model::isTerminal(to))
+        m_claims.remove(id);
     return changed(id);
 }
 
@@ -319,13 +332,17 @@ Result<Job> JobStore::update(const QString &id, const JobPatch &patch)
     QVariantList values{nowIso()};
     addPatch(patch, sets, values);
     values << id;
+    const QString fenced = fence(id, values);
     const auto q = m_db->run(QStringLiteral("UPDATE jobs SET ") + sets.join(QStringLiteral(", ")) +
-                                 QStringLiteral(" WHERE id = ?"),
+                                 QStringLiteral(" WHERE id = ?") + fenced,
                              values, "updating a job");
     if (!q)
         return q.error();
-    if (q.value().numRowsAffected() != 1)
+    if (q.value().numRowsAffected() != 1) {
+        if (checkFenced(id))
+            return Error::make(Code::Conflict, QStringLiteral("job %1 was taken over by another node").arg(id));
         return Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(id));
+    }
     return changed(id);
 }
 

@@ -63,6 +63,27 @@ QList<QStringList> crawldeckSchema(const QString &bigint)
         {
             QStringLiteral("CREATE INDEX jobs_updated_idx ON jobs(updated_at)"),
         },
+        // 3: claims, nodes and the leader lease (DESIGN §7). `claim` counts the hand-overs of a job:
+        // every write by the node that runs it carries the value it claimed, so a node that lost the
+        // job (declared dead, rescued elsewhere) cannot write it any more.
+        {
+            QStringLiteral("ALTER TABLE jobs ADD COLUMN claim %1 NOT NULL DEFAULT 0").arg(b),
+            // Only queued rows are ever searched for work: the index stays as small as the queue.
+            QStringLiteral("CREATE INDEX jobs_queued_idx ON jobs(backend, priority DESC, queue_seq) "
+                           "WHERE status = 'queued'"),
+            QStringLiteral("CREATE INDEX jobs_node_idx ON jobs(node, status)"),
+            QStringLiteral(R"(CREATE TABLE nodes (
+                id TEXT PRIMARY KEY,
+                address TEXT NOT NULL,
+                version TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                heartbeat_at TEXT NOT NULL))"),
+            QStringLiteral(R"(CREATE TABLE leases (
+                name TEXT PRIMARY KEY,
+                holder TEXT NOT NULL,
+                expires_at TEXT NOT NULL))"),
+            QStringLiteral("INSERT INTO leases (name, holder, expires_at) VALUES ('leader', '', '')"),
+        },
     };
 }
 
@@ -73,7 +94,13 @@ QList<QStringList> SqliteDialect::migrations() const
 
 QList<QStringList> PostgresDialect::migrations() const
 {
-    return crawldeckSchema(QStringLiteral("BIGINT"));
+    auto steps = crawldeckSchema(QStringLiteral("BIGINT"));
+    // MAX(queue_seq) + 1 inside an INSERT races between nodes; a sequence does not. SQLite keeps
+    // MAX + 1: its writers are serialised.
+    steps[1] << QStringLiteral("CREATE SEQUENCE jobs_queue_seq")
+             << QStringLiteral("SELECT setval('jobs_queue_seq', COALESCE((SELECT MAX(queue_seq) FROM jobs), 0) + 1, "
+                               "false)");
+    return steps;
 }
 
 } // namespace cd::store

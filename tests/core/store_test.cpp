@@ -92,10 +92,10 @@ TEST_P(StoreOn, MigratesAnEmptyDatabase)
     const QString path = location();
     {
         Db d(path);
-        EXPECT_EQ(d.db.schemaVersion(), 2);
+        EXPECT_EQ(d.db.schemaVersion(), 3);
     }
-    EXPECT_EQ(scalar(path, QStringLiteral("SELECT version FROM schema_meta")), 2);
-    for (const char *table : {"jobs", "job_logs", "artifacts"})
+    EXPECT_EQ(scalar(path, QStringLiteral("SELECT version FROM schema_meta")), 3);
+    for (const char *table : {"jobs", "job_logs", "artifacts", "nodes"})
         EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM ") + QLatin1String(table)), 0) << table;
     EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM schema_meta")), 1);
 }
@@ -109,7 +109,7 @@ TEST_P(StoreOn, ReopensAnExistingDatabaseWithoutLosingData)
         id = d.jobs.insert(model::JobSpec{}).value().id;
     }
     Db again(path);
-    EXPECT_EQ(again.db.schemaVersion(), 2);
+    EXPECT_EQ(again.db.schemaVersion(), 3);
     ASSERT_TRUE(again.jobs.job(id).has_value());
     EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM schema_meta")), 1);
 }

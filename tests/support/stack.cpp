@@ -116,6 +116,9 @@ Stack::Stack(StackOptions o)
     healthApi->registerRoutes(api->router());
     runpodApi = std::make_unique<cd::http::RunPodController>(s);
     runpodApi->registerRoutes(api->router());
+    nodes = std::make_unique<cd::store::NodeStore>(db.get());
+    nodesApi = std::make_unique<cd::http::NodesController>(nodes.get(), 30);
+    nodesApi->registerRoutes(api->router());
     scheduler->recover();
     scheduler->start();
     if (o.listen) {

@@ -9,6 +9,7 @@
 #include "http/eventshub.h"
 #include "http/healthcontroller.h"
 #include "http/jobscontroller.h"
+#include "http/nodescontroller.h"
 #include "http/runpodcontroller.h"
 #include "http/ssehub.h"
 #include "logs/logbus.h"
@@ -19,6 +20,7 @@
 #include "store/database.h"
 #include "store/jobstore.h"
 #include "store/logstore.h"
+#include "store/nodestore.h"
 
 #include <QMap>
 #include <QNetworkAccessManager>
@@ -166,6 +168,8 @@ public:
     std::unique_ptr<cd::http::JobsController> jobsApi;
     std::unique_ptr<cd::http::HealthController> healthApi;
     std::unique_ptr<cd::http::RunPodController> runpodApi;
+    std::unique_ptr<cd::store::NodeStore> nodes;
+    std::unique_ptr<cd::http::NodesController> nodesApi;
 
 private:
     std::unique_ptr<QTemporaryDir> m_tmp;

@@ -1,0 +1,49 @@
+#pragma once
+
+#include "common/result.h"
+
+#include <QDateTime>
+#include <QHash>
+#include <QList>
+#include <QString>
+
+namespace cd::store {
+
+class Database;
+
+struct NodeInfo
+{
+    QString id;
+    QString address;
+    QString version;
+    QDateTime startedAt;
+    QDateTime heartbeatAt;
+    QHash<QString, int> active; // backend → jobs starting, running or cancelling on the node
+};
+
+// The nodes sharing a database and the leader lease (DESIGN §7). Times are the database's clock,
+// so nodes whose clocks disagree still agree on who is alive.
+class NodeStore final
+{
+public:
+    explicit NodeStore(Database *db);
+
+    // The database's current time.
+    Result<QDateTime> now();
+    // Records that `id` is alive at the database's current time; returns that time.
+    Result<QDateTime> beat(const QString &id, const QString &address, const QString &version,
+                           const QDateTime &startedAt);
+    // Takes or renews the leader lease until `until`; true when `id` holds it. A lease another node
+    // let expire before `now` is taken over.
+    Result<bool> lead(const QString &id, const QDateTime &now, const QDateTime &until);
+    // A node that stops on purpose: dead at once (its jobs are rescued at the leader's next look,
+    // not after the timeout) and its lease, if it led, free.
+    Status leave(const QString &id);
+    // Every node that ever heartbeat here, with its active jobs.
+    Result<QList<NodeInfo>> nodes();
+
+private:
+    Database *m_db;
+};
+
+} // namespace cd::store
