@@ -72,6 +72,17 @@ Result<QJsonValue> seedField(const QJsonObject &body, const QJsonObject &params,
     return top->isUndefined() ? *inner : *top;
 }
 
+// One optional field: a refused read (null, or a seed field given twice differently) is passed on,
+// an absent field is left alone, a present one goes to `use`, which may refuse it.
+template<typename Use> Status withField(const Result<QJsonValue> &value, Use use)
+{
+    if (!value)
+        return value.error();
+    if (value->isUndefined())
+        return Ok{};
+    return use(*value);
+}
+
 Result<std::optional<int>> intField(const QJsonValue &v, const QString &key, int min, int max)
 {
     if (v.isUndefined())
@@ -91,7 +102,7 @@ Result<QJsonArray> keywordList(const QJsonValue &v)
     QJsonArray clean;
     for (qsizetype i = 0; i < raw.size(); ++i) {
         if (!raw.at(i).isString())
-            return bad(QStringLiteral("'keywords' entry %1 is not a string").arg(i));
+            return bad(QStringLiteral("'keywords' entry %1 is %2, not a string").arg(i).arg(typeName(raw.at(i))));
         const QString k = raw.at(i).toString().trimmed();
         if (!k.isEmpty())
             clean.append(k);
@@ -108,14 +119,28 @@ Result<QJsonArray> urlList(const QJsonValue &v)
         const QUrl url(u.toString(), QUrl::StrictMode);
         if (!u.isString() || !url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https") ||
             url.host().isEmpty())
-            return bad(QStringLiteral("'start_urls' entry '%1' is not an http(s) URL")
-                           .arg(u.isString() ? u.toString() : QStringLiteral("(not a string)")));
+            return bad(u.isString() ? QStringLiteral("'start_urls' entry '%1' is not an http(s) URL").arg(u.toString())
+                                    : QStringLiteral("'start_urls' entry is %1, not an http(s) URL").arg(typeName(u)));
         out.append(u);
     }
     return out;
 }
 
 } // namespace
+
+QString typeName(const QJsonValue &v)
+{
+    switch (v.type()) {
+    case QJsonValue::Null: return QStringLiteral("null");
+    case QJsonValue::Bool: return QStringLiteral("a boolean");
+    case QJsonValue::Double: return QStringLiteral("a number");
+    case QJsonValue::String: return QStringLiteral("a string");
+    case QJsonValue::Array: return QStringLiteral("a list");
+    case QJsonValue::Object: return QStringLiteral("an object");
+    case QJsonValue::Undefined: break;
+    }
+    return QStringLiteral("nothing");
+}
 
 const QStringList &knownFields()
 {
@@ -230,42 +255,47 @@ Result<model::JobSpec> fromJson(const QJsonObject &body, Origin origin)
         return bad(QStringLiteral("'params' must be a JSON object"));
     spec.params = params->toObject();
 
-    const auto backend = present(body, QStringLiteral("backend"));
-    if (!backend)
-        return backend.error();
-    if (!backend->isUndefined()) {
-        const auto b = model::backendFromString(backend->toString());
-        if (!backend->isString() || !b)
-            return bad(QStringLiteral("'backend' must be one of local, runpod, runpod-pod"));
-        spec.backend = *b;
-    }
-    const auto kind = present(body, QStringLiteral("kind"));
-    if (!kind)
-        return kind.error();
-    if (!kind->isUndefined()) {
-        if (!kind->isString() || kind->toString().isEmpty() || kind->toString().size() > 64)
-            return bad(QStringLiteral("'kind' must be a non-empty string of at most 64 characters"));
-        spec.kind = kind->toString();
-    }
-
-    const auto profile = seedField(body, spec.params, kProfile);
-    if (!profile)
-        return profile.error();
-    if (!profile->isUndefined()) {
-        if (!profile->isString() || profile->toString().isEmpty())
-            return bad(QStringLiteral("'profile' must be a non-empty string"));
-        spec.params.insert(kProfile, *profile);
-    }
-
-    const auto kw = seedField(body, spec.params, kKeywords);
-    if (!kw)
-        return kw.error();
-    if (!kw->isUndefined()) {
-        const auto list = keywordList(*kw);
-        if (!list)
-            return list.error();
-        spec.params.insert(kKeywords, list.value());
-    }
+    if (auto st = withField(present(body, QStringLiteral("backend")),
+                            [&spec](const QJsonValue &v) -> Status {
+                                const auto b = model::backendFromString(v.toString());
+                                if (!v.isString() || !b)
+                                    return bad(QStringLiteral("'backend' must be one of local, runpod, runpod-pod"));
+                                spec.backend = *b;
+                                return Ok{};
+                            });
+        !st)
+        return st.error();
+    if (auto st =
+            withField(present(body, QStringLiteral("kind")),
+                      [&spec](const QJsonValue &v) -> Status {
+                          if (!v.isString() || v.toString().isEmpty() || v.toString().size() > 64)
+                              return bad(QStringLiteral("'kind' must be a non-empty string of at most 64 characters"));
+                          spec.kind = v.toString();
+                          return Ok{};
+                      });
+        !st)
+        return st.error();
+    if (auto st = withField(seedField(body, spec.params, kProfile),
+                            [&spec](const QJsonValue &v) -> Status {
+                                if (!v.isString() || v.toString().isEmpty())
+                                    return bad(QStringLiteral("'profile' must be a non-empty string"));
+                                spec.params.insert(kProfile, v);
+                                return Ok{};
+                            });
+        !st)
+        return st.error();
+    // A parsed list goes into params under its name.
+    auto insertList = [&spec](const QString &key, Result<QJsonArray> (*parse)(const QJsonValue &)) {
+        return [&spec, key, parse](const QJsonValue &v) -> Status {
+            const auto list = parse(v);
+            if (!list)
+                return list.error();
+            spec.params.insert(key, list.value());
+            return Ok{};
+        };
+    };
+    if (auto st = withField(seedField(body, spec.params, kKeywords), insertList(kKeywords, keywordList)); !st)
+        return st.error();
     if (origin == Origin::SeedStart && spec.params.value(kKeywords).toArray().isEmpty())
         return bad(QStringLiteral("'keywords' is required: a non-empty list of strings"));
 
@@ -290,15 +320,8 @@ Result<model::JobSpec> fromJson(const QJsonObject &body, Origin origin)
     else if (origin == Origin::SeedStart)
         spec.params.insert(kDomainCount, kSeedDomainCount);
 
-    const auto urls = seedField(body, spec.params, kStartUrls);
-    if (!urls)
-        return urls.error();
-    if (!urls->isUndefined()) {
-        const auto list = urlList(*urls);
-        if (!list)
-            return list.error();
-        spec.params.insert(kStartUrls, list.value());
-    }
+    if (auto st = withField(seedField(body, spec.params, kStartUrls), insertList(kStartUrls, urlList)); !st)
+        return st.error();
 
     if (waitsForExternalWorker(spec, origin))
         spec.params.insert(kProfile, kExternalProfile);

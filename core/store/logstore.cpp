@@ -1,11 +1,11 @@
 #include "logstore.h"
 
+#include "common/logging.h"
 #include "database.h"
 #include "model/job.h"
 #include "sqlutil.h"
 
 #include <QHash>
-#include <QLoggingCategory>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QVariant>
@@ -49,7 +49,6 @@ void LogStore::flushSoon()
 
 namespace {
 
-Q_LOGGING_CATEGORY(lcLogStore, "cd.store.logs")
 const QString kInsertLine =
     QStringLiteral("INSERT INTO job_logs (job_id, seq, ts, level, message, source) VALUES (?, ?, ?, ?, ?, ?)");
 const QString kRaiseLogCount = QStringLiteral("UPDATE jobs SET log_count = ? WHERE id = ? AND log_count < ?");
@@ -152,8 +151,7 @@ bool LogStore::isolateBadLines()
                 if (!m_db->reachable())
                     break; // down after all: the rest waits for the next try
                 ++m_linesDropped;
-                qWarning("crawldeck: dropped log line %lld of job %s: the database refuses it",
-                         static_cast<long long>(l.seq), qPrintable(l.jobId));
+                qCWarning(lcStore) << "dropped log line" << l.seq << "of job" << l.jobId << ": the database refuses it";
             }
         }
         qint64 &m = maxSeq[l.jobId];
@@ -191,7 +189,7 @@ Result<model::LogLines> LogStore::page(const LogQuery &query)
     auto r = m_db->run(sql, values, "reading log lines");
     model::LogLines out;
     if (!r) {
-        qCWarning(lcLogStore).noquote() << r.error().detail;
+        qCWarning(lcStore).noquote() << r.error().detail;
         return Error::make(Error::Code::Unavailable,
                            QStringLiteral("the job's log cannot be read right now; retry shortly"));
     }
