@@ -108,13 +108,16 @@ void CrawlerController::registerRoutes(Router &router)
     router.add(Method::Post, QStringLiteral("/api/crawler/log"), Access::Handler, {}, bind(&CrawlerController::log));
     // GET /api/crawler/logs/{id} — read. SSE: `id: seq` + `data: message` per line, `event: status`,
     // `event: end` after the terminal status, `: keepalive` comments. Resumes after Last-Event-ID or
-    // ?after= (a sequence number; 400 otherwise). 404 unknown job; 503 storage unreadable.
+    // ?after= (a sequence number; 400 otherwise). 404 unknown job; 503 storage unreadable. A later
+    // failed read sends `event: error` {error, detail, last_seq} and closes: no line is skipped.
     router.add(Method::Get, QStringLiteral("/api/crawler/logs/{}"), Access::Read, {QStringLiteral("after")},
                bind(&CrawlerController::stream));
-    // GET /api/crawler/status/{id} — read. 200 the job as JSON; 404; 503 storage unreadable.
+    // GET /api/crawler/status/{id} — read. 200 the job as JSON; 400 any query parameter; 404; 503
+    // storage unreadable.
     router.add(Method::Get, QStringLiteral("/api/crawler/status/{}"), Access::Read, {},
                bind(&CrawlerController::status));
-    // POST /api/crawler/cancel/{id} — control. 200 {job_id, status, message}; 404; 409 already terminal.
+    // POST /api/crawler/cancel/{id} — control. 200 {job_id, status, message}; 400 any query
+    // parameter; 404; 409 already terminal; 503 storage unreadable.
     router.add(Method::Post, QStringLiteral("/api/crawler/cancel/{}"), Access::Control, {},
                bind(&CrawlerController::cancel));
 }

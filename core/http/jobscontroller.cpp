@@ -108,12 +108,14 @@ void JobsController::registerRoutes(Router &router)
     // POST /api/jobs — control. Body as /api/crawler/start (keywords optional), plus kind
     // (jobs::fromJson). 201 the job; 400/415/422 (the field is named); 503 backend not configured.
     router.add(Method::Post, QStringLiteral("/api/jobs"), Access::Control, {}, bind(&JobsController::create));
-    // GET /api/jobs/{id} — read. 200 the job; 404; 503 storage unreadable.
+    // GET /api/jobs/{id} — read. 200 the job; 400 any query parameter; 404; 503 storage unreadable.
     router.add(Method::Get, QStringLiteral("/api/jobs/{}"), Access::Read, {}, bind(&JobsController::get));
-    // POST /api/jobs/{id}/cancel — control. 200 the job (cancelling or cancelled); 404; 409 terminal.
+    // POST /api/jobs/{id}/cancel — control. 200 the job (cancelling or cancelled); 400 any query
+    // parameter; 404; 409 terminal; 503 storage unreadable.
     router.add(Method::Post, QStringLiteral("/api/jobs/{}/cancel"), Access::Control, {}, bind(&JobsController::cancel));
-    // POST /api/jobs/{id}/retry — control. 201 the new attempt (retry_of = id); 404; 409 not
-    // failed/timed_out/cancelled.
+    // POST /api/jobs/{id}/retry — control. 201 the new attempt (retry_of = id); 400 any query
+    // parameter; 404; 409 not failed/timed_out/cancelled; 503 storage unreadable or backend not
+    // configured.
     router.add(Method::Post, QStringLiteral("/api/jobs/{}/retry"), Access::Control, {}, bind(&JobsController::retry));
     // GET /api/jobs/{id}/logs?after=&limit=1..10000&level=ERROR,WARNING&q= — read.
     // 200 {job_id, lines:[{seq,ts,level,message,source}], next_after, has_more}; 400 bad or unknown
@@ -121,7 +123,9 @@ void JobsController::registerRoutes(Router &router)
     router.add(Method::Get, QStringLiteral("/api/jobs/{}/logs"), Access::Read,
                {QStringLiteral("after"), QStringLiteral("limit"), QStringLiteral("level"), QStringLiteral("q")},
                bind(&JobsController::logs));
-    // GET /api/jobs/{id}/logs.txt — read. 200 text/plain, "ts LEVEL message" per line; 404.
+    // GET /api/jobs/{id}/logs.txt — read. 200 text/plain, "ts LEVEL message" per line, chunked; 400
+    // any query parameter; 404; 503 the log cannot be read. A page that fails mid-body aborts the
+    // connection without the last chunk: a visible truncation, never a shorter log.
     router.add(Method::Get, QStringLiteral("/api/jobs/{}/logs.txt"), Access::Read, {}, bind(&JobsController::logText));
     // GET /api/events — read. SSE: `event: job` with {type: created|changed, job} for every job
     // creation and change; `: keepalive` every 15 s. Not replayable: re-list /api/jobs on reconnect.
