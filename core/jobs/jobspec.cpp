@@ -98,7 +98,7 @@ Result<QJsonArray> keywordList(const QJsonValue &v)
     // One string is one keyword (the seed's RunPod `data`).
     const QJsonArray raw = v.isString() ? QJsonArray{v} : v.toArray();
     if (!v.isString() && !v.isArray())
-        return bad(QStringLiteral("'keywords' must be a list of strings (or one string)"));
+        return bad(QStringLiteral("'keywords' must be a list of strings (or one string), got %1").arg(typeName(v)));
     QJsonArray clean;
     for (qsizetype i = 0; i < raw.size(); ++i) {
         if (!raw.at(i).isString())
@@ -113,14 +113,17 @@ Result<QJsonArray> keywordList(const QJsonValue &v)
 Result<QJsonArray> urlList(const QJsonValue &v)
 {
     if (!v.isArray())
-        return bad(QStringLiteral("'start_urls' must be a list of http(s) URLs"));
+        return bad(QStringLiteral("'start_urls' must be a list of http(s) URLs, got %1").arg(typeName(v)));
     QJsonArray out;
-    for (const QJsonValue &u : v.toArray()) {
+    const QJsonArray raw = v.toArray();
+    for (qsizetype i = 0; i < raw.size(); ++i) {
+        const QJsonValue u = raw.at(i);
+        if (!u.isString())
+            return bad(
+                QStringLiteral("'start_urls' entry %1 is %2, not a string (an http(s) URL)").arg(i).arg(typeName(u)));
         const QUrl url(u.toString(), QUrl::StrictMode);
-        if (!u.isString() || !url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https") ||
-            url.host().isEmpty())
-            return bad(u.isString() ? QStringLiteral("'start_urls' entry '%1' is not an http(s) URL").arg(u.toString())
-                                    : QStringLiteral("'start_urls' entry is %1, not an http(s) URL").arg(typeName(u)));
+        if (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https") || url.host().isEmpty())
+            return bad(QStringLiteral("'start_urls' entry '%1' is not an http(s) URL").arg(u.toString()));
         out.append(u);
     }
     return out;
@@ -252,7 +255,7 @@ Result<model::JobSpec> fromJson(const QJsonObject &body, Origin origin)
     if (!params)
         return params.error();
     if (!params->isUndefined() && !params->isObject())
-        return bad(QStringLiteral("'params' must be a JSON object"));
+        return bad(QStringLiteral("'params' must be a JSON object, got %1").arg(typeName(*params)));
     spec.params = params->toObject();
 
     if (auto st = withField(present(body, QStringLiteral("backend")),

@@ -117,6 +117,8 @@ const Case kCases[] = {
     {"start: keywords a number", "POST", "/api/crawler/start", R"({"keywords":5})", 422, "'keywords'"},
     {"start: keywords entry not a string", "POST", "/api/crawler/start", R"({"keywords":["a",1]})", 422,
      "'keywords' entry 1", "is a number"},
+    {"start: start_urls entry a number", "POST", "/api/crawler/start", R"({"keywords":["a"],"start_urls":[7]})", 422,
+     "'start_urls' entry 0", "is a number"},
     {"start: keywords missing", "POST", "/api/crawler/start", R"({"domain_count":3})", 422, "'keywords'", "required"},
     {"start: keywords only blanks", "POST", "/api/crawler/start", R"({"keywords":["  ",""]})", 422, "'keywords'"},
     {"start: domain_count words", "POST", "/api/crawler/start", R"({"keywords":["a"],"domain_count":"lots"})", 422,
