@@ -72,17 +72,6 @@ Result<QJsonValue> seedField(const QJsonObject &body, const QJsonObject &params,
     return top->isUndefined() ? *inner : *top;
 }
 
-// One optional field: a refused read (null, or a seed field given twice differently) is passed on,
-// an absent field is left alone, a present one goes to `use`, which may refuse it.
-template<typename Use> Status withField(const Result<QJsonValue> &value, Use use)
-{
-    if (!value)
-        return value.error();
-    if (value->isUndefined())
-        return Ok{};
-    return use(*value);
-}
-
 Result<std::optional<int>> intField(const QJsonValue &v, const QString &key, int min, int max)
 {
     if (v.isUndefined())
@@ -127,6 +116,62 @@ Result<QJsonArray> urlList(const QJsonValue &v)
         out.append(u);
     }
     return out;
+}
+
+// The fields read the same way: refused when null (or, for seed fields, given twice differently),
+// left alone when absent, otherwise handed to `read`, which may refuse the value.
+struct Field
+{
+    QString key;
+    bool seed; // may also sit inside params
+    Status (*read)(const QJsonValue &value, model::JobSpec &spec);
+};
+
+Status readBackend(const QJsonValue &v, model::JobSpec &spec)
+{
+    const auto b = model::backendFromString(v.toString());
+    if (!v.isString() || !b)
+        return bad(QStringLiteral("'backend' must be one of local, runpod, runpod-pod"));
+    spec.backend = *b;
+    return Ok{};
+}
+
+Status readKind(const QJsonValue &v, model::JobSpec &spec)
+{
+    if (!v.isString() || v.toString().isEmpty() || v.toString().size() > 64)
+        return bad(QStringLiteral("'kind' must be a non-empty string of at most 64 characters"));
+    spec.kind = v.toString();
+    return Ok{};
+}
+
+Status readProfile(const QJsonValue &v, model::JobSpec &spec)
+{
+    if (!v.isString() || v.toString().isEmpty())
+        return bad(QStringLiteral("'profile' must be a non-empty string"));
+    spec.params.insert(kProfile, v);
+    return Ok{};
+}
+
+template<const QString &key, Result<QJsonArray> (*parse)(const QJsonValue &)>
+Status readList(const QJsonValue &v, model::JobSpec &spec)
+{
+    const auto list = parse(v);
+    if (!list)
+        return list.error();
+    spec.params.insert(key, list.value());
+    return Ok{};
+}
+
+const QList<Field> &fields()
+{
+    static const QList<Field> all{
+        {QStringLiteral("backend"), false, readBackend},
+        {QStringLiteral("kind"), false, readKind},
+        {kProfile, true, readProfile},
+        {kKeywords, true, readList<kKeywords, keywordList>},
+        {kStartUrls, true, readList<kStartUrls, urlList>},
+    };
+    return all;
 }
 
 } // namespace
@@ -258,47 +303,15 @@ Result<model::JobSpec> fromJson(const QJsonObject &body, Origin origin)
         return bad(QStringLiteral("'params' must be a JSON object, got %1").arg(typeName(*params)));
     spec.params = params->toObject();
 
-    if (auto st = withField(present(body, QStringLiteral("backend")),
-                            [&spec](const QJsonValue &v) -> Status {
-                                const auto b = model::backendFromString(v.toString());
-                                if (!v.isString() || !b)
-                                    return bad(QStringLiteral("'backend' must be one of local, runpod, runpod-pod"));
-                                spec.backend = *b;
-                                return Ok{};
-                            });
-        !st)
-        return st.error();
-    if (auto st =
-            withField(present(body, QStringLiteral("kind")),
-                      [&spec](const QJsonValue &v) -> Status {
-                          if (!v.isString() || v.toString().isEmpty() || v.toString().size() > 64)
-                              return bad(QStringLiteral("'kind' must be a non-empty string of at most 64 characters"));
-                          spec.kind = v.toString();
-                          return Ok{};
-                      });
-        !st)
-        return st.error();
-    if (auto st = withField(seedField(body, spec.params, kProfile),
-                            [&spec](const QJsonValue &v) -> Status {
-                                if (!v.isString() || v.toString().isEmpty())
-                                    return bad(QStringLiteral("'profile' must be a non-empty string"));
-                                spec.params.insert(kProfile, v);
-                                return Ok{};
-                            });
-        !st)
-        return st.error();
-    // A parsed list goes into params under its name.
-    auto insertList = [&spec](const QString &key, Result<QJsonArray> (*parse)(const QJsonValue &)) {
-        return [&spec, key, parse](const QJsonValue &v) -> Status {
-            const auto list = parse(v);
-            if (!list)
-                return list.error();
-            spec.params.insert(key, list.value());
-            return Ok{};
-        };
-    };
-    if (auto st = withField(seedField(body, spec.params, kKeywords), insertList(kKeywords, keywordList)); !st)
-        return st.error();
+    for (const Field &f : fields()) {
+        const auto value = f.seed ? seedField(body, spec.params, f.key) : present(body, f.key);
+        if (!value)
+            return value.error();
+        if (value->isUndefined())
+            continue;
+        if (auto st = f.read(*value, spec); !st)
+            return st.error();
+    }
     if (origin == Origin::SeedStart && spec.params.value(kKeywords).toArray().isEmpty())
         return bad(QStringLiteral("'keywords' is required: a non-empty list of strings"));
 
@@ -322,9 +335,6 @@ Result<model::JobSpec> fromJson(const QJsonObject &body, Origin origin)
         spec.params.insert(kDomainCount, *n.value());
     else if (origin == Origin::SeedStart)
         spec.params.insert(kDomainCount, kSeedDomainCount);
-
-    if (auto st = withField(seedField(body, spec.params, kStartUrls), insertList(kStartUrls, urlList)); !st)
-        return st.error();
 
     if (waitsForExternalWorker(spec, origin))
         spec.params.insert(kProfile, kExternalProfile);
