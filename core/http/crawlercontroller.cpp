@@ -67,19 +67,17 @@ Result<LogBody> parseLogBody(const QJsonObject &body)
         return bad(QStringLiteral("'message' (a string) or 'messages' (a list of strings) is required"));
     if (!message.isUndefined()) {
         if (!message.isString())
-            return bad(QStringLiteral("'message' must be a string, got %1")
-                           .arg(message.isNull() ? QStringLiteral("null") : QStringLiteral("another type")));
+            return bad(QStringLiteral("'message' must be a string, got %1").arg(jobs::typeName(message)));
         // An empty message is an empty line: workers print blank lines too.
         out.lines = message.toString().split(u'\n');
     } else {
         if (!messages.isArray())
-            return bad(QStringLiteral("'messages' must be a list of strings"));
+            return bad(QStringLiteral("'messages' must be a list of strings, got %1").arg(jobs::typeName(messages)));
         const QJsonArray list = messages.toArray();
         for (qsizetype i = 0; i < list.size(); ++i) {
             if (!list.at(i).isString())
-                return bad(QStringLiteral("'messages' entry %1 is %2, not a string")
-                               .arg(i)
-                               .arg(list.at(i).isNull() ? QStringLiteral("null") : QStringLiteral("another type")));
+                return bad(
+                    QStringLiteral("'messages' entry %1 is %2, not a string").arg(i).arg(jobs::typeName(list.at(i))));
             out.lines << list.at(i).toString().split(u'\n');
         }
     }
@@ -101,27 +99,31 @@ void CrawlerController::registerRoutes(Router &router)
     // params?, profile?, priority?, timeout_s?, max_attempts?} (jobs::fromJson). 200 {job_id, status,
     // message, callback_url}; 401/403; 400 malformed JSON or a repeated key; 415; 422 unknown, null
     // or invalid fields (named); 503 backend not configured.
-    router.add(Method::Post, QStringLiteral("/api/crawler/start"), Access::Control, bind(&CrawlerController::start));
+    router.add(Method::Post, QStringLiteral("/api/crawler/start"), Access::Control, {},
+               bind(&CrawlerController::start));
     // POST /api/crawler/log — callback. Body {job_id, message} or {job_id, messages:[..]}, nothing
     // else. 200 {status:"success", job_id, message, lines} once the lines are committed; 401/429
     // before the body is read, 403 a token of another job; 404 unknown job (valid credentials only);
     // 400/415/422 bad body (the field is named); 503 storage unreadable or did not commit in time.
-    router.add(Method::Post, QStringLiteral("/api/crawler/log"), Access::Handler, bind(&CrawlerController::log));
+    router.add(Method::Post, QStringLiteral("/api/crawler/log"), Access::Handler, {}, bind(&CrawlerController::log));
     // GET /api/crawler/logs/{id} — read. SSE: `id: seq` + `data: message` per line, `event: status`,
     // `event: end` after the terminal status, `: keepalive` comments. Resumes after Last-Event-ID or
-    // ?after= (a sequence number; 400 otherwise). 404 unknown job; 503 storage unreadable.
-    router.add(Method::Get, QStringLiteral("/api/crawler/logs/{}"), Access::Read, bind(&CrawlerController::stream));
-    // GET /api/crawler/status/{id} — read. 200 the job as JSON; 404; 503 storage unreadable.
-    router.add(Method::Get, QStringLiteral("/api/crawler/status/{}"), Access::Read, bind(&CrawlerController::status));
-    // POST /api/crawler/cancel/{id} — control. 200 {job_id, status, message}; 404; 409 already terminal.
-    router.add(Method::Post, QStringLiteral("/api/crawler/cancel/{}"), Access::Control,
+    // ?after= (a sequence number; 400 otherwise). 404 unknown job; 503 storage unreadable. A later
+    // failed read sends `event: error` {error, detail, last_seq} and closes: no line is skipped.
+    router.add(Method::Get, QStringLiteral("/api/crawler/logs/{}"), Access::Read, {QStringLiteral("after")},
+               bind(&CrawlerController::stream));
+    // GET /api/crawler/status/{id} — read. 200 the job as JSON; 400 any query parameter; 404; 503
+    // storage unreadable.
+    router.add(Method::Get, QStringLiteral("/api/crawler/status/{}"), Access::Read, {},
+               bind(&CrawlerController::status));
+    // POST /api/crawler/cancel/{id} — control. 200 {job_id, status, message}; 400 any query
+    // parameter; 404; 409 already terminal; 503 storage unreadable.
+    router.add(Method::Post, QStringLiteral("/api/crawler/cancel/{}"), Access::Control, {},
                bind(&CrawlerController::cancel));
 }
 
 void CrawlerController::start(const Request &req, Reply &&reply)
 {
-    if (auto st = req.checkQuery({}); !st)
-        return reply.error(st.error());
     const auto body = req.jsonObject();
     if (!body)
         return reply.error(body.error());
@@ -147,11 +149,8 @@ void CrawlerController::start(const Request &req, Reply &&reply)
 
 void CrawlerController::log(const Request &req, Reply &&reply)
 {
-    // Credentials before the body: a caller without a valid one learns nothing, not even which jobs exist.
-    if (const auto denial = m_s.auth->callbackPrecheck(req))
-        return Auth::refuse(reply, *denial);
-    if (auto st = req.checkQuery({}); !st)
-        return reply.error(st.error());
+    // The router has refused callers without a credential valid for some job before the body is
+    // read: they learn nothing, not even which jobs exist.
     const auto body = req.jsonObject();
     if (!body)
         return reply.error(body.error());
@@ -193,8 +192,6 @@ void CrawlerController::log(const Request &req, Reply &&reply)
 void CrawlerController::stream(const Request &req, Reply &&reply)
 {
     const QString jobId = req.args.value(0);
-    if (auto st = req.checkQuery({QStringLiteral("after")}); !st)
-        return reply.error(st.error());
     const auto afterQuery = req.queryInt(QStringLiteral("after"), 0, std::numeric_limits<qint64>::max());
     if (!afterQuery)
         return reply.error(afterQuery.error());
@@ -214,8 +211,6 @@ void CrawlerController::stream(const Request &req, Reply &&reply)
 
 void CrawlerController::status(const Request &req, Reply &&reply)
 {
-    if (auto st = req.checkQuery({}); !st)
-        return reply.error(st.error());
     const auto job = m_s.jobs->job(req.args.value(0));
     if (!job)
         return reply.error(explained(job.error(), req.args.value(0)));
@@ -224,8 +219,6 @@ void CrawlerController::status(const Request &req, Reply &&reply)
 
 void CrawlerController::cancel(const Request &req, Reply &&reply)
 {
-    if (auto st = req.checkQuery({}); !st)
-        return reply.error(st.error());
     const auto job = m_s.scheduler->cancel(req.args.value(0));
     if (!job)
         return reply.error(explained(job.error(), req.args.value(0)));

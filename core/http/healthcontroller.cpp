@@ -21,8 +21,8 @@ HealthController::HealthController(Services services, QString version, QObject *
 void HealthController::registerRoutes(Router &router)
 {
     // GET /health — open. 200 {status:"ok", version, uptime_s, jobs:{<status>:n}, backends:{<id>:
-    // {slots, running}}, streams}. Job counts only, no ids or params.
-    router.add(QHttpServerRequest::Method::Get, QStringLiteral("/health"), Access::Open,
+    // {slots, running}}, streams}. Job counts only, no ids or params. 400 any query parameter.
+    router.add(QHttpServerRequest::Method::Get, QStringLiteral("/health"), Access::Open, {},
                [this](const Request &, Reply &&reply) {
                    QJsonObject counts;
                    const auto byStatus = m_s.jobs->countsByStatus();
@@ -45,8 +45,8 @@ void HealthController::registerRoutes(Router &router)
                });
     // GET /metrics — read. Prometheus text format: jobs by status, backend slots and running jobs,
     // log lines committed, group commits, commit failures, pending lines, live streams, HTTP
-    // connections and guard rejections, uptime.
-    router.add(QHttpServerRequest::Method::Get, QStringLiteral("/metrics"), Access::Read,
+    // connections and guard rejections, uptime. 400 any query parameter.
+    router.add(QHttpServerRequest::Method::Get, QStringLiteral("/metrics"), Access::Read, {},
                [this](const Request &, Reply &&reply) {
                    reply.bytes(QByteArrayLiteral("text/plain; version=0.0.4"), metrics());
                });

@@ -1,6 +1,7 @@
 #include "jobscontroller.h"
 
 #include "artifacts/artifactstore.h"
+#include "common/logging.h"
 #include "eventshub.h"
 #include "guardedtcpserver.h"
 #include "jobs/jobspec.h"
@@ -25,37 +26,62 @@ using Code = Error::Code;
 namespace {
 constexpr int kMaxLogPage = 10000;
 
-// Streams a whole log as text, one page at a time as the socket drains.
+constexpr int kTextPage = 5000;
+
+QByteArray textLines(const model::LogLines &lines)
+{
+    QByteArray out;
+    for (const auto &l : lines)
+        out += model::isoUtc(l.ts).toUtf8() + ' ' + model::toString(l.level).toUtf8() + ' ' + l.message.toUtf8() + '\n';
+    return out;
+}
+
+// Streams a whole log as text, one page at a time as the socket drains. The body is chunked so that
+// its end is explicit: when a later page cannot be read the connection is aborted without the last
+// chunk, and the client sees a truncated transfer instead of a log that merely looks shorter.
 class LogTextWriter : public QObject
 {
 public:
-    LogTextWriter(store::LogStore *logs, QString jobId, Reply &&reply)
+    LogTextWriter(store::LogStore *logs, QString jobId, model::LogLines first, Reply &&reply)
         : m_logs(logs), m_jobId(std::move(jobId)), m_reply(std::move(reply))
     {
         QTcpSocket *s = m_reply.socket();
         setParent(s);
         connect(s, &QTcpSocket::bytesWritten, this, [this] { pump(); });
-        m_reply.beginStream(QByteArrayLiteral("text/plain; charset=utf-8"));
+        m_reply.beginStream(QByteArrayLiteral("text/plain; charset=utf-8"),
+                            {{QByteArrayLiteral("Transfer-Encoding"), QByteArrayLiteral("chunked")}});
+        send(first);
         pump();
     }
 
 private:
+    void send(const model::LogLines &lines)
+    {
+        if (!lines.isEmpty()) {
+            const QByteArray text = textLines(lines);
+            m_reply.streamWrite(QByteArray::number(text.size(), 16) + "\r\n" + text + "\r\n");
+            m_after = lines.last().seq;
+        }
+        if (lines.size() < kTextPage) {
+            m_done = true;
+            m_reply.streamWrite(QByteArrayLiteral("0\r\n\r\n"));
+            m_reply.endStream();
+        }
+    }
+
     void pump()
     {
         QTcpSocket *s = m_reply.socket();
         while (!m_done && s && s->bytesToWrite() < 1024 * 1024) {
-            const auto lines = m_logs->lines(store::LogQuery{m_jobId, m_after, 5000, {}, {}});
-            QByteArray chunk;
-            for (const auto &l : lines) {
-                chunk += model::isoUtc(l.ts).toUtf8() + ' ' + model::toString(l.level).toUtf8() + ' ' +
-                         l.message.toUtf8() + '\n';
-                m_after = l.seq;
-            }
-            m_reply.streamWrite(chunk);
-            if (lines.size() < 5000) {
+            const auto page = m_logs->page(store::LogQuery{m_jobId, m_after, kTextPage, {}, {}});
+            if (!page) {
+                qCWarning(lcHttp) << "logs.txt of job" << m_jobId << "cut short after line" << m_after << ":"
+                                  << page.error().detail;
                 m_done = true;
-                m_reply.endStream();
+                s->abort();
+                return;
             }
+            send(page.value());
         }
     }
 
@@ -77,46 +103,50 @@ void JobsController::registerRoutes(Router &router)
     // GET /api/jobs?status=a,b&backend=&q=&limit=1..1000&before=<job id> — read.
     // 200 {jobs:[job..], next_before: id|null}; 400 bad or unknown parameter (named), or a `before`
     // that is no job; 503 storage unreadable.
-    router.add(Method::Get, QStringLiteral("/api/jobs"), Access::Read, bind(&JobsController::list));
+    router.add(Method::Get, QStringLiteral("/api/jobs"), Access::Read, store::JobFilter::queryKeys(),
+               bind(&JobsController::list));
     // POST /api/jobs — control. Body as /api/crawler/start (keywords optional), plus kind
     // (jobs::fromJson). 201 the job; 400/415/422 (the field is named); 503 backend not configured.
-    router.add(Method::Post, QStringLiteral("/api/jobs"), Access::Control, bind(&JobsController::create));
-    // GET /api/jobs/{id} — read. 200 the job; 404; 503 storage unreadable.
-    router.add(Method::Get, QStringLiteral("/api/jobs/{}"), Access::Read, bind(&JobsController::get));
-    // POST /api/jobs/{id}/cancel — control. 200 the job (cancelling or cancelled); 404; 409 terminal.
-    router.add(Method::Post, QStringLiteral("/api/jobs/{}/cancel"), Access::Control, bind(&JobsController::cancel));
-    // POST /api/jobs/{id}/retry — control. 201 the new attempt (retry_of = id); 404; 409 not
-    // failed/timed_out/cancelled.
-    router.add(Method::Post, QStringLiteral("/api/jobs/{}/retry"), Access::Control, bind(&JobsController::retry));
+    router.add(Method::Post, QStringLiteral("/api/jobs"), Access::Control, {}, bind(&JobsController::create));
+    // GET /api/jobs/{id} — read. 200 the job; 400 any query parameter; 404; 503 storage unreadable.
+    router.add(Method::Get, QStringLiteral("/api/jobs/{}"), Access::Read, {}, bind(&JobsController::get));
+    // POST /api/jobs/{id}/cancel — control. 200 the job (cancelling or cancelled); 400 any query
+    // parameter; 404; 409 terminal; 503 storage unreadable.
+    router.add(Method::Post, QStringLiteral("/api/jobs/{}/cancel"), Access::Control, {}, bind(&JobsController::cancel));
+    // POST /api/jobs/{id}/retry — control. 201 the new attempt (retry_of = id); 400 any query
+    // parameter; 404; 409 not failed/timed_out/cancelled; 503 storage unreadable or backend not
+    // configured.
+    router.add(Method::Post, QStringLiteral("/api/jobs/{}/retry"), Access::Control, {}, bind(&JobsController::retry));
     // GET /api/jobs/{id}/logs?after=&limit=1..10000&level=ERROR,WARNING&q= — read.
     // 200 {job_id, lines:[{seq,ts,level,message,source}], next_after, has_more}; 400 bad or unknown
     // parameter (named); 404; 503 storage unreadable.
-    router.add(Method::Get, QStringLiteral("/api/jobs/{}/logs"), Access::Read, bind(&JobsController::logs));
-    // GET /api/jobs/{id}/logs.txt — read. 200 text/plain, "ts LEVEL message" per line; 404.
-    router.add(Method::Get, QStringLiteral("/api/jobs/{}/logs.txt"), Access::Read, bind(&JobsController::logText));
+    router.add(Method::Get, QStringLiteral("/api/jobs/{}/logs"), Access::Read,
+               {QStringLiteral("after"), QStringLiteral("limit"), QStringLiteral("level"), QStringLiteral("q")},
+               bind(&JobsController::logs));
+    // GET /api/jobs/{id}/logs.txt — read. 200 text/plain, "ts LEVEL message" per line, chunked; 400
+    // any query parameter; 404; 503 the log cannot be read. A page that fails mid-body aborts the
+    // connection without the last chunk: a visible truncation, never a shorter log.
+    router.add(Method::Get, QStringLiteral("/api/jobs/{}/logs.txt"), Access::Read, {}, bind(&JobsController::logText));
     // GET /api/events — read. SSE: `event: job` with {type: created|changed, job} for every job
     // creation and change; `: keepalive` every 15 s. Not replayable: re-list /api/jobs on reconnect.
-    router.add(Method::Get, QStringLiteral("/api/events"), Access::Read, [this](const Request &req, Reply &&reply) {
-        if (auto st = req.checkQuery({}); !st)
-            reply.error(st.error());
-        else if (m_s.events)
+    router.add(Method::Get, QStringLiteral("/api/events"), Access::Read, {}, [this](const Request &, Reply &&reply) {
+        if (m_s.events)
             m_s.events->subscribe(std::move(reply));
         else
             reply.error(Error::make(Code::Unavailable, QStringLiteral("job events are not available")));
     });
     // GET /api/jobs/{id}/artifacts — read. 200 {job_id, artifacts:[{name,size,sha256,mime,source_url,created_at}]};
     // 404; 503 storage unreadable.
-    router.add(Method::Get, QStringLiteral("/api/jobs/{}/artifacts"), Access::Read, bind(&JobsController::artifacts));
+    router.add(Method::Get, QStringLiteral("/api/jobs/{}/artifacts"), Access::Read, {},
+               bind(&JobsController::artifacts));
     // GET /api/jobs/{id}/artifacts/{name} — read. 200 the file (Content-Disposition: attachment);
     // 400 a name that leaves the job's directory; 404.
-    router.add(Method::Get, QStringLiteral("/api/jobs/{}/artifacts/{*}"), Access::Read,
+    router.add(Method::Get, QStringLiteral("/api/jobs/{}/artifacts/{*}"), Access::Read, {},
                bind(&JobsController::artifact));
 }
 
 void JobsController::list(const Request &req, Reply &&reply)
 {
-    if (auto st = req.checkQuery(store::JobFilter::queryKeys()); !st)
-        return reply.error(st.error());
     const auto filter = store::JobFilter::fromQuery(req.query);
     if (!filter)
         return reply.error(filter.error());
@@ -143,8 +173,6 @@ void JobsController::list(const Request &req, Reply &&reply)
 
 void JobsController::create(const Request &req, Reply &&reply)
 {
-    if (auto st = req.checkQuery({}); !st)
-        return reply.error(st.error());
     const auto body = req.jsonObject();
     if (!body)
         return reply.error(body.error());
@@ -162,8 +190,6 @@ void JobsController::create(const Request &req, Reply &&reply)
 
 void JobsController::get(const Request &req, Reply &&reply)
 {
-    if (auto st = req.checkQuery({}); !st)
-        return reply.error(st.error());
     const auto job = m_s.jobs->job(req.args.value(0));
     if (!job)
         return reply.error(job.error());
@@ -172,8 +198,6 @@ void JobsController::get(const Request &req, Reply &&reply)
 
 void JobsController::cancel(const Request &req, Reply &&reply)
 {
-    if (auto st = req.checkQuery({}); !st)
-        return reply.error(st.error());
     const auto job = m_s.scheduler->cancel(req.args.value(0));
     if (!job)
         return reply.error(job.error());
@@ -182,8 +206,6 @@ void JobsController::cancel(const Request &req, Reply &&reply)
 
 void JobsController::retry(const Request &req, Reply &&reply)
 {
-    if (auto st = req.checkQuery({}); !st)
-        return reply.error(st.error());
     const auto job = m_s.scheduler->retry(req.args.value(0));
     if (!job)
         return reply.error(job.error());
@@ -193,10 +215,6 @@ void JobsController::retry(const Request &req, Reply &&reply)
 void JobsController::logs(const Request &req, Reply &&reply)
 {
     const QString jobId = req.args.value(0);
-    if (auto st = req.checkQuery(
-            {QStringLiteral("after"), QStringLiteral("limit"), QStringLiteral("level"), QStringLiteral("q")});
-        !st)
-        return reply.error(st.error());
     store::LogQuery q;
     q.jobId = jobId;
     const auto after = req.queryInt(QStringLiteral("after"), 0, std::numeric_limits<qint64>::max());
@@ -235,20 +253,21 @@ void JobsController::logs(const Request &req, Reply &&reply)
 void JobsController::logText(const Request &req, Reply &&reply)
 {
     const QString jobId = req.args.value(0);
-    if (auto st = req.checkQuery({}); !st)
-        return reply.error(st.error());
     if (auto st = m_s.jobs->require(jobId); !st)
         return reply.error(st.error());
+    // The first page is read before the status line: a log that cannot be read is a 503, not an
+    // empty 200.
+    auto first = m_s.logs->page(store::LogQuery{jobId, 0, kTextPage, {}, {}});
+    if (!first)
+        return reply.error(first.error());
     if (!reply.socket())
         return;
-    new LogTextWriter(m_s.logs, jobId, std::move(reply));
+    new LogTextWriter(m_s.logs, jobId, std::move(first).value(), std::move(reply));
 }
 
 void JobsController::artifacts(const Request &req, Reply &&reply)
 {
     const QString jobId = req.args.value(0);
-    if (auto st = req.checkQuery({}); !st)
-        return reply.error(st.error());
     if (auto st = m_s.jobs->require(jobId); !st)
         return reply.error(st.error());
     const auto list = m_s.jobs->artifactList(jobId);

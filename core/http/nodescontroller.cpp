@@ -18,7 +18,7 @@ void NodesController::registerRoutes(Router &router)
     // GET /api/nodes — control. 200 {nodes:[{id, address, version, started_at, heartbeat_at, alive,
     // jobs:{<backend>: active jobs}}], now}; alive = heartbeat within the node timeout, by the
     // database's clock. 503 when the database does not answer.
-    router.add(QHttpServerRequest::Method::Get, QStringLiteral("/api/nodes"), Access::Control,
+    router.add(QHttpServerRequest::Method::Get, QStringLiteral("/api/nodes"), Access::Control, {},
                [this](const Request &, Reply &&reply) {
                    const auto now = m_nodes->now();
                    if (!now)

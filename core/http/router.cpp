@@ -27,9 +27,9 @@ QByteArray methodName(Method m)
 }
 } // namespace
 
-void Router::add(Method method, const QString &pattern, Access access, Handler handler)
+void Router::add(Method method, const QString &pattern, Access access, const QStringList &query, Handler handler)
 {
-    m_routes.append(Route{method, pattern.split(u'/', Qt::SkipEmptyParts), access, std::move(handler)});
+    m_routes.append(Route{method, pattern.split(u'/', Qt::SkipEmptyParts), access, query, std::move(handler)});
 }
 
 QStringList Router::routes() const
@@ -99,8 +99,14 @@ void Router::dispatch(const QHttpServerRequest &request, QHttpServerResponder &&
             denial = m_auth->control(req, args.value(0));
         else if (r.access == Access::Read)
             denial = m_auth->read(req, args.value(0));
+        else if (r.access == Access::Handler)
+            denial = m_auth->callbackPrecheck(req); // the handler checks the credential against its job
         if (denial) {
             Auth::refuse(reply, *denial);
+            return;
+        }
+        if (auto st = req.checkQuery(r.query); !st) {
+            reply.error(st.error());
             return;
         }
         r.handler(req, std::move(reply));

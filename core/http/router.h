@@ -19,7 +19,7 @@ enum class Access {
     Open,    // anyone (health)
     Read,    // API token, or a loopback client when an operator opted in to trusting loopback
     Control, // API token
-    Handler, // the handler authenticates (callbacks: the job id is in the body)
+    Handler, // callbacks: a credential valid for some job first; the handler checks it against its job
 };
 
 using Handler = std::function<void(const Request &, Reply &&)>;
@@ -32,7 +32,10 @@ public:
     explicit Router(const Auth *auth) : m_auth(auth) {}
 
     // `pattern`: literal segments, `{}` for one captured segment, a final `{*}` for the rest.
-    void add(QHttpServerRequest::Method method, const QString &pattern, Access access, Handler handler);
+    // `query`: the query parameters the route accepts (auth's own are always accepted); any other,
+    // or one given twice, is refused with 400 before the handler runs, on every route.
+    void add(QHttpServerRequest::Method method, const QString &pattern, Access access, const QStringList &query,
+             Handler handler);
     void dispatch(const QHttpServerRequest &request, QHttpServerResponder &&responder) const;
     // "METHOD /pattern" for every route, in registration order: the API docs are checked against it.
     QStringList routes() const;
@@ -43,6 +46,7 @@ private:
         QHttpServerRequest::Method method;
         QStringList segments;
         Access access;
+        QStringList query;
         Handler handler;
     };
     static bool match(const Route &route, const QStringList &path, QStringList *args);

@@ -15,9 +15,10 @@ void RunPodController::registerRoutes(Router &router)
     // POST /api/runpod/webhook/{id}?token=<job token> — callback. Body: RunPod's status document
     // ({id, status, output|error, ...}). 200 {"status":"received"} (also when polling already settled
     // the job: RunPod retries anything else); 401/403/429 first, so an unauthenticated caller learns
-    // nothing (loopback trust does not apply: the webhook settles a job); then 404 unknown job;
+    // nothing (loopback trust does not apply: the webhook settles a job); then 400 a query parameter
+    // other than `token`; 404 unknown job;
     // 409 not a RunPod job; 503 RunPod backend not configured.
-    router.add(QHttpServerRequest::Method::Post, QStringLiteral("/api/runpod/webhook/{}"), Access::Handler,
+    router.add(QHttpServerRequest::Method::Post, QStringLiteral("/api/runpod/webhook/{}"), Access::Handler, {},
                [this](const Request &req, Reply &&reply) { webhook(req, std::move(reply)); });
 }
 

@@ -1,5 +1,6 @@
 #include "ssehub.h"
 
+#include "common/logging.h"
 #include "feed/changefeed.h"
 #include "guardedtcpserver.h"
 #include "store/jobstore.h"
@@ -72,7 +73,7 @@ void SseHub::subscribe(const QString &jobId, qint64 after, Reply &&reply)
 {
     const auto job = m_jobs->job(jobId);
     if (!job) {
-        reply.error(Error::make(Error::Code::NotFound, QStringLiteral("job %1 not found").arg(jobId)));
+        reply.error(job.error()); // 404, or 503 when the database cannot be read
         return;
     }
     auto *sub = new Sub{jobId, qMax<qint64>(0, after), std::move(reply), false, false, {}, -1, {}, {}};
@@ -114,14 +115,30 @@ void SseHub::sendStatus(Sub *sub, const model::Job &job)
     write(sub, "event: status\ndata: " + QJsonDocument(o).toJson(QJsonDocument::Compact) + "\n\n");
 }
 
-void SseHub::backfill(Sub *sub)
+bool SseHub::backfill(Sub *sub)
 {
     QTcpSocket *socket = sub->reply.socket();
     if (!socket)
-        return;
+        return true;
     constexpr int kPage = 1000;
     while (socket->bytesToWrite() < m_bufferCap / 2) {
-        const auto lines = m_logs->lines(store::LogQuery{sub->jobId, sub->lastSent, kPage, {}, {}});
+        const auto page = m_logs->page(store::LogQuery{sub->jobId, sub->lastSent, kPage, {}, {}});
+        if (!page) {
+            // Skipping to live lines would lose the unread ones silently: say why and close; the
+            // client resumes after `last_seq` with Last-Event-ID.
+            qCWarning(lcHttp) << "log stream of job" << sub->jobId << "closed after line" << sub->lastSent << ":"
+                              << page.error().detail;
+            const QJsonObject o{{QStringLiteral("error"), errorCodeName(page.error().code)},
+                                {QStringLiteral("detail"), page.error().detail},
+                                {QStringLiteral("last_seq"), sub->lastSent}};
+            write(sub, "event: error\ndata: " + QJsonDocument(o).toJson(QJsonDocument::Compact) + "\n\n");
+            disconnect(sub->gone);
+            disconnect(sub->drained);
+            sub->reply.endStream();
+            remove(sub);
+            return false;
+        }
+        const model::LogLines &lines = page.value();
         QByteArray chunk;
         for (const LogLine &l : lines) {
             chunk += eventFor(l);
@@ -139,6 +156,7 @@ void SseHub::backfill(Sub *sub)
         if (job && model::isTerminal(job->status))
             onJobChanged(*job);
     }
+    return true;
 }
 
 void SseHub::onLines(const QString &jobId, const model::LogLines &lines)
@@ -183,7 +201,8 @@ void SseHub::finish(Sub *sub)
     sub->caughtUp = false;
     // Catch up on anything committed meanwhile (bounded by the buffer cap; the rest is the client's
     // to resume with Last-Event-ID).
-    backfill(sub);
+    if (!backfill(sub))
+        return;
     const auto job = m_jobs->job(sub->jobId);
     const QJsonObject o{{QStringLiteral("job_id"), sub->jobId},
                         {QStringLiteral("status"), job ? model::toString(job->status) : QString()},

@@ -42,7 +42,7 @@ private:
     struct Sub;
     void onLines(const QString &jobId, const model::LogLines &lines);
     void onJobChanged(const model::Job &job);
-    void backfill(Sub *sub);
+    bool backfill(Sub *sub); // false: the read failed and the subscriber is gone
     void sendStatus(Sub *sub, const model::Job &job);
     void finish(Sub *sub);
     void remove(Sub *sub);

@@ -87,11 +87,11 @@ Result<QJsonArray> keywordList(const QJsonValue &v)
     // One string is one keyword (the seed's RunPod `data`).
     const QJsonArray raw = v.isString() ? QJsonArray{v} : v.toArray();
     if (!v.isString() && !v.isArray())
-        return bad(QStringLiteral("'keywords' must be a list of strings (or one string)"));
+        return bad(QStringLiteral("'keywords' must be a list of strings (or one string), got %1").arg(typeName(v)));
     QJsonArray clean;
     for (qsizetype i = 0; i < raw.size(); ++i) {
         if (!raw.at(i).isString())
-            return bad(QStringLiteral("'keywords' entry %1 is not a string").arg(i));
+            return bad(QStringLiteral("'keywords' entry %1 is %2, not a string").arg(i).arg(typeName(raw.at(i))));
         const QString k = raw.at(i).toString().trimmed();
         if (!k.isEmpty())
             clean.append(k);
@@ -102,20 +102,93 @@ Result<QJsonArray> keywordList(const QJsonValue &v)
 Result<QJsonArray> urlList(const QJsonValue &v)
 {
     if (!v.isArray())
-        return bad(QStringLiteral("'start_urls' must be a list of http(s) URLs"));
+        return bad(QStringLiteral("'start_urls' must be a list of http(s) URLs, got %1").arg(typeName(v)));
     QJsonArray out;
-    for (const QJsonValue &u : v.toArray()) {
+    const QJsonArray raw = v.toArray();
+    for (qsizetype i = 0; i < raw.size(); ++i) {
+        const QJsonValue u = raw.at(i);
+        if (!u.isString())
+            return bad(
+                QStringLiteral("'start_urls' entry %1 is %2, not a string (an http(s) URL)").arg(i).arg(typeName(u)));
         const QUrl url(u.toString(), QUrl::StrictMode);
-        if (!u.isString() || !url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https") ||
-            url.host().isEmpty())
-            return bad(QStringLiteral("'start_urls' entry '%1' is not an http(s) URL")
-                           .arg(u.isString() ? u.toString() : QStringLiteral("(not a string)")));
+        if (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https") || url.host().isEmpty())
+            return bad(QStringLiteral("'start_urls' entry '%1' is not an http(s) URL").arg(u.toString()));
         out.append(u);
     }
     return out;
 }
 
+// The fields read the same way: refused when null (or, for seed fields, given twice differently),
+// left alone when absent, otherwise handed to `read`, which may refuse the value.
+struct Field
+{
+    QString key;
+    bool seed; // may also sit inside params
+    Status (*read)(const QJsonValue &value, model::JobSpec &spec);
+};
+
+Status readBackend(const QJsonValue &v, model::JobSpec &spec)
+{
+    const auto b = model::backendFromString(v.toString());
+    if (!v.isString() || !b)
+        return bad(QStringLiteral("'backend' must be one of local, runpod, runpod-pod"));
+    spec.backend = *b;
+    return Ok{};
+}
+
+Status readKind(const QJsonValue &v, model::JobSpec &spec)
+{
+    if (!v.isString() || v.toString().isEmpty() || v.toString().size() > 64)
+        return bad(QStringLiteral("'kind' must be a non-empty string of at most 64 characters"));
+    spec.kind = v.toString();
+    return Ok{};
+}
+
+Status readProfile(const QJsonValue &v, model::JobSpec &spec)
+{
+    if (!v.isString() || v.toString().isEmpty())
+        return bad(QStringLiteral("'profile' must be a non-empty string"));
+    spec.params.insert(kProfile, v);
+    return Ok{};
+}
+
+template<const QString &key, Result<QJsonArray> (*parse)(const QJsonValue &)>
+Status readList(const QJsonValue &v, model::JobSpec &spec)
+{
+    const auto list = parse(v);
+    if (!list)
+        return list.error();
+    spec.params.insert(key, list.value());
+    return Ok{};
+}
+
+const QList<Field> &fields()
+{
+    static const QList<Field> all{
+        {QStringLiteral("backend"), false, readBackend},
+        {QStringLiteral("kind"), false, readKind},
+        {kProfile, true, readProfile},
+        {kKeywords, true, readList<kKeywords, keywordList>},
+        {kStartUrls, true, readList<kStartUrls, urlList>},
+    };
+    return all;
+}
+
 } // namespace
+
+QString typeName(const QJsonValue &v)
+{
+    switch (v.type()) {
+    case QJsonValue::Null: return QStringLiteral("null");
+    case QJsonValue::Bool: return QStringLiteral("a boolean");
+    case QJsonValue::Double: return QStringLiteral("a number");
+    case QJsonValue::String: return QStringLiteral("a string");
+    case QJsonValue::Array: return QStringLiteral("a list");
+    case QJsonValue::Object: return QStringLiteral("an object");
+    case QJsonValue::Undefined: break;
+    }
+    return QStringLiteral("nothing");
+}
 
 const QStringList &knownFields()
 {
@@ -227,44 +300,17 @@ Result<model::JobSpec> fromJson(const QJsonObject &body, Origin origin)
     if (!params)
         return params.error();
     if (!params->isUndefined() && !params->isObject())
-        return bad(QStringLiteral("'params' must be a JSON object"));
+        return bad(QStringLiteral("'params' must be a JSON object, got %1").arg(typeName(*params)));
     spec.params = params->toObject();
 
-    const auto backend = present(body, QStringLiteral("backend"));
-    if (!backend)
-        return backend.error();
-    if (!backend->isUndefined()) {
-        const auto b = model::backendFromString(backend->toString());
-        if (!backend->isString() || !b)
-            return bad(QStringLiteral("'backend' must be one of local, runpod, runpod-pod"));
-        spec.backend = *b;
-    }
-    const auto kind = present(body, QStringLiteral("kind"));
-    if (!kind)
-        return kind.error();
-    if (!kind->isUndefined()) {
-        if (!kind->isString() || kind->toString().isEmpty() || kind->toString().size() > 64)
-            return bad(QStringLiteral("'kind' must be a non-empty string of at most 64 characters"));
-        spec.kind = kind->toString();
-    }
-
-    const auto profile = seedField(body, spec.params, kProfile);
-    if (!profile)
-        return profile.error();
-    if (!profile->isUndefined()) {
-        if (!profile->isString() || profile->toString().isEmpty())
-            return bad(QStringLiteral("'profile' must be a non-empty string"));
-        spec.params.insert(kProfile, *profile);
-    }
-
-    const auto kw = seedField(body, spec.params, kKeywords);
-    if (!kw)
-        return kw.error();
-    if (!kw->isUndefined()) {
-        const auto list = keywordList(*kw);
-        if (!list)
-            return list.error();
-        spec.params.insert(kKeywords, list.value());
+    for (const Field &f : fields()) {
+        const auto value = f.seed ? seedField(body, spec.params, f.key) : present(body, f.key);
+        if (!value)
+            return value.error();
+        if (value->isUndefined())
+            continue;
+        if (auto st = f.read(*value, spec); !st)
+            return st.error();
     }
     if (origin == Origin::SeedStart && spec.params.value(kKeywords).toArray().isEmpty())
         return bad(QStringLiteral("'keywords' is required: a non-empty list of strings"));
@@ -289,16 +335,6 @@ Result<model::JobSpec> fromJson(const QJsonObject &body, Origin origin)
         spec.params.insert(kDomainCount, *n.value());
     else if (origin == Origin::SeedStart)
         spec.params.insert(kDomainCount, kSeedDomainCount);
-
-    const auto urls = seedField(body, spec.params, kStartUrls);
-    if (!urls)
-        return urls.error();
-    if (!urls->isUndefined()) {
-        const auto list = urlList(*urls);
-        if (!list)
-            return list.error();
-        spec.params.insert(kStartUrls, list.value());
-    }
 
     if (waitsForExternalWorker(spec, origin))
         spec.params.insert(kProfile, kExternalProfile);

@@ -43,6 +43,9 @@ Status checkCrawlerParams(const QJsonObject &params);
 // pydantic's lax integer: a JSON number without a fraction, a string holding one, or a boolean.
 std::optional<qint64> laxInt(const QJsonValue &v);
 
+// What a JSON value is, for messages: "a number", "a list", "null"...
+QString typeName(const QJsonValue &v);
+
 // " (did you mean 'x'?)" for the nearest known name by edit distance, or empty when none is close.
 QString suggestion(const QString &name, const QStringList &known);
 // A 422 that names every unknown key, with suggestions; `where` is prefixed to the names

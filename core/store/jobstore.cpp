@@ -1,12 +1,12 @@
 #include "jobstore.h"
 #include "jobrows.h"
 
+#include "common/logging.h"
 #include "database.h"
 #include "sqldialect.h"
 #include "sqlutil.h"
 
 #include <QJsonDocument>
-#include <QLoggingCategory>
 #include <QSqlQuery>
 #include <QSqlRecord>
 #include <QTimeZone>
@@ -21,13 +21,11 @@ using Code = Error::Code;
 
 namespace rows {
 
-Q_LOGGING_CATEGORY(lcJobStore, "cd.store")
-
 // A statement that failed is the database's fault, not the caller's: logged with the SQL error,
 // and answered as Unavailable so the API says "retry" (503) instead of "no such job" (404) or 500.
 Error unavailable(const Error &e)
 {
-    qCWarning(lcJobStore).noquote() << e.detail;
+    qCWarning(lcStore).noquote() << e.detail;
     return Error::make(Code::Unavailable, QStringLiteral("the job database is not answering right now; retry shortly"));
 }
 
@@ -276,7 +274,7 @@ QHash<JobStatus, int> JobStore::countsByStatus() const
     QHash<JobStatus, int> out;
     auto q = m_db->run(QStringLiteral("SELECT status, COUNT(*) FROM jobs GROUP BY status"), {}, "counting jobs");
     if (!q)
-        qCWarning(lcJobStore).noquote() << q.error().detail; // the counts are for display only
+        qCWarning(lcStore).noquote() << q.error().detail; // the counts are for display only
     else
         while (q.value().next())
             if (auto s = model::jobStatusFromString(q.value().value(0).toString()))

@@ -1,12 +1,12 @@
 #include "logstore.h"
 
+#include "common/logging.h"
 #include "database.h"
 #include "model/job.h"
 #include "sqldialect.h"
 #include "sqlutil.h"
 
 #include <QHash>
-#include <QLoggingCategory>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -29,7 +29,6 @@ struct LogStore::Statements
 
 namespace {
 
-Q_LOGGING_CATEGORY(lcLogStore, "cd.store.logs")
 // Takes the job's row lock until commit: a second writer for the same job waits here, then numbers
 // after this one's lines (PostgreSQL re-reads log_count once the lock is granted). The floor at the
 // highest stored seq keeps a counter that fell behind (a writer that bypassed it) from colliding.
@@ -147,8 +146,8 @@ Result<LogStore::Written> LogStore::write(const model::LogLines &lines)
             // The job is gone (deleted): its lines have nowhere to go.
             s.reserve.finish();
             out.dropped += jobLines.size();
-            qWarning("crawldeck: dropped %lld log line(s) of job %s: the job does not exist",
-                     static_cast<long long>(jobLines.size()), qPrintable(jobId));
+            qCWarning(lcStore) << "dropped" << jobLines.size() << "log line(s) of job" << jobId
+                               << ": the job does not exist";
             continue;
         }
         const qint64 last = s.reserve.value(0).toLongLong();
@@ -292,7 +291,7 @@ bool LogStore::isolateBadLines()
                 if (!m_db->reachable())
                     break; // down after all: the rest waits for the next try
                 ++m_linesDropped;
-                qWarning("crawldeck: dropped a log line of job %s: the database refuses it", qPrintable(l.jobId));
+                qCWarning(lcStore) << "dropped log line" << l.seq << "of job" << l.jobId << ": the database refuses it";
                 continue;
             }
         }
@@ -337,7 +336,7 @@ Result<model::LogLines> LogStore::committedPage(const LogQuery &query) const
     auto r = m_db->run(sql, values, "reading log lines");
     model::LogLines out;
     if (!r) {
-        qCWarning(lcLogStore).noquote() << r.error().detail;
+        qCWarning(lcStore).noquote() << r.error().detail;
         return Error::make(Error::Code::Unavailable,
                            QStringLiteral("the job's log cannot be read right now; retry shortly"));
     }

@@ -3,13 +3,17 @@
 
 #include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QRegularExpression>
 #include <QSet>
 #include <QSqlDatabase>
 #include <QSqlQuery>
+#include <QTcpSocket>
 #include <QUuid>
 
 #include <gtest/gtest.h>
+
+#include <functional>
 
 using namespace cd;
 using cdtest::HeaderList;
@@ -54,6 +58,38 @@ bool serverUp(Stack &st)
     return cdtest::getJson(st.port(), "/health").status == 200;
 }
 
+// Another connection renames tables under the server (`away`) or back: every read of them fails
+// meanwhile, as with a database that went away.
+void renameTables(Stack &st, const QStringList &tables, bool away)
+{
+    const QString name = QUuid::createUuid().toString();
+    {
+        QSqlDatabase other = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        other.setDatabaseName(st.dbPath());
+        ASSERT_TRUE(other.open());
+        QSqlQuery q(other);
+        for (const QString &table : tables) {
+            const QString gone = table + QStringLiteral("_gone");
+            ASSERT_TRUE(
+                q.exec(QStringLiteral("ALTER TABLE %1 RENAME TO %2").arg(away ? table : gone, away ? gone : table)))
+                << table.toStdString();
+        }
+        other.close();
+    }
+    QSqlDatabase::removeDatabase(name);
+}
+
+// `count` lines of `size` bytes or so, committed.
+void appendLines(Stack &st, const QString &jobId, int count, int size)
+{
+    const QString pad(size, u'x');
+    QStringList lines;
+    for (int i = 1; i <= count; ++i)
+        lines << QStringLiteral("line %1 ").arg(i) + pad;
+    st.bus->append(jobId, model::LogSource::Callback, lines);
+    ASSERT_TRUE(st.logs->flush());
+}
+
 struct Case
 {
     const char *name;
@@ -80,7 +116,9 @@ const Case kCases[] = {
     {"start: keywords null", "POST", "/api/crawler/start", R"({"keywords":null})", 422, "'keywords'", "null"},
     {"start: keywords a number", "POST", "/api/crawler/start", R"({"keywords":5})", 422, "'keywords'"},
     {"start: keywords entry not a string", "POST", "/api/crawler/start", R"({"keywords":["a",1]})", 422,
-     "'keywords' entry 1"},
+     "'keywords' entry 1", "is a number"},
+    {"start: start_urls entry a number", "POST", "/api/crawler/start", R"({"keywords":["a"],"start_urls":[7]})", 422,
+     "'start_urls' entry 0", "is a number"},
     {"start: keywords missing", "POST", "/api/crawler/start", R"({"domain_count":3})", 422, "'keywords'", "required"},
     {"start: keywords only blanks", "POST", "/api/crawler/start", R"({"keywords":["  ",""]})", 422, "'keywords'"},
     {"start: domain_count words", "POST", "/api/crawler/start", R"({"keywords":["a"],"domain_count":"lots"})", 422,
@@ -151,12 +189,14 @@ const Case kCases[] = {
      "'dry_run'"},
     // The log callback.
     {"log: message null", "POST", "/api/crawler/log", R"({"job_id":"{job}","message":null})", 422, "'message'", "null"},
-    {"log: message a number", "POST", "/api/crawler/log", R"({"job_id":"{job}","message":123})", 422, "'message'"},
+    {"log: message a number", "POST", "/api/crawler/log", R"({"job_id":"{job}","message":123})", 422, "'message'",
+     "got a number"},
     {"log: messages with a number", "POST", "/api/crawler/log", R"({"job_id":"{job}","messages":["a",1]})", 422,
-     "'messages' entry 1"},
+     "'messages' entry 1", "is a number"},
     {"log: messages with null", "POST", "/api/crawler/log", R"({"job_id":"{job}","messages":["a",null]})", 422,
      "'messages' entry 1", "null"},
-    {"log: messages a string", "POST", "/api/crawler/log", R"({"job_id":"{job}","messages":"a"})", 422, "'messages'"},
+    {"log: messages a string", "POST", "/api/crawler/log", R"({"job_id":"{job}","messages":"a"})", 422, "'messages'",
+     "got a string"},
     {"log: messages null", "POST", "/api/crawler/log", R"({"job_id":"{job}","messages":null})", 422, "'messages'"},
     {"log: job_id a number", "POST", "/api/crawler/log", R"({"job_id":5,"message":"a"})", 422, "'job_id'"},
     {"log: job_id null", "POST", "/api/crawler/log", R"({"job_id":null,"message":"a"})", 422, "'job_id'"},
@@ -295,28 +335,22 @@ TEST(Validation, UnreadableDatabaseIs503NotNotFound)
     ASSERT_FALSE(job.isEmpty());
     ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(job)->status == model::JobStatus::Running; }));
 
-    // Another connection renames the tables under the server: every read of them fails.
-    const QString name = QUuid::createUuid().toString();
-    auto renameTables = [&](bool away) {
-        QSqlDatabase other = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
-        other.setDatabaseName(st.dbPath());
-        ASSERT_TRUE(other.open());
-        QSqlQuery q(other);
-        for (const char *table : {"jobs", "job_logs", "artifacts"}) {
-            const QString from = QLatin1String(table) + (away ? QString() : QStringLiteral("_gone"));
-            const QString to = QLatin1String(table) + (away ? QStringLiteral("_gone") : QString());
-            ASSERT_TRUE(q.exec(QStringLiteral("ALTER TABLE %1 RENAME TO %2").arg(from, to))) << table;
-        }
-        other.close();
-    };
-    renameTables(true);
-    QSqlDatabase::removeDatabase(name);
+    const QStringList tables{QStringLiteral("jobs"), QStringLiteral("job_logs"), QStringLiteral("artifacts")};
+    renameTables(st, tables, true);
 
     const QByteArray unknown = QUuid::createUuid().toString(QUuid::WithoutBraces).toUtf8();
     const QByteArray known = job.toUtf8();
-    const QByteArrayList paths{
-        "/api/crawler/status/" + known, "/api/crawler/status/" + unknown,    "/api/jobs/" + known,          "/api/jobs",
-        "/api/jobs/" + known + "/logs", "/api/jobs/" + known + "/artifacts", "/api/crawler/logs/" + unknown};
+    // The known job passes the server's cache of existing ids: the failed read behind it must still
+    // be a 503, never an empty log or a "not found".
+    const QByteArrayList paths{"/api/crawler/status/" + known,
+                               "/api/crawler/status/" + unknown,
+                               "/api/jobs/" + known,
+                               "/api/jobs",
+                               "/api/jobs/" + known + "/logs",
+                               "/api/jobs/" + known + "/artifacts",
+                               "/api/crawler/logs/" + unknown,
+                               "/api/crawler/logs/" + known,
+                               "/api/jobs/" + known + "/logs.txt"};
     for (const QByteArray &path : paths) {
         SCOPED_TRACE(path.toStdString());
         const auto r = cdtest::getJson(st.port(), path, Stack::kToken);
@@ -334,11 +368,190 @@ TEST(Validation, UnreadableDatabaseIs503NotNotFound)
     EXPECT_EQ(create.status, 503) << create.body.toStdString();
     EXPECT_EQ(create.headers.value("retry-after"), QByteArray("1"));
 
-    renameTables(false);
-    QSqlDatabase::removeDatabase(name);
+    renameTables(st, tables, false);
     EXPECT_EQ(jobCount(st), 1);
     EXPECT_EQ(cdtest::getJson(st.port(), "/api/crawler/status/" + job.toUtf8(), Stack::kToken).status, 200);
     EXPECT_EQ(cdtest::getJson(st.port(), "/api/crawler/status/" + unknown, Stack::kToken).status, 404);
+}
+
+// Every route the server registers refuses a query parameter it does not declare, before its
+// handler runs. The list comes from the router itself, so a new route cannot forget it.
+TEST(Validation, EveryRouteRefusesAnUnknownQueryParameter)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const QString job = waitingJob(st);
+    ASSERT_FALSE(job.isEmpty());
+    const int jobs = jobCount(st);
+    const qint64 lines = st.logs->count(job);
+    const QStringList routes = st.api->router().routes();
+    ASSERT_GE(routes.size(), 15);
+    for (const QString &route : routes) {
+        SCOPED_TRACE(route.toStdString());
+        const QByteArray method = route.section(u' ', 0, 0).toUtf8();
+        QString path = route.section(u' ', 1);
+        path.replace(QStringLiteral("{*}"), QStringLiteral("x.txt")).replace(QStringLiteral("{}"), job);
+        // A body each POST route would otherwise accept: only the query can be the reason to refuse.
+        const QByteArray body = method != "POST" ? QByteArray()
+                                : path.endsWith(QStringLiteral("/log"))
+                                    ? R"({"job_id":")" + job.toUtf8() + R"(","message":"stored?"})"
+                                    : QByteArrayLiteral(R"({"keywords":["stored?"]})");
+        HeaderList headers = credentials();
+        headers.append({QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")});
+        const auto r = cdtest::request(st.port(), method, path.toUtf8() + "?bogus=1", body, headers);
+        EXPECT_EQ(r.status, 400) << r.body.toStdString();
+        EXPECT_TRUE(r.body.contains("'bogus'")) << r.body.toStdString();
+    }
+    EXPECT_TRUE(serverUp(st));
+    EXPECT_EQ(jobCount(st), jobs);
+    EXPECT_EQ(st.logs->count(job), lines);
+    EXPECT_EQ(st.jobs->job(job)->status, model::JobStatus::Running);
+}
+
+namespace {
+
+struct ChunkedBody
+{
+    QByteArray head;       // status line and headers, lower-cased
+    QByteArray text;       // the complete chunks' data
+    bool complete = false; // the last chunk arrived: the body was not cut short
+};
+
+ChunkedBody decodeChunked(const QByteArray &raw)
+{
+    ChunkedBody out;
+    const qsizetype end = raw.indexOf("\r\n\r\n");
+    if (end < 0)
+        return out;
+    out.head = raw.left(end).toLower();
+    qsizetype p = end + 4;
+    for (;;) {
+        const qsizetype eol = raw.indexOf("\r\n", p);
+        if (eol < 0)
+            return out;
+        bool ok = false;
+        const qsizetype size = raw.mid(p, eol - p).toLongLong(&ok, 16);
+        if (!ok)
+            return out;
+        if (size == 0) {
+            out.complete = raw.mid(eol + 2) == "\r\n";
+            return out;
+        }
+        if (raw.size() < eol + 2 + size + 2)
+            return out;
+        out.text += raw.mid(eol + 2, size);
+        p = eol + 2 + size + 2;
+    }
+}
+
+// GET logs.txt without reading for a while, so the server fills the socket and waits for it to
+// drain; `whileStalled` runs then. Returns every byte received until the server closed.
+QByteArray stalledLogText(Stack &st, const QString &job, const std::function<void()> &whileStalled)
+{
+    QTcpSocket s;
+    s.setReadBufferSize(16 * 1024);
+    s.connectToHost(QStringLiteral("127.0.0.1"), st.port());
+    if (!s.waitForConnected(5000))
+        return {};
+    s.write("GET /api/jobs/" + job.toUtf8() + "/logs.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+            Stack::kToken + "\r\n\r\n");
+    cdtest::spin(500);
+    whileStalled();
+    QByteArray all;
+    bool closed = false;
+    QObject ctx;
+    QObject::connect(&s, &QTcpSocket::readyRead, &ctx, [&] { all += s.readAll(); });
+    QObject::connect(&s, &QTcpSocket::disconnected, &ctx, [&] { closed = true; });
+    s.setReadBufferSize(0);
+    all += s.readAll();
+    cdtest::waitUntil([&] { return closed; }, 30000);
+    all += s.readAll();
+    return all;
+}
+
+} // namespace
+
+// logs.txt ends with the chunked body's last chunk only when every page was read: a page that
+// cannot be read mid-way aborts the connection, so the client sees a truncated transfer rather
+// than a log that merely looks shorter.
+TEST(Validation, LogTextCutShortByAFailedReadIsVisiblyTruncated)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const QString job = waitingJob(st);
+    ASSERT_FALSE(job.isEmpty());
+    constexpr int kLines = 30000; // 30 MB: far more than the socket buffers hold
+    appendLines(st, job, kLines, 1000);
+    const qint64 total = st.logs->count(job); // and the lines the job began with
+    const QStringList logs{QStringLiteral("job_logs")};
+
+    // Not even the first page can be read: a 503 to retry, not an empty log.
+    renameTables(st, logs, true);
+    const auto unreadable = cdtest::getJson(st.port(), "/api/jobs/" + job.toUtf8() + "/logs.txt", Stack::kToken);
+    EXPECT_EQ(unreadable.status, 503) << unreadable.body.toStdString();
+    EXPECT_EQ(unreadable.headers.value("retry-after"), QByteArray("1"));
+    renameTables(st, logs, false);
+
+    const ChunkedBody full = decodeChunked(stalledLogText(st, job, [] {}));
+    ASSERT_TRUE(full.head.startsWith("http/1.1 200")) << full.head.toStdString();
+    EXPECT_TRUE(full.head.contains("transfer-encoding: chunked"));
+    EXPECT_TRUE(full.complete);
+    EXPECT_EQ(full.text.count('\n'), total);
+
+    const ChunkedBody cut = decodeChunked(stalledLogText(st, job, [&] { renameTables(st, logs, true); }));
+    ASSERT_TRUE(cut.head.startsWith("http/1.1 200")) << cut.head.toStdString();
+    EXPECT_FALSE(cut.complete);
+    EXPECT_LT(cut.text.count('\n'), total);
+    EXPECT_TRUE(full.text.startsWith(cut.text)); // what did arrive is the log's start, nothing skipped
+    EXPECT_TRUE(serverUp(st));
+    renameTables(st, logs, false);
+}
+
+// A live log stream whose read of the log fails says so with `event: error` (detail and the last
+// line sent) and closes, instead of skipping to live lines or ending as if the log were complete;
+// resuming with Last-Event-ID delivers the rest.
+TEST(Validation, LiveLogStreamThatCannotReadTheLogSaysSoAndSkipsNothing)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    st.sse->setEndGraceMs(50);
+    const QString job = waitingJob(st);
+    ASSERT_FALSE(job.isEmpty());
+    appendLines(st, job, 50, 10);
+    const HeaderList auth{{QByteArrayLiteral("Authorization"), QByteArrayLiteral("Bearer ") + Stack::kToken}};
+    cdtest::SseClient first(st.port(), "/api/crawler/logs/" + job.toUtf8(), auth);
+    ASSERT_EQ(first.status(), 200);
+    ASSERT_TRUE(first.waitForMessages(50));
+
+    const QStringList logs{QStringLiteral("job_logs")};
+    renameTables(st, logs, true);
+    // The job ends: the stream reads the log once more before `event: end`, and that read fails.
+    const auto cancel = cdtest::request(st.port(), "POST", "/api/crawler/cancel/" + job.toUtf8(), {}, auth);
+    ASSERT_EQ(cancel.status, 200) << cancel.body.toStdString();
+    ASSERT_TRUE(first.waitForEvent("error"));
+    EXPECT_TRUE(first.waitForClose());
+    QJsonObject error;
+    QByteArray lastId;
+    for (const auto &e : first.events()) {
+        EXPECT_NE(e.event, QByteArray("end"));
+        if (e.event == "error")
+            error = QJsonDocument::fromJson(e.data).object();
+        else if (e.event.isEmpty())
+            lastId = e.id;
+    }
+    EXPECT_EQ(error.value(QStringLiteral("error")).toString(), QStringLiteral("unavailable"));
+    EXPECT_FALSE(error.value(QStringLiteral("detail")).toString().isEmpty());
+    EXPECT_EQ(QByteArray::number(error.value(QStringLiteral("last_seq")).toInteger()), lastId);
+
+    renameTables(st, logs, false);
+    HeaderList resume = auth;
+    resume.append({QByteArrayLiteral("Last-Event-ID"), lastId});
+    cdtest::SseClient second(st.port(), "/api/crawler/logs/" + job.toUtf8(), resume);
+    ASSERT_EQ(second.status(), 200);
+    ASSERT_TRUE(second.waitForEvent("end"));
+    QList<QByteArray> all = first.messages() + second.messages();
+    QList<QByteArray> stored;
+    for (const auto &l : st.logs->lines(store::LogQuery{job, 0, 10000, {}, {}}))
+        stored << l.message.toUtf8();
+    EXPECT_EQ(all, stored); // every line once, in order
+    EXPECT_GE(stored.size(), 50);
 }
 
 // docs/api.md documents exactly the routes the server registers.
