@@ -24,7 +24,7 @@ void RunPodController::registerRoutes(Router &router)
 void RunPodController::webhook(const Request &req, Reply &&reply)
 {
     const QString jobId = req.args.value(0);
-    if (const auto denial = m_s.auth->callback(req, jobId, Auth::Loopback::Ignore))
+    if (const auto denial = m_s.auth->webhook(req, jobId))
         return Auth::refuse(reply, *denial);
     const auto job = m_s.jobs->job(jobId);
     if (!job)
