@@ -3,6 +3,7 @@
 #include "artifacts/artifactstore.h"
 #include "artifacts/resultcollector.h"
 #include "cluster/clusternode.h"
+#include "common/privatefiles.h"
 #include "feed/changefeed.h"
 #include "http/apiserver.h"
 #include "http/auth.h"
@@ -162,6 +163,12 @@ Status Application::start()
                            QStringLiteral("another Crawldeck (pid %1) is already using %2").arg(pid).arg(dataDir));
     }
 
+    // Data left readable by an older build: the database does its own files when it opens them.
+    const QStringList tightened =
+        tightenPrivate({dataDir, m_settings->settingsFile(), dataDir + QStringLiteral("/jobs")});
+    if (!tightened.isEmpty())
+        err(QStringLiteral("made data files private: %1").arg(tightened.join(QStringLiteral(", "))));
+
     // Stable across restarts of this instance: host plus the port it serves, unless named.
     const QString nodeId = m_settings->nodeId().isEmpty()
                                ? QSysInfo::machineHostName() + u':' + QString::number(m_settings->listen().port)
@@ -178,6 +185,7 @@ Status Application::start()
     m_artifacts = std::make_unique<artifacts::ArtifactStore>(dataDir, m_jobs.get());
     m_auth = std::make_unique<http::Auth>(m_settings->apiToken(), m_settings->callbackKey(), m_settings->serverSecret(),
                                           m_settings->trustLoopback());
+    m_auth->setTrustedProxies(m_settings->trustedProxies());
     applyAuthLimits();
     m_scheduler = std::make_unique<scheduler::Scheduler>(m_jobs.get(), m_bus.get(), m_artifacts.get());
     m_scheduler->setNode(nodeId);
@@ -320,11 +328,18 @@ int Application::runHeadless()
     }
     // On stdout, next to the ready line, not in the log (stderr): the token is shown, never logged.
     // Shown until a start got this far, so a first start that failed does not lose it.
-    const bool showToken = m_settings->apiTokenNeedsShowing();
+    // Under systemd stdout goes to the journal, which others may read and which keeps it: point to
+    // `crawldeck token` instead, and keep the token unshown so a start on a terminal still shows it.
+    const bool toJournal = !qEnvironmentVariableIsEmpty("JOURNAL_STREAM");
+    const bool showToken = m_settings->apiTokenNeedsShowing() && !toJournal;
     if (showToken)
         std::printf("crawldeck: API token (shown until one start has shown it; `crawldeck token` prints it again): "
                     "%s\n",
                     m_settings->apiToken().toUtf8().constData());
+    else if (toJournal && m_settings->apiTokenNeedsShowing())
+        std::printf("crawldeck: an API token was generated; run `crawldeck token --data-dir %s` as this user to "
+                    "see it\n",
+                    m_settings->dataDir().toUtf8().constData());
     // The address actually bound, whatever a public URL says; workers' address on a line of its own.
     const QString scheme = m_settings->tlsCert().isEmpty() ? QStringLiteral("http") : QStringLiteral("https");
     const settings::HostPort bound{m_api->address().toString(), m_api->port()};
@@ -343,6 +358,7 @@ QString Application::applySettings()
     QStringList done;
     m_auth->setApiToken(m_settings->apiToken());
     m_auth->setTrustLoopback(m_settings->trustLoopback());
+    m_auth->setTrustedProxies(m_settings->trustedProxies());
     applyAuthLimits();
     m_scheduler->setSlots(model::Backend::Local, m_settings->localSlots());
     m_local->setProfiles(m_settings->localProfiles());

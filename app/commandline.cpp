@@ -52,6 +52,11 @@ CommandLine CommandLine::parse(const QStringList &args)
         QStringLiteral("trust-loopback"),
         QStringLiteral("Let clients on 127.0.0.1/::1 read jobs and post log lines without credentials. Only for a "
                        "single-user machine: behind a reverse proxy every client is loopback."));
+    const QCommandLineOption trustedProxy(
+        QStringLiteral("trusted-proxy"),
+        QStringLiteral("Reverse proxies (comma-separated IP addresses) whose X-Forwarded-For names the client: the "
+                       "failure limit then counts each client, not the proxy. Never grants trust."),
+        QStringLiteral("ADDR[,ADDR]"));
     // Kept so old service files still start: strict is the default now.
     QCommandLineOption strict(QStringLiteral("strict-auth"), QStringLiteral("Deprecated: strict is the default."));
     strict.setFlags(QCommandLineOption::HiddenFromHelp);
@@ -76,10 +81,11 @@ CommandLine CommandLine::parse(const QStringList &args)
     const QCommandLineOption globalSlots(QStringLiteral("global-slots"),
                                          QStringLiteral("Active jobs of a backend across all nodes (repeatable)."),
                                          QStringLiteral("BACKEND=N"));
-    p.addOptions({help,      version,        headless,  listen,        dataDir, database,     apiToken,
-                  callbackKey, publicUrl,    tlsCert,   tlsKey,        localSlots, runpodSlots, profile,
-                  runpodEndpoint, runpodPod, trustLoopback, strict,    failureLimit, failureWindow, cooling,
-                  nodeId,    nodeTimeout,    globalSlots});
+    p.addOptions({help,        version,      headless,       listen,    dataDir,       database,
+                  apiToken,    callbackKey,  publicUrl,      tlsCert,   tlsKey,        localSlots,
+                  runpodSlots, profile,      runpodEndpoint, runpodPod, trustLoopback, trustedProxy,
+                  strict,      failureLimit, failureWindow,  cooling,   nodeId,        nodeTimeout,
+                  globalSlots});
     // Parsed before any application object exists, so Qt cannot know the program's name.
     // The command line is read before QApplication could take its own options out of it: accept
     // them (hidden) so `crawldeck -platform offscreen` or `-style fusion` still start; QApplication
@@ -134,6 +140,15 @@ CommandLine CommandLine::parse(const QStringList &args)
                                       "every address by default (--trust-loopback is the opt-out)");
     if (p.isSet(trustLoopback))
         o.trustLoopback = true;
+    o.trustedProxies = opt(trustedProxy);
+    if (o.trustedProxies) {
+        const auto addresses = settings::Settings::parseAddresses(*o.trustedProxies);
+        if (!addresses || addresses->isEmpty()) {
+            cl.error = QStringLiteral("--trusted-proxy expects IP addresses separated by commas: %1")
+                           .arg(addresses ? QStringLiteral("none given") : addresses.error().detail);
+            return cl;
+        }
+    }
     struct Bounded
     {
         const QCommandLineOption *option;

@@ -276,28 +276,21 @@ QString SettingsDialog::save()
 {
     if (const QString err = validate(); !err.isEmpty())
         return err;
-    using settings::Setting;
-    if (!overridden(Setting::Listen))
-        m_settings->setListen({m_host->text(), static_cast<quint16>(m_port->value())});
-    if (!overridden(Setting::PublicUrl))
-        m_settings->setPublicUrl(m_publicUrl->text());
-    if (!overridden(Setting::TrustLoopback))
-        m_settings->setTrustLoopback(m_trustLoopback->isChecked());
+    // The setters save nothing for a setting the command line or the environment overrides.
+    m_settings->setListen({m_host->text(), static_cast<quint16>(m_port->value())});
+    m_settings->setPublicUrl(m_publicUrl->text());
+    m_settings->setTrustLoopback(m_trustLoopback->isChecked());
     m_settings->setCloseToTray(m_closeToTray->isChecked());
-    if (!overridden(Setting::LocalSlots))
-        m_settings->setLocalSlots(m_localSlots->value());
+    m_settings->setLocalSlots(m_localSlots->value());
     QMap<QString, QString> profiles;
     for (int r = 0; r < m_profiles->rowCount(); ++r)
         if (!m_profiles->item(r, 0)->data(Qt::UserRole).toBool())
             profiles.insert(m_profiles->item(r, 0)->text().trimmed(), m_profiles->item(r, 1)->text().trimmed());
     m_settings->setLocalProfiles(profiles);
-    if (!overridden(Setting::RunpodEndpoint))
-        m_settings->setRunpodEndpoint(m_endpoint->text());
-    if (!overridden(Setting::RunpodPodUrl))
-        m_settings->setRunpodPodUrl(m_podUrl->text());
-    if (!overridden(Setting::RunpodSlots))
-        m_settings->setRunpodSlots(m_runpodSlots->value());
-    if (m_keyEdited && !overridden(Setting::RunpodApiKey)) {
+    m_settings->setRunpodEndpoint(m_endpoint->text());
+    m_settings->setRunpodPodUrl(m_podUrl->text());
+    m_settings->setRunpodSlots(m_runpodSlots->value());
+    if (m_keyEdited) {
         const auto where = m_settings->setRunpodApiKey(m_runpodKey->text());
         if (!where)
             return where.error().detail;

@@ -36,4 +36,24 @@ bool createPrivateFile(const QString &path)
     return ok;
 }
 
+QStringList tightenPrivate(const QStringList &paths)
+{
+    QStringList changed;
+    for (const QString &path : paths) {
+        const QByteArray name = QFile::encodeName(path);
+        struct stat sb = {};
+        if (::lstat(name.constData(), &sb) != 0 || S_ISLNK(sb.st_mode) || sb.st_uid != ::geteuid())
+            continue;
+        const mode_t before = sb.st_mode & 07777;
+        const mode_t after = before & ~mode_t(077);
+        if (after == before || ::chmod(name.constData(), after) != 0)
+            continue;
+        changed << QStringLiteral("%1 %2 -> %3")
+                       .arg(path)
+                       .arg(before, 4, 8, QLatin1Char('0'))
+                       .arg(after, 4, 8, QLatin1Char('0'));
+    }
+    return changed;
+}
+
 } // namespace cd

@@ -16,17 +16,14 @@ namespace {
 const QByteArray kRealm = QByteArrayLiteral("Bearer realm=\"crawldeck\"");
 const QString kCallbackHint = QStringLiteral("log callbacks need the job's token (?token= or X-Callback-Token) or the "
                                              "callback key (X-API-Key)");
+// Says nothing of the job: an unauthenticated caller must not learn whether it is a RunPod job.
+const QString kWebhookHint = QStringLiteral("webhook calls need the job's token in the URL (?token=), as in the "
+                                            "webhook URL sent with the job");
 
 QByteArray macOf(const QByteArray &secret, const QString &jobId)
 {
     const QByteArray mac = QMessageAuthenticationCode::hash(jobId.toUtf8(), secret, QCryptographicHash::Sha256);
     return mac.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
-}
-
-// Where a request came from and what it asked for, for the log; never a credential or a query.
-QString who(const Request &req)
-{
-    return req.path + QStringLiteral(" from ") + req.remote.toString();
 }
 } // namespace
 
@@ -76,12 +73,24 @@ bool Auth::jobTokenValid(const QByteArray &token, QString *madeFor) const
 Auth::Presented Auth::examine(const Request &req, const QString &jobId, bool deferLegacy) const
 {
     Presented p;
+    auto jobTokenOf = [&](const QByteArray &token) {
+        QString madeFor = jobId;
+        if (!jobTokenValid(token, &madeFor))
+            return false;
+        // Two valid job tokens for two jobs say nothing clear about which job is meant.
+        if (!p.jobTokenFor.isEmpty() && p.jobTokenFor != madeFor)
+            p.wrong = true;
+        p.jobTokenFor = madeFor;
+        return true;
+    };
     auto bearer = [&](const QByteArray &value) {
         if (value.isEmpty())
             p.malformed = true;
         else if (constantTimeEquals(value, m_apiToken))
             p.apiToken = true;
-        else
+        // A job token is a valid credential wherever it is sent: on a control route it lacks the
+        // right (403), it is not a wrong guess.
+        else if (!value.contains('.') || !jobTokenOf(value))
             p.wrong = true;
     };
     if (req.headers.contains(QByteArrayLiteral("authorization"))) {
@@ -113,17 +122,32 @@ Auth::Presented Auth::examine(const Request &req, const QString &jobId, bool def
         p.any = true;
         const QByteArray token = inQuery ? req.queryValue(QStringLiteral("token")).toUtf8()
                                          : req.header(QByteArrayLiteral("x-callback-token")).trimmed();
-        QString madeFor = jobId;
         if (token.isEmpty())
             p.malformed = true;
         else if (deferLegacy && jobId.isEmpty() && !token.contains('.'))
-            p.deferred = true;
-        else if (jobTokenValid(token, &madeFor))
-            p.jobTokenFor = madeFor;
-        else
+            p.deferredToken = token;
+        else if (!jobTokenOf(token))
             p.wrong = true;
     }
     return p;
+}
+
+QHostAddress Auth::clientOf(const Request &req) const
+{
+    return req.clientAddress(m_trustedProxies);
+}
+
+QString Auth::from(const Request &req) const
+{
+    const QHostAddress client = clientOf(req);
+    return client == req.remote ? client.toString()
+                                : client.toString() + QStringLiteral(" via ") + req.remote.toString();
+}
+
+// Where a request came from and what it asked for, for the log; never a credential or a query.
+QString Auth::who(const Request &req) const
+{
+    return req.path + QStringLiteral(" from ") + from(req);
 }
 
 Denial Auth::missing(const QString &why)
@@ -141,10 +165,10 @@ Denial Auth::forbidden(const QString &why)
 Denial Auth::wrong(const Request &req, const QString &why) const
 {
     qCDebug(lcAuth).noquote() << "refused" << who(req) << "-" << why;
-    if (m_limiter.recordFailure(req.remote)) {
+    if (m_limiter.recordFailure(clientOf(req))) {
         const AuthLimits l = m_limiter.limits();
         qCWarning(lcAuth).noquote() << QStringLiteral("%1 sent %2 wrong credentials within %3 s: refused for %4 s")
-                                           .arg(req.remote.toString())
+                                           .arg(from(req))
                                            .arg(l.maxFailures)
                                            .arg(l.windowMs / 1000.0)
                                            .arg(l.coolingMs / 1000.0);
@@ -156,7 +180,7 @@ Denial Auth::wrong(const Request &req, const QString &why) const
 
 std::optional<Denial> Auth::cooling(const Request &req) const
 {
-    const qint64 left = m_limiter.coolingLeftMs(req.remote);
+    const qint64 left = m_limiter.coolingLeftMs(clientOf(req));
     if (left <= 0)
         return std::nullopt;
     const qint64 seconds = (left + 999) / 1000;
@@ -176,15 +200,23 @@ Denial Auth::malformed()
                   false};
 }
 
-std::optional<Denial> Auth::access(const Request &req, const QString &jobId, bool readOnly) const
+std::optional<Denial> Auth::admit(const Request &req, const QString &jobId, bool deferLegacy, Presented *p) const
 {
     if (auto c = cooling(req))
         return c;
-    const Presented p = examine(req, jobId, false);
-    if (p.wrong)
+    *p = examine(req, jobId, deferLegacy);
+    if (p->wrong)
         return wrong(req, QStringLiteral("a credential is not valid"));
-    if (p.malformed)
+    if (p->malformed)
         return malformed();
+    return std::nullopt;
+}
+
+std::optional<Denial> Auth::access(const Request &req, const QString &jobId, bool readOnly) const
+{
+    Presented p;
+    if (auto denial = admit(req, jobId, false, &p))
+        return denial;
     if (p.apiToken)
         return std::nullopt;
     if (p.callbackKey || !p.jobTokenFor.isEmpty())
@@ -205,38 +237,55 @@ std::optional<Denial> Auth::read(const Request &req, const QString &jobId) const
     return access(req, jobId, true);
 }
 
-std::optional<Denial> Auth::callbackPrecheck(const Request &req) const
+std::optional<Denial> Auth::callbackPrecheck(const Request &req, Presented *presented) const
 {
-    if (auto c = cooling(req))
-        return c;
-    const Presented p = examine(req, QString(), true);
-    if (p.wrong)
-        return wrong(req, QStringLiteral("a credential is not valid"));
-    if (p.malformed)
-        return malformed();
-    if (p.apiToken || p.callbackKey || !p.jobTokenFor.isEmpty() || p.deferred)
+    if (auto denial = admit(req, QString(), true, presented))
+        return denial;
+    const Presented &p = *presented;
+    if (p.apiToken || p.callbackKey || !p.jobTokenFor.isEmpty() || !p.deferredToken.isEmpty())
         return std::nullopt;
     if (!p.any && m_trustLoopback && req.isLoopback())
         return std::nullopt;
     return missing(kCallbackHint);
 }
 
-std::optional<Denial> Auth::callback(const Request &req, const QString &jobId, Loopback loopback) const
+std::optional<Denial> Auth::callback(const Request &req, const QString &jobId, const Presented &presented) const
 {
-    if (auto c = cooling(req))
-        return c;
-    const Presented p = examine(req, jobId, false);
-    if (p.wrong)
-        return wrong(req, QStringLiteral("a credential is not valid"));
-    if (p.malformed)
-        return malformed();
+    Presented p = presented;
+    if (!p.deferredToken.isEmpty()) {
+        QString madeFor = jobId;
+        if (!jobTokenValid(p.deferredToken, &madeFor))
+            return wrong(req, QStringLiteral("a credential is not valid"));
+        p.jobTokenFor = madeFor;
+    }
+    return settle(req, jobId, std::move(p), true, kCallbackHint);
+}
+
+Denial Auth::beforeVerified(const Request &req, const Presented &presented, const Error &error) const
+{
+    if (presented.deferredToken.isEmpty())
+        return Denial{error, {}, false};
+    return wrong(req, QStringLiteral("a credential is not valid"));
+}
+
+std::optional<Denial> Auth::webhook(const Request &req, const QString &jobId) const
+{
+    Presented p;
+    if (auto denial = admit(req, jobId, false, &p))
+        return denial;
+    return settle(req, jobId, std::move(p), false, kWebhookHint);
+}
+
+std::optional<Denial> Auth::settle(const Request &req, const QString &jobId, Presented p, bool loopbackMay,
+                                   const QString &hint) const
+{
     if (p.apiToken || p.callbackKey || (!p.jobTokenFor.isEmpty() && p.jobTokenFor == jobId))
         return std::nullopt;
     if (!p.jobTokenFor.isEmpty())
         return forbidden(QStringLiteral("the callback token belongs to another job, not to job %1").arg(jobId));
-    if (!p.any && loopback == Loopback::Honour && m_trustLoopback && req.isLoopback())
+    if (!p.any && loopbackMay && m_trustLoopback && req.isLoopback())
         return std::nullopt;
-    return missing(kCallbackHint);
+    return missing(hint);
 }
 
 std::optional<Denial> Auth::ambiguous(const QList<QPair<QByteArray, QByteArray>> &rawHeaders, const QUrlQuery &query)

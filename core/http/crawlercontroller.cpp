@@ -104,7 +104,8 @@ void CrawlerController::registerRoutes(Router &router)
     // POST /api/crawler/log — callback. Body {job_id, message} or {job_id, messages:[..]}, nothing
     // else. 200 {status:"success", job_id, message, lines} once the lines are committed; 401/429
     // before the body is read, 403 a token of another job; 404 unknown job (valid credentials only);
-    // 400/415/422 bad body (the field is named); 503 storage unreadable or did not commit in time.
+    // 400/413/415/422 bad body (the field is named), but 401 when the token could not be checked yet
+    // (one without its job's id); 503 storage unreadable or did not commit in time.
     router.add(Method::Post, QStringLiteral("/api/crawler/log"), Access::Handler, {}, bind(&CrawlerController::log));
     // GET /api/crawler/logs/{id} — read. SSE: `id: seq` + `data: message` per line, `event: status`,
     // `event: end` after the terminal status, `: keepalive` comments. Resumes after Last-Event-ID or
@@ -149,21 +150,26 @@ void CrawlerController::start(const Request &req, Reply &&reply)
 
 void CrawlerController::log(const Request &req, Reply &&reply)
 {
-    // The router has refused callers without a credential valid for some job before the body is
-    // read: they learn nothing, not even which jobs exist.
+    // Credentials before the body: a caller without a valid one learns nothing, not even which jobs exist.
+    Auth::Presented presented;
+    if (const auto denial = m_s.auth->callbackPrecheck(req, &presented))
+        return Auth::refuse(reply, *denial);
+    const auto refuse = [&](const Error &e) { Auth::refuse(reply, m_s.auth->beforeVerified(req, presented, e)); };
+    if (auto st = req.checkQuery(req.allowedQuery); !st)
+        return refuse(st.error());
     const auto body = req.jsonObject();
     if (!body)
-        return reply.error(body.error());
+        return refuse(body.error());
     auto parsed = parseLogBody(body.value());
     if (!parsed)
-        return reply.error(parsed.error());
+        return refuse(parsed.error());
     const QString jobId = parsed->jobId;
     QStringList lines = std::move(parsed).value().lines;
     if (lines.size() > kMaxMessagesPerCall)
-        return reply.error(
+        return refuse(
             Error::make(Code::PayloadTooLarge, QStringLiteral("at most %1 lines per call").arg(kMaxMessagesPerCall)));
     // The token must belong to the job the body names; checked before revealing whether it exists.
-    if (const auto denial = m_s.auth->callback(req, jobId))
+    if (const auto denial = m_s.auth->callback(req, jobId, presented))
         return Auth::refuse(reply, *denial);
     if (auto st = m_s.jobs->require(jobId); !st)
         return reply.error(explained(st.error(), jobId));

@@ -6,6 +6,7 @@
 #include <QJsonDocument>
 #include <QSet>
 
+#include <algorithm>
 #include <cstring>
 
 namespace cd::http {
@@ -85,6 +86,35 @@ Request Request::from(const QHttpServerRequest &req)
     for (const auto &h : req.headers())
         r.headers.insert(h.first.toLower(), h.second);
     return r;
+}
+
+QHostAddress Request::clientAddress(const QList<QHostAddress> &trustedProxies) const
+{
+    if (trustedProxies.isEmpty() || !std::any_of(trustedProxies.cbegin(), trustedProxies.cend(),
+                                                 [this](const QHostAddress &p) { return p.isEqual(remote); }))
+        return remote;
+    QByteArray last;
+    const QByteArray xff = header(QByteArrayLiteral("x-forwarded-for"));
+    if (!xff.trimmed().isEmpty()) {
+        last = xff.mid(xff.lastIndexOf(',') + 1).trimmed();
+    } else {
+        // RFC 7239: `Forwarded: for=192.0.2.60;proto=http, for="[2001:db8::1]:4711"`.
+        const QByteArray fwd = header(QByteArrayLiteral("forwarded"));
+        for (const QByteArray &pair : fwd.mid(fwd.lastIndexOf(',') + 1).split(';')) {
+            const QByteArray kv = pair.trimmed();
+            if (kv.size() > 4 && kv.left(4).toLower() == "for=")
+                last = kv.mid(4);
+        }
+        if (last.startsWith('"') && last.endsWith('"') && last.size() >= 2)
+            last = last.mid(1, last.size() - 2);
+        if (last.startsWith('[')) {
+            last = last.mid(1, last.indexOf(']') - 1);
+        } else if (last.count(':') == 1) {
+            last = last.left(last.indexOf(':')); // an IPv4 address with a port
+        }
+    }
+    const QHostAddress client(QString::fromLatin1(last));
+    return client.isNull() ? remote : client;
 }
 
 Result<QJsonObject> Request::jsonObject() const

@@ -22,6 +22,7 @@ struct Request
     QString path;
     QUrlQuery query;
     QStringList args; // captured path segments, percent-decoded
+    QStringList allowedQuery; // the route's query parameters (Access::Handler routes check them)
     QByteArray body;
     QHostAddress remote;
     QHash<QByteArray, QByteArray> headers; // lower-case names
@@ -30,6 +31,11 @@ struct Request
     QByteArray header(const QByteArray &lowerName) const { return headers.value(lowerName); }
     QString queryValue(const QString &key) const { return query.queryItemValue(key, QUrl::FullyDecoded); }
     bool isLoopback() const { return remote.isLoopback(); }
+    // The client behind a trusted reverse proxy: when the peer is one of `trustedProxies`, the last
+    // address of X-Forwarded-For (the one that proxy appended; earlier ones are whatever the client
+    // claimed), else the last `for=` of Forwarded; the peer itself otherwise, or when that value is
+    // no address. For counting and logging only: it is never a reason to trust a request.
+    QHostAddress clientAddress(const QList<QHostAddress> &trustedProxies) const;
 
     // The body as a JSON object: 415 unless the content type is JSON, 400 when malformed or when an
     // object repeats a key (parsers disagree on which one wins), 422 when it is not an object.

@@ -99,15 +99,18 @@ void Router::dispatch(const QHttpServerRequest &request, QHttpServerResponder &&
             denial = m_auth->control(req, args.value(0));
         else if (r.access == Access::Read)
             denial = m_auth->read(req, args.value(0));
-        else if (r.access == Access::Handler)
-            denial = m_auth->callbackPrecheck(req); // the handler checks the credential against its job
         if (denial) {
             Auth::refuse(reply, *denial);
             return;
         }
-        if (auto st = req.checkQuery(r.query); !st) {
-            reply.error(st.error());
-            return;
+        // A handler that authenticates checks the query itself, after the credential: a made-up
+        // token must learn nothing, not even that a parameter is wrong.
+        req.allowedQuery = r.query;
+        if (r.access != Access::Handler) {
+            if (auto st = req.checkQuery(r.query); !st) {
+                reply.error(st.error());
+                return;
+            }
         }
         r.handler(req, std::move(reply));
         return;

@@ -19,7 +19,8 @@ enum class Access {
     Open,    // anyone (health)
     Read,    // API token, or a loopback client when an operator opted in to trusting loopback
     Control, // API token
-    Handler, // callbacks: a credential valid for some job first; the handler checks it against its job
+    Handler, // callbacks: the handler authenticates (against the job its body or path names), then
+             // checks the query against Request::allowedQuery
 };
 
 using Handler = std::function<void(const Request &, Reply &&)>;

@@ -25,8 +25,10 @@ void RunPodController::registerRoutes(Router &router)
 void RunPodController::webhook(const Request &req, Reply &&reply)
 {
     const QString jobId = req.args.value(0);
-    if (const auto denial = m_s.auth->callback(req, jobId, Auth::Loopback::Ignore))
+    if (const auto denial = m_s.auth->webhook(req, jobId))
         return Auth::refuse(reply, *denial);
+    if (auto st = req.checkQuery(req.allowedQuery); !st)
+        return reply.error(st.error());
     const auto job = m_s.jobs->job(jobId);
     if (!job)
         return reply.error(Error::make(Code::NotFound, QStringLiteral("job %1 not found").arg(jobId)));

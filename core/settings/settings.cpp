@@ -25,6 +25,7 @@ const QString kSecret = QStringLiteral("auth/serverSecret");
 // Not "auth/trustLoopback": that key defaulted to on and was saved by every OK in the settings
 // dialog, so reading it would keep old installs trusting loopback without anyone having chosen to.
 const QString kTrustLoopback = QStringLiteral("auth/loopbackTrusted");
+const QString kTrustedProxies = QStringLiteral("auth/trustedProxies");
 const QString kTokenShown = QStringLiteral("auth/apiTokenShown");
 const QString kFailureLimit = QStringLiteral("auth/failureLimit");
 const QString kFailureWindow = QStringLiteral("auth/failureWindowS");
@@ -231,6 +232,7 @@ QString Settings::overriddenBy(Setting setting) const
     case Setting::ApiToken: return from(m_cli.apiToken.has_value(), "--api-token", kEnvApiToken);
     case Setting::CallbackKey: return from(m_cli.callbackKey.has_value(), "--callback-key", kEnvCallbackKey);
     case Setting::TrustLoopback: return from(m_cli.trustLoopback.has_value(), "--trust-loopback", nullptr);
+    case Setting::TrustedProxies: return from(m_cli.trustedProxies.has_value(), "--trusted-proxy", nullptr);
     case Setting::LocalSlots: return from(m_cli.localSlots.has_value(), "--local-slots", nullptr);
     case Setting::RunpodSlots: return from(m_cli.runpodSlots.has_value(), "--runpod-slots", nullptr);
     case Setting::RunpodEndpoint:
@@ -252,9 +254,12 @@ HostPort Settings::listen() const
     return HostPort::parse(text).value_or(*HostPort::parse(kDefaultListen));
 }
 
-void Settings::setListen(const HostPort &hp)
+bool Settings::setListen(const HostPort &hp)
 {
+    if (!overriddenBy(Setting::Listen).isEmpty())
+        return false;
     m_store->setValue(kListen, hp.toString());
+    return true;
 }
 
 QString Settings::databaseLocation() const
@@ -267,9 +272,12 @@ QString Settings::publicUrl() const
     return pick(m_cli.publicUrl, kEnvPublicUrl, kPublicUrl, QString());
 }
 
-void Settings::setPublicUrl(const QString &url)
+bool Settings::setPublicUrl(const QString &url)
 {
+    if (!overriddenBy(Setting::PublicUrl).isEmpty())
+        return false;
     m_store->setValue(kPublicUrl, url);
+    return true;
 }
 
 QString Settings::tlsCert() const
@@ -369,9 +377,39 @@ int Settings::authCoolingS() const
     return qMax(1, m_cli.authCoolingS.value_or(m_store->value(kCooling, 60).toInt()));
 }
 
-void Settings::setTrustLoopback(bool on)
+bool Settings::setTrustLoopback(bool on)
 {
+    if (!overriddenBy(Setting::TrustLoopback).isEmpty())
+        return false;
     m_store->setValue(kTrustLoopback, on);
+    return true;
+}
+
+QList<QHostAddress> Settings::trustedProxies() const
+{
+    // Checked at start (the command line) and when saved: a bad saved value means none.
+    return parseAddresses(pick(m_cli.trustedProxies, nullptr, kTrustedProxies, QString())).value_or({});
+}
+
+bool Settings::setTrustedProxies(const QString &addresses)
+{
+    if (!overriddenBy(Setting::TrustedProxies).isEmpty() || !parseAddresses(addresses))
+        return false;
+    m_store->setValue(kTrustedProxies, addresses.trimmed());
+    return true;
+}
+
+Result<QList<QHostAddress>> Settings::parseAddresses(const QString &text)
+{
+    QList<QHostAddress> out;
+    for (const QString &part : text.split(u',', Qt::SkipEmptyParts)) {
+        const QHostAddress a(part.trimmed());
+        if (a.isNull())
+            return Error::make(Error::Code::InvalidArgument,
+                               QStringLiteral("'%1' is not an IP address").arg(part.trimmed()));
+        out << a;
+    }
+    return out;
 }
 
 int Settings::localSlots() const
@@ -379,9 +417,12 @@ int Settings::localSlots() const
     return qMax(1, m_cli.localSlots.value_or(m_store->value(kLocalSlots, 2).toInt()));
 }
 
-void Settings::setLocalSlots(int n)
+bool Settings::setLocalSlots(int n)
 {
+    if (!overriddenBy(Setting::LocalSlots).isEmpty())
+        return false;
     m_store->setValue(kLocalSlots, n);
+    return true;
 }
 
 int Settings::runpodSlots() const
@@ -389,9 +430,12 @@ int Settings::runpodSlots() const
     return qMax(1, m_cli.runpodSlots.value_or(m_store->value(kRunpodSlots, 10).toInt()));
 }
 
-void Settings::setRunpodSlots(int n)
+bool Settings::setRunpodSlots(int n)
 {
+    if (!overriddenBy(Setting::RunpodSlots).isEmpty())
+        return false;
     m_store->setValue(kRunpodSlots, n);
+    return true;
 }
 
 QMap<QString, QString> Settings::localProfiles() const
@@ -430,9 +474,12 @@ QString Settings::runpodEndpoint() const
     return pick(m_cli.runpodEndpoint, kEnvRunpodEndpoint, kRunpodEndpoint, QString());
 }
 
-void Settings::setRunpodEndpoint(const QString &url)
+bool Settings::setRunpodEndpoint(const QString &url)
 {
+    if (!overriddenBy(Setting::RunpodEndpoint).isEmpty())
+        return false;
     m_store->setValue(kRunpodEndpoint, url);
+    return true;
 }
 
 QString Settings::runpodPodUrl() const
@@ -440,9 +487,12 @@ QString Settings::runpodPodUrl() const
     return pick(m_cli.runpodPodUrl, kEnvRunpodPod, kRunpodPodUrl, QString());
 }
 
-void Settings::setRunpodPodUrl(const QString &url)
+bool Settings::setRunpodPodUrl(const QString &url)
 {
+    if (!overriddenBy(Setting::RunpodPodUrl).isEmpty())
+        return false;
     m_store->setValue(kRunpodPodUrl, url);
+    return true;
 }
 
 SecretStore::Value Settings::runpodApiKey() const
@@ -455,6 +505,9 @@ SecretStore::Value Settings::runpodApiKey() const
 
 Result<QString> Settings::setRunpodApiKey(const QString &key)
 {
+    if (const QString by = overriddenBy(Setting::RunpodApiKey); !by.isEmpty())
+        return Error::make(Error::Code::Conflict,
+                           QStringLiteral("the RunPod API key comes from %1; change it there").arg(by));
     return m_secrets->write(kSecretRunpodKey, key);
 }
 

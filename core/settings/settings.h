@@ -1,5 +1,7 @@
 #pragma once
 
+#include <QHostAddress>
+#include <QList>
 #include <QMap>
 #include <QProcessEnvironment>
 #include <QSettings>
@@ -30,6 +32,7 @@ struct Overrides
     std::optional<QString> runpodEndpoint;
     std::optional<QString> runpodPodUrl;
     std::optional<bool> trustLoopback;
+    std::optional<QString> trustedProxies; // ADDR[,ADDR]
     std::optional<int> authFailureLimit;
     std::optional<int> authFailureWindowS;
     std::optional<int> authCoolingS;
@@ -56,6 +59,7 @@ enum class Setting {
     ApiToken,
     CallbackKey,
     TrustLoopback,
+    TrustedProxies,
     LocalSlots,
     RunpodSlots,
     RunpodEndpoint,
@@ -89,17 +93,18 @@ public:
 
     // What overrides the saved value of a setting ("--listen", "RUNPOD_ENDPOINT_URL"), or empty
     // when the saved value is the one in effect. A form must not offer to change an overridden
-    // value, nor write it back: saving would store the override's value, and the change would not
-    // take effect anyway.
+    // value: the change would not take effect. The setters below enforce the other half: each one
+    // saves nothing and returns false when its setting is overridden, so an override's value is
+    // never written into the ini.
     QString overriddenBy(Setting setting) const;
     // The same for one local profile (a --local-profile NAME=... replaces the saved NAME).
     QString profileOverriddenBy(const QString &name) const;
 
     HostPort listen() const;
-    void setListen(const HostPort &hp);
+    bool setListen(const HostPort &hp);
     QString databaseLocation() const;
     QString publicUrl() const;
-    void setPublicUrl(const QString &url);
+    bool setPublicUrl(const QString &url);
     QString tlsCert() const;
     QString tlsKey() const;
 
@@ -118,16 +123,22 @@ public:
     // Off by default: loopback clients may post logs and read job state without credentials only when
     // an operator opts in (a single-user machine); behind a reverse proxy every client is loopback.
     bool trustLoopback() const;
-    void setTrustLoopback(bool on);
+    bool setTrustLoopback(bool on);
+    // Reverse proxies (ADDR[,ADDR]) whose X-Forwarded-For or Forwarded header names the client, for
+    // the failure limit and the log; none by default. Never a reason to trust a request.
+    QList<QHostAddress> trustedProxies() const;
+    bool setTrustedProxies(const QString &addresses);
+    // The addresses of "ADDR[,ADDR]"; an error naming the first that is not one.
+    static Result<QList<QHostAddress>> parseAddresses(const QString &text);
     // Wrong credentials tolerated per client address within the window before it cools down.
     int authFailureLimit() const;
     int authFailureWindowS() const;
     int authCoolingS() const;
 
     int localSlots() const;
-    void setLocalSlots(int n);
+    bool setLocalSlots(int n);
     int runpodSlots() const;
-    void setRunpodSlots(int n);
+    bool setRunpodSlots(int n);
     // Saved as text, one key per profile in the [profiles] group of the ini file (NAME=COMMAND), so
     // an operator can edit them by hand. Older builds saved one binary blob; it is converted once.
     // Setting them never writes a profile that --local-profile provides.
@@ -135,10 +146,11 @@ public:
     void setLocalProfiles(const QMap<QString, QString> &profiles);
 
     QString runpodEndpoint() const;
-    void setRunpodEndpoint(const QString &url);
+    bool setRunpodEndpoint(const QString &url);
     QString runpodPodUrl() const;
-    void setRunpodPodUrl(const QString &url);
-    // Environment (RUNPOD_API_KEY) first, then the secret store (keychain, or a 0600 file).
+    bool setRunpodPodUrl(const QString &url);
+    // Environment (RUNPOD_API_KEY) first, then the secret store (keychain, or a 0600 file). Setting
+    // it while RUNPOD_API_KEY is set is refused (Conflict): the stored key would not be used.
     SecretStore::Value runpodApiKey() const;
     Result<QString> setRunpodApiKey(const QString &key);
     void setUseKeychain(bool on);

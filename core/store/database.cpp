@@ -6,12 +6,15 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QLoggingCategory>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QUrl>
 #include <QUrlQuery>
 #include <QUuid>
 #include <QVariant>
+
+Q_LOGGING_CATEGORY(lcDatabase, "crawldeck.store.database", QtInfoMsg)
 
 namespace cd::store {
 
@@ -73,6 +76,12 @@ Status Database::open(const QString &location, const QString &applicationName)
         // file keeps all three private.
         if (location != u":memory:" && !createPrivateFile(fi.absoluteFilePath()))
             return Error::make(Code::Unavailable, QStringLiteral("cannot create database file %1").arg(location));
+        // A database made by an older build, or copied in, may still be readable by others.
+        const QString file = fi.absoluteFilePath();
+        const QStringList tightened =
+            tightenPrivate({file, file + QStringLiteral("-wal"), file + QStringLiteral("-shm")});
+        if (!tightened.isEmpty())
+            qCWarning(lcDatabase).noquote() << "made the database private:" << tightened.join(QStringLiteral(", "));
         m_db = QSqlDatabase::addDatabase(m_dialect->driver(), m_connectionName);
         m_db.setDatabaseName(location);
     }

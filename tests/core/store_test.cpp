@@ -352,7 +352,8 @@ TEST(Settings, PrecedenceAndSecretsFallBackToAnOwnerOnlyFile)
     {
         settings::Settings s(dir.path(), cli, env);
         EXPECT_EQ(s.listen().port, 9001); // environment over saved/default
-        s.setListen(*settings::HostPort::parse(QStringLiteral("127.0.0.1:9002")));
+        // An overridden setting is never saved: the setter refuses it.
+        EXPECT_FALSE(s.setListen(*settings::HostPort::parse(QStringLiteral("127.0.0.1:9002"))));
         EXPECT_EQ(s.listen().port, 9001);
         EXPECT_EQ(s.localSlots(), 2);
         EXPECT_EQ(s.localProfiles().value(QStringLiteral("crawler")).left(22),
@@ -379,8 +380,14 @@ TEST(Settings, PrecedenceAndSecretsFallBackToAnOwnerOnlyFile)
     EXPECT_FALSE(again.apiTokenWasGenerated()); // saved on first run, reused
     EXPECT_EQ(again.localProfiles().value(QStringLiteral("scrapy")), QStringLiteral("scrapy crawl x"));
     EXPECT_EQ(again.runpodApiKey().secret, QStringLiteral("from-env"));
+    EXPECT_FALSE(again.setListen(*settings::HostPort::parse(QStringLiteral("127.0.0.1:9004"))));
+    EXPECT_FALSE(again.setRunpodApiKey(QStringLiteral("not-saved")).ok());
     settings::Settings noEnv(dir.path(), {}, QProcessEnvironment());
-    EXPECT_EQ(noEnv.listen().port, 9002); // saved over default
+    EXPECT_EQ(noEnv.listen().port, 8000); // nothing was saved while it was overridden
+    EXPECT_TRUE(noEnv.setListen(*settings::HostPort::parse(QStringLiteral("127.0.0.1:9002"))));
+    noEnv.sync();
+    EXPECT_EQ(settings::Settings(dir.path(), {}, QProcessEnvironment()).listen().port, 9002); // saved over default
+    EXPECT_EQ(noEnv.runpodApiKey().secret, QStringLiteral("rp-secret"));
 }
 
 // Issue 8: profiles were saved as a binary @Variant blob no operator could edit.

@@ -4,6 +4,8 @@
 #include "commandline.h"
 #include "testutil.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSettings>
@@ -29,8 +31,9 @@ struct Outcome
 QProcessEnvironment noDisplay()
 {
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    for (const char *name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM", "CRAWLDECK_DATA_DIR",
-                             "CRAWLDECK_API_TOKEN", "CRAWLDECK_PUBLIC_URL", "RUNPOD_ENDPOINT_URL", "RUNPOD_POD_URL"})
+    for (const char *name :
+         {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM", "CRAWLDECK_DATA_DIR", "CRAWLDECK_API_TOKEN",
+          "CRAWLDECK_PUBLIC_URL", "RUNPOD_ENDPOINT_URL", "RUNPOD_POD_URL", "JOURNAL_STREAM"})
         env.remove(QString::fromLatin1(name));
     return env;
 }
@@ -343,4 +346,102 @@ TEST(Token, TheWindowShowsANewTokenAndThenItCountsAsShown)
     const Outcome next = runUntilReady(headless(dir.path()));
     EXPECT_TRUE(next.out.contains("listening on"));
     EXPECT_FALSE(next.out.contains("API token"));
+}
+
+TEST(Token, UnderSystemdTheJournalGetsAHintNotTheToken)
+{
+    QTemporaryDir dir;
+    QProcessEnvironment journal = noDisplay();
+    journal.insert(QStringLiteral("JOURNAL_STREAM"), QStringLiteral("8:123456"));
+    const Outcome first = runUntilReady(headless(dir.path()), nullptr, journal);
+    const QString token = savedToken(dir.path());
+    ASSERT_FALSE(token.isEmpty());
+    EXPECT_TRUE(first.out.contains("listening on")) << first.err.toStdString();
+    EXPECT_FALSE(first.out.contains(token.toUtf8())) << "the journal keeps whatever is printed";
+    EXPECT_FALSE(first.err.contains(token.toUtf8()));
+    EXPECT_TRUE(first.out.contains(QByteArray("crawldeck token --data-dir " + dir.path().toUtf8())))
+        << first.out.toStdString();
+    // Not shown yet, so a start on a terminal still shows it.
+    const Outcome terminal = runUntilReady(headless(dir.path()));
+    EXPECT_TRUE(terminal.out.contains(token.toUtf8())) << terminal.out.toStdString();
+    EXPECT_FALSE(terminal.out.contains("crawldeck token --data-dir"));
+}
+
+TEST(DataDir, ExistingReadableFilesAreMadePrivateAtStart)
+{
+    QTemporaryDir tmp;
+    const QString dataDir = tmp.filePath(QStringLiteral("data"));
+    ASSERT_TRUE(QDir().mkpath(dataDir + QStringLiteral("/jobs")));
+    const QString db = dataDir + QStringLiteral("/crawldeck.db");
+    const QString ini = dataDir + QStringLiteral("/crawldeck.ini");
+    for (const QString &f : {db, ini}) {
+        QFile file(f);
+        ASSERT_TRUE(file.open(QIODevice::WriteOnly)); // an empty file is an empty SQLite database
+    }
+    const auto readable =
+        QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup | QFileDevice::ReadOther;
+    const auto open = readable | QFileDevice::ExeOwner | QFileDevice::ExeGroup | QFileDevice::ExeOther;
+    for (const QString &f : {db, ini})
+        ASSERT_TRUE(QFile::setPermissions(f, readable));
+    for (const QString &d : QStringList{dataDir, dataDir + QStringLiteral("/jobs")})
+        ASSERT_TRUE(QFile::setPermissions(d, open));
+
+    const Outcome first = runUntilReady(headless(dataDir));
+    EXPECT_TRUE(first.out.contains("listening on")) << first.err.toStdString();
+    const auto mode = [](const QString &path) {
+        return QFileInfo(path).permissions() &
+               (QFileDevice::ReadGroup | QFileDevice::WriteGroup | QFileDevice::ExeGroup | QFileDevice::ReadOther |
+                QFileDevice::WriteOther | QFileDevice::ExeOther);
+    };
+    for (const QString &p : QStringList{dataDir, dataDir + QStringLiteral("/jobs"), db, ini,
+                                        db + QStringLiteral("-wal"), db + QStringLiteral("-shm")}) {
+        const bool sqliteMakesIt = p.endsWith(QStringLiteral("-wal")) || p.endsWith(QStringLiteral("-shm"));
+        if (!sqliteMakesIt) {
+            ASSERT_TRUE(QFileInfo::exists(p)) << p.toStdString();
+        }
+        EXPECT_EQ(mode(p), 0) << p.toStdString() << " is still open to others";
+    }
+    EXPECT_TRUE(QFileInfo(dataDir).permissions().testFlag(QFileDevice::ExeOwner)) << "the owner keeps access";
+    // What was changed is logged, once.
+    EXPECT_TRUE(first.err.contains("made data files private")) << first.err.toStdString();
+    EXPECT_TRUE(first.err.contains(QByteArray(dataDir.toUtf8() + " 0755 -> 0700"))) << first.err.toStdString();
+    EXPECT_TRUE(first.err.contains("made the database private")) << first.err.toStdString();
+    EXPECT_TRUE(first.err.contains(QByteArray(db.toUtf8() + " 0644 -> 0600"))) << first.err.toStdString();
+    const Outcome second = runUntilReady(headless(dataDir));
+    EXPECT_TRUE(second.out.contains("listening on"));
+    EXPECT_FALSE(second.err.contains("private")) << second.err.toStdString();
+}
+
+TEST(CommandLine, TrustedProxyTakesAddressesOnly)
+{
+    for (const char *bad : {"nginx", "127.0.0.1,localhost", ","}) {
+        const auto cl = cd::app::CommandLine::parse(
+            {QStringLiteral("crawldeck"), QStringLiteral("--trusted-proxy"), QString::fromLatin1(bad)});
+        EXPECT_TRUE(cl.error.contains(QStringLiteral("--trusted-proxy"))) << bad;
+    }
+    QTemporaryDir dir;
+    const auto cl = cd::app::CommandLine::parse(
+        {QStringLiteral("crawldeck"), QStringLiteral("--headless"), QStringLiteral("--data-dir"), dir.path(),
+         QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--api-token"),
+         QStringLiteral("right"), QStringLiteral("--auth-failure-limit"), QStringLiteral("2"),
+         QStringLiteral("--trusted-proxy"), QStringLiteral("10.0.0.1, 127.0.0.1")});
+    ASSERT_TRUE(cl.error.isEmpty()) << cl.error.toStdString();
+    cd::app::Application app(cl);
+    ASSERT_TRUE(app.start().ok());
+    EXPECT_EQ(app.settings()->overriddenBy(cd::settings::Setting::TrustedProxies), QStringLiteral("--trusted-proxy"));
+    EXPECT_FALSE(app.settings()->setTrustedProxies(QStringLiteral("10.0.0.2")));
+    // One client behind the proxy cools down; the next one does not.
+    for (const QByteArray &token : {QByteArray("wrong-1"), QByteArray("wrong-2")})
+        EXPECT_EQ(cdtest::request(app.port(), "GET", "/api/jobs", {},
+                                  {{"Authorization", "Bearer " + token}, {"X-Forwarded-For", "203.0.113.5"}})
+                      .status,
+                  401);
+    EXPECT_EQ(cdtest::request(app.port(), "GET", "/api/jobs", {},
+                              {{"Authorization", "Bearer right"}, {"X-Forwarded-For", "203.0.113.5"}})
+                  .status,
+              429);
+    EXPECT_EQ(cdtest::request(app.port(), "GET", "/api/jobs", {},
+                              {{"Authorization", "Bearer right"}, {"X-Forwarded-For", "203.0.113.6"}})
+                  .status,
+              200);
 }
