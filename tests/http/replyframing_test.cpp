@@ -6,8 +6,12 @@
 #include "testutil.h"
 
 #include <QElapsedTimer>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLoggingCategory>
+#include <QSslSocket>
 #include <QTcpSocket>
+#include <QTemporaryDir>
 
 #include <gtest/gtest.h>
 
@@ -35,13 +39,20 @@ struct Conversation
 };
 
 Conversation converse(quint16 port, const QByteArray &send, const std::function<bool(const QByteArray &)> &done,
-                      int waitMs = 5000)
+                      int waitMs = 5000, bool tls = false)
 {
     Conversation c;
-    QTcpSocket s;
-    s.connectToHost(QStringLiteral("127.0.0.1"), port);
-    if (!s.waitForConnected(3000))
-        return c;
+    QSslSocket s;
+    if (tls) {
+        s.setPeerVerifyMode(QSslSocket::VerifyNone); // self-signed for the test
+        s.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port);
+        if (!cdtest::waitUntil([&] { return s.isEncrypted(); }, 5000))
+            return c;
+    } else {
+        s.connectToHost(QStringLiteral("127.0.0.1"), port);
+        if (!s.waitForConnected(3000))
+            return c;
+    }
     QObject ctx;
     QObject::connect(&s, &QTcpSocket::readyRead, &ctx, [&] { c.bytes += s.readAll(); });
     QObject::connect(&s, &QTcpSocket::disconnected, &ctx, [&] { c.closed = true; });
@@ -66,21 +77,31 @@ qint64 contentLength(const QByteArray &head)
     return -1;
 }
 
-class ReplyFraming : public ::testing::Test
+// Plain and TLS: the file is pumped into either kind of socket.
+class ReplyFraming : public ::testing::TestWithParam<bool>
 {
 protected:
     void SetUp() override
     {
+        StackOptions options;
+        if (GetParam()) {
+            QString cert, key;
+            if (!cdtest::makeTestCertificate(m_dir.path(), &cert, &key))
+                GTEST_SKIP() << "\n\n*** SKIPPED: openssl is missing; TLS was NOT exercised ***\n";
+            options.tls(cert, key);
+        }
         const QString writer = QStringLiteral("sh -c 'printf \"hello\\n\" > a.txt; head -c %1 /dev/zero | tr "
                                               "\"\\\\0\" x > big.bin'")
                                    .arg(kBigSize);
-        st = std::make_unique<Stack>(StackOptions().withProfiles({{QStringLiteral("writer"), writer}}));
-        const auto created = cdtest::postJson(st->port(), "/api/jobs",
-                                              QJsonObject{{QStringLiteral("profile"), QStringLiteral("writer")},
-                                                          {QStringLiteral("kind"), QStringLiteral("export")}},
-                                              Stack::kToken);
-        ASSERT_EQ(created.status, 201) << created.body.toStdString();
-        id = created.json().value(QStringLiteral("id")).toString().toUtf8();
+        st = std::make_unique<Stack>(options.withProfiles({{QStringLiteral("writer"), writer}}));
+        const QByteArray create = R"({"profile":"writer","kind":"export"})";
+        const auto created =
+            say("POST /api/jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + kAuth +
+                "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(create.size()) + "\r\n\r\n" +
+                create);
+        ASSERT_TRUE(created.bytes.startsWith("HTTP/1.1 201")) << created.bytes.toStdString();
+        const QByteArray json = created.bytes.mid(created.bytes.indexOf("\r\n\r\n") + 4);
+        id = QJsonDocument::fromJson(json).object().value(QStringLiteral("id")).toString().toUtf8();
         ASSERT_TRUE(cdtest::waitUntil(
             [&] { return st->jobs->job(QString::fromUtf8(id))->status == JobStatus::Completed; }, 10000));
     }
@@ -92,14 +113,22 @@ protected:
                "\r\n";
     }
 
+    Conversation say(const QByteArray &send, const std::function<bool(const QByteArray &)> &done = {},
+                     int waitMs = 5000) const
+    {
+        return converse(
+            st->port(), send, done ? done : [](const QByteArray &) { return false; }, waitMs, GetParam());
+    }
+
+    QTemporaryDir m_dir;
     std::unique_ptr<Stack> st;
     QByteArray id;
 };
 
-TEST_F(ReplyFraming, ArtifactHeadHasNoBodyAndThePipelinedRequestAfterItIsAnsweredRight)
+TEST_P(ReplyFraming, ArtifactHeadHasNoBodyAndThePipelinedRequestAfterItIsAnsweredRight)
 {
-    const auto c = converse(st->port(), artifact("HEAD", "a.txt") + kHealth,
-                            [](const QByteArray &b) { return b.count("HTTP/1.1 200") >= 2 && b.endsWith("}"); });
+    const auto c = say(artifact("HEAD", "a.txt") + kHealth,
+                       [](const QByteArray &b) { return b.count("HTTP/1.1 200") >= 2 && b.endsWith("}"); });
     const QByteArray first = headAt(c.bytes, 0);
     ASSERT_TRUE(first.startsWith("HTTP/1.1 200")) << c.bytes.toStdString();
     EXPECT_EQ(contentLength(first), 6) << "the length the GET body would have";
@@ -114,9 +143,9 @@ TEST_F(ReplyFraming, ArtifactHeadHasNoBodyAndThePipelinedRequestAfterItIsAnswere
     EXPECT_FALSE(c.closed);
 }
 
-TEST_F(ReplyFraming, Http10ArtifactGetClosesAfterTheBody)
+TEST_P(ReplyFraming, Http10ArtifactGetClosesAfterTheBody)
 {
-    const auto c = converse(st->port(), artifact("GET", "a.txt", "HTTP/1.0"), [](const QByteArray &) { return false; });
+    const auto c = say(artifact("GET", "a.txt", "HTTP/1.0"));
     EXPECT_TRUE(c.closed) << "HTTP/1.0 without keep-alive must close";
     const QByteArray head = headAt(c.bytes, 0);
     ASSERT_TRUE(head.startsWith("HTTP/1.1 200")) << c.bytes.toStdString();
@@ -124,19 +153,18 @@ TEST_F(ReplyFraming, Http10ArtifactGetClosesAfterTheBody)
     EXPECT_EQ(c.bytes.mid(head.size()), "hello\n");
 }
 
-TEST_F(ReplyFraming, ConnectionCloseOnAnArtifactClosesAndNothingAfterItRuns)
+TEST_P(ReplyFraming, ConnectionCloseOnAnArtifactClosesAndNothingAfterItRuns)
 {
-    const auto c = converse(st->port(), artifact("GET", "a.txt", "HTTP/1.1", "Connection: close\r\n") + kHealth,
-                            [](const QByteArray &) { return false; });
+    const auto c = say(artifact("GET", "a.txt", "HTTP/1.1", "Connection: close\r\n") + kHealth);
     EXPECT_TRUE(c.closed);
     EXPECT_EQ(c.bytes.count("HTTP/1.1 "), 1) << c.bytes.toStdString();
     EXPECT_TRUE(c.bytes.endsWith("\r\n\r\nhello\n")) << c.bytes.toStdString();
 }
 
-TEST_F(ReplyFraming, PipeliningAfterALargeArtifactDownloadWorks)
+TEST_P(ReplyFraming, PipeliningAfterALargeArtifactDownloadWorks)
 {
-    const auto c = converse(
-        st->port(), artifact("GET", "big.bin") + artifact("HEAD", "big.bin") + artifact("GET", "a.txt") + kHealth,
+    const auto c = say(
+        artifact("GET", "big.bin") + artifact("HEAD", "big.bin") + artifact("GET", "a.txt") + kHealth,
         [](const QByteArray &b) { return b.count("HTTP/1.1 200") >= 4 && b.endsWith("}"); }, 15000);
     const QByteArray h1 = headAt(c.bytes, 0);
     ASSERT_TRUE(h1.startsWith("HTTP/1.1 200")) << h1.toStdString();
@@ -155,6 +183,9 @@ TEST_F(ReplyFraming, PipeliningAfterALargeArtifactDownloadWorks)
     EXPECT_TRUE(headAt(c.bytes, pos).startsWith("HTTP/1.1 200")) << c.bytes.mid(pos, 200).toStdString();
     EXPECT_FALSE(c.closed);
 }
+
+INSTANTIATE_TEST_SUITE_P(PlainAndTls, ReplyFraming, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool> &info) { return info.param ? "Tls" : "Plain"; });
 
 // An attacker without credentials must not be able to make the server wait for (and hold) a body.
 TEST(ListenerRefusals, ExpectContinueWithoutCredentialsIs401NotContinue)
