@@ -332,4 +332,32 @@ TEST(SharedBudget, SlowLargeBodiesOnManyConnectionsStayWithinTheBudget)
     EXPECT_EQ(cdtest::getJson(st.port(), "/health").status, 200);
 }
 
+// More pipelined requests than one connection may buffer (with Qt's read buffer bounded): the
+// bytes beyond the cap wait and each request is still answered once, in order.
+TEST(SharedBudget, PipelinedRequestsBeyondTheReadCapAreAnsweredInOrder)
+{
+    constexpr qint64 kBody = 60 * 1024;
+    http::GuardLimits limits;
+    limits.maxHeaderBytes = 16 * 1024;
+    Stack st(StackOptions().bodyCap(64 * 1024).guard(limits));
+    const QByteArray body = "{\"bogus\":1" + QByteArray(kBody - 11, ' ') + '}';
+    const QByteArray post = "POST /api/jobs HTTP/1.1\r\nHost: x\r\n" + kAuth +
+                            "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(kBody) +
+                            "\r\n\r\n" + body;
+    QByteArray send;
+    constexpr int kPosts = 6; // ~360 KiB, over twice the per-connection cap
+    for (int i = 0; i < kPosts; ++i)
+        send += post;
+    send += kHealth;
+    const auto c = converse(
+        st.port(), send, [](const QByteArray &b) { return b.count("HTTP/1.1 ") > kPosts; }, 10000);
+    QList<QByteArray> lines;
+    for (qsizetype pos = c.bytes.indexOf("HTTP/1.1 "); pos >= 0; pos = c.bytes.indexOf("HTTP/1.1 ", pos + 1))
+        lines << c.bytes.mid(pos, 12);
+    QList<QByteArray> expected(kPosts, QByteArrayLiteral("HTTP/1.1 422"));
+    expected << QByteArrayLiteral("HTTP/1.1 200");
+    EXPECT_EQ(lines, expected) << c.bytes.left(2000).toStdString();
+    EXPECT_FALSE(c.closed);
+}
+
 } // namespace
