@@ -6,6 +6,8 @@
 
 #include <sys/socket.h>
 
+#include <utility>
+
 namespace cd::http {
 
 Q_LOGGING_CATEGORY(lcGuard, "crawldeck.http.guard")
@@ -14,6 +16,10 @@ namespace {
 const char *kStreamingProperty = "cd_streaming";
 const char *kCloseAfterProperty = "cd_close_after";
 constexpr qint64 kLingerMs = 2000;
+// Qt's own read buffer per socket. Without a bound Qt reads whatever the kernel has, however little
+// of it we take, and our budget would bound nothing.
+constexpr qint64 kSocketReadBuffer = 64 * 1024;
+constexpr qint64 kRefusalLogIntervalMs = 1000;
 } // namespace
 
 // Per-socket framing state and the times the sweep checks.
@@ -81,21 +87,27 @@ bool GuardedTcpServer::closeAfterResponse(const QTcpSocket *socket)
 void GuardedTcpServer::refuse(QTcpSocket *socket, int status, const QByteArray &reason, const QByteArray &detail)
 {
     ++m_rejected;
-    qCDebug(lcGuard) << "refused" << status << detail << "from" << socket->peerAddress().toString();
+    logRefusal(socket, status, detail);
     if (auto c = m_conns.value(socket)) {
         c->refused = true;
+        account(-c->buf.size());
         c->buf.clear();
         c->ready.clear();
     }
+    m_paused.remove(socket);
     // Whatever is still unread belongs to the refused stream: QHttpServer's slot, which runs after
     // ours, must find nothing to parse.
     socket->readAll();
     const QByteArray body = "{\"error\":\"" + reason + "\",\"detail\":\"" + detail + "\"}";
-    QByteArray phrase = reason;
-    phrase.replace('_', ' ');
-    const QByteArray resp = "HTTP/1.1 " + QByteArray::number(status) + ' ' + phrase +
+    QByteArray extra;
+    if (status == 503) // as every 503 of the API: when to come back
+        extra = "Retry-After: 1\r\n";
+    else if (status == 401)
+        extra = "WWW-Authenticate: Bearer realm=\"crawldeck\"\r\n";
+    const QByteArray resp = "HTTP/1.1 " + QByteArray::number(status) + ' ' + statusPhrase(status) +
                             "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) +
-                            "\r\nConnection: close\r\n\r\n" + body;
+                            "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n" + extra +
+                            "Connection: close\r\n\r\n" + body;
     socket->write(resp);
     // Lingering close: closing while the client is still sending makes the kernel answer with a
     // reset, which can destroy our answer before the client reads it. So a plain socket only shuts
@@ -110,6 +122,51 @@ void GuardedTcpServer::refuse(QTcpSocket *socket, int status, const QByteArray &
     socket->disconnectFromHost();
 }
 
+void GuardedTcpServer::logRefusal(QTcpSocket *socket, int status, const QByteArray &detail)
+{
+    const qint64 now = m_clock.elapsed();
+    if (m_lastRefusalLog >= 0 && now - m_lastRefusalLog < kRefusalLogIntervalMs) {
+        ++m_refusalsUnlogged;
+        return;
+    }
+    m_lastRefusalLog = now;
+    const quint64 unlogged = std::exchange(m_refusalsUnlogged, 0);
+    if (unlogged > 0)
+        qCInfo(lcGuard).nospace() << "refused " << status << " (" << detail.constData() << ") from "
+                                  << socket->peerAddress().toString() << "; " << unlogged
+                                  << " more refusal(s) since the previous line";
+    else
+        qCInfo(lcGuard).nospace() << "refused " << status << " (" << detail.constData() << ") from "
+                                  << socket->peerAddress().toString();
+}
+
+void GuardedTcpServer::account(qsizetype delta)
+{
+    m_buffered += delta;
+    m_peakBuffered = qMax(m_peakBuffered, m_buffered);
+    if (delta < 0 && !m_paused.isEmpty() && !m_resumeQueued) {
+        m_resumeQueued = true;
+        QMetaObject::invokeMethod(this, &GuardedTcpServer::resumePaused, Qt::QueuedConnection);
+    }
+}
+
+// Budget came free: the connections that waited for it read again. Each takes what is left; those
+// that find none wait for the next release.
+void GuardedTcpServer::resumePaused()
+{
+    m_resumeQueued = false;
+    const auto paused = m_paused;
+    m_paused.clear();
+    for (QTcpSocket *socket : paused) {
+        if (m_buffered >= m_limits.maxBufferedBytes) {
+            m_paused.insert(socket);
+            continue;
+        }
+        if (auto c = m_conns.value(socket); c && !c->refused)
+            onReadyRead(socket, c);
+    }
+}
+
 // Counts the connection and forgets it when the socket goes, through a child object: QHttpServer
 // may disconnect every signal of a socket it gave up on, but cannot reach this one.
 void GuardedTcpServer::trackLifetime(QTcpSocket *socket, bool counted)
@@ -120,7 +177,9 @@ void GuardedTcpServer::trackLifetime(QTcpSocket *socket, bool counted)
     connect(tracker, &QObject::destroyed, this, [this, socket, counted] {
         if (counted)
             --m_open;
-        m_conns.remove(socket);
+        m_paused.remove(socket);
+        if (const auto c = m_conns.take(socket))
+            account(-c->buf.size());
         m_handshakes.remove(socket);
     });
 }
@@ -140,7 +199,7 @@ void GuardedTcpServer::incomingConnection(qintptr handle)
             socket->abort();
             socket->deleteLater();
         } else {
-            refuse(socket, 503, "service_unavailable", "too many connections");
+            refuse(socket, 503, "unavailable", "too many connections");
         }
         return;
     }
@@ -169,6 +228,7 @@ void GuardedTcpServer::admit(QTcpSocket *socket)
 {
     auto conn = std::make_shared<Conn>(m_framing);
     conn->lastActivity = m_clock.elapsed();
+    socket->setReadBufferSize(kSocketReadBuffer);
     m_conns.insert(socket, conn);
     connect(socket, &QTcpSocket::bytesWritten, this, [this, socket] {
         if (auto c = m_conns.value(socket))
@@ -214,10 +274,22 @@ void GuardedTcpServer::onReadyRead(QTcpSocket *socket, const std::shared_ptr<Con
     settleTransaction(socket);
     // Reading stops at one request's worth beyond what is queued: a client that pipelines faster
     // than we answer is held back by TCP, not by our memory.
+    // All connections share one budget; what happens past it is decided below, once the bytes read
+    // so far are framed. Unread bytes stay with Qt and the kernel, so TCP holds the client back.
+    bool starved = false;
     while (socket->bytesAvailable() > 0 && c->buf.size() < readCap()) {
-        const QByteArray chunk = socket->read(readCap() - c->buf.size());
-        if (!c->closing)
+        const qint64 room = qMin<qint64>(readCap() - c->buf.size(), m_limits.maxBufferedBytes - m_buffered);
+        if (room <= 0 && !c->closing) {
+            starved = true;
+            break;
+        }
+        const QByteArray chunk = socket->read(c->closing ? socket->bytesAvailable() : room);
+        if (chunk.isEmpty())
+            break;
+        if (!c->closing) {
             c->buf += chunk;
+            account(chunk.size());
+        }
     }
     if (c->closing) {
         socket->readAll(); // after a request that closes the connection nothing is read
@@ -225,6 +297,15 @@ void GuardedTcpServer::onReadyRead(QTcpSocket *socket, const std::shared_ptr<Con
     frame(socket, *c);
     if (c->refused)
         return;
+    m_paused.remove(socket);
+    if (starved) {
+        // Between requests (all it holds is complete requests, which drain as they are answered)
+        // a connection can wait for budget. In the middle of one it cannot: connections each
+        // holding part of a body could hold the whole budget and wait for each other forever.
+        if (c->framer.phase() != RequestFramer::Phase::Idle)
+            return refuse(socket, 503, "unavailable", "the server holds too many request bodies; retry later");
+        m_paused.insert(socket);
+    }
     release(socket, c);
 }
 
@@ -248,6 +329,7 @@ void GuardedTcpServer::frame(QTcpSocket *socket, Conn &c)
         c.sentContinue = false;
         if (close) {
             c.closing = true;
+            account(c.framed - c.buf.size());
             c.buf.truncate(c.framed);
         }
     }
@@ -260,6 +342,10 @@ void GuardedTcpServer::frame(QTcpSocket *socket, Conn &c)
         // `Expect: 100-continue` (curl sends it for bodies over 1 KiB): answer it when this
         // request is next in line, or the client waits a second before sending the body.
         if (c.framer.expectsContinue() && !c.sentContinue && !c.inFlight && c.ready.isEmpty() && !c.framer.http10()) {
+            // Every route that takes a body needs credentials: a body that can only earn a 401 is
+            // not invited. Whether the credential is valid is the handler's business.
+            if (!c.framer.hasCredentials())
+                return refuse(socket, 401, "unauthorized", "credentials are required; send them before the body");
             c.sentContinue = true;
             socket->write("HTTP/1.1 100 Continue\r\n\r\n");
         }
@@ -275,16 +361,23 @@ void GuardedTcpServer::release(QTcpSocket *socket, const std::shared_ptr<Conn> &
     const Conn::Ready r = c->ready.takeFirst();
     const QByteArray bytes = c->buf.left(r.length);
     c->buf.remove(0, r.length);
+    account(-r.length);
     c->framed -= r.length;
     c->readyBytes -= r.length;
     c->inFlight = true;
     socket->setProperty(kCloseAfterProperty, r.closeAfter);
     settleTransaction(socket);
+    // Bytes the read cap or the budget left in the socket's buffer are not this request's: they
+    // step aside while QHttpServer reads, or it would parse them unframed.
+    const QByteArray held = socket->read(socket->bytesAvailable());
     for (qsizetype i = bytes.size(); i-- > 0;)
         socket->ungetChar(bytes.at(i));
     c->releasing = true;
     Q_EMIT socket->readyRead();
     c->releasing = false;
+    if (socket->isOpen())
+        for (qsizetype i = held.size(); i-- > 0;)
+            socket->ungetChar(held.at(i));
 }
 
 void GuardedTcpServer::answered(QTcpSocket *socket)

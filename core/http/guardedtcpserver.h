@@ -5,6 +5,7 @@
 #include <QElapsedTimer>
 #include <QHash>
 #include <QLoggingCategory>
+#include <QSet>
 #include <QSslConfiguration>
 #include <QTcpServer>
 #include <QTimer>
@@ -25,6 +26,10 @@ struct GuardLimits
     int bodyDeadlineMs = 60000;      // its body within this of the end of its head, however it trickles
     int handshakeDeadlineMs = 10000; // TLS: the handshake must finish within this
     int idleTimeoutMs = 120000;      // keep-alive sockets with no traffic are closed
+    // All connections together hold at most this many bytes of requests read but not yet handed
+    // to QHttpServer. Past it, a connection between requests stops being read (TCP holds the
+    // client back) until bytes are handed over; one in the middle of a request gets 503 and closes.
+    qint64 maxBufferedBytes = 64 * 1024 * 1024;
 };
 
 // QHttpServer 6.4 buffers any body, never times out, accepts any number of connections and frames
@@ -53,6 +58,12 @@ public:
 
     int openConnections() const { return m_open; }
     quint64 rejectedCount() const { return m_rejected; }
+    // Request bytes read from all sockets and not yet handed to QHttpServer (≤ maxBufferedBytes),
+    // and the most that ever were at once.
+    qint64 bufferedBytes() const { return m_buffered; }
+    qint64 peakBufferedBytes() const { return m_peakBuffered; }
+    // Connections between requests whose reading waits for the shared budget.
+    qsizetype pausedConnections() const { return m_paused.size(); }
 
 protected:
     void incomingConnection(qintptr handle) override;
@@ -69,7 +80,11 @@ private:
     qint64 readCap() const { return m_limits.maxHeaderBytes + m_limits.maxBodyBytes + 64 * 1024; }
     void sweep();
     void refuse(QTcpSocket *socket, int status, const QByteArray &reason, const QByteArray &detail);
+    void logRefusal(QTcpSocket *socket, int status, const QByteArray &detail);
     void trackLifetime(QTcpSocket *socket, bool counted);
+    // A connection's buffer changed size by `delta` bytes.
+    void account(qsizetype delta);
+    void resumePaused();
 
     GuardLimits m_limits;
     FramingLimits m_framing;
@@ -82,6 +97,13 @@ private:
     QElapsedTimer m_clock;
     int m_open = 0;
     quint64 m_rejected = 0;
+    qint64 m_buffered = 0;
+    qint64 m_peakBuffered = 0;
+    QSet<QTcpSocket *> m_paused;
+    bool m_resumeQueued = false;
+    // Refusals are logged at most once a second: a flood must not become a flood of log lines.
+    qint64 m_lastRefusalLog = -1;
+    quint64 m_refusalsUnlogged = 0;
 };
 
 } // namespace cd::http

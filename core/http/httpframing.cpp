@@ -147,6 +147,23 @@ bool RequestFramer::inBody() const
     }
 }
 
+QByteArray statusPhrase(int status)
+{
+    switch (status) {
+    case 400: return QByteArrayLiteral("Bad Request");
+    case 401: return QByteArrayLiteral("Unauthorized");
+    case 408: return QByteArrayLiteral("Request Timeout");
+    case 411: return QByteArrayLiteral("Length Required");
+    case 413: return QByteArrayLiteral("Content Too Large");
+    case 414: return QByteArrayLiteral("URI Too Long");
+    case 431: return QByteArrayLiteral("Request Header Fields Too Large");
+    case 501: return QByteArrayLiteral("Not Implemented");
+    case 503: return QByteArrayLiteral("Service Unavailable");
+    case 505: return QByteArrayLiteral("HTTP Version Not Supported");
+    default: return QByteArrayLiteral("Error");
+    }
+}
+
 bool RequestFramer::closeAfter() const
 {
     return m_connClose || (m_minor == 0 && !m_connKeepAlive);
@@ -205,17 +222,17 @@ bool RequestFramer::consumeHeadByte(char c)
         // port) are refused at once rather than after the header deadline.
         if (c == ' ') {
             if (m_line.isEmpty())
-                return refuse(400, "bad_request", "the request line does not start with a method");
+                return refuse(400, "invalid_argument", "the request line does not start with a method");
             m_method = m_line;
         } else if (c < 'A' || c > 'Z') {
-            return refuse(400, "bad_request", "not an HTTP request");
+            return refuse(400, "invalid_argument", "not an HTTP request");
         } else if (m_line.size() >= kMaxMethodBytes) {
             return refuse(501, "not_implemented", "unknown method");
         }
     }
     if (m_sawCR) {
         if (c != '\n')
-            return refuse(400, "bad_request", "a bare CR in the request");
+            return refuse(400, "invalid_argument", "a bare CR in the request");
         m_sawCR = false;
         return finishLine();
     }
@@ -224,9 +241,9 @@ bool RequestFramer::consumeHeadByte(char c)
         return true;
     }
     if (c == '\n')
-        return refuse(400, "bad_request", "a bare LF in the request (lines end in CRLF)");
+        return refuse(400, "invalid_argument", "a bare LF in the request (lines end in CRLF)");
     if (c == '\0')
-        return refuse(400, "bad_request", "a NUL byte in the request head");
+        return refuse(400, "invalid_argument", "a NUL byte in the request head");
     switch (m_phase) {
     case Phase::Head:
         if (++m_headBytes > m_limits.maxHeaderBytes)
@@ -238,10 +255,10 @@ bool RequestFramer::consumeHeadByte(char c)
         break;
     case Phase::ChunkSize:
         if (m_line.size() >= kMaxChunkLineBytes)
-            return refuse(400, "bad_request", "a chunk-size line is too long");
+            return refuse(400, "invalid_argument", "a chunk-size line is too long");
         break;
-    case Phase::ChunkEnd: return refuse(400, "bad_request", "chunk data is longer than its chunk size");
-    case Phase::Trailer: return refuse(400, "bad_request", "trailer fields are not accepted");
+    case Phase::ChunkEnd: return refuse(400, "invalid_argument", "chunk data is longer than its chunk size");
+    case Phase::Trailer: return refuse(400, "invalid_argument", "trailer fields are not accepted");
     default: break;
     }
     m_line.append(c);
@@ -265,7 +282,7 @@ bool RequestFramer::finishLine()
     case Phase::ChunkSize: return chunkSizeLine(line);
     case Phase::ChunkEnd: m_phase = Phase::ChunkSize; return true;
     case Phase::Trailer: m_phase = Phase::Complete; return true;
-    default: return refuse(400, "bad_request", "unexpected line");
+    default: return refuse(400, "invalid_argument", "unexpected line");
     }
 }
 
@@ -275,11 +292,11 @@ bool RequestFramer::requestLine(const QByteArray &line)
     m_sawRequestLine = true;
     const QList<QByteArray> parts = line.split(' ');
     if (parts.size() != 3)
-        return refuse(400, "bad_request", "the request line is not `METHOD target HTTP/1.x`");
+        return refuse(400, "invalid_argument", "the request line is not `METHOD target HTTP/1.x`");
     const QByteArray &method = parts.at(0), &target = parts.at(1), &version = parts.at(2);
     m_method = method;
     if (!isToken(method))
-        return refuse(400, "bad_request", "the method is not a token");
+        return refuse(400, "invalid_argument", "the method is not a token");
     if (version.size() == 8 && version.startsWith("HTTP/") && version.at(6) == '.' && version.at(5) >= '0' &&
         version.at(5) <= '9' && version.at(7) >= '0' && version.at(7) <= '9') {
         if (version == "HTTP/1.1")
@@ -289,23 +306,30 @@ bool RequestFramer::requestLine(const QByteArray &line)
         else
             return refuse(505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served");
     } else {
-        return refuse(400, "bad_request", "the HTTP version is malformed");
+        return refuse(400, "invalid_argument", "the HTTP version is malformed");
     }
     if (!isKnownMethod(method))
         return refuse(501, "not_implemented", "unknown method");
     if (target == "*") {
         if (method != "OPTIONS")
-            return refuse(400, "bad_request", "the asterisk target is for OPTIONS only");
+            return refuse(400, "invalid_argument", "the asterisk target is for OPTIONS only");
         return true;
     }
     if (!target.startsWith('/'))
-        return refuse(400, "bad_request", "the request target must be a path (origin-form)");
+        return refuse(400, "invalid_argument", "the request target must be a path (origin-form)");
+    if (const qsizetype q = target.indexOf('?'); q >= 0) {
+        for (const QByteArray &pair : target.mid(q + 1).split('&')) {
+            const QByteArray key = pair.left(pair.indexOf('='));
+            if (key == "token" || key == "access_token")
+                m_credentials = true;
+        }
+    }
     if (target.startsWith("//"))
-        return refuse(400, "bad_request", "the request target must not start with //");
+        return refuse(400, "invalid_argument", "the request target must not start with //");
     for (char ch : target) {
         const auto c = static_cast<unsigned char>(ch);
         if (c <= 0x20 || c >= 0x7f || c == '#')
-            return refuse(400, "bad_request", "the request target has a byte that must be percent-encoded");
+            return refuse(400, "invalid_argument", "the request target has a byte that must be percent-encoded");
     }
     return true;
 }
@@ -313,38 +337,38 @@ bool RequestFramer::requestLine(const QByteArray &line)
 bool RequestFramer::fieldLine(const QByteArray &line)
 {
     if (line.at(0) == ' ' || line.at(0) == '\t')
-        return refuse(400, "bad_request", "folded header lines (obs-fold) are not accepted");
+        return refuse(400, "invalid_argument", "folded header lines (obs-fold) are not accepted");
     if (++m_fields > m_limits.maxHeaders)
         return refuse(431, "request_header_fields_too_large", "more header fields than the limit");
     const qsizetype colon = line.indexOf(':');
     if (colon <= 0)
-        return refuse(400, "bad_request", "a header line without a name and colon");
+        return refuse(400, "invalid_argument", "a header line without a name and colon");
     const QByteArray name = line.left(colon);
     if (!isToken(name))
-        return refuse(400, "bad_request", "a header name is not a token (whitespace before the colon?)");
+        return refuse(400, "invalid_argument", "a header name is not a token (whitespace before the colon?)");
     const QByteArray value = trimOws(line.mid(colon + 1));
     if (!isFieldValue(value))
-        return refuse(400, "bad_request", "a header value has a control character");
+        return refuse(400, "invalid_argument", "a header value has a control character");
     const QByteArray lname = name.toLower();
     if (lname == "host") {
         if (++m_hosts > 1)
-            return refuse(400, "bad_request", "more than one Host header");
+            return refuse(400, "invalid_argument", "more than one Host header");
         if (!isHostValue(value))
-            return refuse(400, "bad_request", "the Host header is malformed");
+            return refuse(400, "invalid_argument", "the Host header is malformed");
     } else if (lname == "content-length") {
         if (++m_contentLengths > 1)
-            return refuse(400, "bad_request", "more than one Content-Length header");
+            return refuse(400, "invalid_argument", "more than one Content-Length header");
         if (value.isEmpty())
-            return refuse(400, "bad_request", "Content-Length is empty");
+            return refuse(400, "invalid_argument", "Content-Length is empty");
         for (char c : value)
             if (c < '0' || c > '9')
-                return refuse(400, "bad_request", "Content-Length is not a decimal number");
+                return refuse(400, "invalid_argument", "Content-Length is not a decimal number");
         if (value.size() > kMaxContentLengthDigits)
-            return refuse(400, "bad_request", "Content-Length overflows");
+            return refuse(400, "invalid_argument", "Content-Length overflows");
         m_contentLength = value.toLongLong();
     } else if (lname == "transfer-encoding") {
         if (++m_transferEncodings > 1)
-            return refuse(400, "bad_request", "more than one Transfer-Encoding header");
+            return refuse(400, "invalid_argument", "more than one Transfer-Encoding header");
         m_chunked = value.toLower() == "chunked";
     } else if (lname == "connection") {
         for (const QByteArray &opt : value.split(',')) {
@@ -356,6 +380,8 @@ bool RequestFramer::fieldLine(const QByteArray &line)
         }
     } else if (lname == "expect") {
         m_expectContinue = value.toLower() == "100-continue";
+    } else if (lname == "authorization" || lname == "x-api-key" || lname == "x-callback-token") {
+        m_credentials = true;
     }
     return true;
 }
@@ -363,13 +389,13 @@ bool RequestFramer::fieldLine(const QByteArray &line)
 bool RequestFramer::headComplete()
 {
     if (m_transferEncodings > 0 && m_contentLengths > 0)
-        return refuse(400, "bad_request", "both Transfer-Encoding and Content-Length");
+        return refuse(400, "invalid_argument", "both Transfer-Encoding and Content-Length");
     if (m_transferEncodings > 0 && m_minor == 0)
-        return refuse(400, "bad_request", "Transfer-Encoding in an HTTP/1.0 request");
+        return refuse(400, "invalid_argument", "Transfer-Encoding in an HTTP/1.0 request");
     if (m_transferEncodings > 0 && !m_chunked)
         return refuse(501, "not_implemented", "only Transfer-Encoding: chunked is supported");
     if (m_minor == 1 && m_hosts != 1)
-        return refuse(400, "bad_request", "an HTTP/1.1 request needs exactly one Host header");
+        return refuse(400, "invalid_argument", "an HTTP/1.1 request needs exactly one Host header");
     if (m_contentLength > m_limits.maxBodyBytes)
         return refuse(413, "payload_too_large", "the request body exceeds the limit");
     if (m_chunked) {
@@ -391,14 +417,14 @@ bool RequestFramer::chunkSizeLine(const QByteArray &line)
     qint64 size = 0;
     while (i < line.size() && hexValue(line.at(i)) >= 0) {
         if (i >= 15)
-            return refuse(400, "bad_request", "the chunk size overflows");
+            return refuse(400, "invalid_argument", "the chunk size overflows");
         size = size * 16 + hexValue(line.at(i));
         ++i;
     }
     if (i == 0)
-        return refuse(400, "bad_request", "a chunk size is not hexadecimal");
+        return refuse(400, "invalid_argument", "a chunk size is not hexadecimal");
     if (!isChunkExt(line.mid(i)))
-        return refuse(400, "bad_request", "a malformed chunk extension");
+        return refuse(400, "invalid_argument", "a malformed chunk extension");
     m_bodyBytes += line.size() + 2 + size + (size > 0 ? 2 : 0);
     if (m_bodyBytes > m_limits.maxBodyBytes)
         return refuse(413, "payload_too_large", "the request body exceeds the limit");

@@ -18,9 +18,12 @@ struct FramingLimits
 struct Refusal
 {
     int status = 0;
-    QByteArray reason; // e.g. "bad_request"
+    QByteArray reason; // the `error` name, as in the API's error table (e.g. "invalid_argument")
     QByteArray detail; // one sentence for the client
 };
+
+// The standard reason phrase (RFC 9110) for the statuses the listener answers itself.
+QByteArray statusPhrase(int status);
 
 // An incremental, socket-free HTTP/1.x request framer (RFC 9112). Bytes go in as they arrive, in any
 // split; it says where each request ends or why the stream is refused. It accepts only what has one
@@ -63,6 +66,9 @@ public:
     // `Connection: close`).
     bool closeAfter() const;
     bool expectsContinue() const { return m_expectContinue; }
+    // The head carries something that may be a credential (an Authorization, X-API-Key or
+    // X-Callback-Token header, or a `token` / `access_token` query parameter). Not checked here.
+    bool hasCredentials() const { return m_credentials; }
     qint64 requestBytes() const { return m_requestBytes; } // bytes of the current request so far
 
 private:
@@ -92,6 +98,7 @@ private:
     bool m_connClose = false;
     bool m_connKeepAlive = false;
     bool m_expectContinue = false;
+    bool m_credentials = false;
     qint64 m_remaining = 0; // body or chunk bytes still to come
     qint64 m_bodyBytes = 0; // decoded body so far (chunked)
     qint64 m_requestBytes = 0;

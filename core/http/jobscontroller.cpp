@@ -139,8 +139,8 @@ void JobsController::registerRoutes(Router &router)
     // 404; 503 storage unreadable.
     router.add(Method::Get, QStringLiteral("/api/jobs/{}/artifacts"), Access::Read, {},
                bind(&JobsController::artifacts));
-    // GET /api/jobs/{id}/artifacts/{name} — read. 200 the file (Content-Disposition: attachment);
-    // 400 a name that leaves the job's directory; 404.
+    // GET /api/jobs/{id}/artifacts/{name} — read. 200 the file, streamed (Content-Disposition:
+    // attachment; HEAD: headers only); 400 a name that leaves the job's directory; 404.
     router.add(Method::Get, QStringLiteral("/api/jobs/{}/artifacts/{*}"), Access::Read, {},
                bind(&JobsController::artifact));
 }
@@ -282,8 +282,6 @@ void JobsController::artifacts(const Request &req, Reply &&reply)
 void JobsController::artifact(const Request &req, Reply &&reply)
 {
     const QString jobId = req.args.value(0);
-    if (auto st = req.checkQuery({}); !st)
-        return reply.error(st.error());
     if (auto st = m_s.jobs->require(jobId); !st)
         return reply.error(st.error());
     const QString name = req.args.value(1);
@@ -297,15 +295,7 @@ void JobsController::artifact(const Request &req, Reply &&reply)
     auto file = std::make_unique<QFile>(path.value());
     if (!file->open(QIODevice::ReadOnly))
         return reply.error(Error::make(Code::Internal, QStringLiteral("cannot read artifact: ") + file->errorString()));
-    if (!reply.alive())
-        return;
-    // The responder streams the file and deletes it at the end: only then may the next pipelined
-    // request on this connection be answered.
-    QTcpSocket *socket = reply.socket();
-    connect(file.get(), &QObject::destroyed, socket, [socket] { GuardedTcpServer::responseDone(socket); });
-    auto responder = reply.takeResponder();
-    responder->write(file.release(), {{QByteArrayLiteral("Content-Type"), mime},
-                                      {QByteArrayLiteral("Content-Disposition"), disposition}});
+    reply.file(mime, std::move(file), {{QByteArrayLiteral("Content-Disposition"), disposition}});
 }
 
 } // namespace cd::http

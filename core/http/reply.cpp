@@ -2,6 +2,7 @@
 
 #include "guardedtcpserver.h"
 
+#include <QFile>
 #include <QHttpServerResponder>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -30,6 +31,21 @@ int httpStatus(Error::Code code)
     }
     return 500;
 }
+
+namespace {
+
+// The whole answer is queued: close if the request asked for it, or let the next pipelined one go.
+void answerComplete(QTcpSocket *socket, bool closeAfter)
+{
+    if (!socket)
+        return;
+    if (closeAfter)
+        socket->disconnectFromHost(); // after the queued bytes are written
+    else
+        GuardedTcpServer::responseDone(socket);
+}
+
+} // namespace
 
 Reply::Reply(QHttpServerResponder &&responder)
     : m_responder(std::make_unique<QHttpServerResponder>(std::move(responder)))
@@ -70,10 +86,73 @@ void Reply::bytes(const QByteArray &mime, const QByteArray &body, int status, co
         h.append({QByteArrayLiteral("Connection"), QByteArrayLiteral("close")});
     head(status, mime, h, body.size());
     m_responder->writeBody(m_headOnly ? QByteArray() : body);
+    answerComplete(m_socket, m_closeAfter);
+}
+
+namespace {
+
+// Feeds a file into a socket a piece at a time, topping up whenever the socket's write buffer runs
+// low, so a large artifact costs a few hundred KiB of memory however slowly the client reads. A child
+// of the socket: a client that goes away takes it along.
+class FilePump final : public QObject
+{
+    Q_DISABLE_COPY_MOVE(FilePump)
+
+public:
+    static constexpr qint64 kPiece = 64 * 1024;
+    static constexpr qint64 kLowWater = 4 * kPiece;
+
+    FilePump(QTcpSocket *socket, std::unique_ptr<QFile> file, bool closeAfter)
+        : QObject(socket), m_socket(socket), m_file(std::move(file)), m_closeAfter(closeAfter)
+    {
+        connect(socket, &QTcpSocket::bytesWritten, this, &FilePump::pump);
+    }
+
+    void pump()
+    {
+        while (m_socket->bytesToWrite() < kLowWater) {
+            if (m_file->atEnd()) {
+                disconnect(m_socket, nullptr, this, nullptr);
+                deleteLater();
+                answerComplete(m_socket, m_closeAfter);
+                return;
+            }
+            const QByteArray piece = m_file->read(kPiece);
+            if (piece.isEmpty()) {
+                // The length is already promised: the only honest end is to cut the connection.
+                qCWarning(lcGuard) << "artifact read failed:" << m_file->errorString();
+                disconnect(m_socket, nullptr, this, nullptr);
+                deleteLater();
+                m_socket->abort();
+                return;
+            }
+            m_socket->write(piece);
+        }
+    }
+
+private:
+    QTcpSocket *m_socket;
+    std::unique_ptr<QFile> m_file;
+    bool m_closeAfter;
+};
+
+} // namespace
+
+void Reply::file(const QByteArray &mime, std::unique_ptr<QFile> file, const Headers &extra)
+{
+    if (m_answered)
+        return;
+    m_answered = true;
+    if (!alive())
+        return;
+    Headers h = extra;
     if (m_closeAfter)
-        m_socket->disconnectFromHost(); // after the queued bytes are written
-    else
-        GuardedTcpServer::responseDone(m_socket);
+        h.append({QByteArrayLiteral("Connection"), QByteArrayLiteral("close")});
+    head(200, mime, h, file->size());
+    m_responder->writeBody(QByteArray()); // ends the header section
+    if (m_headOnly || file->size() == 0)
+        return answerComplete(m_socket, m_closeAfter);
+    (new FilePump(m_socket, std::move(file), m_closeAfter))->pump();
 }
 
 void Reply::json(const QJsonValue &body, int status, const Headers &extra)
@@ -114,12 +193,6 @@ bool Reply::streamWrite(const QByteArray &chunk)
         return false;
     m_socket->write(chunk);
     return true;
-}
-
-std::unique_ptr<QHttpServerResponder> Reply::takeResponder()
-{
-    m_answered = true;
-    return std::move(m_responder);
 }
 
 void Reply::endStream()

@@ -11,6 +11,7 @@
 
 #include <memory>
 
+class QFile;
 class QHttpServerResponder;
 
 namespace cd::http {
@@ -46,8 +47,11 @@ public:
     bool streamWrite(const QByteArray &chunk);
     void endStream();
 
-    // For answers the Reply cannot express (a file body); the Reply counts as answered.
-    std::unique_ptr<QHttpServerResponder> takeResponder();
+    // A 200 whose body is `file` (opened for reading), streamed in pieces as the client takes them
+    // rather than read whole into memory. Same rules as every other answer: HEAD gets the headers
+    // only, a connection that must close closes after it, and the next pipelined request is handed
+    // over only once the last byte is queued.
+    void file(const QByteArray &mime, std::unique_ptr<QFile> file, const Headers &extra = {});
 
 private:
     void head(int status, const QByteArray &mime, const Headers &extra, qint64 length);
