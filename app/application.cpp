@@ -183,7 +183,13 @@ Status Application::start()
         return st;
     m_bus = std::make_unique<logs::LogBus>(m_jobs.get(), m_logs.get(), m_feed.get());
     m_artifacts = std::make_unique<artifacts::ArtifactStore>(dataDir, m_jobs.get());
-    m_auth = std::make_unique<http::Auth>(m_settings->apiToken(), m_settings->callbackKey(), m_settings->serverSecret(),
+    m_nodes = std::make_unique<store::NodeStore>(m_db.get());
+    // Job tokens are signed with a key every node on this database shares: a worker's callback or
+    // RunPod's webhook may reach any node behind the proxy.
+    const auto jobTokenKey = m_nodes->sharedSecret(QStringLiteral("job_tokens"), m_settings->serverSecret());
+    if (!jobTokenKey)
+        return jobTokenKey.error();
+    m_auth = std::make_unique<http::Auth>(m_settings->apiToken(), m_settings->callbackKey(), jobTokenKey.value(),
                                           m_settings->trustLoopback());
     m_auth->setTrustedProxies(m_settings->trustedProxies());
     applyAuthLimits();
@@ -237,7 +243,6 @@ Status Application::start()
     m_runpodApi = std::make_unique<http::RunPodController>(services);
     m_runpodApi->registerRoutes(m_api->router());
 
-    m_nodes = std::make_unique<store::NodeStore>(m_db.get());
     m_nodesApi = std::make_unique<http::NodesController>(m_nodes.get(), m_settings->nodeTimeoutS());
     m_nodesApi->registerRoutes(m_api->router());
 

@@ -129,4 +129,21 @@ Result<QList<NodeInfo>> NodeStore::nodes()
     return out;
 }
 
+Result<QByteArray> NodeStore::sharedSecret(const QString &name, const QByteArray &proposed)
+{
+    // Insert-if-absent then read, so two nodes starting at once still agree on one value.
+    auto in = m_db->run(QStringLiteral("INSERT INTO shared_secrets (name, value) VALUES (?, ?) "
+                                       "ON CONFLICT (name) DO NOTHING"),
+                        {name, QString::fromLatin1(proposed)}, "storing a shared secret");
+    if (!in)
+        return unavailable(in.error());
+    auto q =
+        m_db->run(QStringLiteral("SELECT value FROM shared_secrets WHERE name = ?"), {name}, "reading a shared secret");
+    if (!q)
+        return unavailable(q.error());
+    if (!q.value().next())
+        return Error::make(Code::Unavailable, QStringLiteral("the shared secret '%1' was not stored").arg(name));
+    return q.value().value(0).toString().toLatin1();
+}
+
 } // namespace cd::store

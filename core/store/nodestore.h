@@ -41,6 +41,9 @@ public:
     Status leave(const QString &id);
     // Every node that ever heartbeat here, with its active jobs.
     Result<QList<NodeInfo>> nodes();
+    // The secret `name` every node on this database uses: the first node to ask stores `proposed`,
+    // later ones get that value back whatever they propose.
+    Result<QByteArray> sharedSecret(const QString &name, const QByteArray &proposed);
 
 private:
     Database *m_db;

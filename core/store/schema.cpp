@@ -84,6 +84,13 @@ QList<QStringList> crawldeckSchema(const QString &bigint)
                 expires_at TEXT NOT NULL))"),
             QStringLiteral("INSERT INTO leases (name, holder, expires_at) VALUES ('leader', '', '')"),
         },
+        // 4: secrets every node must share: the key job tokens are signed with, so a worker's
+        // callback is accepted by whichever node it reaches.
+        {
+            QStringLiteral(R"(CREATE TABLE shared_secrets (
+                name TEXT PRIMARY KEY,
+                value TEXT NOT NULL))"),
+        },
     };
 }
 

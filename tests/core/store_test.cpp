@@ -4,6 +4,7 @@
 #include "store/database.h"
 #include "store/jobstore.h"
 #include "store/logstore.h"
+#include "store/nodestore.h"
 #include "testutil.h"
 
 #include <QJsonArray>
@@ -92,9 +93,9 @@ TEST_P(StoreOn, MigratesAnEmptyDatabase)
     const QString path = location();
     {
         Db d(path);
-        EXPECT_EQ(d.db.schemaVersion(), 3);
+        EXPECT_EQ(d.db.schemaVersion(), 4);
     }
-    EXPECT_EQ(scalar(path, QStringLiteral("SELECT version FROM schema_meta")), 3);
+    EXPECT_EQ(scalar(path, QStringLiteral("SELECT version FROM schema_meta")), 4);
     for (const char *table : {"jobs", "job_logs", "artifacts", "nodes"})
         EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM ") + QLatin1String(table)), 0) << table;
     EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM schema_meta")), 1);
@@ -109,9 +110,27 @@ TEST_P(StoreOn, ReopensAnExistingDatabaseWithoutLosingData)
         id = d.jobs.insert(model::JobSpec{}).value().id;
     }
     Db again(path);
-    EXPECT_EQ(again.db.schemaVersion(), 3);
+    EXPECT_EQ(again.db.schemaVersion(), 4);
     ASSERT_TRUE(again.jobs.job(id).has_value());
     EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM schema_meta")), 1);
+}
+
+// Job tokens are signed with one key per database, whichever node proposed it first: a worker's
+// callback is then accepted by every node sharing the database.
+TEST_P(StoreOn, TheFirstProposedSharedSecretIsTheOneEveryNodeGets)
+{
+    Db first(location());
+    Db second(location());
+    store::NodeStore a(&first.db);
+    store::NodeStore b(&second.db);
+    const auto mine = a.sharedSecret(QStringLiteral("job_tokens"), QByteArrayLiteral("key-of-node-a"));
+    ASSERT_TRUE(mine.ok()) << mine.error().detail.toStdString();
+    EXPECT_EQ(mine.value(), QByteArrayLiteral("key-of-node-a"));
+    const auto theirs = b.sharedSecret(QStringLiteral("job_tokens"), QByteArrayLiteral("key-of-node-b"));
+    ASSERT_TRUE(theirs.ok()) << theirs.error().detail.toStdString();
+    EXPECT_EQ(theirs.value(), QByteArrayLiteral("key-of-node-a"));
+    // Another name is another secret.
+    EXPECT_EQ(b.sharedSecret(QStringLiteral("other"), QByteArrayLiteral("x")).value(), QByteArrayLiteral("x"));
 }
 
 TEST_P(StoreOn, RefusesADatabaseFromANewerBuild)

@@ -16,6 +16,8 @@
 #include <QJsonArray>
 #include <QProcess>
 #include <QTemporaryDir>
+#include <QUrl>
+#include <QUrlQuery>
 
 #include <gtest/gtest.h>
 
@@ -508,4 +510,35 @@ TEST(Cluster, ACancelSentToOneNodeStopsTheWorkerOnAnother)
     EXPECT_NE(::kill(static_cast<pid_t>(pid), 0), 0) << "the worker's process is gone";
     std::printf("[ FIGURES  ] cancel sent to another node: job cancelled after %.2f s\n",
                 static_cast<double>(sinceCancel.elapsed()) / 1000.0);
+}
+
+// A worker's callback and RunPod's webhook may reach any node behind the proxy: the job token one
+// node hands out is accepted by every node on the database (the signing key lives there).
+TEST(Cluster, AJobTokenFromOneNodeIsAcceptedByAnother)
+{
+    REQUIRE_PG();
+    const QString url = PgCluster::instance().createDatabase();
+    QTemporaryDir dir;
+    const QStringList extra{QStringLiteral("--local-profile"), QStringLiteral("long=sleep 60")};
+    Node a(QStringLiteral("node-a"), url, dir.filePath(QStringLiteral("a")), extra);
+    ASSERT_NE(a.port(), 0) << a.stderrText().toStdString();
+    Node b(QStringLiteral("node-b"), url, dir.filePath(QStringLiteral("b")), extra);
+    ASSERT_NE(b.port(), 0) << b.stderrText().toStdString();
+    const QJsonObject job = submit(a.port(), QStringLiteral("long"));
+    const QString id = job.value(QStringLiteral("id")).toString();
+    const QUrl callback(job.value(QStringLiteral("callback_url")).toString());
+    const QString token = QUrlQuery(callback).queryItemValue(QStringLiteral("token"));
+    ASSERT_FALSE(token.isEmpty()) << job.value(QStringLiteral("callback_url")).toString().toStdString();
+
+    const QJsonObject line{{QStringLiteral("job_id"), id}, {QStringLiteral("message"), QStringLiteral("from b")}};
+    const auto onB = cdtest::postJson(b.port(), "/api/crawler/log?token=" + token.toUtf8(), line);
+    EXPECT_EQ(onB.status, 200) << onB.body.toStdString();
+    cdtest::SqlProbe sql(url);
+    EXPECT_EQ(sql.scalar(QStringLiteral("SELECT COUNT(*) FROM job_logs WHERE job_id = ? AND message = 'from b'"), {id}),
+              1);
+    // A forged token is still refused there.
+    const auto forged = cdtest::postJson(b.port(), "/api/crawler/log?token=" + id.toUtf8() + ".forged", line);
+    EXPECT_EQ(forged.status, 401) << forged.body.toStdString();
+    EXPECT_EQ(sql.scalar(QStringLiteral("SELECT COUNT(*) FROM job_logs WHERE job_id = ? AND message = 'from b'"), {id}),
+              1);
 }
