@@ -62,6 +62,22 @@ bool Reply::alive() const
     return m_responder && m_socket && m_socket->state() == QAbstractSocket::ConnectedState;
 }
 
+bool Reply::firstAnswer()
+{
+    if (m_answered)
+        return false;
+    m_answered = true;
+    return alive();
+}
+
+Headers Reply::withConnection(const Headers &extra) const
+{
+    Headers h = extra;
+    if (m_closeAfter)
+        h.append({QByteArrayLiteral("Connection"), QByteArrayLiteral("close")});
+    return h;
+}
+
 void Reply::head(int status, const QByteArray &mime, const Headers &extra, qint64 length)
 {
     m_responder->writeStatusLine(static_cast<QHttpServerResponder::StatusCode>(status));
@@ -76,15 +92,9 @@ void Reply::head(int status, const QByteArray &mime, const Headers &extra, qint6
 
 void Reply::bytes(const QByteArray &mime, const QByteArray &body, int status, const Headers &extra)
 {
-    if (m_answered)
+    if (!firstAnswer())
         return;
-    m_answered = true;
-    if (!alive())
-        return;
-    Headers h = extra;
-    if (m_closeAfter)
-        h.append({QByteArrayLiteral("Connection"), QByteArrayLiteral("close")});
-    head(status, mime, h, body.size());
+    head(status, mime, withConnection(extra), body.size());
     m_responder->writeBody(m_headOnly ? QByteArray() : body);
     answerComplete(m_socket, m_closeAfter);
 }
@@ -140,15 +150,9 @@ private:
 
 void Reply::file(const QByteArray &mime, std::unique_ptr<QFile> file, const Headers &extra)
 {
-    if (m_answered)
+    if (!firstAnswer())
         return;
-    m_answered = true;
-    if (!alive())
-        return;
-    Headers h = extra;
-    if (m_closeAfter)
-        h.append({QByteArrayLiteral("Connection"), QByteArrayLiteral("close")});
-    head(200, mime, h, file->size());
+    head(200, mime, withConnection(extra), file->size());
     m_responder->writeBody(QByteArray()); // ends the header section
     if (m_headOnly || file->size() == 0)
         return answerComplete(m_socket, m_closeAfter);

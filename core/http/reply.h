@@ -54,6 +54,10 @@ public:
     void file(const QByteArray &mime, std::unique_ptr<QFile> file, const Headers &extra = {});
 
 private:
+    // Marks the request answered; true when this is its first answer and the client is still there.
+    bool firstAnswer();
+    // `extra`, plus "Connection: close" when this answer ends the connection.
+    Headers withConnection(const Headers &extra) const;
     void head(int status, const QByteArray &mime, const Headers &extra, qint64 length);
 
     std::unique_ptr<QHttpServerResponder> m_responder;

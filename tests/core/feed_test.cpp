@@ -1,5 +1,6 @@
 // The change feed in process (SQLite): what subscribers see, and when.
 #include "feed/changefeed.h"
+#include "feedprobe.h"
 #include "logs/logbus.h"
 #include "stack.h"
 #include "store/database.h"
@@ -23,38 +24,8 @@ using namespace cd;
 
 namespace {
 
-struct Node
-{
-    explicit Node(const QString &path)
-    {
-        auto st = db.open(path);
-        if (!st)
-            ADD_FAILURE() << st.error().detail.toStdString();
-    }
-    store::Database db;
-    store::JobStore jobs{&db};
-    store::LogStore logs{&db};
-    feed::ChangeFeed feed{&jobs, &logs};
-    logs::LogBus bus{&jobs, &logs, &feed};
-};
-
-struct Received
-{
-    QList<qint64> seqs;
-    QStringList messages;
-    void attach(feed::ChangeFeed &feed, const QString &jobId)
-    {
-        QObject::connect(&feed, &feed::ChangeFeed::linesCommitted, &feed,
-                         [this, jobId](const QString &id, const model::LogLines &lines) {
-                             if (id != jobId)
-                                 return;
-                             for (const auto &l : lines) {
-                                 seqs << l.seq;
-                                 messages << l.message;
-                             }
-                         });
-    }
-};
+using Node = cdtest::LoggingStores;
+using cdtest::Received;
 
 QList<qint64> oneTo(qint64 n)
 {

@@ -1,4 +1,5 @@
 #include "feed/changefeed.h"
+#include "feedprobe.h"
 #include "logs/logbus.h"
 #include "pgcluster.h"
 #include "store/database.h"
@@ -20,19 +21,7 @@ using model::JobStatus;
 
 namespace {
 
-struct Db
-{
-    explicit Db(const QString &path)
-    {
-        auto st = db.open(path);
-        if (!st)
-            ADD_FAILURE() << st.error().detail.toStdString();
-    }
-    store::Database db;
-    store::JobStore jobs{&db};
-    store::LogStore logs{&db};
-    feed::ChangeFeed feed{&jobs, &logs};
-};
+using Db = cdtest::Stores;
 
 // Reaches `target` through legal transitions only.
 model::Job jobIn(store::JobStore &jobs, JobStatus target)

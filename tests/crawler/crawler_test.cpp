@@ -203,16 +203,7 @@ TEST(BuiltInCrawler, CancelMidCrawlKeepsThePartialOutput)
     TestSite site;
     const QString a = site.addHost(6);
     // A long chain of slow pages: the crawl is still busy when it is cancelled.
-    for (int i = 0; i < 50; ++i) {
-        TestSite::Page p;
-        p.delayMs = 150;
-        p.body = QStringLiteral("<title>p%1</title>%2 <a href=\"/p%3\">next</a>")
-                     .arg(i)
-                     .arg(i == 1 ? QStringLiteral("solar") : QString())
-                     .arg(i + 1)
-                     .toUtf8();
-        site.setPage(a, QStringLiteral("/p%1").arg(i), p);
-    }
+    site.addSlowChain(a, 50, 150);
     Stack st(StackOptions().withProfiles(profiles()));
     const QString id = startCrawl(st, a + QStringLiteral("/p0"), {{QStringLiteral("max_depth"), 100}});
     ASSERT_TRUE(cdtest::waitUntil([&] { return describe(st, id).contains(QStringLiteral("/p3 ")); }, 20000))

@@ -206,16 +206,7 @@ TEST(Bug, StoppingCrawldeckMidCrawlKeepsTheJobsFilesAndLastLines)
     cdtest::TestSite site;
     const QString a = site.addHost(7);
     // A long chain of slow pages across the crawl: it is still busy when Crawldeck stops.
-    for (int i = 0; i < 60; ++i) {
-        cdtest::TestSite::Page p;
-        p.delayMs = 150;
-        p.body = QStringLiteral("<title>p%1</title>%2 <a href=\"/p%3\">next</a>")
-                     .arg(i)
-                     .arg(i == 1 ? QStringLiteral("solar") : QString())
-                     .arg(i + 1)
-                     .toUtf8();
-        site.setPage(a, QStringLiteral("/p%1").arg(i), p);
-    }
+    site.addSlowChain(a, 60, 150);
     QTemporaryDir dir;
     QByteArray id;
     {

@@ -1,6 +1,7 @@
 // Authentication comes before anything else, over real sockets: a made-up token learns nothing from
 // the body's checks, a valid credential without the right is 403 and no failure, and behind a
 // trusted proxy the failure limit counts the proxy's clients, not the proxy.
+#include "authcheck.h"
 #include "stack.h"
 #include "testutil.h"
 
@@ -12,29 +13,13 @@
 #include <gtest/gtest.h>
 
 using namespace cd;
-using cdtest::HeaderList;
-using cdtest::Stack;
-using cdtest::StackOptions;
+using namespace cdtest;
 using model::JobStatus;
 
 namespace {
 
 const QByteArray kToken = Stack::kToken;
-const QByteArray kChallenge = "Bearer realm=\"crawldeck\"";
-const QByteArray kInvalid = "Bearer realm=\"crawldeck\", error=\"invalid_token\"";
-const QByteArray kScope = "Bearer realm=\"crawldeck\", error=\"insufficient_scope\"";
 const HeaderList kJson{{"Content-Type", "application/json"}};
-
-QString startJob(Stack &st)
-{
-    const auto r = cdtest::postJson(st.port(), "/api/crawler/start",
-                                    QJsonObject{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("k")}},
-                                                {QStringLiteral("domain_count"), 1},
-                                                {QStringLiteral("profile"), QStringLiteral("crawler")}},
-                                    kToken);
-    EXPECT_EQ(r.status, 200) << r.body.toStdString();
-    return r.json().value(QStringLiteral("job_id")).toString();
-}
 
 StackOptions options(int maxFailures = 0)
 {

@@ -1,5 +1,6 @@
 // Authentication against hostile clients, over real sockets: every route with every kind of bad
 // credential gets the exact status and challenge, the server stays up, and nothing changes.
+#include "authcheck.h"
 #include "common/privatefiles.h"
 #include "settings/settings.h"
 #include "stack.h"
@@ -19,32 +20,16 @@
 #include <sys/stat.h>
 
 using namespace cd;
-using cdtest::HeaderList;
-using cdtest::Stack;
-using cdtest::StackOptions;
+using namespace cdtest;
 using model::JobStatus;
 
 namespace {
 
 const QByteArray kToken = Stack::kToken;
-const QByteArray kChallenge = "Bearer realm=\"crawldeck\"";
-const QByteArray kInvalid = "Bearer realm=\"crawldeck\", error=\"invalid_token\"";
-const QByteArray kScope = "Bearer realm=\"crawldeck\", error=\"insufficient_scope\"";
 
 QMap<QString, QString> profiles()
 {
     return {{QStringLiteral("crawler"), QStringLiteral("sleep 30")}};
-}
-
-QString startJob(Stack &st)
-{
-    const auto r = cdtest::postJson(st.port(), "/api/crawler/start",
-                                    QJsonObject{{QStringLiteral("keywords"), QJsonArray{QStringLiteral("k")}},
-                                                {QStringLiteral("domain_count"), 1},
-                                                {QStringLiteral("profile"), QStringLiteral("crawler")}},
-                                    kToken);
-    EXPECT_EQ(r.status, 200) << r.body.toStdString();
-    return r.json().value(QStringLiteral("job_id")).toString();
 }
 
 // Everything a refused request could have changed, read through a second connection: the jobs,

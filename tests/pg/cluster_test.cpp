@@ -61,6 +61,20 @@ QStringList readLines(const QString &path)
     return QString::fromUtf8(f.readAll()).split(u'\n', Qt::SkipEmptyParts);
 }
 
+// The pid a worker wrote to `file`; 0 when it wrote none within 10 s.
+qint64 workerPid(const QString &file)
+{
+    qint64 pid = 0;
+    cdtest::waitUntil(
+        [&] {
+            const auto lines = readLines(file);
+            pid = lines.isEmpty() ? 0 : lines.first().toLongLong();
+            return pid > 0;
+        },
+        10000);
+    return pid;
+}
+
 int jobCount()
 {
     const int n = qEnvironmentVariableIntValue("CD_CLUSTER_JOBS");
@@ -259,14 +273,8 @@ TEST(Cluster, ANodeThatComesBackLateAbandonsTheJobsItLost)
     ASSERT_NE(a.port(), 0) << a.stderrText().toStdString();
     const QString id = submit(a.port(), QStringLiteral("long"), 1).value(QStringLiteral("id")).toString();
     cdtest::SqlProbe sql(url);
-    qint64 pid = 0;
-    ASSERT_TRUE(cdtest::waitUntil(
-        [&] {
-            const auto lines = readLines(pids + u'/' + id);
-            pid = lines.isEmpty() ? 0 : lines.first().toLongLong();
-            return pid > 0;
-        },
-        10000));
+    const qint64 pid = workerPid(pids + u'/' + id);
+    ASSERT_GT(pid, 0);
     Node b(QStringLiteral("node-b"), url, dir.filePath(QStringLiteral("b")), extra);
     ASSERT_NE(b.port(), 0) << b.stderrText().toStdString();
 
@@ -481,14 +489,8 @@ TEST(Cluster, ACancelSentToOneNodeStopsTheWorkerOnAnother)
     Node b(QStringLiteral("node-b"), url, dir.filePath(QStringLiteral("b")), extra);
     ASSERT_NE(b.port(), 0) << b.stderrText().toStdString();
     const QString id = submit(b.port(), QStringLiteral("long")).value(QStringLiteral("id")).toString();
-    qint64 pid = 0;
-    ASSERT_TRUE(cdtest::waitUntil(
-        [&] {
-            const auto lines = readLines(pids + u'/' + id);
-            pid = lines.isEmpty() ? 0 : lines.first().toLongLong();
-            return pid > 0;
-        },
-        10000));
+    const qint64 pid = workerPid(pids + u'/' + id);
+    ASSERT_GT(pid, 0);
     Node a(QStringLiteral("node-a"), url, dir.filePath(QStringLiteral("a")), extra);
     ASSERT_NE(a.port(), 0) << a.stderrText().toStdString();
 

@@ -1,6 +1,7 @@
 // Several writers and feeds on one PostgreSQL database: durable seqs and LISTEN/NOTIFY between
 // "nodes" (each its own connections, as separate processes would have).
 #include "feed/changefeed.h"
+#include "feedprobe.h"
 #include "headless.h"
 #include "logs/logbus.h"
 #include "pgcluster.h"
@@ -29,52 +30,23 @@
 
 using namespace cd;
 using cdtest::PgCluster;
+using cdtest::Received;
 
 namespace {
 
-// One node's store and feed.
-struct Node
+// One node's stores and feed, its feed listening on the database.
+struct Node : cdtest::LoggingStores
 {
-    Node(const QString &url, const QString &name)
+    Node(const QString &url, const QString &name) : LoggingStores(url, QStringLiteral("crawldeck:") + name)
     {
-        if (auto st = db.open(url, QStringLiteral("crawldeck:") + name); !st)
-            ADD_FAILURE() << st.error().detail.toStdString();
         if (auto st = feed.connectTo(url, name); !st)
             ADD_FAILURE() << st.error().detail.toStdString();
     }
-    store::Database db;
-    store::JobStore jobs{&db};
-    store::LogStore logs{&db};
-    feed::ChangeFeed feed{&jobs, &logs};
-    logs::LogBus bus{&jobs, &logs, &feed};
 
     qint64 scalar(const QString &sql)
     {
         auto q = db.run(sql, {}, "test");
         return q && q.value().next() ? q.value().value(0).toLongLong() : -1;
-    }
-};
-
-// What a feed delivered for one job, with when.
-struct Received
-{
-    QList<qint64> seqs;
-    QStringList messages;
-    std::map<qint64, qint64> atNs; // seq -> arrival on the clock
-    const QElapsedTimer *clock = nullptr;
-    void attach(feed::ChangeFeed &feed, const QString &jobId)
-    {
-        QObject::connect(&feed, &feed::ChangeFeed::linesCommitted, &feed,
-                         [this, jobId](const QString &id, const model::LogLines &lines) {
-                             if (id != jobId)
-                                 return;
-                             for (const auto &l : lines) {
-                                 seqs << l.seq;
-                                 messages << l.message;
-                                 if (clock)
-                                     atNs[l.seq] = clock->nsecsElapsed();
-                             }
-                         });
     }
 };
 

@@ -6,7 +6,6 @@
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QFile>
-#include <QRegularExpression>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QSqlRecord>
@@ -16,82 +15,16 @@
 #include <QUuid>
 
 #include <algorithm>
-#include <csignal>
 
 namespace cdtest {
 
-NodeProcess::NodeProcess(QString binary, QString id, QString database, QString dataDir, QStringList extra,
+NodeProcess::NodeProcess(QString binary, QString id, const QString &database, QString dataDir, const QStringList &extra,
                          QProcessEnvironment env)
-    : m_binary(std::move(binary))
-    , m_id(std::move(id))
-    , m_database(std::move(database))
-    , m_dataDir(std::move(dataDir))
-    , m_extra(std::move(extra))
-    , m_env(std::move(env))
-{
-    start();
-}
-
-NodeProcess::~NodeProcess()
-{
-    kill();
-}
-
-void NodeProcess::start()
-{
-    kill();
-    m_out.clear();
-    m_port = 0;
-    m_proc = std::make_unique<QProcess>();
-    m_proc->setProgram(m_binary);
-    m_proc->setProcessEnvironment(m_env);
-    m_proc->setArguments(QStringList{QStringLiteral("--headless"), QStringLiteral("--data-dir"), m_dataDir,
-                                     QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"),
-                                     QStringLiteral("--api-token"), QString::fromLatin1(kToken),
-                                     QStringLiteral("--database"), m_database, QStringLiteral("--node-id"), m_id} +
-                         m_extra);
-    QObject::connect(m_proc.get(), &QProcess::readyReadStandardOutput, m_proc.get(),
-                     [this] { m_out += m_proc->readAllStandardOutput(); });
-    QObject::connect(m_proc.get(), &QProcess::readyReadStandardError, m_proc.get(),
-                     [this] { m_err += m_proc->readAllStandardError(); });
-    m_proc->start();
-    static const QRegularExpression ready(QStringLiteral(R"(listening on http://127\.0\.0\.1:(\d+)\n)"));
-    waitUntil(
-        [&] {
-            const auto m = ready.match(QString::fromUtf8(m_out));
-            if (m.hasMatch())
-                m_port = static_cast<quint16>(m.captured(1).toUInt());
-            return m_port != 0 || m_proc->state() == QProcess::NotRunning;
-        },
-        15000);
-}
-
-void NodeProcess::kill()
-{
-    if (m_proc && m_proc->state() != QProcess::NotRunning) {
-        m_proc->kill();
-        m_proc->waitForFinished(5000);
-    }
-}
-
-int NodeProcess::terminate()
-{
-    ::kill(static_cast<pid_t>(m_proc->processId()), SIGTERM);
-    waitUntil([&] { return m_proc->state() == QProcess::NotRunning; }, 15000);
-    if (m_proc->state() != QProcess::NotRunning)
-        return -1;
-    return m_proc->exitStatus() == QProcess::NormalExit ? m_proc->exitCode() : -1;
-}
-
-void NodeProcess::pause()
-{
-    ::kill(static_cast<pid_t>(m_proc->processId()), SIGSTOP);
-}
-
-void NodeProcess::resume()
-{
-    ::kill(static_cast<pid_t>(m_proc->processId()), SIGCONT);
-}
+    : m_id(std::move(id))
+    , m_node(std::move(binary), std::move(dataDir), kToken,
+             QStringList{QStringLiteral("--database"), database, QStringLiteral("--node-id"), m_id} + extra,
+             std::move(env))
+{}
 
 SqlProbe::SqlProbe(const QString &url) : m_name(QUuid::createUuid().toString())
 {

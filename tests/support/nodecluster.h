@@ -1,13 +1,13 @@
 #pragma once
 
+#include "headless.h"
+
 #include <QHash>
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
 #include <QVariantList>
-
-#include <memory>
 
 namespace cdtest {
 
@@ -18,31 +18,24 @@ class NodeProcess
 public:
     static inline const QByteArray kToken = "cluster-token";
 
-    NodeProcess(QString binary, QString id, QString database, QString dataDir, QStringList extra,
+    NodeProcess(QString binary, QString id, const QString &database, QString dataDir, const QStringList &extra,
                 QProcessEnvironment env = QProcessEnvironment::systemEnvironment());
-    ~NodeProcess();
-    NodeProcess(const NodeProcess &) = delete;
-    NodeProcess &operator=(const NodeProcess &) = delete;
 
     // Starts it (again) and waits for its "listening on" line; port() is 0 when it did not come up.
-    void start();
+    void start() { m_node.start(); }
     // SIGKILL: no shutdown, no last write.
-    void kill();
+    void kill() { m_node.kill(); }
     // SIGTERM, then waits for the exit; the exit code, or -1 after a crash or a hang.
-    int terminate();
-    void pause();
-    void resume();
-    quint16 port() const { return m_port; }
+    int terminate() { return m_node.terminate(); }
+    void pause() { m_node.pause(); }
+    void resume() { m_node.resume(); }
+    quint16 port() const { return m_node.port(); }
     QString id() const { return m_id; }
-    QByteArray stderrText() const { return m_err; }
+    QByteArray stderrText() const { return m_node.stderrText(); }
 
 private:
-    QString m_binary, m_id, m_database, m_dataDir;
-    QStringList m_extra;
-    QProcessEnvironment m_env;
-    std::unique_ptr<QProcess> m_proc;
-    QByteArray m_out, m_err;
-    quint16 m_port = 0;
+    QString m_id;
+    Headless m_node;
 };
 
 // Reads a PostgreSQL database directly, as an operator would.

@@ -59,6 +59,20 @@ void TestSite::setPage(const QString &base, const QString &path, const Page &pag
     m_pages[base].insert(path, page);
 }
 
+void TestSite::addSlowChain(const QString &base, int count, int delayMs)
+{
+    for (int i = 0; i < count; ++i) {
+        Page p;
+        p.delayMs = delayMs;
+        p.body = QStringLiteral("<title>p%1</title>%2 <a href=\"/p%3\">next</a>")
+                     .arg(i)
+                     .arg(i == 1 ? QStringLiteral("solar") : QString())
+                     .arg(i + 1)
+                     .toUtf8();
+        setPage(base, QStringLiteral("/p%1").arg(i), p);
+    }
+}
+
 QString TestSite::buildStandardWeb()
 {
     const QString a = addHost(2), b = addHost(3), c = addHost(4), d = addHost(5);

@@ -35,6 +35,9 @@ public:
     // Starts a host on 127.0.0.<n>; returns its base URL (http://127.0.0.n:port).
     QString addHost(int n);
     void setPage(const QString &base, const QString &path, const Page &page);
+    // A chain of `count` pages /p0 -> /p1 -> ... on `base`, each answered after `delayMs`, with the
+    // keyword "solar" on /p1: a crawl that is still busy a while after it starts.
+    void addSlowChain(const QString &base, int count, int delayMs);
     QStringList requestedPaths(const QString &base) const { return m_requests.value(base); }
     // The standard web used by the crawler tests; returns the start URL.
     QString buildStandardWeb();
