@@ -8,6 +8,7 @@
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QMutex>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QThread>
 #include <QUrl>
@@ -133,6 +134,14 @@ TEST(PgRestart, CallbacksWaitOrAre503WhileDownAndEveryNodeRecoversByItself)
         }
     }));
     poster->start();
+    // However the test ends: the poster stopped, the shared cluster running for the tests after it.
+    bool pgDown = false;
+    const auto cleanup = qScopeGuard([&] {
+        stop = true;
+        poster->wait(20000);
+        if (pgDown)
+            pg.start();
+    });
     auto spinFollowing = [&](int ms) {
         QElapsedTimer t;
         t.start();
@@ -150,6 +159,7 @@ TEST(PgRestart, CallbacksWaitOrAre503WhileDownAndEveryNodeRecoversByItself)
 
     // PostgreSQL goes away for about two seconds.
     ASSERT_TRUE(pg.stop());
+    pgDown = true;
     const qint64 downAt = clock.elapsed();
     spinFollowing(2000);
     // While it is down a node says so and when to come back; it does not pretend.
@@ -158,6 +168,7 @@ TEST(PgRestart, CallbacksWaitOrAre503WhileDownAndEveryNodeRecoversByItself)
     EXPECT_TRUE(jobDown.status == 503 && jobDown.headers.contains("retry-after"))
         << jobDown.status << ' ' << jobDown.body.toStdString();
     ASSERT_TRUE(pg.start());
+    pgDown = false;
     const qint64 upAt = clock.elapsed();
 
     // Both nodes answer again without being restarted: A takes lines, B reads the job.
@@ -188,6 +199,8 @@ TEST(PgRestart, CallbacksWaitOrAre503WhileDownAndEveryNodeRecoversByItself)
     for (const Call &c : calls) {
         if (c.status == 200) {
             acked.append(c.line);
+            // Nothing can be committed while the server is away (a margin for a reply in transit).
+            EXPECT_FALSE(c.atMs > downAt + 200 && c.atMs < upAt) << "line " << c.line << " acknowledged while down";
         } else if (c.status == 503) {
             ++refused;
             refusedWithoutRetryAfter += c.retryAfter ? 0 : 1;
