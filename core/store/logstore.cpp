@@ -247,6 +247,10 @@ bool LogStore::flush()
         Q_EMIT commitFailed(why);
         return false;
     };
+    // Before the transaction: statements of a connection replaced since (by any store) are released
+    // on the new one, where that fails, and inside a transaction the failure would abort the batch.
+    if (auto st = prepare(); !st)
+        return fail(st.error().detail);
     if (!db.transaction())
         return fail(db.lastError().text());
     auto written = write(m_pending);
@@ -267,7 +271,7 @@ bool LogStore::isolateBadLines()
     // so, and dropped (counted) only if even that fails, so one bad line cannot stall every job's log.
     QSqlDatabase &db = m_db->db();
     auto commitOne = [this, &db](const LogLine &l) -> std::optional<Written> {
-        if (!db.transaction())
+        if (!prepare() || !db.transaction())
             return std::nullopt;
         auto w = write({l});
         if (w && db.commit())

@@ -75,13 +75,12 @@ PgCluster::PgCluster()
     probe.listen(QHostAddress::LocalHost, 0);
     const quint16 port = probe.serverPort();
     probe.close();
-    const QString opts =
-        QStringLiteral("-p %1 -k %2 -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-                       "-c full_page_writes=off -c max_connections=50")
-            .arg(port)
-            .arg(m_dir);
+    m_opts = QStringLiteral("-p %1 -k %2 -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+                            "-c full_page_writes=off -c max_connections=50")
+                 .arg(port)
+                 .arg(m_dir);
     if (!run(m_bin + QStringLiteral("/pg_ctl"),
-             {QStringLiteral("-D"), data, QStringLiteral("-o"), opts, QStringLiteral("-l"),
+             {QStringLiteral("-D"), data, QStringLiteral("-o"), m_opts, QStringLiteral("-l"),
               m_dir + QStringLiteral("/server.log"), QStringLiteral("-w"), QStringLiteral("-t"), QStringLiteral("60"),
               QStringLiteral("start")},
              &out)) {
@@ -89,6 +88,21 @@ PgCluster::PgCluster()
         return;
     }
     m_port = port;
+}
+
+bool PgCluster::stop()
+{
+    return m_port && run(m_bin + QStringLiteral("/pg_ctl"),
+                         {QStringLiteral("-D"), m_dir + QStringLiteral("/data"), QStringLiteral("-m"),
+                          QStringLiteral("fast"), QStringLiteral("-w"), QStringLiteral("stop")});
+}
+
+bool PgCluster::start()
+{
+    return m_port && run(m_bin + QStringLiteral("/pg_ctl"),
+                         {QStringLiteral("-D"), m_dir + QStringLiteral("/data"), QStringLiteral("-o"), m_opts,
+                          QStringLiteral("-l"), m_dir + QStringLiteral("/server.log"), QStringLiteral("-w"),
+                          QStringLiteral("-t"), QStringLiteral("60"), QStringLiteral("start")});
 }
 
 PgCluster::~PgCluster()

@@ -18,6 +18,11 @@ public:
     bool missing() const { return m_missing; }
     // A new, empty database; returns its postgresql:// URL.
     QString createDatabase();
+    // Stops the server (fast shutdown: clients are disconnected, as in a restart) and starts it
+    // again on the same port and socket directory; true when it did what was asked.
+    bool stop();
+    bool start();
+    quint16 port() const { return m_port; }
 
     ~PgCluster();
 
@@ -27,6 +32,7 @@ private:
 
     QString m_bin;
     QString m_dir;
+    QString m_opts;
     QString m_whyNot;
     quint16 m_port = 0;
     bool m_asPostgres = false;
