@@ -308,6 +308,15 @@ TEST(Bug, RestartAfterACrashListsTheInterruptedJobsFiles)
 
 TEST(Headless, RetentionDaysFromTheCommandLineDeletesOldFinishedJobsAtStart)
 {
+    for (const char *bad : {"forever", "36501"}) {
+        QProcess p;
+        p.start(QStringLiteral(CRAWLDECK_BINARY),
+                {QStringLiteral("--headless"), QStringLiteral("--retention-days"), QString::fromLatin1(bad)});
+        ASSERT_TRUE(p.waitForFinished(5000));
+        EXPECT_EQ(p.exitCode(), 2) << bad;
+        EXPECT_TRUE(p.readAllStandardError().contains("--retention-days expects a number from 0 to 36500")) << bad;
+    }
+
     QTemporaryDir dir;
     QByteArray oldId;
     QByteArray recentId;
