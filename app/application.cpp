@@ -18,6 +18,7 @@
 #include "jobs/jobspec.h"
 #include "logs/logbus.h"
 #include "mainwindow.h"
+#include "retention/retentionsweeper.h"
 #include "runners/localrunner.h"
 #include "runners/runpodclient.h"
 #include "runners/runpodpodrunner.h"
@@ -28,6 +29,7 @@
 #include "store/jobstore.h"
 #include "store/logstore.h"
 #include "store/nodestore.h"
+#include "store/retention.h"
 #include "store/sqldialect.h"
 
 #include <QApplication>
@@ -184,6 +186,12 @@ Status Application::start()
     m_bus = std::make_unique<logs::LogBus>(m_jobs.get(), m_logs.get(), m_feed.get());
     m_artifacts = std::make_unique<artifacts::ArtifactStore>(dataDir, m_jobs.get());
     m_nodes = std::make_unique<store::NodeStore>(m_db.get());
+    m_retentionStore = std::make_unique<store::Retention>(m_db.get());
+    m_retention =
+        std::make_unique<retention::RetentionSweeper>(m_retentionStore.get(), m_jobs.get(), m_artifacts.get());
+    m_retention->setDays(m_settings->retentionDays());
+    // Nodes sharing a database would delete the same rows at once: the leader alone sweeps.
+    m_retention->setMaySweep([this] { return m_cluster && m_cluster->isLeader(); });
     // Job tokens are signed with a key every node on this database shares: a worker's callback or
     // RunPod's webhook may reach any node behind the proxy.
     const auto jobTokenKey = m_nodes->sharedSecret(QStringLiteral("job_tokens"), m_settings->serverSecret());
@@ -227,6 +235,7 @@ Status Application::start()
     services.sse = m_sse.get();
     services.events = m_events.get();
     services.api = m_api.get();
+    services.retention = m_retention.get();
     services.callbackUrl = [this](const QString &id) { return callbackUrl(id); };
     services.runpodWebhook = [this](const QString &id, const QJsonObject &doc) {
         if (!m_runpod)
@@ -258,6 +267,7 @@ Status Application::start()
     // Alive in the nodes table before the first claim.
     m_cluster->start();
     m_scheduler->start();
+    m_retention->start();
     return listening;
 }
 

@@ -19,7 +19,11 @@ class Database;
 class JobStore;
 class LogStore;
 class NodeStore;
+class Retention;
 } // namespace cd::store
+namespace cd::retention {
+class RetentionSweeper;
+}
 namespace cd::cluster {
 class ClusterNode;
 }
@@ -100,6 +104,8 @@ private:
     std::unique_ptr<feed::ChangeFeed> m_feed;
     std::unique_ptr<logs::LogBus> m_bus;
     std::unique_ptr<artifacts::ArtifactStore> m_artifacts;
+    std::unique_ptr<store::Retention> m_retentionStore;
+    std::unique_ptr<retention::RetentionSweeper> m_retention;
     std::unique_ptr<http::Auth> m_auth;
     std::unique_ptr<scheduler::Scheduler> m_scheduler;
     std::unique_ptr<runners::LocalRunner> m_local;

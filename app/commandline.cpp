@@ -81,11 +81,15 @@ CommandLine CommandLine::parse(const QStringList &args)
     const QCommandLineOption globalSlots(QStringLiteral("global-slots"),
                                          QStringLiteral("Active jobs of a backend across all nodes (repeatable)."),
                                          QStringLiteral("BACKEND=N"));
-    p.addOptions({help,        version,      headless,       listen,    dataDir,       database,
-                  apiToken,    callbackKey,  publicUrl,      tlsCert,   tlsKey,        localSlots,
-                  runpodSlots, profile,      runpodEndpoint, runpodPod, trustLoopback, trustedProxy,
-                  strict,      failureLimit, failureWindow,  cooling,   nodeId,        nodeTimeout,
-                  globalSlots});
+    const QCommandLineOption retentionDays(
+        QStringLiteral("retention-days"),
+        QStringLiteral("Delete finished jobs, their logs and files this many days after they finished (default 0: "
+                       "keep everything)."),
+        QStringLiteral("N"));
+    p.addOptions({help,           version,   headless,      listen,       dataDir,      database,     apiToken,
+                  callbackKey,    publicUrl, tlsCert,       tlsKey,       localSlots,   runpodSlots,  profile,
+                  runpodEndpoint, runpodPod, trustLoopback, trustedProxy, strict,       failureLimit, failureWindow,
+                  cooling,        nodeId,    nodeTimeout,   globalSlots,  retentionDays});
     // Parsed before any application object exists, so Qt cannot know the program's name.
     // The command line is read before QApplication could take its own options out of it: accept
     // them (hidden) so `crawldeck -platform offscreen` or `-style fusion` still start; QApplication
@@ -158,7 +162,8 @@ CommandLine CommandLine::parse(const QStringList &args)
     for (const Bounded &b :
          {Bounded{&localSlots, &o.localSlots, 1, 1000}, Bounded{&runpodSlots, &o.runpodSlots, 1, 1000},
           Bounded{&failureLimit, &o.authFailureLimit, 0, 1000000},
-          Bounded{&failureWindow, &o.authFailureWindowS, 1, 86400}, Bounded{&cooling, &o.authCoolingS, 1, 86400}}) {
+          Bounded{&failureWindow, &o.authFailureWindowS, 1, 86400}, Bounded{&cooling, &o.authCoolingS, 1, 86400},
+          Bounded{&retentionDays, &o.retentionDays, 0, 36500}}) {
         if (!p.isSet(*b.option))
             continue;
         bool ok = false;

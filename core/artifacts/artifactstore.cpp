@@ -32,6 +32,14 @@ QString ArtifactStore::paramsFile(const QString &jobId) const
     return jobDir(jobId) + QStringLiteral("/params.json");
 }
 
+bool ArtifactStore::removeJobDir(const QString &jobId) const
+{
+    // An id that is not one plain name must never widen what is removed.
+    if (jobId.isEmpty() || jobId.contains(u'/') || jobId.contains(u'\\') || jobId == u"." || jobId == u"..")
+        return false;
+    return QDir(jobDir(jobId)).removeRecursively();
+}
+
 Status ArtifactStore::prepare(const QString &jobId) const
 {
     // Private whatever the umask: a job's params, logs and results are its owner's alone.

@@ -22,6 +22,9 @@ public:
     QString outputDir(const QString &jobId) const;
     QString paramsFile(const QString &jobId) const;
     Status prepare(const QString &jobId) const; // creates the directories
+    // Deletes a job's directory and everything in it (the job itself was deleted); true when it is
+    // gone or never existed.
+    bool removeJobDir(const QString &jobId) const;
 
     // Records every regular file in the output directory as an artifact (size, sha256, mime).
     Result<QList<model::Artifact>> collect(const QString &jobId) const;

@@ -9,5 +9,6 @@ namespace cd {
 // QT_LOGGING_RULES. A module that starts logging adds its category here.
 Q_DECLARE_LOGGING_CATEGORY(lcStore)
 Q_DECLARE_LOGGING_CATEGORY(lcHttp)
+Q_DECLARE_LOGGING_CATEGORY(lcRetention)
 
 } // namespace cd

@@ -2,6 +2,7 @@
 
 #include "apiserver.h"
 #include "eventshub.h"
+#include "retention/retentionsweeper.h"
 #include "router.h"
 #include "scheduler/scheduler.h"
 #include "ssehub.h"
@@ -45,7 +46,8 @@ void HealthController::registerRoutes(Router &router)
                });
     // GET /metrics — read. Prometheus text format: jobs by status, backend slots and running jobs,
     // log lines committed, group commits, commit failures, pending lines, live streams, HTTP
-    // connections and guard rejections, uptime. 400 any query parameter.
+    // connections and guard rejections, retention (days kept, jobs and lines deleted), uptime. 400
+    // any query parameter.
     router.add(QHttpServerRequest::Method::Get, QStringLiteral("/metrics"), Access::Read, {},
                [this](const Request &, Reply &&reply) {
                    reply.bytes(QByteArrayLiteral("text/plain; version=0.0.4"), metrics());
@@ -93,6 +95,15 @@ QByteArray HealthController::metrics() const
         metric("crawldeck_http_rejected_total", "counter",
                "Requests refused by the connection guards (408/413/431/503).");
         value("crawldeck_http_rejected_total", static_cast<double>(m_s.api->listener()->rejectedCount()));
+    }
+    if (m_s.retention) {
+        metric("crawldeck_retention_days", "gauge", "Days finished jobs are kept (0 = forever).");
+        value("crawldeck_retention_days", m_s.retention->days());
+        metric("crawldeck_retention_jobs_deleted_total", "counter", "Finished jobs deleted by retention since start.");
+        value("crawldeck_retention_jobs_deleted_total", static_cast<double>(m_s.retention->jobsDeleted()));
+        metric("crawldeck_retention_log_lines_deleted_total", "counter",
+               "Log lines deleted with those jobs since start.");
+        value("crawldeck_retention_log_lines_deleted_total", static_cast<double>(m_s.retention->linesDeleted()));
     }
     metric("crawldeck_uptime_seconds", "gauge", "Seconds since start.");
     value("crawldeck_uptime_seconds", static_cast<double>(m_uptime.elapsed()) / 1000.0);

@@ -18,6 +18,9 @@ class Scheduler;
 namespace cd::artifacts {
 class ArtifactStore;
 }
+namespace cd::retention {
+class RetentionSweeper;
+}
 
 namespace cd::http {
 
@@ -38,6 +41,7 @@ struct Services
     SseHub *sse = nullptr;
     EventsHub *events = nullptr;
     ApiServer *api = nullptr;
+    retention::RetentionSweeper *retention = nullptr; // null where nothing sweeps (tests)
     // The URL a worker posts log lines to for a job (token included).
     std::function<QString(const QString &jobId)> callbackUrl;
     // Hands a RunPod webhook to the runpod backend; false when that backend is not configured.

@@ -547,6 +547,11 @@ int Settings::globalSlots(const QString &backend) const
                        backend, m_store->value(QStringLiteral("cluster/globalSlots/") + backend, 0).toInt()));
 }
 
+int Settings::retentionDays() const
+{
+    return qMax(0, m_cli.retentionDays.value_or(m_store->value(QStringLiteral("retention/days"), 0).toInt()));
+}
+
 void Settings::sync()
 {
     m_store->sync();

@@ -39,6 +39,7 @@ struct Overrides
     std::optional<QString> nodeId;
     std::optional<int> nodeTimeoutS;
     QMap<QString, int> globalSlots; // backend id → active jobs across all nodes
+    std::optional<int> retentionDays;
 };
 
 struct HostPort
@@ -167,6 +168,10 @@ public:
     int nodeTimeoutS() const;
     // Active jobs of a backend across all nodes; 0 = no limit beyond each node's slots.
     int globalSlots(const QString &backend) const;
+
+    // Finished jobs older than this many days are deleted with their logs and files; 0 (the
+    // default) keeps everything.
+    int retentionDays() const;
 
     void sync();
 

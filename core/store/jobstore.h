@@ -79,6 +79,12 @@ public:
     QStringList cancelRequested() const;
     // The claim is no longer needed (the runner let go of the job without a final write).
     void release(const QString &id) { m_claims.remove(id); }
+    // The job was deleted (retention): nothing cached about it may answer for it any more.
+    void forget(const QString &id)
+    {
+        m_known.remove(id);
+        m_claims.remove(id);
+    }
 
     Status upsertArtifact(const model::Artifact &artifact);
     Result<QList<model::Artifact>> artifactList(const QString &jobId) const;
@@ -103,8 +109,7 @@ private:
     Result<QList<ClaimedJob>> activeWhere(const QString &condition, const QVariantList &values) const;
 
     Database *m_db;
-    // Jobs are never deleted while the process runs, so a hit here saves a query on every log
-    // callback.
+    // Saves a query on every log callback. Only retention deletes jobs, and it calls forget().
     mutable QSet<QString> m_known;
     QString m_node;
     QHash<QString, qint64> m_claims; // jobs this node holds → their claim number

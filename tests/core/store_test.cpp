@@ -1,20 +1,29 @@
+#include "artifacts/artifactstore.h"
 #include "feed/changefeed.h"
 #include "feedprobe.h"
 #include "logs/logbus.h"
 #include "pgcluster.h"
+#include "retention/retentionsweeper.h"
 #include "store/database.h"
 #include "store/jobstore.h"
 #include "store/logstore.h"
 #include "store/nodestore.h"
+#include "store/retention.h"
 #include "testutil.h"
 
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
 #include <QJsonArray>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QUuid>
 
 #include <gtest/gtest.h>
+
+#include <iostream>
 
 using namespace cd;
 using model::JobStatus;
@@ -504,4 +513,181 @@ TEST_P(StoreOn, ALineStoredBehindTheCountersBackDoesNotCollide)
     EXPECT_EQ(lines.at(3).seq, 4);
     EXPECT_EQ(lines.at(4).seq, 5);
     EXPECT_EQ(d.jobs.job(job.id)->logCount, 5);
+}
+
+namespace {
+
+// The clock cannot be moved back; a job's finished_at can.
+void setFinishedDaysAgo(store::Database &db, const QString &id, int days)
+{
+    auto q = db.run(QStringLiteral("UPDATE jobs SET finished_at = ? WHERE id = ?"),
+                    {model::isoUtc(QDateTime::currentDateTimeUtc().addDays(-days)), id}, "ageing a job");
+    ASSERT_TRUE(q) << q.error().detail.toStdString();
+}
+
+qint64 countFor(store::Database &db, const char *table, const QString &jobId)
+{
+    auto q =
+        db.run(QStringLiteral("SELECT COUNT(*) FROM ") + QLatin1String(table) + QStringLiteral(" WHERE job_id = ?"),
+               {jobId}, "counting");
+    return q && q.value().next() ? q.value().value(0).toLongLong() : -1;
+}
+
+// A job with three log lines, a file in its output directory and the artifact row for it.
+void giveLinesAndFiles(Db &d, artifacts::ArtifactStore &files, const QString &id)
+{
+    model::LogLines lines;
+    for (int i = 0; i < 3; ++i)
+        lines.append(model::LogLine{id, 0, QDateTime::currentDateTimeUtc(), model::LogLevel::Info,
+                                    QStringLiteral("line %1").arg(i), model::LogSource::Stdout});
+    d.logs.enqueue(lines);
+    ASSERT_TRUE(d.logs.flush());
+    ASSERT_TRUE(files.prepare(id));
+    QFile f(files.outputDir(id) + QStringLiteral("/result.json"));
+    ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+    f.write("{}");
+    f.close();
+    model::Artifact a;
+    a.jobId = id;
+    a.name = QStringLiteral("result.json");
+    a.size = 2;
+    a.sha256 = QStringLiteral("x");
+    a.mime = QStringLiteral("application/json");
+    a.createdAt = QDateTime::currentDateTimeUtc();
+    ASSERT_TRUE(d.jobs.upsertArtifact(a));
+}
+
+struct Sweep
+{
+    Sweep(Db &d, const QString &root) : files(root, &d.jobs), purger(&d.db), sweeper(&purger, &d.jobs, &files) {}
+    artifacts::ArtifactStore files;
+    store::Retention purger;
+    retention::RetentionSweeper sweeper;
+    bool run()
+    {
+        return sweeper.sweep() && cdtest::waitUntil([this] { return !sweeper.sweeping(); }, 60000);
+    }
+};
+
+} // namespace
+
+TEST_P(StoreOn, RetentionDeletesOldFinishedJobsWithTheirLinesArtifactsAndDirectory)
+{
+    Db d(location());
+    QTemporaryDir root;
+    Sweep s(d, root.path());
+    s.sweeper.setDays(30);
+
+    QStringList old;
+    for (auto st : {JobStatus::Completed, JobStatus::Failed, JobStatus::TimedOut, JobStatus::Cancelled}) {
+        const auto j = jobIn(d.jobs, st);
+        giveLinesAndFiles(d, s.files, j.id);
+        setFinishedDaysAgo(d.db, j.id, 40);
+        old << j.id;
+    }
+    // Kept whatever their age: unfinished work (even with an old finished_at written over it), and
+    // a job that finished inside the period.
+    QStringList kept;
+    for (auto st : {JobStatus::Queued, JobStatus::Starting, JobStatus::Running, JobStatus::Cancelling}) {
+        const auto j = jobIn(d.jobs, st);
+        giveLinesAndFiles(d, s.files, j.id);
+        setFinishedDaysAgo(d.db, j.id, 400);
+        kept << j.id;
+    }
+    const auto recent = jobIn(d.jobs, JobStatus::Completed);
+    giveLinesAndFiles(d, s.files, recent.id);
+    setFinishedDaysAgo(d.db, recent.id, 29);
+    kept << recent.id;
+    // A retry of a deleted job keeps its retry_of: lineage may point at a job no longer there.
+    auto retry = d.jobs.insert(model::JobSpec{});
+    ASSERT_TRUE(retry);
+    ASSERT_TRUE(d.db.run(QStringLiteral("UPDATE jobs SET retry_of = ? WHERE id = ?"), {old.first(), retry->id}, "t"));
+    kept << retry->id;
+
+    ASSERT_TRUE(s.run());
+    for (const QString &id : std::as_const(old)) {
+        const auto j = d.jobs.job(id);
+        ASSERT_FALSE(j) << id.toStdString();
+        EXPECT_EQ(j.error().code, Error::Code::NotFound);
+        EXPECT_EQ(countFor(d.db, "job_logs", id), 0);
+        EXPECT_EQ(countFor(d.db, "artifacts", id), 0);
+        EXPECT_FALSE(QDir(s.files.jobDir(id)).exists());
+    }
+    for (const QString &id : std::as_const(kept)) {
+        EXPECT_TRUE(d.jobs.job(id)) << id.toStdString();
+        if (id == retry->id)
+            continue;
+        EXPECT_EQ(countFor(d.db, "job_logs", id), 3);
+        EXPECT_EQ(countFor(d.db, "artifacts", id), 1);
+        EXPECT_TRUE(QFile::exists(s.files.outputDir(id) + QStringLiteral("/result.json")));
+    }
+    EXPECT_EQ(d.jobs.job(retry->id)->retryOf, old.first());
+    EXPECT_EQ(s.sweeper.jobsDeleted(), 4);
+    EXPECT_EQ(s.sweeper.linesDeleted(), 12);
+    // The deleted jobs are gone for the callback path too (its cache of known jobs forgot them).
+    EXPECT_FALSE(d.jobs.require(old.first()));
+}
+
+TEST_P(StoreOn, RetentionDeletesABacklogInBatchesWithTheEventLoopRunningBetween)
+{
+    Db d(location());
+    QTemporaryDir root;
+    Sweep s(d, root.path());
+    s.sweeper.setDays(1);
+    s.sweeper.setBatchSize(500);
+    for (int i = 0; i < 1200; ++i)
+        ASSERT_TRUE(d.jobs.insert(model::JobSpec{}));
+    ASSERT_TRUE(d.db.run(QStringLiteral("UPDATE jobs SET status = 'completed', finished_at = ?"),
+                         {model::isoUtc(QDateTime::currentDateTimeUtc().addDays(-2))}, "ageing jobs"));
+
+    // A zero timer stands for the service's other work: it must get turns between batches.
+    int ticks = 0;
+    QTimer other;
+    QObject::connect(&other, &QTimer::timeout, &other, [&ticks] { ++ticks; });
+    other.start(0);
+    QList<int> sizes;
+    QList<int> ticksAt;
+    QList<qint64> batchMs;
+    QElapsedTimer clock;
+    clock.start();
+    QObject::connect(&s.sweeper, &retention::RetentionSweeper::batchDone, &other, [&](int n) {
+        sizes << n;
+        ticksAt << ticks;
+        batchMs << clock.restart();
+    });
+    ASSERT_TRUE(s.run());
+    EXPECT_EQ(sizes, (QList<int>{500, 500, 200}));
+    ASSERT_EQ(ticksAt.size(), 3);
+    EXPECT_LT(ticksAt[0], ticksAt[1]);
+    EXPECT_LT(ticksAt[1], ticksAt[2]);
+    EXPECT_EQ(scalar(location(), QStringLiteral("SELECT COUNT(*) FROM jobs")), 0);
+    std::cout << "[ retention ] " << GetParam() << ": batches of 500 took";
+    for (qint64 ms : std::as_const(batchMs))
+        std::cout << ' ' << ms << " ms";
+    std::cout << std::endl;
+}
+
+TEST_P(StoreOn, RetentionOffOrOnAFollowerDeletesNothing)
+{
+    Db d(location());
+    QTemporaryDir root;
+    Sweep s(d, root.path());
+    const auto j = jobIn(d.jobs, JobStatus::Completed);
+    setFinishedDaysAgo(d.db, j.id, 3650);
+
+    EXPECT_EQ(s.sweeper.days(), 0); // the default keeps everything
+    EXPECT_FALSE(s.sweeper.sweep());
+    cdtest::spin(50);
+    EXPECT_TRUE(d.jobs.job(j.id));
+
+    bool leader = false;
+    s.sweeper.setDays(30);
+    s.sweeper.setMaySweep([&leader] { return leader; });
+    EXPECT_FALSE(s.sweeper.sweep());
+    cdtest::spin(50);
+    EXPECT_TRUE(d.jobs.job(j.id));
+
+    leader = true;
+    ASSERT_TRUE(s.run());
+    EXPECT_FALSE(d.jobs.job(j.id));
 }

@@ -1,11 +1,16 @@
 // Drives the real `crawldeck --headless` binary as a child process over loopback HTTP.
 #include "headless.h"
+#include "model/job.h"
+#include "store/database.h"
+#include "store/jobstore.h"
 #include "testsite.h"
 #include "testutil.h"
 
+#include <QDir>
 #include <QJsonArray>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 
 #include <gtest/gtest.h>
@@ -290,4 +295,50 @@ TEST(Bug, RestartAfterACrashListsTheInterruptedJobsFiles)
     EXPECT_EQ(cdtest::getJson(again.port(), "/api/jobs/" + id + "/artifacts/partial.txt", "e2e-token").body,
               "partial\n");
     EXPECT_EQ(again.terminate(), 0);
+}
+
+TEST(Headless, RetentionDaysFromTheCommandLineDeletesOldFinishedJobsAtStart)
+{
+    for (const char *bad : {"forever", "36501"}) {
+        QProcess p;
+        p.start(QStringLiteral(CRAWLDECK_BINARY),
+                {QStringLiteral("--headless"), QStringLiteral("--retention-days"), QString::fromLatin1(bad)});
+        ASSERT_TRUE(p.waitForFinished(5000));
+        EXPECT_EQ(p.exitCode(), 2) << bad;
+        EXPECT_TRUE(p.readAllStandardError().contains("--retention-days expects a number from 0 to 36500")) << bad;
+    }
+
+    QTemporaryDir dir;
+    QByteArray oldId;
+    QByteArray recentId;
+    {
+        // The data directory as an earlier run left it: two finished jobs, one long ago.
+        cd::store::Database db;
+        ASSERT_TRUE(db.open(dir.filePath(QStringLiteral("crawldeck.db"))));
+        cd::store::JobStore jobs(&db);
+        for (QByteArray *id : {&oldId, &recentId}) {
+            auto j = jobs.insert(cd::model::JobSpec{});
+            ASSERT_TRUE(j);
+            for (auto st :
+                 {cd::model::JobStatus::Starting, cd::model::JobStatus::Running, cd::model::JobStatus::Completed})
+                ASSERT_TRUE(jobs.transition(j->id, st));
+            *id = j->id.toUtf8();
+            ASSERT_TRUE(QDir().mkpath(dir.filePath(QStringLiteral("jobs/") + j->id + QStringLiteral("/output"))));
+        }
+        ASSERT_TRUE(db.run(QStringLiteral("UPDATE jobs SET finished_at = ? WHERE id = ?"),
+                           {cd::model::isoUtc(QDateTime::currentDateTimeUtc().addDays(-31)), QString::fromUtf8(oldId)},
+                           "ageing a job"));
+    }
+    Headless app(dir.path(), {QStringLiteral("--retention-days"), QStringLiteral("30")});
+    ASSERT_NE(app.port(), 0);
+    EXPECT_TRUE(cdtest::waitUntil(
+        [&] { return cdtest::getJson(app.port(), "/api/jobs/" + oldId, Headless::kToken).status == 404; }));
+    EXPECT_EQ(cdtest::getJson(app.port(), "/api/jobs/" + recentId, Headless::kToken).status, 200);
+    EXPECT_FALSE(QDir(dir.filePath(QStringLiteral("jobs/") + QString::fromUtf8(oldId))).exists());
+    EXPECT_TRUE(QDir(dir.filePath(QStringLiteral("jobs/") + QString::fromUtf8(recentId))).exists());
+    const auto metrics = cdtest::getJson(app.port(), "/metrics", Headless::kToken);
+    EXPECT_TRUE(metrics.body.contains("\ncrawldeck_retention_days 30\n")) << metrics.body.toStdString();
+    EXPECT_TRUE(metrics.body.contains("\ncrawldeck_retention_jobs_deleted_total 1\n"));
+    EXPECT_EQ(app.terminate(), 0);
+    EXPECT_TRUE(app.stderrText().contains("deleted 1 jobs")) << app.stderrText().toStdString();
 }

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <QDateTime>
+#include <QObject>
+
+#include <functional>
+
+class QTimer;
+
+namespace cd::store {
+class JobStore;
+class Retention;
+} // namespace cd::store
+namespace cd::artifacts {
+class ArtifactStore;
+}
+
+namespace cd::retention {
+
+// Deletes finished jobs older than the retention period (their lines, artifact rows and job
+// directory) in batches, each in its own transaction, going back to the event loop between
+// batches so a large backlog never stalls the service. Sweeps at start, then every interval.
+class RetentionSweeper final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RetentionSweeper)
+public:
+    static constexpr int kBatchSize = 500;
+    static constexpr int kIntervalMs = 60 * 60 * 1000;
+
+    RetentionSweeper(store::Retention *store, store::JobStore *jobs, artifacts::ArtifactStore *artifacts,
+                     QObject *parent = nullptr);
+
+    // 0 keeps everything (the default: an operator's data is deleted only when asked).
+    void setDays(int days) { m_days = qMax(0, days); }
+    int days() const { return m_days; }
+    void setBatchSize(int jobs) { m_batchSize = qMax(1, jobs); }
+    // Several nodes on one database: only the leader sweeps, so this asks before every sweep.
+    void setMaySweep(std::function<bool()> maySweep) { m_maySweep = std::move(maySweep); }
+
+    // Schedules a sweep now and every kIntervalMs.
+    void start();
+    // Schedules one sweep; false when there is nothing to do (retention off, not the leader, or a
+    // sweep already under way).
+    bool sweep();
+    bool sweeping() const { return m_sweeping; }
+
+    qint64 jobsDeleted() const { return m_jobsDeleted; }
+    qint64 linesDeleted() const { return m_linesDeleted; }
+
+Q_SIGNALS:
+    void batchDone(int jobs);
+    void sweepFinished(int jobs, qint64 lines);
+
+private:
+    void runBatch();
+    void finish();
+
+    store::Retention *m_store;
+    store::JobStore *m_jobs;
+    artifacts::ArtifactStore *m_artifacts;
+    QTimer *m_timer;
+    QTimer *m_next; // the next batch, after the event loop has had its turn
+    std::function<bool()> m_maySweep;
+    int m_days = 0;
+    int m_batchSize = kBatchSize;
+    bool m_sweeping = false;
+    QDateTime m_cutoff;
+    int m_sweepJobs = 0;
+    qint64 m_sweepLines = 0;
+    int m_sweepBatches = 0;
+    qint64 m_jobsDeleted = 0;
+    qint64 m_linesDeleted = 0;
+};
+
+} // namespace cd::retention
