@@ -196,13 +196,11 @@ qsizetype RequestFramer::feed(const char *data, qsizetype size)
             const qint64 take = qMin<qint64>(m_remaining, size - i);
             i += take;
             m_remaining -= take;
-            m_requestBytes += take;
             if (m_remaining == 0)
                 m_phase = m_phase == Phase::Body ? Phase::Complete : Phase::ChunkEnd;
             break;
         }
         default:
-            ++m_requestBytes;
             if (!consumeHeadByte(data[i++]))
                 return i;
             break;

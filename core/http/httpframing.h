@@ -69,7 +69,6 @@ public:
     // The head carries something that may be a credential (an Authorization, X-API-Key or
     // X-Callback-Token header, or a `token` / `access_token` query parameter). Not checked here.
     bool hasCredentials() const { return m_credentials; }
-    qint64 requestBytes() const { return m_requestBytes; } // bytes of the current request so far
 
 private:
     bool consumeHeadByte(char c);
@@ -101,7 +100,6 @@ private:
     bool m_credentials = false;
     qint64 m_remaining = 0; // body or chunk bytes still to come
     qint64 m_bodyBytes = 0; // decoded body so far (chunked)
-    qint64 m_requestBytes = 0;
 };
 
 } // namespace cd::http
