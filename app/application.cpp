@@ -225,6 +225,12 @@ Status Application::start()
     http::GuardLimits limits;
     limits.maxBodyBytes = m_settings->maxBodyBytes();
     m_api = std::make_unique<http::ApiServer>(m_auth.get(), limits);
+    cluster::NodeConfig self;
+    self.id = nodeId;
+    self.version = QCoreApplication::applicationVersion();
+    self.timeoutS = m_settings->nodeTimeoutS();
+    self.exclusive = m_db->dialect().name() != u"postgresql";
+    m_cluster = std::make_unique<cluster::ClusterNode>(self, m_nodes.get(), m_jobs.get(), m_scheduler.get());
     http::Services services;
     services.jobs = m_jobs.get();
     services.logs = m_logs.get();
@@ -236,6 +242,8 @@ Status Application::start()
     services.events = m_events.get();
     services.api = m_api.get();
     services.retention = m_retention.get();
+    services.feed = m_feed.get();
+    services.cluster = m_cluster.get();
     services.callbackUrl = [this](const QString &id) { return callbackUrl(id); };
     services.runpodWebhook = [this](const QString &id, const QJsonObject &doc) {
         if (!m_runpod)
@@ -255,19 +263,22 @@ Status Application::start()
     m_nodesApi = std::make_unique<http::NodesController>(m_nodes.get(), m_settings->nodeTimeoutS());
     m_nodesApi->registerRoutes(m_api->router());
 
-    m_scheduler->recover();
     installSignalHandlers();
     auto listening = listen(m_settings->listen());
-    cluster::NodeConfig self;
-    self.id = nodeId;
-    self.address = m_api->isListening() ? baseUrl() : QString();
-    self.version = QCoreApplication::applicationVersion();
-    self.timeoutS = m_settings->nodeTimeoutS();
-    m_cluster = std::make_unique<cluster::ClusterNode>(self, m_nodes.get(), m_jobs.get(), m_scheduler.get());
-    // Alive in the nodes table before the first claim.
+    m_cluster->setAddress(m_api->isListening() ? baseUrl() : QString());
+    // This node's own jobs from before a restart are settled only once no other live process holds
+    // its id, and nothing is claimed before the node is alive in the nodes table.
+    connect(m_cluster.get(), &cluster::ClusterNode::joined, this, [this] {
+        m_scheduler->recover();
+        m_scheduler->start();
+        m_retention->start();
+    });
+    connect(m_cluster.get(), &cluster::ClusterNode::identityConflict, this, [this](const QString &message) {
+        err(message);
+        shutdown();
+        QCoreApplication::exit(1);
+    });
     m_cluster->start();
-    m_scheduler->start();
-    m_retention->start();
     return listening;
 }
 

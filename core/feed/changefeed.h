@@ -39,6 +39,8 @@ public:
     // connection of its own (`location` as for Database::open). SQLite needs none of it.
     Status connectTo(const QString &location, const QString &node);
     bool listening() const;
+    // Other processes share the database (PostgreSQL): changes also arrive from them.
+    bool shared() const { return m_listen != nullptr; }
     static QString channel() { return QStringLiteral("crawldeck_feed"); }
     void setPollInterval(int ms) { m_poll.setInterval(ms); }
     void setPingInterval(int ms) { m_ping.setInterval(ms); }

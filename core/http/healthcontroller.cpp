@@ -1,7 +1,9 @@
 #include "healthcontroller.h"
 
 #include "apiserver.h"
+#include "cluster/clusternode.h"
 #include "eventshub.h"
+#include "feed/changefeed.h"
 #include "retention/retentionsweeper.h"
 #include "router.h"
 #include "scheduler/scheduler.h"
@@ -22,13 +24,23 @@ HealthController::HealthController(Services services, QString version, QObject *
 void HealthController::registerRoutes(Router &router)
 {
     // GET /health — open. 200 {status:"ok", version, uptime_s, jobs:{<status>:n}, backends:{<id>:
-    // {slots, running}}, streams}. Job counts only, no ids or params. 400 any query parameter.
+    // {slots, running}}, streams}. 503 {status:"unavailable", version, uptime_s, error} + Retry-After
+    // while the database cannot be read, so a load balancer sends no work to this node. Job counts
+    // only, no ids or params. 400 any query parameter.
     router.add(QHttpServerRequest::Method::Get, QStringLiteral("/health"), Access::Open, {},
                [this](const Request &, Reply &&reply) {
+                   QJsonObject body{{QStringLiteral("version"), m_version},
+                                    {QStringLiteral("uptime_s"), m_uptime.elapsed() / 1000}};
+                   const auto byStatus = m_s.jobs->statusCounts();
+                   if (!byStatus) {
+                       body.insert(QStringLiteral("status"), QStringLiteral("unavailable"));
+                       body.insert(QStringLiteral("error"),
+                                   QString(QStringLiteral("the database cannot be read: ") + byStatus.error().detail));
+                       return reply.json(body, 503, {{QByteArrayLiteral("Retry-After"), QByteArrayLiteral("1")}});
+                   }
                    QJsonObject counts;
-                   const auto byStatus = m_s.jobs->countsByStatus();
                    for (auto s : model::allStatuses())
-                       counts.insert(model::toString(s), byStatus.value(s, 0));
+                       counts.insert(model::toString(s), byStatus->value(s, 0));
                    QJsonObject backends;
                    for (auto b : model::allBackends()) {
                        if (!m_s.scheduler->hasBackend(b))
@@ -37,17 +49,17 @@ void HealthController::registerRoutes(Router &router)
                                        QJsonObject{{QStringLiteral("slots"), m_s.scheduler->slots(b)},
                                                    {QStringLiteral("running"), m_s.scheduler->running(b)}});
                    }
-                   reply.json(QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")},
-                                          {QStringLiteral("version"), m_version},
-                                          {QStringLiteral("uptime_s"), m_uptime.elapsed() / 1000},
-                                          {QStringLiteral("jobs"), counts},
-                                          {QStringLiteral("backends"), backends},
-                                          {QStringLiteral("streams"), m_s.sse ? m_s.sse->subscriberCount() : 0}});
+                   body.insert(QStringLiteral("status"), QStringLiteral("ok"));
+                   body.insert(QStringLiteral("jobs"), counts);
+                   body.insert(QStringLiteral("backends"), backends);
+                   body.insert(QStringLiteral("streams"), m_s.sse ? m_s.sse->subscriberCount() : 0);
+                   reply.json(body);
                });
     // GET /metrics — read. Prometheus text format: jobs by status, backend slots and running jobs,
     // log lines committed, group commits, commit failures, pending lines, live streams, HTTP
-    // connections and guard rejections, retention (days kept, jobs and lines deleted), uptime. 400
-    // any query parameter.
+    // connections and guard rejections, retention (days kept, jobs and lines deleted), database
+    // reachable, this node's heartbeat, leadership and rescues, the change feed's LISTEN connection,
+    // uptime. 400 any query parameter.
     router.add(QHttpServerRequest::Method::Get, QStringLiteral("/metrics"), Access::Read, {},
                [this](const Request &, Reply &&reply) {
                    reply.bytes(QByteArrayLiteral("text/plain; version=0.0.4"), metrics());
@@ -63,10 +75,14 @@ QByteArray HealthController::metrics() const
     auto value = [&out](const QByteArray &series, double v) {
         out += series + ' ' + QByteArray::number(v, 'g', 15) + '\n';
     };
-    metric("crawldeck_jobs", "gauge", "Jobs by status.");
-    const auto byStatus = m_s.jobs->countsByStatus();
-    for (auto s : model::allStatuses())
-        value("crawldeck_jobs{status=\"" + model::toString(s).toUtf8() + "\"}", byStatus.value(s, 0));
+    const auto byStatus = m_s.jobs->statusCounts();
+    metric("crawldeck_database_up", "gauge", "1 when the database answered this scrape, else 0.");
+    value("crawldeck_database_up", byStatus ? 1 : 0);
+    if (byStatus) {
+        metric("crawldeck_jobs", "gauge", "Jobs by status.");
+        for (auto s : model::allStatuses())
+            value("crawldeck_jobs{status=\"" + model::toString(s).toUtf8() + "\"}", byStatus->value(s, 0));
+    }
     metric("crawldeck_backend_slots", "gauge", "Concurrency limit per configured backend.");
     for (auto b : model::allBackends())
         if (m_s.scheduler->hasBackend(b))
@@ -104,6 +120,24 @@ QByteArray HealthController::metrics() const
         metric("crawldeck_retention_log_lines_deleted_total", "counter",
                "Log lines deleted with those jobs since start.");
         value("crawldeck_retention_log_lines_deleted_total", static_cast<double>(m_s.retention->linesDeleted()));
+    }
+    if (const auto *node = m_s.cluster) {
+        metric("crawldeck_node_heartbeat_ok", "gauge", "1 while this node's last heartbeat was stored.");
+        value("crawldeck_node_heartbeat_ok", node->isHealthy() ? 1 : 0);
+        metric("crawldeck_node_heartbeat_age_seconds", "gauge",
+               "Seconds since this node's last stored heartbeat (-1 before the first).");
+        const qint64 age = node->msSinceHeartbeat();
+        value("crawldeck_node_heartbeat_age_seconds", age < 0 ? -1.0 : static_cast<double>(age) / 1000.0);
+        metric("crawldeck_node_leader", "gauge",
+               "1 while this node holds the leader lease (rescues lost nodes' jobs, sweeps retention).");
+        value("crawldeck_node_leader", node->isLeader() ? 1 : 0);
+        metric("crawldeck_node_jobs_rescued_total", "counter", "Jobs of lost nodes this node rescued since start.");
+        value("crawldeck_node_jobs_rescued_total", static_cast<double>(node->jobsRescued()));
+    }
+    if (m_s.feed && m_s.feed->shared()) {
+        metric("crawldeck_feed_listening", "gauge",
+               "1 while the change feed's LISTEN connection is subscribed (else changes arrive by polling).");
+        value("crawldeck_feed_listening", m_s.feed->listening() ? 1 : 0);
     }
     metric("crawldeck_uptime_seconds", "gauge", "Seconds since start.");
     value("crawldeck_uptime_seconds", static_cast<double>(m_uptime.elapsed()) / 1000.0);

@@ -21,6 +21,12 @@ class ArtifactStore;
 namespace cd::retention {
 class RetentionSweeper;
 }
+namespace cd::feed {
+class ChangeFeed;
+}
+namespace cd::cluster {
+class ClusterNode;
+}
 
 namespace cd::http {
 
@@ -42,6 +48,8 @@ struct Services
     EventsHub *events = nullptr;
     ApiServer *api = nullptr;
     retention::RetentionSweeper *retention = nullptr; // null where nothing sweeps (tests)
+    feed::ChangeFeed *feed = nullptr;                 // null in tests that have none
+    cluster::ClusterNode *cluster = nullptr;          // null in tests that run no node
     // The URL a worker posts log lines to for a job (token included).
     std::function<QString(const QString &jobId)> callbackUrl;
     // Hands a RunPod webhook to the runpod backend; false when that backend is not configured.

@@ -271,14 +271,21 @@ QList<Job> JobStore::retriesOf(const QString &id) const
 
 QHash<JobStatus, int> JobStore::countsByStatus() const
 {
-    QHash<JobStatus, int> out;
+    auto counts = statusCounts();
+    if (!counts)
+        qCWarning(lcStore).noquote() << counts.error().detail; // the counts are for display only
+    return counts.value_or(QHash<JobStatus, int>{});
+}
+
+Result<QHash<JobStatus, int>> JobStore::statusCounts() const
+{
     auto q = m_db->run(QStringLiteral("SELECT status, COUNT(*) FROM jobs GROUP BY status"), {}, "counting jobs");
     if (!q)
-        qCWarning(lcStore).noquote() << q.error().detail; // the counts are for display only
-    else
-        while (q.value().next())
-            if (auto s = model::jobStatusFromString(q.value().value(0).toString()))
-                out.insert(*s, q.value().value(1).toInt());
+        return q.error();
+    QHash<JobStatus, int> out;
+    while (q.value().next())
+        if (auto s = model::jobStatusFromString(q.value().value(0).toString()))
+            out.insert(*s, q.value().value(1).toInt());
     return out;
 }
 

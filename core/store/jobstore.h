@@ -47,6 +47,8 @@ public:
     QList<model::Job> nextQueued(model::Backend backend, int limit) const;
     QList<model::Job> withStatus(const QList<model::JobStatus> &statuses) const;
     QHash<model::JobStatus, int> countsByStatus() const;
+    // The same, telling an unreadable database (Unavailable) from no jobs.
+    Result<QHash<model::JobStatus, int>> statusCounts() const;
     // The attempts made as retries of this job (retry_of = id).
     QList<model::Job> retriesOf(const QString &id) const;
 

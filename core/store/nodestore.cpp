@@ -57,20 +57,48 @@ Result<QDateTime> NodeStore::now()
 }
 
 Result<QDateTime> NodeStore::beat(const QString &id, const QString &address, const QString &version,
-                                  const QDateTime &startedAt)
+                                  const QDateTime &startedAt, bool takeOver)
 {
     const auto t = now();
     if (!t)
         return t;
-    auto q = m_db->run(QStringLiteral("INSERT INTO nodes (id, address, version, started_at, heartbeat_at) "
-                                      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                                      "address = excluded.address, version = excluded.version, "
-                                      "started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at"),
-                       {id, text(address), text(version), model::isoUtc(startedAt), model::isoUtc(t.value())},
+    // The start time (ms) tells two processes under one id apart.
+    const QString sql = QStringLiteral("INSERT INTO nodes (id, address, version, started_at, heartbeat_at) "
+                                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                                       "address = excluded.address, version = excluded.version, "
+                                       "started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at") +
+                        (takeOver ? QString() : QStringLiteral(" WHERE nodes.started_at = excluded.started_at"));
+    auto q = m_db->run(sql, {id, text(address), text(version), model::isoUtc(startedAt), model::isoUtc(t.value())},
                        "recording a heartbeat");
     if (!q)
         return unavailable(q.error());
+    if (q.value().numRowsAffected() == 0) {
+        const auto other = node(id);
+        const QString who =
+            other ? QStringLiteral(" (started %1 at %2)")
+                        .arg(model::isoUtc(other->startedAt),
+                             other->address.isEmpty() ? QStringLiteral("an unknown address") : other->address)
+                  : QString();
+        return Error::make(Code::Conflict, QStringLiteral("another process took over node id '%1'%2").arg(id, who));
+    }
     return t;
+}
+
+Result<NodeInfo> NodeStore::node(const QString &id)
+{
+    auto q = m_db->run(QStringLiteral("SELECT address, version, started_at, heartbeat_at FROM nodes WHERE id = ?"),
+                       {id}, "reading a node");
+    if (!q)
+        return unavailable(q.error());
+    if (!q.value().next())
+        return Error::make(Code::NotFound, QStringLiteral("no node '%1'").arg(id));
+    NodeInfo n;
+    n.id = id;
+    n.address = q.value().value(0).toString();
+    n.version = q.value().value(1).toString();
+    n.startedAt = parseIso(q.value().value(2).toString());
+    n.heartbeatAt = parseIso(q.value().value(3).toString());
+    return n;
 }
 
 Result<bool> NodeStore::lead(const QString &id, const QDateTime &now, const QDateTime &until)
@@ -84,12 +112,15 @@ Result<bool> NodeStore::lead(const QString &id, const QDateTime &now, const QDat
     return q.value().numRowsAffected() == 1;
 }
 
-Status NodeStore::leave(const QString &id)
+Status NodeStore::leave(const QString &id, const QDateTime &startedAt)
 {
     // '' sorts before every time: older than any cut-off.
-    auto n = m_db->run(QStringLiteral("UPDATE nodes SET heartbeat_at = '' WHERE id = ?"), {id}, "leaving the nodes");
+    auto n = m_db->run(QStringLiteral("UPDATE nodes SET heartbeat_at = '' WHERE id = ? AND started_at = ?"),
+                       {id, model::isoUtc(startedAt)}, "leaving the nodes");
     if (!n)
         return unavailable(n.error());
+    if (n.value().numRowsAffected() == 0)
+        return Ok{}; // the row is another process's: leave it, and its lease, alone
     auto l = m_db->run(QStringLiteral("UPDATE leases SET expires_at = '' WHERE name = 'leader' AND holder = ?"), {id},
                        "giving up the leader lease");
     if (!l)

@@ -30,15 +30,21 @@ public:
 
     // The database's current time.
     Result<QDateTime> now();
-    // Records that `id` is alive at the database's current time; returns that time.
+    // Records that `id` is alive at the database's current time; returns that time. The row stays
+    // the process's that started at `startedAt`: when another process has taken it over since, this
+    // is a Conflict and nothing is written — unless `takeOver` (the first beat of a process that
+    // made sure the row's previous owner is gone).
     Result<QDateTime> beat(const QString &id, const QString &address, const QString &version,
-                           const QDateTime &startedAt);
+                           const QDateTime &startedAt, bool takeOver = false);
+    // One node's row; NotFound when it never heartbeat here.
+    Result<NodeInfo> node(const QString &id);
     // Takes or renews the leader lease until `until`; true when `id` holds it. A lease another node
     // let expire before `now` is taken over.
     Result<bool> lead(const QString &id, const QDateTime &now, const QDateTime &until);
     // A node that stops on purpose: dead at once (its jobs are rescued at the leader's next look,
     // not after the timeout) and its lease, if it led, free.
-    Status leave(const QString &id);
+    // Only the process that started at `startedAt` can leave under `id`.
+    Status leave(const QString &id, const QDateTime &startedAt);
     // Every node that ever heartbeat here, with its active jobs.
     Result<QList<NodeInfo>> nodes();
     // The secret `name` every node on this database uses: the first node to ask stores `proposed`,

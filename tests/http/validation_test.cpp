@@ -53,9 +53,10 @@ QString waitingJob(Stack &st)
     return r.json().value(QStringLiteral("job_id")).toString();
 }
 
+// It answers at all (while its database is unreadable /health answers 503).
 bool serverUp(Stack &st)
 {
-    return cdtest::getJson(st.port(), "/health").status == 200;
+    return cdtest::getJson(st.port(), "/health").status != 0;
 }
 
 // Another connection renames tables under the server (`away`) or back: every read of them fails
@@ -360,6 +361,13 @@ TEST(Validation, UnreadableDatabaseIs503NotNotFound)
         EXPECT_TRUE(serverUp(st));
     }
 
+    // The health check says so, for a load balancer to take the node out of rotation.
+    const auto health = cdtest::getJson(st.port(), "/health");
+    EXPECT_EQ(health.status, 503) << health.body.toStdString();
+    EXPECT_EQ(health.json().value(QStringLiteral("status")).toString(), QStringLiteral("unavailable"));
+    EXPECT_TRUE(health.json().value(QStringLiteral("error")).toString().contains(u"no such table"));
+    EXPECT_EQ(health.headers.value("retry-after"), QByteArray("1"));
+
     // A job cannot be created either; the answer says to retry rather than blaming the request.
     const auto create =
         cdtest::request(st.port(), "POST", "/api/crawler/start", R"({"keywords":["a"]})",
@@ -372,6 +380,7 @@ TEST(Validation, UnreadableDatabaseIs503NotNotFound)
     EXPECT_EQ(jobCount(st), 1);
     EXPECT_EQ(cdtest::getJson(st.port(), "/api/crawler/status/" + job.toUtf8(), Stack::kToken).status, 200);
     EXPECT_EQ(cdtest::getJson(st.port(), "/api/crawler/status/" + unknown, Stack::kToken).status, 404);
+    EXPECT_EQ(cdtest::getJson(st.port(), "/health").status, 200);
 }
 
 // Every route the server registers refuses a query parameter it does not declare, before its

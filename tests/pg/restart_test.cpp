@@ -164,6 +164,9 @@ TEST(PgRestart, CallbacksWaitOrAre503WhileDownAndEveryNodeRecoversByItself)
     spinFollowing(2000);
     // While it is down a node says so and when to come back; it does not pretend.
     const auto healthDown = cdtest::getJson(b.port(), "/health");
+    EXPECT_EQ(healthDown.status, 503) << healthDown.body.toStdString();
+    EXPECT_EQ(healthDown.json().value(QStringLiteral("status")), QStringLiteral("unavailable"));
+    EXPECT_TRUE(healthDown.headers.contains("retry-after"));
     const auto jobDown = cdtest::getJson(b.port(), "/api/jobs/" + id, kToken);
     EXPECT_TRUE(jobDown.status == 503 && jobDown.headers.contains("retry-after"))
         << jobDown.status << ' ' << jobDown.body.toStdString();

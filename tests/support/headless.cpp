@@ -65,7 +65,9 @@ void Headless::kill()
 
 int Headless::terminate()
 {
-    ::kill(static_cast<pid_t>(m_proc->processId()), SIGTERM);
+    // A process that already ended has pid 0, and kill(0, …) would signal this test's own group.
+    if (m_proc->state() != QProcess::NotRunning)
+        ::kill(static_cast<pid_t>(m_proc->processId()), SIGTERM);
     waitUntil([&] { return m_proc->state() == QProcess::NotRunning; }, 15000);
     if (m_proc->state() != QProcess::NotRunning)
         return -1;
