@@ -20,11 +20,22 @@ LogBus::LogBus(store::JobStore *jobs, store::LogStore *logs, feed::ChangeFeed *f
     m_sweep = new QTimer(this);
     m_sweep->setInterval(250);
     connect(m_sweep, &QTimer::timeout, this, &LogBus::expireWaiters);
+    connect(m_logs, &store::LogStore::progressCommitted, this, &LogBus::onProgressCommitted);
+    m_announceTimer = new QTimer(this);
+    m_announceTimer->setInterval(kAnnounceEveryMs / 2);
+    connect(m_announceTimer, &QTimer::timeout, this, &LogBus::announceDue);
+}
+
+bool LogBus::flush()
+{
+    return m_logs->flush();
 }
 
 void LogBus::reset()
 {
     m_lastProgress.clear();
+    m_announced.clear();
+    m_unannounced.clear();
 }
 
 quint64 LogBus::append(const QString &jobId, LogSource source, const QList<QByteArray> &rawLines)
@@ -69,7 +80,6 @@ quint64 LogBus::publish(const QString &jobId, model::LogLines lines, std::option
 {
     if (lines.isEmpty())
         return m_logs->lastTicket();
-    const quint64 ticket = m_logs->enqueue(lines);
     if (progress) {
         auto it = m_lastProgress.find(jobId);
         if (it != m_lastProgress.end() && it.value() == *progress)
@@ -77,13 +87,45 @@ quint64 LogBus::publish(const QString &jobId, model::LogLines lines, std::option
         else
             m_lastProgress.insert(jobId, *progress);
     }
-    if (progress || summary) {
-        store::JobPatch patch;
-        patch.progress = progress;
-        patch.summary = summary;
-        m_jobs->update(jobId, patch);
+    // Before the lines: enqueue() may commit at once, and the patch goes with them.
+    m_logs->setProgress(jobId, progress, summary);
+    return m_logs->enqueue(lines);
+}
+
+void LogBus::onProgressCommitted(const QStringList &jobIds)
+{
+    const qint64 now = m_clock.elapsed();
+    for (const QString &id : jobIds) {
+        const auto last = m_announced.constFind(id);
+        if (last == m_announced.cend() || now - last.value() >= kAnnounceEveryMs)
+            announce(id, now);
+        else
+            m_unannounced.insert(id);
     }
-    return ticket;
+    if (!m_announceTimer->isActive())
+        m_announceTimer->start();
+}
+
+void LogBus::announce(const QString &jobId, qint64 now)
+{
+    m_announced.insert(jobId, now);
+    m_unannounced.remove(jobId);
+    // Read back: the event carries the job as stored, the latest value whatever came since.
+    m_jobs->publishChange(jobId);
+}
+
+void LogBus::announceDue()
+{
+    const qint64 now = m_clock.elapsed();
+    const QStringList due(m_unannounced.cbegin(), m_unannounced.cend());
+    for (const QString &id : due)
+        if (now - m_announced.value(id) >= kAnnounceEveryMs)
+            announce(id, now);
+    // Jobs quiet for a while need no entry: the next change of theirs goes out at once anyway.
+    for (auto it = m_announced.begin(); it != m_announced.end();)
+        it = now - it.value() > 10 * kAnnounceEveryMs ? m_announced.erase(it) : std::next(it);
+    if (m_unannounced.isEmpty() && m_announced.isEmpty())
+        m_announceTimer->stop();
 }
 
 void LogBus::whenDurable(quint64 ticket, QObject *context, std::function<void(bool)> done, int timeoutMs)

@@ -6,6 +6,7 @@
 #include <QHash>
 #include <QObject>
 #include <QPointer>
+#include <QSet>
 
 #include <functional>
 #include <map>
@@ -29,6 +30,8 @@ class LogBus : public QObject
 {
     Q_OBJECT
 public:
+    static constexpr int kAnnounceEveryMs = 100; // ≤ 10 progress events per job and second
+
     LogBus(store::JobStore *jobs, store::LogStore *logs, feed::ChangeFeed *feed, QObject *parent = nullptr);
 
     // Where committed lines and job changes are published.
@@ -44,6 +47,9 @@ public:
     // `timeoutMs`. Nothing is called if `context` dies first.
     void whenDurable(quint64 ticket, QObject *context, std::function<void(bool)> done, int timeoutMs = 10000);
 
+    // Commits what is queued now (false when the database refuses; the lines stay queued).
+    bool flush();
+
     // Forget cached progress values (after a job is deleted, or in tests that reopen the store).
     void reset();
 
@@ -51,6 +57,12 @@ private:
     quint64 publish(const QString &jobId, model::LogLines lines, std::optional<int> progress,
                     std::optional<QJsonObject> summary);
     void onCommitted(quint64 ticket);
+    // Progress is committed with every group commit, but a job's change is announced at most every
+    // kAnnounceEveryMs: a worker printing progress per item would otherwise flood every event stream
+    // and window. The last value always goes out (by the timer) within that time.
+    void onProgressCommitted(const QStringList &jobIds);
+    void announce(const QString &jobId, qint64 now);
+    void announceDue();
 
     struct Waiter
     {
@@ -63,7 +75,10 @@ private:
     store::JobStore *m_jobs;
     store::LogStore *m_logs;
     feed::ChangeFeed *m_feed;
-    QHash<QString, int> m_lastProgress; // skip UPDATEs that would not change anything
+    QHash<QString, int> m_lastProgress; // skip writes that would not change anything
+    QHash<QString, qint64> m_announced; // job → when its last progress change went out (m_clock)
+    QSet<QString> m_unannounced;        // jobs with a committed change not announced yet
+    QTimer *m_announceTimer;
     std::multimap<quint64, Waiter> m_waiters;
     // One sweep for all waiters' timeouts: a timer per parked request costs O(n) per request in
     // Qt's timer list under load.

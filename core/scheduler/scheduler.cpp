@@ -487,6 +487,8 @@ void Scheduler::onFinished(const QString &jobId, const RunOutcome &outcome)
                   QStringLiteral("job %1%2")
                       .arg(model::toString(target).replace(u'_', u' '),
                            patch.error ? QStringLiteral(": ") + *patch.error : QString()));
+    // Its lines, and the progress and summary they carry, are stored before anyone sees it ended.
+    m_bus->flush();
     auto done = m_jobs->transition(jobId, target, patch);
     if (!done) {
         m_bus->system(jobId, LogLevel::Error, QStringLiteral("could not record the outcome: ") + done.error().detail);

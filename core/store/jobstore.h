@@ -46,6 +46,9 @@ public:
     // Queued jobs of one backend in the order they should run.
     QList<model::Job> nextQueued(model::Backend backend, int limit) const;
     QList<model::Job> withStatus(const QList<model::JobStatus> &statuses) const;
+    // Reads the job back and emits jobChanged() (for a change another store wrote, e.g. the log
+    // writer's progress).
+    Result<model::Job> publishChange(const QString &id) { return changed(id); }
     QHash<model::JobStatus, int> countsByStatus() const;
     // The same, telling an unreadable database (Unavailable) from no jobs.
     Result<QHash<model::JobStatus, int>> statusCounts() const;

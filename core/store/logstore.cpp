@@ -7,6 +7,7 @@
 #include "sqlutil.h"
 
 #include <QHash>
+#include <QJsonDocument>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -32,11 +33,14 @@ namespace {
 // Takes the job's row lock until commit: a second writer for the same job waits here, then numbers
 // after this one's lines (PostgreSQL re-reads log_count once the lock is granted). The floor at the
 // highest stored seq keeps a counter that fell behind (a writer that bypassed it) from colliding.
+// The same statement applies the job's latest progress/summary (NULL keeps the column): no write
+// of its own per progress line.
 QString reserveSql(const SqlDialect &d)
 {
     return QStringLiteral("UPDATE jobs SET log_count = ") + d.greatest() +
-           QStringLiteral("(log_count, (SELECT COALESCE(MAX(seq), 0) FROM job_logs WHERE job_id = jobs.id)) + ? "
-                          "WHERE id = ? RETURNING log_count");
+           QStringLiteral("(log_count, (SELECT COALESCE(MAX(seq), 0) FROM job_logs WHERE job_id = jobs.id)) + ?, "
+                          "progress = COALESCE(?, progress), summary = COALESCE(?, summary), "
+                          "updated_at = COALESCE(?, updated_at) WHERE id = ? RETURNING log_count");
 }
 const QString kInsertLine =
     QStringLiteral("INSERT INTO job_logs (job_id, seq, ts, level, message, source) VALUES (?, ?, ?, ?, ?, ?)");
@@ -99,6 +103,17 @@ quint64 LogStore::enqueue(const model::LogLines &lines)
     return m_ticket;
 }
 
+void LogStore::setProgress(const QString &jobId, std::optional<int> progress, std::optional<QJsonObject> summary)
+{
+    if (!progress && !summary)
+        return;
+    Progress &p = m_progress[jobId];
+    if (progress)
+        p.progress = qBound(0, *progress, 100);
+    if (summary)
+        p.summary = QString::fromUtf8(QJsonDocument(*summary).toJson(QJsonDocument::Compact));
+}
+
 void LogStore::flushSoon()
 {
     if (m_pending.isEmpty() || m_failures > 0)
@@ -137,14 +152,21 @@ Result<LogStore::Written> LogStore::write(const model::LogLines &lines)
     for (const LogLine &l : lines)
         byJob[l.jobId].append(l);
     Written out;
+    const QString now = model::isoUtc(QDateTime::currentDateTimeUtc());
     for (auto &[jobId, jobLines] : byJob) {
+        const auto progress = m_progress.constFind(jobId);
+        const bool patch = progress != m_progress.cend();
         s.reserve.bindValue(0, static_cast<qint64>(jobLines.size()));
-        s.reserve.bindValue(1, jobId);
+        s.reserve.bindValue(1, patch && progress->progress ? QVariant(*progress->progress) : QVariant());
+        s.reserve.bindValue(2, patch && progress->summary ? QVariant(*progress->summary) : QVariant());
+        s.reserve.bindValue(3, patch ? QVariant(now) : QVariant());
+        s.reserve.bindValue(4, jobId);
         if (!s.reserve.exec())
             return Error::make(Error::Code::Unavailable, s.reserve.lastError().text());
         if (!s.reserve.next()) {
             // The job is gone (deleted): its lines have nowhere to go.
             s.reserve.finish();
+            m_progress.remove(jobId);
             out.dropped += jobLines.size();
             qCWarning(lcStore) << "dropped" << jobLines.size() << "log line(s) of job" << jobId
                                << ": the job does not exist";
@@ -152,6 +174,8 @@ Result<LogStore::Written> LogStore::write(const model::LogLines &lines)
         }
         const qint64 last = s.reserve.value(0).toLongLong();
         s.reserve.finish();
+        if (patch)
+            out.patched.append(jobId);
         qint64 seq = last - jobLines.size();
         for (LogLine &l : jobLines)
             l.seq = ++seq;
@@ -207,12 +231,16 @@ void LogStore::markCommitted(const Written &written, std::optional<quint64> upTo
 {
     m_linesCommitted += static_cast<quint64>(written.lines.size());
     m_linesDropped += static_cast<quint64>(written.dropped);
+    for (const QString &id : written.patched)
+        m_progress.remove(id);
     qsizetype from = 0;
     for (const LogRange &r : written.ranges) {
         const qsizetype n = r.last - r.first + 1;
         Q_EMIT rangeCommitted(r.jobId, written.lines.mid(from, n));
         from += n;
     }
+    if (!written.patched.isEmpty())
+        Q_EMIT progressCommitted(written.patched);
     if (!upTo)
         return;
     ++m_commits;
@@ -302,6 +330,9 @@ bool LogStore::isolateBadLines()
         all.ranges.append(w->ranges);
         all.lines.append(w->lines);
         all.dropped += w->dropped;
+        for (const QString &id : std::as_const(w->patched))
+            m_progress.remove(id); // written: the job's next lines must not write it again
+        all.patched.append(w->patched);
     }
     m_pending.remove(0, done); // what was written is never written twice
     m_flushing = true;

@@ -3,6 +3,8 @@
 #include "common/result.h"
 #include "model/logline.h"
 
+#include <QHash>
+#include <QJsonObject>
 #include <QObject>
 #include <QTimer>
 
@@ -53,6 +55,10 @@ public:
 
     // Lines of one or more jobs; their seq is assigned at commit.
     quint64 enqueue(const model::LogLines &lines);
+    // The latest progress and/or summary a job's worker reported, written with that job's lines in
+    // the next group commit (the same UPDATE that numbers them): a thousand progress lines in one
+    // commit cost one write, not a thousand. Call before enqueueing the lines that carry it.
+    void setProgress(const QString &jobId, std::optional<int> progress, std::optional<QJsonObject> summary);
     quint64 committedTicket() const { return m_committed; }
     quint64 lastTicket() const { return m_ticket; }
     int pendingCount() const { return static_cast<int>(m_pending.size()); }
@@ -90,6 +96,8 @@ public:
 Q_SIGNALS:
     // One job's lines as committed, in seq order (for the change feed; others subscribe to it).
     void rangeCommitted(const QString &jobId, const cd::model::LogLines &lines);
+    // Jobs whose progress or summary a commit changed (after their rangeCommitted()).
+    void progressCommitted(const QStringList &jobIds);
     void committed(quint64 ticket);
     void commitFailed(const QString &error);
 
@@ -100,6 +108,12 @@ private:
         QList<LogRange> ranges;
         model::LogLines lines; // numbered, grouped by job
         qsizetype dropped = 0; // lines of jobs that no longer exist
+        QStringList patched;   // jobs whose progress/summary went in
+    };
+    struct Progress
+    {
+        std::optional<int> progress;
+        std::optional<QString> summary; // JSON text
     };
     // Numbers and inserts `lines` inside the open transaction; sends the notice.
     Result<Written> write(const model::LogLines &lines);
@@ -115,6 +129,7 @@ private:
     NoticeFn m_notice;
     bool m_flushing = false;
     model::LogLines m_pending;
+    QHash<QString, Progress> m_progress; // per job, until a commit writes it
     quint64 m_ticket = 0;
     quint64 m_committed = 0;
     QTimer m_timer;

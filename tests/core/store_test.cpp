@@ -62,29 +62,12 @@ qint64 scalar(const QString &location, const QString &sql)
 }
 
 // The store suite runs on SQLite and on PostgreSQL (a fresh database of the throwaway cluster).
-class StoreOn : public testing::TestWithParam<const char *>
-{
-protected:
-    void SetUp() override
-    {
-        if (QLatin1String(GetParam()) == QLatin1String("postgresql")) {
-            REQUIRE_PG();
-            m_location = cdtest::PgCluster::instance().createDatabase();
-        } else {
-            m_location = m_dir.filePath(QStringLiteral("a.db"));
-        }
-    }
-    QString location() const { return m_location; }
-
-private:
-    QTemporaryDir m_dir;
-    QString m_location;
-};
+class StoreOn : public cdtest::OnEachDialect
+{};
 
 } // namespace
 
-INSTANTIATE_TEST_SUITE_P(Dialects, StoreOn, testing::Values("sqlite", "postgresql"),
-                         [](const testing::TestParamInfo<const char *> &info) { return std::string(info.param); });
+INSTANTIATE_TEST_SUITE_P(Dialects, StoreOn, testing::Values("sqlite", "postgresql"), cdtest::dialectName);
 
 TEST_P(StoreOn, MigratesAnEmptyDatabase)
 {
@@ -324,6 +307,9 @@ TEST_P(StoreOn, ProgressAndSummaryFromLinesReachTheJob)
     bus.append(job.id, model::LogSource::Callback,
                QStringList{QStringLiteral("[INFO] Progress: 40%"), QStringLiteral("[SUMMARY] {\"pages\": 3}"),
                            QStringLiteral("[SUMMARY] {broken")});
+    // Written with the lines, in their group commit.
+    EXPECT_EQ(d.jobs.job(job.id)->progress, 0);
+    ASSERT_TRUE(d.logs.flush());
     const auto j = d.jobs.job(job.id).value();
     EXPECT_EQ(j.progress, 40);
     EXPECT_EQ(j.summary.value(QStringLiteral("pages")).toInt(), 3);

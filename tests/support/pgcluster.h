@@ -50,3 +50,37 @@ private:
             GTEST_SKIP() << "\n\n*** SKIPPED: no PostgreSQL here: " << pg.whyNot().toStdString() << " ***\n";          \
         ASSERT_TRUE(pg.available()) << pg.whyNot().toStdString();                                                      \
     } while (false)
+
+#include <QTemporaryDir>
+
+#include <gtest/gtest.h>
+
+namespace cdtest {
+
+// A suite that runs on SQLite and on PostgreSQL (a fresh database of the throwaway cluster):
+// `class X : public cdtest::OnEachDialect {};` then INSTANTIATE_TEST_SUITE_P with kDialects.
+class OnEachDialect : public testing::TestWithParam<const char *>
+{
+protected:
+    void SetUp() override
+    {
+        if (QLatin1String(GetParam()) == QLatin1String("postgresql")) {
+            REQUIRE_PG();
+            m_location = PgCluster::instance().createDatabase();
+        } else {
+            m_location = m_dir.filePath(QStringLiteral("a.db"));
+        }
+    }
+    QString location() const { return m_location; }
+
+private:
+    QTemporaryDir m_dir;
+    QString m_location;
+};
+
+inline std::string dialectName(const testing::TestParamInfo<const char *> &info)
+{
+    return std::string(info.param);
+}
+
+} // namespace cdtest
