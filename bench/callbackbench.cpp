@@ -1,6 +1,8 @@
 // Log-callback throughput of the real `crawldeck --headless` over loopback: N keep-alive
 // connections each POST /api/crawler/log in a loop for a fixed time. Every 200 means the line is
 // committed. Prints one JSON object per run.
+#include "benchclient.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -27,14 +29,6 @@ struct Conn
     qint64 sentAt = 0;
 };
 
-QByteArray post(const QByteArray &path, const QByteArray &body, const QByteArray &token = {})
-{
-    QByteArray r = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
-    if (!token.isEmpty())
-        r += "Authorization: Bearer " + token + "\r\n";
-    return r + "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
-}
-
 // Returns the length of one complete response at the start of buf, or 0.
 qsizetype responseLength(const QByteArray &buf, int *status)
 {
@@ -47,19 +41,6 @@ qsizetype responseLength(const QByteArray &buf, int *status)
         return 0;
     *status = buf.mid(9, 3).toInt();
     return end + 4 + len;
-}
-
-QByteArray blockingRequest(quint16 port, const QByteArray &req)
-{
-    QTcpSocket s;
-    s.connectToHost(QStringLiteral("127.0.0.1"), port);
-    s.waitForConnected(5000);
-    s.write(req);
-    QByteArray buf;
-    int status = 0;
-    while (responseLength(buf, &status) == 0 && s.waitForReadyRead(5000))
-        buf += s.readAll();
-    return buf.mid(buf.indexOf("\r\n\r\n") + 4);
 }
 
 } // namespace
@@ -99,13 +80,14 @@ int main(int argc, char **argv)
         QRegularExpression(QStringLiteral(R"(:(\d+)\n)")).match(QString::fromUtf8(server.readAllStandardOutput()));
     const quint16 port = static_cast<quint16>(m.captured(1).toUInt());
 
-    const QByteArray created = blockingRequest(port, post("/api/jobs", R"({"profile":"idle"})", "bench"));
+    const QByteArray created =
+        cdbench::blockingRequest(port, cdbench::post("/api/jobs", R"({"profile":"idle"})", "bench"));
     const QByteArray jobId = QJsonDocument::fromJson(created).object().value(QStringLiteral("id")).toString().toUtf8();
     QByteArray body = "{\"job_id\":\"" + jobId + "\",\"messages\":[";
     for (int i = 0; i < linesPerRequest; ++i)
         body += QByteArray(i ? "," : "") + "\"[INFO] Progress: 42% - bench line with some realistic length to it\"";
     body += "]}";
-    const QByteArray request = post("/api/crawler/log", body, "bench");
+    const QByteArray request = cdbench::post("/api/crawler/log", body, "bench");
 
     std::vector<qint64> latenciesUs;
     latenciesUs.reserve(1 << 20);
@@ -148,8 +130,8 @@ int main(int argc, char **argv)
     const double elapsed = seconds;
     conns.clear();
 
-    const QByteArray job =
-        blockingRequest(port, "GET /api/jobs/" + jobId + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer bench\r\n\r\n");
+    const QByteArray job = cdbench::blockingRequest(
+        port, "GET /api/jobs/" + jobId + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer bench\r\n\r\n");
     const qint64 logCount = QJsonDocument::fromJson(job).object().value(QStringLiteral("log_count")).toInteger();
     ::kill(static_cast<pid_t>(server.processId()), SIGTERM);
     server.waitForFinished(5000);

@@ -2,84 +2,21 @@
 // client receives it; lines reach SSE only after their commit (the change feed), so this is the
 // cost of durable-first delivery. With --database postgresql://... and --nodes 2, the line is posted
 // to node A and read on node B (NOTIFY between them). Prints one JSON object.
+#include "benchclient.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
-#include <QRegularExpression>
 #include <QTcpSocket>
-#include <QTemporaryDir>
 #include <QTimer>
 #include <QUrl>
 
 #include <algorithm>
-#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <vector>
-
-namespace {
-
-QByteArray post(const QByteArray &path, const QByteArray &body, const QByteArray &token = {})
-{
-    QByteArray r = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
-    if (!token.isEmpty())
-        r += "Authorization: Bearer " + token + "\r\n";
-    return r + "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
-}
-
-QByteArray blockingRequest(quint16 port, const QByteArray &req)
-{
-    QTcpSocket s;
-    s.connectToHost(QStringLiteral("127.0.0.1"), port);
-    s.waitForConnected(5000);
-    s.write(req);
-    QByteArray buf;
-    while (s.waitForReadyRead(5000)) {
-        buf += s.readAll();
-        const qsizetype end = buf.indexOf("\r\n\r\n");
-        const qsizetype cl = buf.indexOf("Content-Length: ");
-        if (end > 0 && cl > 0 &&
-            buf.size() >= end + 4 + buf.mid(cl + 16, buf.indexOf("\r\n", cl) - cl - 16).toLongLong())
-            break;
-    }
-    return buf.mid(buf.indexOf("\r\n\r\n") + 4);
-}
-
-struct Server
-{
-    QTemporaryDir dir;
-    QProcess process;
-    quint16 port = 0;
-    bool start(const QString &binary, const QString &database)
-    {
-        QStringList args{
-            QStringLiteral("--headless"), QStringLiteral("--data-dir"),      dir.path(),
-            QStringLiteral("--listen"),   QStringLiteral("127.0.0.1:0"),     QStringLiteral("--api-token"),
-            QStringLiteral("bench"),      QStringLiteral("--local-profile"), QStringLiteral("idle=sleep 600")};
-        if (!database.isEmpty())
-            args << QStringLiteral("--database") << database;
-        process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        process.start(binary, args);
-        if (!process.waitForReadyRead(15000))
-            return false;
-        const auto m =
-            QRegularExpression(QStringLiteral(R"(:(\d+)\n)")).match(QString::fromUtf8(process.readAllStandardOutput()));
-        port = static_cast<quint16>(m.captured(1).toUInt());
-        return port != 0;
-    }
-    ~Server()
-    {
-        if (process.state() != QProcess::NotRunning) {
-            ::kill(static_cast<pid_t>(process.processId()), SIGTERM);
-            process.waitForFinished(5000);
-        }
-    }
-};
-
-} // namespace
 
 int main(int argc, char **argv)
 {
@@ -102,17 +39,19 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    Server a;
-    Server b;
+    cdbench::HeadlessServer a;
+    cdbench::HeadlessServer b;
     if (!a.start(p.value(QStringLiteral("server")), database) ||
         (twoNodes && !b.start(p.value(QStringLiteral("server")), database))) {
         std::fprintf(stderr, "server did not start\n");
         return 1;
     }
-    const quint16 readPort = twoNodes ? b.port : a.port;
+    const quint16 readPort = twoNodes ? b.port() : a.port();
 
     const QJsonObject created =
-        QJsonDocument::fromJson(blockingRequest(a.port, post("/api/jobs", R"({"profile":"idle"})", "bench"))).object();
+        QJsonDocument::fromJson(
+            cdbench::blockingRequest(a.port(), cdbench::post("/api/jobs", R"({"profile":"idle"})", "bench")))
+            .object();
     const QByteArray jobId = created.value(QStringLiteral("id")).toString().toUtf8();
     const QUrl callback(created.value(QStringLiteral("callback_url")).toString());
     const QByteArray logPath = (callback.path() + (callback.hasQuery() ? u'?' + callback.query() : QString())).toUtf8();
@@ -128,7 +67,7 @@ int main(int argc, char **argv)
     // The poster: one keep-alive connection, the next line once the previous one arrived on SSE.
     QTcpSocket poster;
     poster.setSocketOption(QAbstractSocket::LowDelayOption, 1);
-    poster.connectToHost(QStringLiteral("127.0.0.1"), a.port);
+    poster.connectToHost(QStringLiteral("127.0.0.1"), a.port());
     poster.waitForConnected(5000);
     QObject::connect(&poster, &QTcpSocket::readyRead, &poster, [&poster] { poster.readAll(); });
 
@@ -141,7 +80,7 @@ int main(int argc, char **argv)
     auto sendNext = [&] {
         const QByteArray body = "{\"job_id\":\"" + jobId + "\",\"message\":\"probe " + QByteArray::number(sent) + "\"}";
         sentAt = clock.nsecsElapsed() / 1000;
-        poster.write(post(logPath, body));
+        poster.write(cdbench::post(logPath, body));
         ++sent;
     };
     QObject::connect(&sse, &QTcpSocket::readyRead, &sse, [&] {

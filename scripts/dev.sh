@@ -20,7 +20,8 @@ RUN_PACKAGES=(
 # The .deb: shlibdeps computes its dependencies.
 PACKAGE_PACKAGES=(dpkg-dev)
 # The test suite on top: GoogleTest, a throwaway PostgreSQL, sample workers, a display for the GUI
-# tests, the fuzzers, and the tools the package test reads the package with.
+# tests, the fuzzers, the tools the package test reads the package with, and what the benchmark
+# smoke run compares against (wrk, nginx, the seed's FastAPI backend).
 TEST_PACKAGES=(
   libgtest-dev googletest
   postgresql
@@ -28,6 +29,7 @@ TEST_PACKAGES=(
   xvfb xauth
   clang libclang-rt-14-dev
   appstream desktop-file-utils groff-base man-db systemd
+  wrk nginx-light python3-fastapi python3-uvicorn
 )
 
 as_root() {
