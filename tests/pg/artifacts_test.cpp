@@ -317,8 +317,11 @@ TEST(Artifacts, ALargeArtifactIsStreamedFromTheDatabaseInLittleMemory)
     ASSERT_FALSE(id.isEmpty());
     ASSERT_TRUE(copiesSettled(sql, id, 1)) << a->stderrText().toStdString();
     ASSERT_EQ(sql.scalar(QStringLiteral("SELECT COUNT(*) FROM artifacts WHERE storage = 'database'")), 1);
-    const double uploadRate = loggedCopyRate(a->stderrText(), QStringLiteral("big.bin"));
-    EXPECT_GT(uploadRate, 0) << a->stderrText().toStdString();
+    // The node's log line may reach us a moment after the row changed.
+    double uploadRate = 0;
+    EXPECT_TRUE(cdtest::waitUntil(
+        [&] { return (uploadRate = loggedCopyRate(a->stderrText(), QStringLiteral("big.bin"))) > 0; }, 5000))
+        << a->stderrText().toStdString();
     const qint64 copierPeakA = procKib(a->process().processId(), "VmHWM:");
 
     auto b = node(QStringLiteral("node-b"), url, dir.filePath(QStringLiteral("b")), extra);
