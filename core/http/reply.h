@@ -25,7 +25,7 @@ struct StoredBody
     QByteArray mime;
     std::unique_ptr<QIODevice> device; // open for reading, seekable
     qint64 size = 0;
-    QByteArray etag; // a strong validator, quoted ("\"<sha256>\""); empty when there is none
+    QByteArray etag; // a strong validator with its quotes, e.g. "<sha256>"; empty when there is none
     Headers extra;   // e.g. Content-Disposition
 };
 

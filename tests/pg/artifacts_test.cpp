@@ -11,6 +11,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QProcess>
 #include <QRegularExpression>
 #include <QTcpSocket>
 #include <QTemporaryDir>
@@ -401,4 +402,33 @@ TEST(Artifacts, ANodeThatIsNotTheLeaderRemovesItsOrphanedJobDirectories)
     EXPECT_TRUE(QDir(jobs + QStringLiteral("not-a-job")).exists());
     EXPECT_TRUE(cdtest::waitUntil([&] { return b->stderrText().contains("removed 1 job directories"); }, 5000))
         << b->stderrText().toStdString();
+}
+
+TEST(Artifacts, BadArtifactSettingsStopTheStartWithAClearMessage)
+{
+    QTemporaryDir dir;
+    auto refused = [](const QStringList &args) {
+        QProcess p;
+        p.start(QStringLiteral(CRAWLDECK_BINARY),
+                QStringList{QStringLiteral("--headless"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0")} +
+                    args);
+        EXPECT_TRUE(p.waitForFinished(15000)) << args.join(u' ').toStdString();
+        EXPECT_NE(p.exitCode(), 0) << args.join(u' ').toStdString();
+        return QString::fromUtf8(p.readAllStandardError());
+    };
+    for (const QString &bad : {QStringLiteral("-1"), QStringLiteral("1G"), QStringLiteral("")}) {
+        const QString err = refused({QStringLiteral("--data-dir"), dir.filePath(QStringLiteral("cli")),
+                                     QStringLiteral("--artifact-max-bytes"), bad});
+        EXPECT_TRUE(err.contains(QStringLiteral("--artifact-max-bytes"))) << err.toStdString();
+    }
+    // A saved value that means nothing is refused, naming the key and the file.
+    const QString data = dir.filePath(QStringLiteral("ini"));
+    ASSERT_TRUE(QDir().mkpath(data));
+    QFile ini(data + QStringLiteral("/crawldeck.ini"));
+    ASSERT_TRUE(ini.open(QIODevice::WriteOnly));
+    ini.write("[artifacts]\nstorage=cloud\n");
+    ini.close();
+    const QString err = refused({QStringLiteral("--data-dir"), data});
+    EXPECT_TRUE(err.contains(QStringLiteral("artifacts/storage")) && err.contains(QStringLiteral("cloud")))
+        << err.toStdString();
 }
