@@ -1,5 +1,6 @@
 #include "application.h"
 
+#include "artifacts/artifactcopier.h"
 #include "artifacts/artifactstore.h"
 #include "artifacts/resultcollector.h"
 #include "cluster/clusternode.h"
@@ -185,6 +186,22 @@ Status Application::start()
         return st;
     m_bus = std::make_unique<logs::LogBus>(m_jobs.get(), m_logs.get(), m_feed.get());
     m_artifacts = std::make_unique<artifacts::ArtifactStore>(dataDir, m_jobs.get());
+    m_artifacts->setNode(nodeId);
+    const auto artifactStorage = m_settings->artifactStorage();
+    if (!artifactStorage)
+        return artifactStorage.error();
+    const auto artifactCap = m_settings->artifactMaxBytes();
+    if (!artifactCap)
+        return artifactCap.error();
+    // Nodes sharing PostgreSQL serve each other's files from it; one node on SQLite needs no copy.
+    if (artifactStorage.value() == settings::ArtifactStorage::Database ||
+        (artifactStorage.value() == settings::ArtifactStorage::Auto && m_db->dialect().name() == u"postgresql")) {
+        if (auto st = m_artifacts->copyToDatabase(m_settings->databaseLocation(),
+                                                  QStringLiteral("crawldeck:") + nodeId + QStringLiteral(":artifacts"),
+                                                  artifactCap.value());
+            !st)
+            return st;
+    }
     m_nodes = std::make_unique<store::NodeStore>(m_db.get());
     m_retentionStore = std::make_unique<store::Retention>(m_db.get());
     m_retention =
@@ -272,6 +289,8 @@ Status Application::start()
         m_scheduler->recover();
         m_scheduler->start();
         m_retention->start();
+        if (m_artifacts->copier())
+            m_artifacts->copier()->start();
     });
     connect(m_cluster.get(), &cluster::ClusterNode::identityConflict, this, [this](const QString &message) {
         err(message);

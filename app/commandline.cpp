@@ -86,10 +86,15 @@ CommandLine CommandLine::parse(const QStringList &args)
         QStringLiteral("Delete finished jobs, their logs and files this many days after they finished (default 0: "
                        "keep everything)."),
         QStringLiteral("N"));
-    p.addOptions({help,           version,   headless,      listen,       dataDir,      database,     apiToken,
-                  callbackKey,    publicUrl, tlsCert,       tlsKey,       localSlots,   runpodSlots,  profile,
-                  runpodEndpoint, runpodPod, trustLoopback, trustedProxy, strict,       failureLimit, failureWindow,
-                  cooling,        nodeId,    nodeTimeout,   globalSlots,  retentionDays});
+    const QCommandLineOption artifactMaxBytes(
+        QStringLiteral("artifact-max-bytes"),
+        QStringLiteral("On a shared database, the largest artifact copied into it so any node can serve it; a larger "
+                       "one stays on the disk of the node that made it (default 1073741824; 0 = no cap)."),
+        QStringLiteral("BYTES"));
+    p.addOptions({help,           version,   headless,      listen,       dataDir,       database,        apiToken,
+                  callbackKey,    publicUrl, tlsCert,       tlsKey,       localSlots,    runpodSlots,     profile,
+                  runpodEndpoint, runpodPod, trustLoopback, trustedProxy, strict,        failureLimit,    failureWindow,
+                  cooling,        nodeId,    nodeTimeout,   globalSlots,  retentionDays, artifactMaxBytes});
     // Parsed before any application object exists, so Qt cannot know the program's name.
     // The command line is read before QApplication could take its own options out of it: accept
     // them (hidden) so `crawldeck -platform offscreen` or `-style fusion` still start; QApplication
@@ -198,6 +203,16 @@ CommandLine CommandLine::parse(const QStringList &args)
             return cl;
         }
         o.nodeTimeoutS = s;
+    }
+    if (p.isSet(artifactMaxBytes)) {
+        bool ok = false;
+        const qint64 n = p.value(artifactMaxBytes).toLongLong(&ok);
+        if (!ok || n < 0) {
+            cl.error = QStringLiteral("--artifact-max-bytes expects a number of bytes (0 = no cap), got '%1'")
+                           .arg(p.value(artifactMaxBytes));
+            return cl;
+        }
+        o.artifactMaxBytes = n;
     }
     for (const QString &value : p.values(globalSlots)) {
         const qsizetype eq = value.indexOf(u'=');

@@ -1,5 +1,7 @@
 #include "artifactstore.h"
 
+#include "artifactcopier.h"
+#include "common/logging.h"
 #include "common/privatefiles.h"
 #include "store/jobstore.h"
 
@@ -16,6 +18,29 @@ namespace cd::artifacts {
 using Code = Error::Code;
 
 ArtifactStore::ArtifactStore(QString root, store::JobStore *jobs) : m_root(std::move(root)), m_jobs(jobs) {}
+
+ArtifactStore::~ArtifactStore() = default;
+
+Status ArtifactStore::copyToDatabase(const QString &location, const QString &applicationName, qint64 maxBytes)
+{
+    auto copier = std::make_unique<ArtifactCopier>(this, m_node);
+    if (auto st = copier->open(location, applicationName); !st)
+        return st;
+    m_copier = std::move(copier);
+    m_maxDatabaseBytes = qMax<qint64>(0, maxBytes);
+    return Ok{};
+}
+
+QStringList ArtifactStore::jobDirIds() const
+{
+    QStringList out;
+    const QDir jobs(m_root + QStringLiteral("/jobs"));
+    for (const QString &name : jobs.entryList(QDir::Dirs | QDir::NoDotAndDotDot | QDir::NoSymLinks))
+        // Job ids are UUIDs: anything else in there is not ours to judge.
+        if (!QUuid::fromString(name).isNull())
+            out << name;
+    return out;
+}
 
 QString ArtifactStore::jobDir(const QString &jobId) const
 {
@@ -71,19 +96,39 @@ Result<QList<model::Artifact>> ArtifactStore::collect(const QString &jobId) cons
         a.sha256 = QString::fromLatin1(hash.result().toHex());
         a.mime = mimes.mimeTypeForFile(path).name();
         a.createdAt = QFileInfo(path).lastModified().toUTC();
+        a.node = m_node;
+        const bool overCap = m_maxDatabaseBytes > 0 && a.size > m_maxDatabaseBytes;
+        a.storage = m_copier && !overCap ? QStringLiteral("pending") : QStringLiteral("disk");
+        if (m_copier && overCap)
+            qCInfo(lcArtifacts).noquote()
+                << QStringLiteral("artifact '%1' of job %2 (%3 bytes) is over the %4-byte cap "
+                                  "for the database: only this node's disk holds it")
+                       .arg(a.name, jobId)
+                       .arg(a.size)
+                       .arg(m_maxDatabaseBytes);
         if (auto st = m_jobs->upsertArtifact(a); !st)
             return st.error();
+        if (a.storage == u"pending")
+            m_copier->enqueue(store::ArtifactKey{jobId, a.name}, path);
         out.append(a);
     }
     return out;
 }
 
-Result<QString> ArtifactStore::resolve(const QString &jobId, const QString &name) const
+Status ArtifactStore::checkName(const QString &name)
 {
     const QString clean = QDir::cleanPath(name);
     if (name.isEmpty() || clean.startsWith(u'/') || clean == u".." || clean.startsWith(QStringLiteral("../")) ||
         clean.contains(QStringLiteral("/../")))
         return Error::make(Code::InvalidArgument, QStringLiteral("invalid artifact name '%1'").arg(name));
+    return Ok{};
+}
+
+Result<QString> ArtifactStore::resolve(const QString &jobId, const QString &name) const
+{
+    if (auto st = checkName(name); !st)
+        return st.error();
+    const QString clean = QDir::cleanPath(name);
     const QString base = QDir(outputDir(jobId)).canonicalPath();
     const QString full = QFileInfo(outputDir(jobId) + u'/' + clean).canonicalFilePath();
     if (base.isEmpty() || full.isEmpty() || !full.startsWith(base + u'/') || !QFileInfo(full).isFile())

@@ -217,6 +217,7 @@ QCoro::Task<std::optional<QString>> ResultCollector::download(QString jobId, QSt
     a.jobId = jobId;
     a.name = name;
     a.sourceUrl = urlText;
+    a.node = m_artifacts->node();
     a.size = QFileInfo(path).size();
     a.sha256 = QString::fromLatin1(hash->result().toHex());
     a.mime = QMimeDatabase().mimeTypeForFile(path).name();

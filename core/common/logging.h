@@ -10,5 +10,6 @@ namespace cd {
 Q_DECLARE_LOGGING_CATEGORY(lcStore)
 Q_DECLARE_LOGGING_CATEGORY(lcHttp)
 Q_DECLARE_LOGGING_CATEGORY(lcRetention)
+Q_DECLARE_LOGGING_CATEGORY(lcArtifacts)
 
 } // namespace cd

@@ -1,6 +1,7 @@
 #include "jobscontroller.h"
 
 #include "artifacts/artifactstore.h"
+#include "artifacts/chunkdevice.h"
 #include "common/logging.h"
 #include "eventshub.h"
 #include "guardedtcpserver.h"
@@ -140,7 +141,13 @@ void JobsController::registerRoutes(Router &router)
     router.add(Method::Get, QStringLiteral("/api/jobs/{}/artifacts"), Access::Read, {},
                bind(&JobsController::artifacts));
     // GET /api/jobs/{id}/artifacts/{name} — read. 200 the file, streamed (Content-Disposition:
-    // attachment; HEAD: headers only); 400 a name that leaves the job's directory; 404.
+    // attachment, Accept-Ranges: bytes, ETag "<sha256>" when recorded; HEAD: headers only), from this
+    // node's disk or, on another node, from the shared database. One `Range: bytes=N-|N-M|-N`: 206
+    // with Content-Range (If-Range with the ETag honoured, anything else answers 200 whole); 416 with
+    // `Content-Range: bytes */size` past the end; 400 and close for a malformed, repeated or multiple
+    // range, or a name that leaves the job's directory; 404; 409 the file is only on the disk of the
+    // node named in the detail (over the database cap); 503 storage unreadable, or the copy into the
+    // database not done yet (the producing node serves it meanwhile).
     router.add(Method::Get, QStringLiteral("/api/jobs/{}/artifacts/{*}"), Access::Read, {},
                bind(&JobsController::artifact));
 }
@@ -285,17 +292,58 @@ void JobsController::artifact(const Request &req, Reply &&reply)
     if (auto st = m_s.jobs->require(jobId); !st)
         return reply.error(st.error());
     const QString name = req.args.value(1);
+    if (auto st = artifacts::ArtifactStore::checkName(name); !st)
+        return reply.error(st.error());
+    const auto meta = m_s.jobs->artifactRow(jobId, name);
+    if (!meta)
+        return reply.error(meta.error());
+    const RangeRequest ask{req.header(QByteArrayLiteral("range")), req.header(QByteArrayLiteral("if-range")),
+                           req.repeatedHeaders.contains(QByteArrayLiteral("range"))};
+    StoredBody body;
+    body.mime = *meta ? meta.value()->mime.toUtf8() : QByteArrayLiteral("application/octet-stream");
+    body.extra = {{QByteArrayLiteral("Content-Disposition"),
+                   "attachment; filename*=UTF-8''" + QUrl::toPercentEncoding(name.section(u'/', -1))}};
+    auto etagFor = [&meta](qint64 size) {
+        // The recorded sha256 names these bytes only while they are the size they were recorded at.
+        const auto &a = meta.value();
+        return a && a->size == size && !a->sha256.isEmpty() ? '"' + a->sha256.toLatin1() + '"' : QByteArray();
+    };
+
+    // Fast path: the file is on this node's disk.
     const auto path = m_s.artifacts->resolve(jobId, name);
-    if (!path)
+    if (path) {
+        auto file = std::make_unique<QFile>(path.value());
+        if (!file->open(QIODevice::ReadOnly))
+            return reply.error(
+                Error::make(Code::Internal, QStringLiteral("cannot read artifact: ") + file->errorString()));
+        body.size = file->size();
+        body.etag = etagFor(body.size);
+        body.device = std::move(file);
+        return reply.stored(std::move(body), ask);
+    }
+    if (path.error().code != Code::NotFound || !*meta)
         return reply.error(path.error());
-    const auto meta = m_s.jobs->artifact(jobId, name);
-    const QByteArray mime = meta ? meta->mime.toUtf8() : QByteArrayLiteral("application/octet-stream");
-    const QString base = name.section(u'/', -1);
-    const QByteArray disposition = "attachment; filename*=UTF-8''" + QUrl::toPercentEncoding(base);
-    auto file = std::make_unique<QFile>(path.value());
-    if (!file->open(QIODevice::ReadOnly))
-        return reply.error(Error::make(Code::Internal, QStringLiteral("cannot read artifact: ") + file->errorString()));
-    reply.file(mime, std::move(file), {{QByteArrayLiteral("Content-Disposition"), disposition}});
+    const model::Artifact &a = *meta.value();
+    if (a.storage == u"database") {
+        auto chunks = std::make_unique<artifacts::ChunkDevice>(m_s.jobs, jobId, name, a.size);
+        chunks->open(QIODevice::ReadOnly);
+        body.size = a.size;
+        body.etag = etagFor(a.size);
+        body.device = std::move(chunks);
+        return reply.stored(std::move(body), ask);
+    }
+    // Recorded here but gone from this disk: nobody has it.
+    if (a.node.isEmpty() || a.node == m_s.artifacts->node())
+        return reply.error(path.error());
+    if (a.storage == u"pending")
+        return reply.error(Error::make(Code::Unavailable,
+                                       QStringLiteral("artifact '%1' of job %2 is not in the shared database yet: node "
+                                                      "%3 is copying it there and serves it meanwhile; retry shortly")
+                                           .arg(name, jobId, a.node)));
+    return reply.error(Error::make(
+        Code::Conflict, QStringLiteral("artifact '%1' of job %2 is kept only on the disk of node %3 (it is over the "
+                                       "database size cap, or that node keeps artifacts on disk): ask node %3 for it")
+                            .arg(name, jobId, a.node)));
 }
 
 } // namespace cd::http

@@ -2,13 +2,15 @@
 
 #include "guardedtcpserver.h"
 
-#include <QFile>
 #include <QHttpServerResponder>
+#include <QIODevice>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
 #include <algorithm>
+#include <limits>
+#include <optional>
 
 namespace cd::http {
 
@@ -101,36 +103,44 @@ void Reply::bytes(const QByteArray &mime, const QByteArray &body, int status, co
 
 namespace {
 
-// Feeds a file into a socket a piece at a time, topping up whenever the socket's write buffer runs
-// low, so a large artifact costs a few hundred KiB of memory however slowly the client reads. A child
-// of the socket: a client that goes away takes it along.
-class FilePump final : public QObject
+// Feeds a body into a socket a piece at a time, topping up whenever the socket's write buffer runs
+// low, so a large artifact costs a few hundred KiB of memory (plus one database chunk) however slowly
+// the client reads. A child of the socket: a client that goes away takes it along.
+class BodyPump final : public QObject
 {
-    Q_DISABLE_COPY_MOVE(FilePump)
+    Q_DISABLE_COPY_MOVE(BodyPump)
 
 public:
     static constexpr qint64 kPiece = 64 * 1024;
     static constexpr qint64 kLowWater = 4 * kPiece;
 
-    FilePump(QTcpSocket *socket, std::unique_ptr<QFile> file, bool closeAfter)
-        : QObject(socket), m_socket(socket), m_file(std::move(file)), m_closeAfter(closeAfter)
+    BodyPump(QTcpSocket *socket, std::unique_ptr<QIODevice> body, qint64 remaining, bool closeAfter)
+        : QObject(socket), m_socket(socket), m_body(std::move(body)), m_remaining(remaining), m_closeAfter(closeAfter)
     {
-        connect(socket, &QTcpSocket::bytesWritten, this, &FilePump::pump);
+        connect(socket, &QTcpSocket::bytesWritten, this, &BodyPump::pump);
+    }
+
+    // The next piece of the body; empty when it cannot be read.
+    QByteArray read()
+    {
+        QByteArray piece = m_body->read(qMin(kPiece, m_remaining));
+        m_remaining -= piece.size();
+        return piece;
     }
 
     void pump()
     {
         while (m_socket->bytesToWrite() < kLowWater) {
-            if (m_file->atEnd()) {
+            if (m_remaining <= 0) {
                 disconnect(m_socket, nullptr, this, nullptr);
                 deleteLater();
                 answerComplete(m_socket, m_closeAfter);
                 return;
             }
-            const QByteArray piece = m_file->read(kPiece);
+            const QByteArray piece = read();
             if (piece.isEmpty()) {
                 // The length is already promised: the only honest end is to cut the connection.
-                qCWarning(lcGuard) << "artifact read failed:" << m_file->errorString();
+                qCWarning(lcGuard) << "stored body read failed:" << m_body->errorString();
                 disconnect(m_socket, nullptr, this, nullptr);
                 deleteLater();
                 m_socket->abort();
@@ -140,23 +150,123 @@ public:
         }
     }
 
+    QString errorString() const { return m_body->errorString(); }
+
 private:
     QTcpSocket *m_socket;
-    std::unique_ptr<QFile> m_file;
+    std::unique_ptr<QIODevice> m_body;
+    qint64 m_remaining;
     bool m_closeAfter;
 };
 
+// A decimal number of a range spec; nullopt unless all digits. Past qint64 it saturates: such a
+// position is beyond any body.
+std::optional<qint64> rangeNumber(QByteArrayView digits)
+{
+    if (digits.isEmpty())
+        return std::nullopt;
+    qint64 n = 0;
+    for (const char c : digits) {
+        if (c < '0' || c > '9')
+            return std::nullopt;
+        n = n > (std::numeric_limits<qint64>::max() - 9) / 10 ? std::numeric_limits<qint64>::max() : n * 10 + (c - '0');
+    }
+    return n;
+}
+
 } // namespace
 
-void Reply::file(const QByteArray &mime, std::unique_ptr<QFile> file, const Headers &extra)
+ByteRange readRange(const RangeRequest &ask, const QByteArray &etag, qint64 size)
 {
-    if (!firstAnswer())
+    using Kind = ByteRange::Kind;
+    ByteRange out;
+    out.last = size - 1;
+    if (ask.range.isNull() && !ask.repeated)
+        return out;
+    auto invalid = [&out](const QString &why) {
+        out.kind = Kind::Invalid;
+        out.why = why;
+        return out;
+    };
+    if (ask.repeated)
+        return invalid(QStringLiteral("the Range header is given more than once"));
+    const QByteArray value = ask.range.trimmed();
+    const qsizetype eq = value.indexOf('=');
+    if (eq < 0 || value.left(eq).toLower() != "bytes")
+        return invalid(QStringLiteral("the Range header must be bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX"));
+    const QByteArray spec = value.mid(eq + 1);
+    if (spec.contains(','))
+        return invalid(QStringLiteral("several ranges in one request are not served; ask for one range at a time"));
+    const qsizetype dash = spec.indexOf('-');
+    if (dash < 0)
+        return invalid(QStringLiteral("the Range header must be bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX"));
+    const QByteArrayView firstText = QByteArrayView(spec).first(dash);
+    const QByteArrayView lastText = QByteArrayView(spec).sliced(dash + 1);
+    const auto first = rangeNumber(firstText);
+    const auto last = rangeNumber(lastText);
+    if ((!firstText.isEmpty() && !first) || (!lastText.isEmpty() && !last) || (!first && !last))
+        return invalid(QStringLiteral("the Range header must be bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX"));
+    if (first && last && *last < *first)
+        return invalid(QStringLiteral("the range ends before it starts"));
+    // If-Range: the range only while the body is the one the client has part of (strong match).
+    if (!ask.ifRange.isNull() && (etag.isEmpty() || ask.ifRange.trimmed() != etag))
+        return out;
+    if (!first) { // a suffix: the last N bytes
+        if (*last == 0 || size == 0)
+            return ByteRange{Kind::Unsatisfiable, 0, -1, {}};
+        return ByteRange{Kind::Part, size - qMin(*last, size), size - 1, {}};
+    }
+    if (*first >= size)
+        return ByteRange{Kind::Unsatisfiable, 0, -1, {}};
+    return ByteRange{Kind::Part, *first, last ? qMin(*last, size - 1) : size - 1, {}};
+}
+
+void Reply::stored(StoredBody body, const RangeRequest &ask)
+{
+    using Kind = ByteRange::Kind;
+    const ByteRange range = readRange(ask, body.etag, body.size);
+    Headers h = body.extra;
+    h.append({QByteArrayLiteral("Accept-Ranges"), QByteArrayLiteral("bytes")});
+    if (!body.etag.isEmpty())
+        h.append({QByteArrayLiteral("ETag"), body.etag});
+    if (range.kind == Kind::Invalid) {
+        // What the client meant is unclear: refused, and the connection with it.
+        setCloseAfter(true);
+        return error(Error::make(Error::Code::InvalidArgument, range.why));
+    }
+    if (range.kind == Kind::Unsatisfiable) {
+        h.append({QByteArrayLiteral("Content-Range"), "bytes */" + QByteArray::number(body.size)});
+        return json(QJsonObject{{QStringLiteral("error"), QStringLiteral("range_not_satisfiable")},
+                                {QStringLiteral("detail"), QStringLiteral("the range starts past the end of the %1 "
+                                                                          "bytes")
+                                                               .arg(body.size)}},
+                    416, h);
+    }
+    if (m_answered || !alive())
         return;
-    head(200, mime, withConnection(extra), file->size());
+    const qint64 length = range.last - range.first + 1;
+    if (range.kind == Kind::Part)
+        h.append({QByteArrayLiteral("Content-Range"), "bytes " + QByteArray::number(range.first) + '-' +
+                                                          QByteArray::number(range.last) + '/' +
+                                                          QByteArray::number(body.size)});
+    if (range.first > 0 && !body.device->seek(range.first))
+        return error(Error::make(Error::Code::Unavailable,
+                                 QStringLiteral("cannot read the body: ") + body.device->errorString()));
+    auto pump = std::make_unique<BodyPump>(m_socket, std::move(body.device), m_headOnly ? 0 : length, m_closeAfter);
+    QByteArray first;
+    if (!m_headOnly && length > 0) {
+        first = pump->read();
+        if (first.isEmpty())
+            return error(
+                Error::make(Error::Code::Unavailable, QStringLiteral("cannot read the body: ") + pump->errorString()));
+    }
+    m_answered = true;
+    head(range.kind == Kind::Part ? 206 : 200, body.mime, withConnection(h), length);
     m_responder->writeBody(QByteArray()); // ends the header section
-    if (m_headOnly || file->size() == 0)
+    if (m_headOnly || length == 0)
         return answerComplete(m_socket, m_closeAfter);
-    (new FilePump(m_socket, std::move(file), m_closeAfter))->pump();
+    m_socket->write(first);
+    pump.release()->pump();
 }
 
 void Reply::json(const QJsonValue &body, int status, const Headers &extra)

@@ -11,12 +11,46 @@
 
 #include <memory>
 
-class QFile;
+class QIODevice;
 class QHttpServerResponder;
 
 namespace cd::http {
 
 using Headers = QList<QPair<QByteArray, QByteArray>>;
+
+// A body kept somewhere that can be read in pieces and from any offset: a file on disk, an artifact
+// in the database.
+struct StoredBody
+{
+    QByteArray mime;
+    std::unique_ptr<QIODevice> device; // open for reading, seekable
+    qint64 size = 0;
+    QByteArray etag; // a strong validator with its quotes, e.g. "<sha256>"; empty when there is none
+    Headers extra;   // e.g. Content-Disposition
+};
+
+// What a request asked of a stored body (RFC 9110 §14): its Range and If-Range headers.
+struct RangeRequest
+{
+    QByteArray range;
+    QByteArray ifRange;
+    bool repeated = false; // Range given more than once
+};
+
+// How a Range header reads against a body of a given size.
+struct ByteRange
+{
+    enum class Kind { Whole, Part, Unsatisfiable, Invalid };
+    Kind kind = Kind::Whole;
+    qint64 first = 0;
+    qint64 last = -1; // inclusive
+    QString why;      // Invalid: what is wrong with the header
+};
+// One range (`bytes=N-`, `bytes=N-M`, `bytes=-N`) is a Part, clamped to the body; a range that
+// starts past the end (or a zero suffix, or any range of an empty body) is Unsatisfiable; anything
+// else, several ranges included, is Invalid: it is refused, not guessed at or answered whole. An
+// If-Range that is not the body's strong ETag (a date, a weak or other tag) asks for the Whole body.
+ByteRange readRange(const RangeRequest &ask, const QByteArray &etag, qint64 size);
 
 // The answer side of one request. Move-only; may be parked and answered later (after a group
 // commit) or kept open as a stream. Every write first checks that the client is still there:
@@ -47,11 +81,14 @@ public:
     bool streamWrite(const QByteArray &chunk);
     void endStream();
 
-    // A 200 whose body is `file` (opened for reading), streamed in pieces as the client takes them
-    // rather than read whole into memory. Same rules as every other answer: HEAD gets the headers
-    // only, a connection that must close closes after it, and the next pipelined request is handed
-    // over only once the last byte is queued.
-    void file(const QByteArray &mime, std::unique_ptr<QFile> file, const Headers &extra = {});
+    // A stored body, or the one byte range of it that `ask` names (206 with Content-Range), streamed
+    // in pieces as the client takes them rather than read whole into memory; 416 with `Content-Range:
+    // bytes */size` for a range past the end; 400 and close for a malformed or multiple range.
+    // Accept-Ranges and the ETag (when known) go with every answer. The first piece is read before
+    // the status line, so a body that cannot be read is a 503, not a 200 that breaks off. Same rules
+    // as every other answer: HEAD gets the headers only, a connection that must close closes after
+    // it, and the next pipelined request is handed over only once the last byte is queued.
+    void stored(StoredBody body, const RangeRequest &ask);
 
 private:
     // Marks the request answered; true when this is its first answer and the client is still there.

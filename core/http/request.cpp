@@ -83,8 +83,12 @@ Request Request::from(const QHttpServerRequest &req)
     r.query = req.query();
     r.body = req.body();
     r.remote = req.remoteAddress();
-    for (const auto &h : req.headers())
-        r.headers.insert(h.first.toLower(), h.second);
+    for (const auto &h : req.headers()) {
+        const QByteArray name = h.first.toLower();
+        if (r.headers.contains(name))
+            r.repeatedHeaders.insert(name);
+        r.headers.insert(name, h.second);
+    }
     return r;
 }
 

@@ -7,6 +7,7 @@
 #include <QHostAddress>
 #include <QHttpServerRequest>
 #include <QJsonObject>
+#include <QSet>
 #include <QStringList>
 #include <QUrlQuery>
 
@@ -21,11 +22,12 @@ struct Request
     QHttpServerRequest::Method method = QHttpServerRequest::Method::Unknown;
     QString path;
     QUrlQuery query;
-    QStringList args; // captured path segments, percent-decoded
+    QStringList args;         // captured path segments, percent-decoded
     QStringList allowedQuery; // the route's query parameters (Access::Handler routes check them)
     QByteArray body;
     QHostAddress remote;
     QHash<QByteArray, QByteArray> headers; // lower-case names
+    QSet<QByteArray> repeatedHeaders;      // lower-case names given more than once (`headers` keeps the last)
 
     static Request from(const QHttpServerRequest &req);
     QByteArray header(const QByteArray &lowerName) const { return headers.value(lowerName); }

@@ -552,6 +552,37 @@ int Settings::retentionDays() const
     return qMax(0, m_cli.retentionDays.value_or(m_store->value(QStringLiteral("retention/days"), 0).toInt()));
 }
 
+Result<ArtifactStorage> Settings::artifactStorage() const
+{
+    const QString key = QStringLiteral("artifacts/storage");
+    const QString v = m_store->value(key).toString().trimmed();
+    if (v.isEmpty())
+        return ArtifactStorage::Auto;
+    if (v == u"database")
+        return ArtifactStorage::Database;
+    if (v == u"disk")
+        return ArtifactStorage::Disk;
+    return Error::make(Error::Code::InvalidArgument,
+                       QStringLiteral("%1 in %2 must be database or disk, not '%3'").arg(key, settingsFile(), v));
+}
+
+Result<qint64> Settings::artifactMaxBytes() const
+{
+    if (m_cli.artifactMaxBytes)
+        return *m_cli.artifactMaxBytes;
+    const QString key = QStringLiteral("artifacts/maxBytes");
+    const QVariant saved = m_store->value(key);
+    if (!saved.isValid())
+        return kDefaultArtifactMaxBytes;
+    bool ok = false;
+    const qint64 n = saved.toString().trimmed().toLongLong(&ok);
+    if (!ok || n < 0)
+        return Error::make(Error::Code::InvalidArgument,
+                           QStringLiteral("%1 in %2 must be a number of bytes (0 = no cap), not '%3'")
+                               .arg(key, settingsFile(), saved.toString()));
+    return n;
+}
+
 void Settings::sync()
 {
     m_store->sync();

@@ -40,7 +40,12 @@ struct Overrides
     std::optional<int> nodeTimeoutS;
     QMap<QString, int> globalSlots; // backend id → active jobs across all nodes
     std::optional<int> retentionDays;
+    std::optional<qint64> artifactMaxBytes;
 };
+
+// Where a node keeps the artifacts it collects: Auto is Database on PostgreSQL (any node serves any
+// job's files) and Disk on SQLite (one node: a copy would only double the space).
+enum class ArtifactStorage { Auto, Disk, Database };
 
 struct HostPort
 {
@@ -172,6 +177,13 @@ public:
     // Finished jobs older than this many days are deleted with their logs and files; 0 (the
     // default) keeps everything.
     int retentionDays() const;
+
+    // artifacts/storage (database or disk; unset = Auto). A value that is neither is an error.
+    Result<ArtifactStorage> artifactStorage() const;
+    // The largest artifact copied into the database (--artifact-max-bytes, artifacts/maxBytes); a
+    // larger one stays on the producing node's disk only. 0 = no cap.
+    static constexpr qint64 kDefaultArtifactMaxBytes = 1024LL * 1024 * 1024;
+    Result<qint64> artifactMaxBytes() const;
 
     void sync();
 

@@ -1,6 +1,7 @@
 #include "jobstore.h"
 #include "jobrows.h"
 
+#include "artifactchunks.h"
 #include "common/logging.h"
 #include "database.h"
 #include "sqldialect.h"
@@ -355,18 +356,45 @@ Status JobStore::upsertArtifact(const model::Artifact &a)
 {
     const auto q = m_db->run(
         QStringLiteral(
-            "INSERT INTO artifacts (job_id, name, size, sha256, mime, source_url, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, name) DO UPDATE SET "
+            "INSERT INTO artifacts (job_id, name, size, sha256, mime, source_url, created_at, storage, node) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, name) DO UPDATE SET "
             "size = excluded.size, sha256 = excluded.sha256, mime = excluded.mime, "
             // A rescan of the directory must not forget where a downloaded result came from.
-            "source_url = COALESCE(excluded.source_url, artifacts.source_url), created_at = excluded.created_at"),
+            "source_url = COALESCE(excluded.source_url, artifacts.source_url), created_at = excluded.created_at, "
+            // Nor drop a database copy of a file that did not change.
+            "storage = CASE WHEN artifacts.storage = 'database' AND artifacts.sha256 = excluded.sha256 AND "
+            "artifacts.size = excluded.size THEN artifacts.storage ELSE excluded.storage END, "
+            "node = COALESCE(excluded.node, artifacts.node)"),
         {a.jobId, a.name, a.size, a.sha256, a.mime, nullable(a.sourceUrl),
-         model::isoUtc(a.createdAt.isValid() ? a.createdAt : QDateTime::currentDateTimeUtc())},
+         model::isoUtc(a.createdAt.isValid() ? a.createdAt : QDateTime::currentDateTimeUtc()), a.storage,
+         nullable(a.node)},
         "recording an artifact");
     if (!q)
         return q.error();
     return Ok{};
 }
+
+namespace {
+
+const QString kArtifactColumns =
+    QStringLiteral("job_id, name, size, sha256, mime, source_url, created_at, storage, node");
+
+model::Artifact artifactFromQuery(const QSqlQuery &q)
+{
+    model::Artifact a;
+    a.jobId = q.value(0).toString();
+    a.name = q.value(1).toString();
+    a.size = q.value(2).toLongLong();
+    a.sha256 = q.value(3).toString();
+    a.mime = q.value(4).toString();
+    a.sourceUrl = q.value(5).toString();
+    a.createdAt = parseTime(q.value(6));
+    a.storage = q.value(7).toString();
+    a.node = q.value(8).toString();
+    return a;
+}
+
+} // namespace
 
 QList<model::Artifact> JobStore::artifacts(const QString &jobId) const
 {
@@ -375,33 +403,37 @@ QList<model::Artifact> JobStore::artifacts(const QString &jobId) const
 
 Result<QList<model::Artifact>> JobStore::artifactList(const QString &jobId) const
 {
-    auto r = m_db->run(QStringLiteral("SELECT job_id, name, size, sha256, mime, source_url, created_at FROM artifacts "
-                                      "WHERE job_id = ? ORDER BY name"),
+    auto r = m_db->run(QStringLiteral("SELECT ") + kArtifactColumns +
+                           QStringLiteral(" FROM artifacts WHERE job_id = ? ORDER BY name"),
                        {jobId}, "listing artifacts");
     QList<model::Artifact> out;
     if (!r)
         return unavailable(r.error());
-    QSqlQuery &q = r.value();
-    while (q.next()) {
-        model::Artifact a;
-        a.jobId = q.value(0).toString();
-        a.name = q.value(1).toString();
-        a.size = q.value(2).toLongLong();
-        a.sha256 = q.value(3).toString();
-        a.mime = q.value(4).toString();
-        a.sourceUrl = q.value(5).toString();
-        a.createdAt = parseTime(q.value(6));
-        out.append(a);
-    }
+    while (r.value().next())
+        out.append(artifactFromQuery(r.value()));
     return out;
 }
 
 std::optional<model::Artifact> JobStore::artifact(const QString &jobId, const QString &name) const
 {
-    for (const auto &a : artifacts(jobId))
-        if (a.name == name)
-            return a;
-    return std::nullopt;
+    return artifactRow(jobId, name).value_or(std::nullopt);
+}
+
+Result<std::optional<model::Artifact>> JobStore::artifactRow(const QString &jobId, const QString &name) const
+{
+    auto r = m_db->run(QStringLiteral("SELECT ") + kArtifactColumns +
+                           QStringLiteral(" FROM artifacts WHERE job_id = ? AND name = ?"),
+                       {jobId, name}, "reading an artifact");
+    if (!r)
+        return unavailable(r.error());
+    if (!r.value().next())
+        return std::optional<model::Artifact>();
+    return std::optional<model::Artifact>(artifactFromQuery(r.value()));
+}
+
+Result<QByteArray> JobStore::artifactChunk(const QString &jobId, const QString &name, qint64 chunk) const
+{
+    return ArtifactChunks(m_db).chunk(ArtifactKey{jobId, name}, chunk);
 }
 
 } // namespace cd::store

@@ -91,10 +91,17 @@ public:
         m_claims.remove(id);
     }
 
+    // Records an artifact or updates its row; a row that says its bytes are in the database keeps
+    // saying so while the file's size and sha256 are unchanged.
     Status upsertArtifact(const model::Artifact &artifact);
     Result<QList<model::Artifact>> artifactList(const QString &jobId) const;
     QList<model::Artifact> artifacts(const QString &jobId) const; // empty on failure (logged)
-    std::optional<model::Artifact> artifact(const QString &jobId, const QString &name) const;
+    // nullopt when the job has no such artifact; Unavailable when the database cannot be read.
+    Result<std::optional<model::Artifact>> artifactRow(const QString &jobId, const QString &name) const;
+    std::optional<model::Artifact> artifact(const QString &jobId, const QString &name) const; // nullopt on failure
+
+    // Chunk `chunk` of an artifact kept in the database (ArtifactChunks::chunk).
+    Result<QByteArray> artifactChunk(const QString &jobId, const QString &name, qint64 chunk) const;
 
 Q_SIGNALS:
     void jobChanged(const cd::model::Job &job);

@@ -59,6 +59,10 @@ Result<PurgedJobs> Retention::purge(const QDateTime &cutoff, int limit)
     if (!lines)
         return fail(lines.error());
     out.lines = lines.value().numRowsAffected();
+    auto chunks = m_db->run(QStringLiteral("DELETE FROM artifact_chunks") + idIn, ids, "deleting old artifact chunks");
+    if (!chunks)
+        return fail(chunks.error());
+    out.chunks = chunks.value().numRowsAffected();
     auto artifacts = m_db->run(QStringLiteral("DELETE FROM artifacts") + idIn, ids, "deleting old artifact rows");
     if (!artifacts)
         return fail(artifacts.error());
@@ -71,6 +75,25 @@ Result<PurgedJobs> Retention::purge(const QDateTime &cutoff, int limit)
         m_db->db().rollback();
         return Error::make(Code::Unavailable, QStringLiteral("cannot commit a retention batch"));
     }
+    return out;
+}
+
+Result<QStringList> Retention::existing(const QStringList &ids)
+{
+    if (ids.isEmpty())
+        return QStringList{};
+    QStringList marks;
+    marks.fill(QStringLiteral("?"), ids.size());
+    QVariantList values;
+    for (const QString &id : ids)
+        values << id;
+    auto q = m_db->run(QStringLiteral("SELECT id FROM jobs WHERE id IN (") + marks.join(u',') + u')', values,
+                       "looking up the jobs of job directories");
+    if (!q)
+        return Error::make(Code::Unavailable, q.error().detail);
+    QStringList out;
+    while (q.value().next())
+        out << q.value().value(0).toString();
     return out;
 }
 

@@ -2,7 +2,7 @@
 
 namespace cd::store {
 
-QList<QStringList> crawldeckSchema(const QString &bigint)
+QList<QStringList> crawldeckSchema(const QString &bigint, const QString &blob)
 {
     // DESIGN §2. Timestamps are ISO-8601 UTC text in every dialect so JobStore and LogStore share
     // one set of statements (the text sorts in time order).
@@ -91,17 +91,35 @@ QList<QStringList> crawldeckSchema(const QString &bigint)
                 name TEXT PRIMARY KEY,
                 value TEXT NOT NULL))"),
         },
+        // 5: artifacts any node can serve (DESIGN §7). An artifact row says where its bytes are
+        // (`storage`: disk = only on `node`'s disk, pending = a copy into the database is due,
+        // database = complete in artifact_chunks) and which node wrote the file. The bytes go in
+        // chunks of ArtifactChunks::kChunkBytes so that no single value is ever held whole in memory.
+        {
+            QStringLiteral("ALTER TABLE artifacts ADD COLUMN storage TEXT NOT NULL DEFAULT 'disk'"),
+            QStringLiteral("ALTER TABLE artifacts ADD COLUMN node TEXT"),
+            QStringLiteral(R"(CREATE TABLE artifact_chunks (
+                job_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                chunk INTEGER NOT NULL,
+                bytes %1 NOT NULL,
+                PRIMARY KEY (job_id, name, chunk),
+                FOREIGN KEY (job_id, name) REFERENCES artifacts(job_id, name) ON DELETE CASCADE))")
+                .arg(blob),
+            // The copy retry looks for one node's unfinished copies.
+            QStringLiteral("CREATE INDEX artifacts_pending_idx ON artifacts(node) WHERE storage = 'pending'"),
+        },
     };
 }
 
 QList<QStringList> SqliteDialect::migrations() const
 {
-    return crawldeckSchema(QStringLiteral("INTEGER"));
+    return crawldeckSchema(QStringLiteral("INTEGER"), QStringLiteral("BLOB"));
 }
 
 QList<QStringList> PostgresDialect::migrations() const
 {
-    auto steps = crawldeckSchema(QStringLiteral("BIGINT"));
+    auto steps = crawldeckSchema(QStringLiteral("BIGINT"), QStringLiteral("BYTEA"));
     // MAX(queue_seq) + 1 inside an INSERT races between nodes; a sequence does not. SQLite keeps
     // MAX + 1: its writers are serialised.
     steps[1] << QStringLiteral("CREATE SEQUENCE jobs_queue_seq")

@@ -23,8 +23,9 @@ public:
     virtual QString greatest() const = 0;
 };
 
-// The schema's migrations with `bigint` as the 64-bit integer type (schema.cpp).
-QList<QStringList> crawldeckSchema(const QString &bigint);
+// The schema's migrations with `bigint` as the 64-bit integer type and `blob` as the byte-string
+// type (schema.cpp).
+QList<QStringList> crawldeckSchema(const QString &bigint, const QString &blob);
 
 class SqliteDialect final : public SqlDialect
 {

@@ -72,6 +72,8 @@ protected:
         }
     }
     QString location() const { return m_location; }
+    // A scratch directory of the test (the SQLite file is in it).
+    const QTemporaryDir &scratch() const { return m_dir; }
 
 private:
     QTemporaryDir m_dir;
