@@ -109,6 +109,11 @@ QList<QStringList> crawldeckSchema(const QString &bigint, const QString &blob)
             // The copy retry looks for one node's unfinished copies.
             QStringLiteral("CREATE INDEX artifacts_pending_idx ON artifacts(node) WHERE storage = 'pending'"),
         },
+        // 6: job lists are newest first by queue_seq, paged by keyset on it: without this index every
+        // page sorted the whole table (94 ms for the first page of 100,000 jobs, 0.2 ms with it).
+        {
+            QStringLiteral("CREATE INDEX jobs_queue_seq_idx ON jobs(queue_seq)"),
+        },
     };
 }
 

@@ -74,9 +74,9 @@ TEST_P(StoreOn, MigratesAnEmptyDatabase)
     const QString path = location();
     {
         Db d(path);
-        EXPECT_EQ(d.db.schemaVersion(), 5);
+        EXPECT_EQ(d.db.schemaVersion(), 6);
     }
-    EXPECT_EQ(scalar(path, QStringLiteral("SELECT version FROM schema_meta")), 5);
+    EXPECT_EQ(scalar(path, QStringLiteral("SELECT version FROM schema_meta")), 6);
     for (const char *table : {"jobs", "job_logs", "artifacts", "nodes"})
         EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM ") + QLatin1String(table)), 0) << table;
     EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM schema_meta")), 1);
@@ -91,7 +91,7 @@ TEST_P(StoreOn, ReopensAnExistingDatabaseWithoutLosingData)
         id = d.jobs.insert(model::JobSpec{}).value().id;
     }
     Db again(path);
-    EXPECT_EQ(again.db.schemaVersion(), 5);
+    EXPECT_EQ(again.db.schemaVersion(), 6);
     ASSERT_TRUE(again.jobs.job(id).has_value());
     EXPECT_EQ(scalar(path, QStringLiteral("SELECT COUNT(*) FROM schema_meta")), 1);
 }

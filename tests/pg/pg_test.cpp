@@ -55,8 +55,8 @@ TEST(Postgres, MigratesAndEnforcesTheTransitionTable)
     const QString url = PgCluster::instance().createDatabase();
     Stack st(StackOptions().noListen().on(url).withProfiles(profiles()));
     EXPECT_EQ(st.db->dialect().name(), QStringLiteral("postgresql"));
-    EXPECT_EQ(st.db->schemaVersion(), 5);
-    EXPECT_EQ(countFromOtherConnection(url, QStringLiteral("SELECT version FROM schema_meta")), 5);
+    EXPECT_EQ(st.db->schemaVersion(), 6);
+    EXPECT_EQ(countFromOtherConnection(url, QStringLiteral("SELECT version FROM schema_meta")), 6);
     st.scheduler->stop();
     for (auto to : model::allStatuses()) {
         const auto job = st.jobs->insert(model::JobSpec{}).value();
