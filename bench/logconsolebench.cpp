@@ -1,11 +1,14 @@
 // The log console under load: a job with N stored lines (default 5 million) shown in the real
 // LogConsole (offscreen), then 20k lines/s arriving live for a few seconds while the view follows
 // the tail. Reports the memory the console added and the event loop's latency. One JSON object.
+#include "artifacts/artifactstore.h"
 #include "feed/changefeed.h"
 #include "logconsole.h"
 #include "logmodel.h"
 #include "logs/logbus.h"
 #include "model/job.h"
+#include "scheduler/scheduler.h"
+#include "session/localsession.h"
 #include "store/database.h"
 #include "store/jobstore.h"
 #include "store/logstore.h"
@@ -64,7 +67,17 @@ int main(int argc, char **argv)
     const double fillSecs = fill.elapsed() / 1000.0;
 
     const qint64 before = rssKb();
-    cd::ui::LogConsole console(&logs, &bus);
+    // The console reads through the session the app gives the window (the scheduler is not started).
+    cd::artifacts::ArtifactStore artifacts(dir.path(), &jobs);
+    cd::scheduler::Scheduler scheduler(&jobs, &bus, &artifacts);
+    cd::session::LocalServices services;
+    services.jobs = &jobs;
+    services.logs = &logs;
+    services.bus = &bus;
+    services.scheduler = &scheduler;
+    services.artifacts = &artifacts;
+    cd::session::LocalSession session(services);
+    cd::ui::LogConsole console(&session);
     console.resize(1200, 700);
     console.show();
     QElapsedTimer open;

@@ -1,7 +1,12 @@
 #include "logdelegate.h"
 
+#include "colours.h"
+#include "logmodel.h"
+
 #include <QApplication>
 #include <QPainter>
+
+#include <algorithm>
 
 namespace cd::ui {
 
@@ -17,6 +22,23 @@ void LogDelegate::paint(QPainter *painter, const QStyleOptionViewItem &option, c
 
     const QRect r = style->subElementRect(QStyle::SE_ItemViewItemText, &opt, w).adjusted(2, 0, -2, 0);
     const QFontMetrics fm(opt.font);
+    if (index.data(LogModel::PendingRole).toBool()) {
+        // Lengths vary by seq so the rows read as lines to come, not as one grey block.
+        static constexpr int kColumns[] = {46, 71, 58, 83, 64};
+        const int columns = kColumns[index.data(LogModel::SeqRole).toLongLong() % 5];
+        QColor bar = placeholderColour();
+        bar.setAlpha(90);
+        painter->save();
+        painter->setRenderHint(QPainter::Antialiasing);
+        painter->setPen(Qt::NoPen);
+        painter->setBrush(bar);
+        const int h = std::max(4, r.height() / 3);
+        painter->drawRoundedRect(QRect(r.left(), r.center().y() - h / 2,
+                                       std::min(r.width(), fm.horizontalAdvance(QLatin1Char('x')) * columns), h),
+                                 h / 2.0, h / 2.0);
+        painter->restore();
+        return;
+    }
     painter->save();
     painter->setFont(opt.font);
     if (!m_highlight.isEmpty()) {

@@ -4,7 +4,8 @@
 
 namespace cd::ui {
 
-// Paints log lines, marking every occurrence of the search text.
+// Paints log lines, marking every occurrence of the search text; a line still on its way is a faint
+// bar of a line's length.
 class LogDelegate : public QStyledItemDelegate
 {
     Q_OBJECT

@@ -1,12 +1,14 @@
 // Renders each main screen with realistic data to PNG files in <build>/tests/screens (next to the binary), for a person
 // to look at. Also checks the widgets show what the data says.
 #include "artifactmodel.h"
+#include "delayedsession.h"
 #include "jobdetailspane.h"
 #include "jobtablemodel.h"
 #include "jsontreemodel.h"
 #include "logconsole.h"
 #include "logmodel.h"
 #include "mainwindow.h"
+#include "sessions.h"
 #include "stack.h"
 #include "testutil.h"
 
@@ -108,14 +110,16 @@ TEST(Screens, MainWindowTabsWithRealisticData)
     lines << QStringLiteral("[INFO] Progress: 42% - 8/19 domains");
     st.bus->append(running.id, model::LogSource::Stdout, lines);
 
-    ui::MainWindow w(
-        {st.jobs.get(), st.logs.get(), st.bus.get(), st.scheduler.get(), st.artifacts.get(), nullptr, {}, {}});
-    w.setServerInfo(QStringLiteral("http://127.0.0.1:8000"), {}, {QStringLiteral("crawler"), QStringLiteral("scrapy")});
+    const auto session = cdtest::localSession(st);
+    ui::MainWindow w(session.get());
+    w.setServerInfo(QStringLiteral("http://127.0.0.1:8000"), {});
     w.resize(1280, 820);
     w.show();
     w.selectJob(running.id);
     EXPECT_EQ(w.details()->console()->model()->rowCount(), 2001);
-    ASSERT_TRUE(w.details()->console()->find(QStringLiteral("robots.txt")));
+    ASSERT_EQ(
+        cdtest::searched(*w.details()->console(), [&] { w.details()->console()->find(QStringLiteral("robots.txt")); }),
+        true);
     EXPECT_EQ(w.details()->console()->model()->seqForRow(w.details()->console()->currentRow()), 1501);
     cdtest::spin(100);
     const QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");
@@ -135,4 +139,37 @@ TEST(Screens, MainWindowTabsWithRealisticData)
     EXPECT_TRUE(w.details()->detailsHtml().contains(QStringLiteral("a1b2c3d4-e5f6-u1")));
     cdtest::spin(50);
     EXPECT_TRUE(w.grab().save(dir + QStringLiteral("/main-details.png")));
+}
+
+// The log console while its blocks are on their way from a slow session: placeholder rows, then the
+// lines.
+TEST(Screens, LogConsoleWhileBlocksAreOnTheirWay)
+{
+    Stack st(StackOptions().noListen());
+    model::JobSpec s;
+    s.backend = model::Backend::RunPod; // no runner here: only the lines below
+    const auto job = st.jobs->insert(s).value();
+    QStringList lines;
+    for (int i = 1; i <= 3000; ++i)
+        lines << (i % 7 == 0 ? QStringLiteral("[WARNING] slow answer from https://site-%1.example/").arg(i)
+                             : QStringLiteral("[INFO] fetched https://site-%1.example/page/%2").arg(i % 13).arg(i));
+    st.bus->append(job.id, model::LogSource::Stdout, lines);
+    st.logs->flush();
+    cdtest::DelayedSession session(cdtest::localSession(st), 300);
+    ui::LogConsole console(&session);
+    console.resize(1000, 360);
+    console.show();
+    console.setJob(job.id);
+    ui::LogModel *m = console.model();
+    ASSERT_TRUE(cdtest::waitUntil([&] { return m->isLoaded() && m->rowCount() == 3000; }));
+    const QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");
+    QDir().mkpath(dir);
+    cdtest::spin(50);
+    EXPECT_TRUE(console.grab().save(dir + QStringLiteral("/log-loading.png")));
+    EXPECT_TRUE(m->index(2999).data(ui::LogModel::PendingRole).toBool());
+    EXPECT_EQ(m->index(2999).data().toString(), ui::LogModel::kPlaceholder);
+    ASSERT_TRUE(cdtest::waitUntil([&] { return !m->index(2999).data(ui::LogModel::PendingRole).toBool(); }));
+    cdtest::spin(50);
+    EXPECT_TRUE(console.grab().save(dir + QStringLiteral("/log-loaded.png")));
+    EXPECT_EQ(m->index(2999).data(ui::LogModel::MessageRole).toString(), lines.last());
 }
