@@ -383,8 +383,8 @@ int Application::runHeadless()
                     "%s\n",
                     m_settings->apiToken().toUtf8().constData());
     else if (toJournal && m_settings->apiTokenNeedsShowing())
-        std::printf("crawldeck: an API token was generated; run `crawldeck token --data-dir %s` as this user to "
-                    "see it\n",
+        std::printf("crawldeck: an API token was generated; run `crawldeck token --data-dir %s` as a user "
+                    "who can read that directory (root for the packaged service) to see it\n",
                     m_settings->dataDir().toUtf8().constData());
     // The address actually bound, whatever a public URL says; workers' address on a line of its own.
     const QString scheme = m_settings->tlsCert().isEmpty() ? QStringLiteral("http") : QStringLiteral("https");
