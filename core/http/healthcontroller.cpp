@@ -21,8 +21,8 @@ HealthController::HealthController(Services services, QString version, QObject *
 
 void HealthController::registerRoutes(Router &router)
 {
-    // GET /health — open. 200 {status:"ok", version, uptime_s, jobs:{<status>:n}, backends:{<id>:
-    // {slots, running}}, streams}. Job counts only, no ids or params. 400 any query parameter.
+    // GET /health — open. 200 {status:"ok", version, api_version, uptime_s, jobs:{<status>:n},
+    // backends:{<id>: {slots, running}}, streams}. Job counts only, no ids or params. 400 any query parameter.
     router.add(QHttpServerRequest::Method::Get, QStringLiteral("/health"), Access::Open, {},
                [this](const Request &, Reply &&reply) {
                    QJsonObject counts;
@@ -39,6 +39,7 @@ void HealthController::registerRoutes(Router &router)
                    }
                    reply.json(QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")},
                                           {QStringLiteral("version"), m_version},
+                                          {QStringLiteral("api_version"), kApiVersion},
                                           {QStringLiteral("uptime_s"), m_uptime.elapsed() / 1000},
                                           {QStringLiteral("jobs"), counts},
                                           {QStringLiteral("backends"), backends},
