@@ -64,14 +64,24 @@ ClientResult<model::Job> jobFrom(const QJsonObject &o)
 } // namespace
 
 ApiClient::ApiClient(ClientConfig config, QObject *parent)
-    : QObject(parent), m_config(std::move(config)), m_nam(new QNetworkAccessManager(this))
+    : QObject(parent), m_config(std::move(config)), m_nam(new QNetworkAccessManager)
 {
     // Our own retries decide; Qt's silent resend of a request on a stale keep-alive connection is
     // fine for GETs and harmless for ours (answers are the same), so it stays on.
     m_nam->setAutoDeleteReplies(false);
 }
 
-ApiClient::~ApiClient() = default;
+ApiClient::~ApiClient()
+{
+    // Calls waiting on a reply must end before the network manager deletes it under them (a deleted
+    // reply never says it finished): aborted, they see closing() and end as cancelled, and the
+    // manager goes only once they have let go of their replies.
+    m_closing = true;
+    const auto replies = m_nam->findChildren<QNetworkReply *>();
+    for (QNetworkReply *r : replies)
+        r->abort();
+    m_nam->deleteLater();
+}
 
 QUrl ApiClient::url(const QString &path, const QUrlQuery &query) const
 {
@@ -155,7 +165,7 @@ QCoro::Task<ClientResult<QJsonObject>> ApiClient::call(QByteArray verb, QString 
             const QPointer<QNetworkReply> alive(reply.get());
             const bool done =
                 co_await qCoro(reply.get()).waitForFinished(std::chrono::milliseconds(m_config.timeoutMs));
-            if (!alive || !self) {
+            if (!alive || !self || closing()) {
                 if (!alive)
                     (void)reply.release(); // went with the network manager
                 co_return ClientError{Kind::Cancelled, 0, {}, QStringLiteral("the client was destroyed")};
@@ -211,7 +221,7 @@ QCoro::Task<ClientResult<QJsonObject>> ApiClient::call(QByteArray verb, QString 
             break;
         qCDebug(lcClient) << verb << path << "failed:" << last.describe() << "- again in" << delayMs << "ms";
         co_await QCoro::sleepFor(std::chrono::milliseconds(delayMs));
-        if (!self)
+        if (!self || closing())
             co_return ClientError{Kind::Cancelled, 0, {}, QStringLiteral("the client was destroyed")};
     }
     co_return last;

@@ -108,6 +108,8 @@ public:
     ~ApiClient() override;
 
     const ClientConfig &config() const { return m_config; }
+    // Being destroyed: calls still running end as cancelled.
+    bool closing() const { return m_closing; }
 
     QCoro::Task<ClientResult<Health>> health();
     QCoro::Task<ClientResult<JobPage>> jobs(JobQuery query);
@@ -139,6 +141,7 @@ private:
 
     ClientConfig m_config;
     QNetworkAccessManager *m_nam;
+    bool m_closing = false;
 };
 
 } // namespace cd::client

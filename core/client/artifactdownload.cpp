@@ -133,7 +133,7 @@ QCoro::Task<ClientResult<qint64>> ArtifactDownload::run()
                 Q_EMIT progress(part.size(), m_artifact.size);
             });
             co_await qCoro(reply.get()).waitForFinished();
-            if (!alive || !self) {
+            if (!alive || !self || !m_client || m_client->closing()) {
                 if (!alive)
                     (void)reply.release();
                 co_return cancelled;

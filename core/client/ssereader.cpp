@@ -188,6 +188,8 @@ void SseReader::onFinished()
 
 void SseReader::retryLater(const QString &why)
 {
+    if (!m_client || m_client->closing())
+        return fail(ClientError{Kind::Cancelled, 0, {}, QStringLiteral("the client was destroyed")});
     if (!m_downSince.isValid())
         m_downSince.start();
     if (m_giveUpAfterMs > 0 && m_downSince.elapsed() > m_giveUpAfterMs)
