@@ -120,6 +120,11 @@ TEST(ClientLibrary, TypedCallsAgainstTheRealServer)
     const auto nodes = finish(api.nodes());
     ASSERT_TRUE(nodes) << nodes.error().describe().toStdString();
 
+    // Every answer says the API version, errors included.
+    const auto raw =
+        cdtest::getJson(stack.port(), "/api/jobs/00000000-0000-0000-0000-000000000000", cdtest::Stack::kToken);
+    EXPECT_EQ(raw.status, 404);
+    EXPECT_EQ(raw.headers.value("crawldeck-api-version"), QByteArray("1"));
     const auto missing = finish(api.job(QStringLiteral("00000000-0000-0000-0000-000000000000")));
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error().status, 404);
