@@ -15,6 +15,8 @@ namespace cdtest {
 // whatever it likes to the socket, or nothing at all.
 class FlakyServer final : public QTcpServer
 {
+    Q_DISABLE_COPY_MOVE(FlakyServer)
+
 public:
     using Handler = std::function<void(QTcpSocket *socket, const QByteArray &request, int index)>;
 
