@@ -97,7 +97,7 @@ Result<Job> Job::fromJson(const QJsonObject &o)
         return bad(QStringLiteral("unknown backend '%1'").arg(str("backend")));
     j.status = *status;
     j.backend = *backend;
-    j.kind = str("kind");
+    j.kind = o.value(QStringLiteral("kind")).toString(j.kind);
     j.priority = o.value(QStringLiteral("priority")).toInt();
     j.params = o.value(QStringLiteral("params")).toObject();
     j.progress = o.value(QStringLiteral("progress")).toInt();
