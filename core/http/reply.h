@@ -52,6 +52,10 @@ struct ByteRange
 // If-Range that is not the body's strong ETag (a date, a weak or other tag) asks for the Whole body.
 ByteRange readRange(const RangeRequest &ask, const QByteArray &etag, qint64 size);
 
+// The HTTP API's version: raised when a change would break an existing client. Every answer says it
+// in `Crawldeck-Api-Version`, and /health in `api_version`.
+inline constexpr int kApiVersion = 1;
+
 // The answer side of one request. Move-only; may be parked and answered later (after a group
 // commit) or kept open as a stream. Every write first checks that the client is still there:
 // writing to a socket that went away crashes QHttpServer 6.4.
