@@ -24,6 +24,7 @@
 #include "runners/runpodpodrunner.h"
 #include "runners/runpodrunner.h"
 #include "scheduler/scheduler.h"
+#include "session/localsession.h"
 #include "settings/settings.h"
 #include "store/database.h"
 #include "store/jobstore.h"
@@ -427,8 +428,7 @@ QString Application::applySettings()
         }
     }
     if (m_window)
-        m_window->setServerInfo(m_api->isListening() ? baseUrl() : QString(), QString(),
-                                QStringList(m_local->profiles().keys()) << jobs::kExternalProfile);
+        m_window->setServerInfo(m_api->isListening() ? baseUrl() : QString(), QString());
     return done.join(QStringLiteral("; "));
 }
 
@@ -456,19 +456,22 @@ int Application::runGui()
         QMessageBox::critical(nullptr, tr("Crawldeck"), tr("Crawldeck cannot start:\n%1").arg(st.error().detail));
         return 1;
     }
-    ui::MainWindow::Services s;
+    session::LocalServices s;
     s.jobs = m_jobs.get();
     s.logs = m_logs.get();
     s.bus = m_bus.get();
     s.scheduler = m_scheduler.get();
     s.artifacts = m_artifacts.get();
-    s.settings = m_settings.get();
-    s.applySettings = [this] { return applySettings(); };
-    s.runpodClient = [this] { return m_runpodClient.get(); };
     s.results = m_results.get();
-    m_window = std::make_unique<ui::MainWindow>(s);
-    m_window->setServerInfo(st ? baseUrl() : QString(), st ? QString() : st.error().detail,
-                            QStringList(m_local->profiles().keys()) << jobs::kExternalProfile);
+    s.runpodClient = [this] { return m_runpodClient.get(); };
+    s.profiles = [this] { return QStringList(m_local->profiles().keys()) << jobs::kExternalProfile; };
+    s.serviceSettings = true;
+    m_session = std::make_unique<session::LocalSession>(s);
+    ui::Preferences prefs;
+    prefs.settings = m_settings.get();
+    prefs.applySettings = [this] { return applySettings(); };
+    m_window = std::make_unique<ui::MainWindow>(m_session.get(), prefs);
+    m_window->setServerInfo(st ? baseUrl() : QString(), st ? QString() : st.error().detail);
     m_window->show();
     showTokenIfNeeded();
     return QApplication::exec();

@@ -61,6 +61,9 @@ class NodesController;
 } // namespace cd::http
 
 class QNetworkAccessManager;
+namespace cd::session {
+class LocalSession;
+}
 namespace cd::ui {
 class MainWindow;
 }
@@ -124,6 +127,7 @@ private:
     std::unique_ptr<store::NodeStore> m_nodes;
     std::unique_ptr<cluster::ClusterNode> m_cluster;
     std::unique_ptr<http::NodesController> m_nodesApi;
+    std::unique_ptr<session::LocalSession> m_session; // outlives the window that works on it
     std::unique_ptr<ui::MainWindow> m_window;
     QSocketNotifier *m_signalNotifier = nullptr;
     bool m_shuttingDown = false;

@@ -108,6 +108,7 @@ CommandLine CommandLine::parse(const QStringList &args)
     }
     cl.helpText = p.helpText().replace(QStringLiteral("<executable_name>"), QStringLiteral("crawldeck")) +
                   QStringLiteral("\nCommands:\n"
+                                 "  crawldeck jobs COMMAND ...        Drive a server (crawldeck jobs --help).\n"
                                  "  crawldeck token [--data-dir DIR]  Print this data directory's API token.\n"
                                  "  crawldeck worker crawl ...        The built-in crawler, as local jobs run it.\n");
     if (!p.parse(args)) {

@@ -1,4 +1,5 @@
 #include "application.h"
+#include "cli/jobscommand.h"
 #include "commandline.h"
 #include "crawler/crawlworker.h"
 #include "settings/settings.h"
@@ -61,7 +62,7 @@ int main(int argc, char **argv)
 {
     identify();
     // GUI or not is decided here, before any Qt application object exists: headless, worker, token,
-    // --help and --version runs never load a platform plugin and need no display.
+    // jobs, --help and --version runs never load a platform plugin and need no display.
     if (argc >= 2 && std::strcmp(argv[1], "worker") == 0) {
         QCoreApplication app(argc, argv);
         QStringList args = QCoreApplication::arguments();
@@ -71,6 +72,12 @@ int main(int argc, char **argv)
         }
         args.remove(1, 2); // keep argv[0] for the parser
         return cd::crawler::CrawlWorker::run(args);
+    }
+    if (argc >= 2 && std::strcmp(argv[1], "jobs") == 0) {
+        QCoreApplication app(argc, argv);
+        QStringList args = QCoreApplication::arguments();
+        args.removeAt(1);
+        return cd::cli::runJobsCommand(args);
     }
     if (argc >= 2 && std::strcmp(argv[1], "token") == 0) {
         QStringList args = argumentsOf(argc, argv);

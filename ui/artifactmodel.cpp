@@ -1,6 +1,6 @@
 #include "artifactmodel.h"
 
-#include "store/jobstore.h"
+#include "session/session.h"
 
 #include <QLocale>
 
@@ -8,24 +8,44 @@
 
 namespace cd::ui {
 
-ArtifactModel::ArtifactModel(store::JobStore *store, QObject *parent) : QAbstractTableModel(parent), m_store(store)
+ArtifactModel::ArtifactModel(session::Session *session, QObject *parent)
+    : QAbstractTableModel(parent), m_session(session)
 {
-    connect(m_store, &store::JobStore::jobChanged, this, [this](const model::Job &job) {
+    connect(m_session, &session::Session::jobChanged, this, [this](const model::Job &job) {
         if (job.id == m_jobId && model::isTerminal(job.status))
             refresh();
     });
+    connect(m_session, &session::Session::resultDownloadProgress, this, &ArtifactModel::onDownloadProgress);
+    connect(m_session, &session::Session::resultDownloadFinished, this, &ArtifactModel::onDownloadFinished);
 }
 
 void ArtifactModel::setJob(const QString &jobId)
 {
-    m_jobId = jobId;
+    if (jobId != m_jobId) {
+        beginResetModel();
+        m_jobId = jobId;
+        m_items.clear();
+        m_downloads.clear();
+        endResetModel();
+    }
     refresh();
 }
 
 void ArtifactModel::refresh()
 {
+    const quint64 generation = ++m_generation;
+    if (m_jobId.isEmpty())
+        return onList({});
+    m_session->artifacts(m_jobId, this, [this, generation](Result<QList<model::Artifact>> items) {
+        if (generation == m_generation && items)
+            onList(items.value());
+    });
+}
+
+void ArtifactModel::onList(const QList<model::Artifact> &items)
+{
     beginResetModel();
-    m_items = m_jobId.isEmpty() ? QList<model::Artifact>() : m_store->artifacts(m_jobId);
+    m_items = items;
     // A finished download is an artifact now; the ones still running keep their progress rows.
     QList<Download> still;
     for (const Download &d : std::as_const(m_downloads)) {

@@ -4,19 +4,21 @@
 
 #include <QAbstractTableModel>
 
-namespace cd::store {
-class JobStore;
+namespace cd::session {
+class Session;
 }
 
 namespace cd::ui {
 
-// A job's artifacts (result files), refreshed when the job changes.
-class ArtifactModel : public QAbstractTableModel
+// A job's artifacts (result files), asked of the session again when the job ends, and the
+// results the service is still downloading for it, with their progress.
+class ArtifactModel final : public QAbstractTableModel
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ArtifactModel)
 public:
     enum Column { Name, Size, Type, Source, ColumnCount };
-    explicit ArtifactModel(store::JobStore *store, QObject *parent = nullptr);
+    explicit ArtifactModel(session::Session *session, QObject *parent = nullptr);
 
     void setJob(const QString &jobId);
     void refresh();
@@ -35,7 +37,10 @@ public:
     int downloadsInFlight() const { return static_cast<int>(m_downloads.size()); }
 
 private:
-    store::JobStore *m_store;
+    void onList(const QList<model::Artifact> &items);
+
+    session::Session *m_session;
+    quint64 m_generation = 0;
     QString m_jobId;
     QList<model::Artifact> m_items;
     struct Download

@@ -49,4 +49,9 @@ QColor levelColour(model::LogLevel level)
     return {};
 }
 
+QColor placeholderColour()
+{
+    return pick(darkPalette(), 0xaab1b9, 0x545c66);
+}
+
 } // namespace cd::ui

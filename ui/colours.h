@@ -11,5 +11,7 @@ namespace cd::ui {
 bool darkPalette();
 QColor statusColour(model::JobStatus status);
 QColor levelColour(model::LogLevel level); // invalid = the palette's text colour
+// A row whose data is on its way: fainter than any level.
+QColor placeholderColour();
 
 } // namespace cd::ui

@@ -1,14 +1,10 @@
 #include "jobdetailspane.h"
 
 #include "artifactmodel.h"
-#include "artifacts/artifactstore.h"
-#include "artifacts/resultcollector.h"
 #include "colours.h"
-#include "feed/changefeed.h"
 #include "jsontreemodel.h"
 #include "logconsole.h"
-#include "logs/logbus.h"
-#include "store/jobstore.h"
+#include "session/session.h"
 
 #include <QDesktopServices>
 #include <QFile>
@@ -26,6 +22,8 @@
 #include <QUrl>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace cd::ui {
 
 namespace {
@@ -39,11 +37,9 @@ QString when(const QDateTime &t)
 }
 } // namespace
 
-JobDetailsPane::JobDetailsPane(store::JobStore *jobs, store::LogStore *logs, logs::LogBus *bus,
-                               artifacts::ArtifactStore *artifacts, QWidget *parent)
-    : QTabWidget(parent), m_jobs(jobs), m_files(artifacts)
+JobDetailsPane::JobDetailsPane(session::Session *session, QWidget *parent) : QTabWidget(parent), m_session(session)
 {
-    m_console = new LogConsole(logs, bus, this);
+    m_console = new LogConsole(session, this);
     addTab(m_console, tr("&Log"));
 
     m_summary = new JsonTreeModel(this);
@@ -54,7 +50,7 @@ JobDetailsPane::JobDetailsPane(store::JobStore *jobs, store::LogStore *logs, log
     addTab(m_summaryView, tr("&Summary"));
 
     auto *artifactsTab = new QWidget(this);
-    m_artifacts = new ArtifactModel(jobs, this);
+    m_artifacts = new ArtifactModel(session, this);
     m_artifactView = new QTableView(artifactsTab);
     m_artifactView->setModel(m_artifacts);
     m_artifactView->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -67,10 +63,12 @@ JobDetailsPane::JobDetailsPane(store::JobStore *jobs, store::LogStore *logs, log
     m_open = new QPushButton(tr("Open"), artifactsTab);
     m_saveAs = new QPushButton(tr("Save as…"), artifactsTab);
     m_reveal = new QPushButton(tr("Show in folder"), artifactsTab);
+    m_fetchState = new QLabel(artifactsTab);
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(m_open);
     buttons->addWidget(m_saveAs);
     buttons->addWidget(m_reveal);
+    buttons->addWidget(m_fetchState);
     buttons->addStretch(1);
     auto *artLayout = new QVBoxLayout(artifactsTab);
     artLayout->setContentsMargins(0, 4, 0, 0);
@@ -90,62 +88,105 @@ JobDetailsPane::JobDetailsPane(store::JobStore *jobs, store::LogStore *logs, log
             [this] { updateArtifactButtons(); });
     connect(m_artifactView, &QTableView::doubleClicked, this, [this] { m_open->click(); });
     connect(m_open, &QPushButton::clicked, this, [this] {
-        const QString path = selectedArtifactPath();
-        if (!path.isEmpty())
-            QDesktopServices::openUrl(QUrl::fromLocalFile(path));
+        withSelectedArtifact([](const QString &path) { QDesktopServices::openUrl(QUrl::fromLocalFile(path)); });
     });
     connect(m_reveal, &QPushButton::clicked, this, [this] {
-        const QString path = selectedArtifactPath();
-        QDesktopServices::openUrl(
-            QUrl::fromLocalFile(path.isEmpty() ? m_files->outputDir(m_jobId) : QFileInfo(path).absolutePath()));
+        if (m_artifactView->selectionModel()->selectedRows().isEmpty()) {
+            if (const QString folder = m_session->jobFolder(m_jobId); !folder.isEmpty())
+                QDesktopServices::openUrl(QUrl::fromLocalFile(folder));
+            return;
+        }
+        withSelectedArtifact([](const QString &path) {
+            QDesktopServices::openUrl(QUrl::fromLocalFile(QFileInfo(path).absolutePath()));
+        });
     });
     connect(m_saveAs, &QPushButton::clicked, this, [this] {
-        const QString path = selectedArtifactPath();
-        if (path.isEmpty())
-            return;
-        const QString target = QFileDialog::getSaveFileName(this, tr("Save artifact"), QFileInfo(path).fileName());
-        if (target.isEmpty())
-            return;
-        QFile::remove(target);
-        if (!QFile::copy(path, target))
-            QMessageBox::warning(this, tr("Save artifact"), tr("Could not write %1").arg(target));
+        withSelectedArtifact([this](const QString &path) {
+            const QString target = QFileDialog::getSaveFileName(this, tr("Save artifact"), QFileInfo(path).fileName());
+            if (target.isEmpty())
+                return;
+            QFile::remove(target);
+            if (!QFile::copy(path, target))
+                QMessageBox::warning(this, tr("Save artifact"), tr("Could not write %1").arg(target));
+        });
     });
-    connect(bus->feed(), &feed::ChangeFeed::jobChanged, this, [this](const model::Job &job) {
-        if (job.id == m_jobId)
-            refresh(job);
-    });
+    connect(m_session, &session::Session::artifactFetchProgress, this,
+            [this](const QString &jobId, const QString &name, qint64 received, qint64 total) {
+                if (jobId == m_jobId)
+                    m_fetchState->setText(total > 0 ? tr("fetching %1… %2%").arg(name).arg(received * 100 / total)
+                                                    : tr("fetching %1…").arg(name));
+            });
+    connect(m_session, &session::Session::jobChanged, this, [this](const model::Job &job) { onJob(job, false); });
+    connect(m_session, &session::Session::jobAdded, this, [this](const model::Job &job) { onJob(job, true); });
     updateArtifactButtons();
-}
-
-void JobDetailsPane::watchDownloads(artifacts::ResultCollector *results)
-{
-    if (!results)
-        return;
-    connect(results, &artifacts::ResultCollector::downloadProgress, m_artifacts, &ArtifactModel::onDownloadProgress);
-    connect(results, &artifacts::ResultCollector::downloadFinished, m_artifacts, &ArtifactModel::onDownloadFinished);
 }
 
 void JobDetailsPane::setJob(const QString &jobId)
 {
+    const quint64 generation = ++m_generation;
     m_jobId = jobId;
+    m_job.reset();
+    m_retries.clear();
+    m_fetchState->clear();
     m_console->setJob(jobId);
     m_artifacts->setJob(jobId);
-    const auto job = m_jobs->job(jobId);
-    refresh(job.value_or(model::Job{}));
+    refresh();
     updateArtifactButtons();
+    if (jobId.isEmpty())
+        return;
+    m_session->job(jobId, this, [this, generation](Result<model::Job> job) {
+        if (generation != m_generation || !job)
+            return;
+        // The feed may have told of a newer state already.
+        if (!m_job || m_job->updatedAt <= job->updatedAt)
+            m_job = job.value();
+        refresh();
+    });
+    m_session->retriesOf(jobId, this, [this, generation](Result<QList<model::Job>> retries) {
+        if (generation != m_generation || !retries)
+            return;
+        for (const auto &r : retries.value())
+            if (std::none_of(m_retries.cbegin(), m_retries.cend(), [&](const model::Job &j) { return j.id == r.id; }))
+                m_retries.append(r);
+        refresh();
+    });
 }
 
-void JobDetailsPane::refresh(const model::Job &job)
+void JobDetailsPane::onJob(const model::Job &job, bool added)
 {
-    m_summary->setJson(job.summary.isEmpty() ? QJsonValue() : QJsonValue(job.summary));
+    if (m_jobId.isEmpty())
+        return;
+    if (job.id == m_jobId) {
+        m_job = job;
+        refresh();
+        return;
+    }
+    if (job.retryOf != m_jobId)
+        return;
+    // A retry of this job: its lineage shows it, with its status.
+    for (auto &r : m_retries)
+        if (r.id == job.id) {
+            r = job;
+            return refresh();
+        }
+    if (added) {
+        m_retries.append(job);
+        refresh();
+    }
+}
+
+void JobDetailsPane::refresh()
+{
+    const QJsonObject summary = m_job ? m_job->summary : QJsonObject();
+    m_summary->setJson(summary.isEmpty() ? QJsonValue() : QJsonValue(summary));
     m_summaryView->expandAll();
-    m_details->setHtml(m_jobId.isEmpty() ? QString() : detailsHtml());
+    m_details->setHtml(detailsHtml());
 }
 
 QString JobDetailsPane::detailsHtml() const
 {
-    const auto j = m_jobs->job(m_jobId);
-    if (!j)
+    const auto &j = m_job;
+    if (m_jobId.isEmpty() || !j)
         return {};
     QString rows;
     auto row = [&rows](const QString &k, const QString &v) {
@@ -180,7 +221,7 @@ QString JobDetailsPane::detailsHtml() const
     QString lineage = tr("attempt %1 of %2").arg(j->attempt).arg(j->maxAttempts);
     if (!j->retryOf.isEmpty())
         lineage += tr(" · retry of <a href='job:%1'>%2</a>").arg(esc(j->retryOf), esc(j->retryOf.left(8)));
-    for (const auto &r : m_jobs->retriesOf(j->id))
+    for (const auto &r : m_retries)
         lineage += tr(" · retried as <a href='job:%1'>%2</a> (%3)")
                        .arg(esc(r.id), esc(r.id.left(8)), esc(model::toString(r.status)));
     row(tr("Attempts"), lineage);
@@ -188,16 +229,25 @@ QString JobDetailsPane::detailsHtml() const
     return QStringLiteral("<table>%1</table><p><b>%2</b></p><pre>%3</pre>").arg(rows, tr("Parameters"), esc(params));
 }
 
-QString JobDetailsPane::selectedArtifactPath() const
+void JobDetailsPane::withSelectedArtifact(const std::function<void(const QString &)> &use)
 {
     const auto rows = m_artifactView->selectionModel()->selectedRows();
     if (rows.isEmpty())
-        return {};
+        return;
     const auto a = m_artifacts->artifactAt(rows.first().row());
     if (!a)
-        return {};
-    const auto path = m_files->resolve(m_jobId, a->name);
-    return path ? path.value() : QString();
+        return;
+    const QString jobId = m_jobId;
+    m_session->fetchArtifact(jobId, a->name, this, [this, jobId, use](Result<QString> path) {
+        if (jobId != m_jobId)
+            return;
+        m_fetchState->clear();
+        if (!path) {
+            QMessageBox::warning(this, tr("Artifact"), path.error().detail);
+            return;
+        }
+        use(path.value());
+    });
 }
 
 void JobDetailsPane::updateArtifactButtons()

@@ -4,22 +4,18 @@
 
 #include <QTabWidget>
 
+#include <functional>
+#include <optional>
+
 class QTreeView;
 class QTableView;
 class QTextBrowser;
 class QPushButton;
+class QLabel;
 
-namespace cd::store {
-class JobStore;
-class LogStore;
-} // namespace cd::store
-namespace cd::logs {
-class LogBus;
+namespace cd::session {
+class Session;
 }
-namespace cd::artifacts {
-class ArtifactStore;
-class ResultCollector;
-} // namespace cd::artifacts
 
 namespace cd::ui {
 
@@ -28,18 +24,19 @@ class JsonTreeModel;
 class ArtifactModel;
 
 // The selected job: Log, Summary ([SUMMARY] JSON as a tree), Artifacts (open, save as, reveal)
-// and Details (params, backend ids, timings, error, attempts).
-class JobDetailsPane : public QTabWidget
+// and Details (params, backend ids, timings, error, attempts). The job and its retries are asked of
+// the session and kept current from its feed.
+class JobDetailsPane final : public QTabWidget
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(JobDetailsPane)
 public:
-    JobDetailsPane(store::JobStore *jobs, store::LogStore *logs, logs::LogBus *bus, artifacts::ArtifactStore *artifacts,
-                   QWidget *parent = nullptr);
+    explicit JobDetailsPane(session::Session *session, QWidget *parent = nullptr);
 
     void setJob(const QString &jobId);
-    // Shows remote result downloads, with progress, in the Artifacts tab.
-    void watchDownloads(artifacts::ResultCollector *results);
     QString jobId() const { return m_jobId; }
+    // The job as last heard of (empty until the session has answered).
+    std::optional<model::Job> job() const { return m_job; }
     LogConsole *console() const { return m_console; }
     ArtifactModel *artifactModel() const { return m_artifacts; }
     JsonTreeModel *summaryModel() const { return m_summary; }
@@ -49,13 +46,18 @@ Q_SIGNALS:
     void openJobRequested(const QString &jobId);
 
 private:
-    void refresh(const model::Job &job);
-    QString selectedArtifactPath() const;
+    void refresh();
+    void onJob(const model::Job &job, bool added);
+    // Runs `use` with a local file of the selected artifact once the session has one.
+    void withSelectedArtifact(const std::function<void(const QString &path)> &use);
     void updateArtifactButtons();
 
-    store::JobStore *m_jobs;
-    artifacts::ArtifactStore *m_files;
+    session::Session *m_session;
     QString m_jobId;
+    std::optional<model::Job> m_job;
+    QList<model::Job> m_retries;
+    quint64 m_generation = 0;
+    QLabel *m_fetchState;
     LogConsole *m_console;
     JsonTreeModel *m_summary;
     QTreeView *m_summaryView;

@@ -1,11 +1,12 @@
 #include "jobtablemodel.h"
 
 #include "colours.h"
-#include "feed/changefeed.h"
-#include "store/jobstore.h"
+#include "session/session.h"
 
 #include <QBrush>
 #include <QLocale>
+
+#include <algorithm>
 
 namespace cd::ui {
 
@@ -39,11 +40,12 @@ QString statusIcon(JobStatus s)
 }
 } // namespace
 
-JobTableModel::JobTableModel(store::JobStore *store, feed::ChangeFeed *feed, QObject *parent)
-    : QAbstractTableModel(parent), m_store(store)
+JobTableModel::JobTableModel(session::Session *session, QObject *parent)
+    : QAbstractTableModel(parent), m_session(session)
 {
-    connect(feed, &feed::ChangeFeed::jobAdded, this, &JobTableModel::onAdded);
-    connect(feed, &feed::ChangeFeed::jobChanged, this, &JobTableModel::onChanged);
+    connect(m_session, &session::Session::jobAdded, this, &JobTableModel::onAdded);
+    connect(m_session, &session::Session::jobChanged, this, &JobTableModel::onChanged);
+    connect(m_session, &session::Session::jobRemoved, this, &JobTableModel::onRemoved);
     m_batch.setSingleShot(true);
     m_batch.setInterval(50);
     connect(&m_batch, &QTimer::timeout, this, &JobTableModel::flushUpdates);
@@ -52,34 +54,83 @@ JobTableModel::JobTableModel(store::JobStore *store, feed::ChangeFeed *feed, QOb
 
 void JobTableModel::reload()
 {
-    beginResetModel();
+    const quint64 generation = ++m_generation;
+    m_loading = true;
+    m_fetching = false;
+    m_seen.clear();
+    m_addedMeanwhile.clear();
+    m_removedMeanwhile.clear();
     store::JobFilter f;
     f.limit = kPage;
-    m_jobs = m_store->jobs(f);
-    m_more = m_jobs.size() == kPage;
+    m_session->jobs(f, this, [this, generation](Result<QList<model::Job>> page) {
+        if (generation == m_generation)
+            onFirstPage(page.value_or({}));
+    });
+}
+
+model::Job JobTableModel::latest(const model::Job &job) const
+{
+    const auto it = m_seen.constFind(job.id);
+    return it != m_seen.cend() && it->updatedAt >= job.updatedAt ? *it : job;
+}
+
+void JobTableModel::onFirstPage(const QList<model::Job> &page)
+{
+    beginResetModel();
+    m_jobs.clear();
+    // Added while the page was on its way and not in it: newer than all of it.
+    for (auto it = m_addedMeanwhile.crbegin(); it != m_addedMeanwhile.crend(); ++it)
+        if (!m_removedMeanwhile.contains(*it) &&
+            std::none_of(page.cbegin(), page.cend(), [&](const model::Job &j) { return j.id == *it; }))
+            m_jobs.append(m_seen.value(*it));
+    for (const auto &j : page)
+        if (!m_removedMeanwhile.contains(j.id))
+            m_jobs.append(latest(j));
+    m_more = page.size() == kPage;
+    m_loading = false;
     m_dirty.clear();
+    m_seen.clear();
+    m_addedMeanwhile.clear();
+    m_removedMeanwhile.clear();
     reindex();
     endResetModel();
+    Q_EMIT loaded();
 }
 
 bool JobTableModel::canFetchMore(const QModelIndex &parent) const
 {
-    return !parent.isValid() && m_more;
+    return !parent.isValid() && m_more && !m_loading && !m_fetching;
 }
 
 void JobTableModel::fetchMore(const QModelIndex &parent)
 {
-    if (parent.isValid() || !m_more || m_jobs.isEmpty())
+    if (!canFetchMore(parent) || m_jobs.isEmpty())
         return;
+    m_fetching = true;
     store::JobFilter f;
     f.limit = kPage;
     f.beforeId = m_jobs.last().id;
-    const auto page = m_store->jobs(f);
+    const quint64 generation = m_generation;
+    m_session->jobs(f, this, [this, generation](Result<QList<model::Job>> page) {
+        if (generation != m_generation)
+            return;
+        m_fetching = false;
+        if (!page)
+            return; // the view asks again
+        onPage(page.value());
+    });
+}
+
+void JobTableModel::onPage(const QList<model::Job> &page)
+{
     m_more = page.size() == kPage;
     QList<model::Job> fresh;
     for (const auto &j : page)
-        if (!m_rows.contains(j.id))
-            fresh.append(j);
+        if (!m_rows.contains(j.id) && !m_removedMeanwhile.contains(j.id))
+            fresh.append(latest(j));
+    m_seen.clear();
+    m_addedMeanwhile.clear();
+    m_removedMeanwhile.clear();
     if (fresh.isEmpty())
         return;
     const int first = static_cast<int>(m_jobs.size());
@@ -183,6 +234,11 @@ QVariant JobTableModel::headerData(int section, Qt::Orientation orientation, int
 
 void JobTableModel::onAdded(const model::Job &job)
 {
+    if (m_loading) {
+        m_seen.insert(job.id, job);
+        m_addedMeanwhile.append(job.id);
+        return;
+    }
     if (m_rows.contains(job.id))
         return onChanged(job);
     beginInsertRows({}, 0, 0);
@@ -193,6 +249,8 @@ void JobTableModel::onAdded(const model::Job &job)
 
 void JobTableModel::onChanged(const model::Job &job)
 {
+    if (m_loading || m_fetching)
+        m_seen.insert(job.id, job);
     const int row = rowOf(job.id);
     if (row < 0)
         return; // not paged in yet; it shows when it is
@@ -200,6 +258,20 @@ void JobTableModel::onChanged(const model::Job &job)
     m_dirty.insert(job.id);
     if (!m_batch.isActive())
         m_batch.start();
+}
+
+void JobTableModel::onRemoved(const QString &jobId)
+{
+    if (m_loading || m_fetching)
+        m_removedMeanwhile.insert(jobId);
+    const int row = rowOf(jobId);
+    if (row < 0)
+        return;
+    beginRemoveRows({}, row, row);
+    m_jobs.removeAt(row);
+    m_dirty.remove(jobId);
+    reindex();
+    endRemoveRows();
 }
 
 void JobTableModel::flushUpdates()

@@ -7,28 +7,26 @@
 #include <QSet>
 #include <QTimer>
 
-namespace cd::store {
-class JobStore;
-}
-namespace cd::feed {
-class ChangeFeed;
+namespace cd::session {
+class Session;
 }
 
 namespace cd::ui {
 
-// Jobs, newest first, kept live from the store's signals. A change updates its row in place
+// Jobs, newest first, kept live from the session's feed. A change updates its row in place
 // (dataChanged, batched per 50 ms so a busy job does not repaint per log line), a new job is
-// inserted at the top, so selection and scroll position survive. Older jobs page in on demand.
-class JobTableModel : public QAbstractTableModel
+// inserted at the top, so selection and scroll position survive. Older jobs page in on demand, as
+// the session answers; what the feed says while a page is on its way is applied to it.
+class JobTableModel final : public QAbstractTableModel
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(JobTableModel)
 public:
     enum Column { Id, Kind, Backend, Status, Progress, Created, Duration, Attempt, ColumnCount };
     enum Role { JobIdRole = Qt::UserRole + 1, StatusRole, ProgressRole, SortRole, JobRole };
     static constexpr int kPage = 200;
 
-    // Rows come from the store; changes (also other nodes') from the feed.
-    JobTableModel(store::JobStore *store, feed::ChangeFeed *feed, QObject *parent = nullptr);
+    explicit JobTableModel(session::Session *session, QObject *parent = nullptr);
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
@@ -37,23 +35,40 @@ public:
     bool canFetchMore(const QModelIndex &parent) const override;
     void fetchMore(const QModelIndex &parent) override;
 
+    // Reads the first page again (after the session reconnected).
     void reload();
+    bool isLoaded() const { return !m_loading; }
     std::optional<model::Job> jobAt(int row) const;
     int rowOf(const QString &jobId) const;
     // Flush pending row updates now (tests; before a screenshot).
     void flushUpdates();
 
+Q_SIGNALS:
+    void loaded();
+
 private:
     void onAdded(const model::Job &job);
     void onChanged(const model::Job &job);
+    void onRemoved(const QString &jobId);
+    void onFirstPage(const QList<model::Job> &page);
+    void onPage(const QList<model::Job> &page);
+    // The feed's newer view of a job read in a page, if it has one.
+    model::Job latest(const model::Job &job) const;
     void reindex(int from = 0);
 
-    store::JobStore *m_store;
+    session::Session *m_session;
     QList<model::Job> m_jobs;
     QHash<QString, int> m_rows;
     QSet<QString> m_dirty;
     QTimer m_batch;
     bool m_more = false;
+    bool m_loading = false;
+    bool m_fetching = false;
+    quint64 m_generation = 0;
+    // While a page is on its way: what the feed said about jobs (newest state) and which were added.
+    QHash<QString, model::Job> m_seen;
+    QStringList m_addedMeanwhile;
+    QSet<QString> m_removedMeanwhile;
 };
 
 } // namespace cd::ui

@@ -3,7 +3,7 @@
 #include "logdelegate.h"
 #include "logmodel.h"
 #include "model/job.h"
-#include "store/logstore.h"
+#include "session/session.h"
 
 #include <QAction>
 #include <QApplication>
@@ -28,8 +28,8 @@ namespace cd::ui {
 
 using model::LogLevel;
 
-LogConsole::LogConsole(store::LogStore *store, logs::LogBus *bus, QWidget *parent)
-    : QWidget(parent), m_store(store), m_model(new LogModel(store, bus, this)), m_delegate(new LogDelegate(this))
+LogConsole::LogConsole(session::Session *session, QWidget *parent)
+    : QWidget(parent), m_session(session), m_model(new LogModel(session, this)), m_delegate(new LogDelegate(this))
 {
     m_view = new QTableView(this);
     m_view->setModel(m_model);
@@ -115,10 +115,7 @@ LogConsole::LogConsole(store::LogStore *store, logs::LogBus *bus, QWidget *paren
         if (on)
             m_view->scrollToBottom();
     });
-    connect(firstError, &QToolButton::clicked, this, [this] {
-        if (!jumpToFirstError())
-            m_searchState->setText(tr("no errors"));
-    });
+    connect(firstError, &QToolButton::clicked, this, [this] { jumpToFirstError(); });
     connect(save, &QToolButton::clicked, this, [this] { saveInteractive(); });
     connect(m_model, &QAbstractItemModel::rowsInserted, this, [this] { onRowsInserted(); });
     // Scrolling away from the end stops following; back at the end resumes it.
@@ -141,6 +138,7 @@ void LogConsole::setJob(const QString &jobId)
 {
     if (jobId == m_model->jobId())
         return;
+    ++m_searchGeneration;
     m_model->setJob(jobId);
     m_searchState->clear();
     setFollowing(true);
@@ -188,19 +186,38 @@ int LogConsole::currentRow() const
     return m_view->currentIndex().isValid() ? m_view->currentIndex().row() : -1;
 }
 
-bool LogConsole::find(const QString &text, bool forward)
+void LogConsole::find(const QString &text, bool forward)
 {
-    if (text.isEmpty())
-        return false;
+    if (text.isEmpty()) {
+        Q_EMIT searchFinished(false);
+        return;
+    }
     if (m_search->text() != text)
         m_search->setText(text);
     m_delegate->setHighlight(text);
-    int row = m_model->find(text, currentRow(), forward);
-    if (row < 0 && currentRow() >= 0)
-        row = m_model->find(text, -1, forward); // wrap around
+    const quint64 generation = ++m_searchGeneration;
+    const int from = currentRow();
+    m_searchState->setText(tr("searching…"));
+    m_model->find(text, from, forward, [this, generation, text, from, forward](int row) {
+        if (generation != m_searchGeneration)
+            return;
+        if (row >= 0 || from < 0) {
+            showRow(row);
+            return;
+        }
+        m_model->find(text, -1, forward, [this, generation](int wrapped) { // wrap around
+            if (generation == m_searchGeneration)
+                showRow(wrapped);
+        });
+    });
+}
+
+void LogConsole::showRow(int row)
+{
     if (row < 0) {
         m_searchState->setText(tr("not found"));
-        return false;
+        Q_EMIT searchFinished(false);
+        return;
     }
     m_searchState->setText(tr("line %1").arg(m_model->seqForRow(row)));
     setFollowing(false);
@@ -208,19 +225,22 @@ bool LogConsole::find(const QString &text, bool forward)
     m_view->setCurrentIndex(idx);
     m_view->scrollTo(idx, QAbstractItemView::PositionAtCenter);
     m_view->viewport()->update();
-    return true;
+    Q_EMIT searchFinished(true);
 }
 
-bool LogConsole::jumpToFirstError()
+void LogConsole::jumpToFirstError()
 {
-    const int row = m_model->firstError();
-    if (row < 0)
-        return false;
-    setFollowing(false);
-    const QModelIndex idx = m_model->index(row);
-    m_view->setCurrentIndex(idx);
-    m_view->scrollTo(idx, QAbstractItemView::PositionAtCenter);
-    return true;
+    const quint64 generation = ++m_searchGeneration;
+    m_model->firstError([this, generation](int row) {
+        if (generation != m_searchGeneration)
+            return;
+        if (row < 0) {
+            m_searchState->setText(tr("no errors"));
+            Q_EMIT searchFinished(false);
+            return;
+        }
+        showRow(row);
+    });
 }
 
 QString LogConsole::selectedText() const
@@ -240,24 +260,33 @@ void LogConsole::copySelection() const
         QApplication::clipboard()->setText(text);
 }
 
-Status LogConsole::saveTo(const QString &path) const
+void LogConsole::saveTo(const QString &path, std::function<void(Status)> done)
 {
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
-        return Error::make(Error::Code::Unavailable, QStringLiteral("cannot write %1: %2").arg(path, f.errorString()));
-    qint64 after = 0;
-    for (;;) {
-        const auto page = m_store->lines(store::LogQuery{m_model->jobId(), after, 10000, m_model->levelFilter(), {}});
-        for (const auto &l : page) {
-            f.write(model::isoUtc(l.ts).toUtf8() + ' ' + model::toString(l.level).toUtf8() + ' ' + l.message.toUtf8() +
-                    '\n');
-            after = l.seq;
-        }
-        if (page.size() < 10000)
-            break;
-    }
-    return f.error() == QFileDevice::NoError ? Status(Ok{})
-                                             : Status(Error::make(Error::Code::Unavailable, f.errorString()));
+    auto file = std::make_shared<QFile>(path);
+    if (!file->open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return done(Error::make(Error::Code::Unavailable,
+                                QStringLiteral("cannot write %1: %2").arg(path, file->errorString())));
+    savePage(file, m_model->jobId(), m_model->levelFilter(), 0, done);
+}
+
+void LogConsole::savePage(const std::shared_ptr<QFile> &file, const QString &jobId, const QList<LogLevel> &levels,
+                          qint64 after, const std::function<void(Status)> &done)
+{
+    static constexpr int kPage = 10000;
+    m_session->logLines(store::LogQuery{jobId, after, kPage, levels, {}}, this,
+                        [this, file, jobId, levels, done](Result<model::LogLines> page) {
+                            if (!page)
+                                return done(page.error());
+                            for (const auto &l : page.value())
+                                file->write(model::isoUtc(l.ts).toUtf8() + ' ' + model::toString(l.level).toUtf8() +
+                                            ' ' + l.message.toUtf8() + '\n');
+                            if (page->size() == kPage)
+                                return savePage(file, jobId, levels, page->last().seq, done);
+                            file->close();
+                            done(file->error() == QFileDevice::NoError
+                                     ? Status(Ok{})
+                                     : Status(Error::make(Error::Code::Unavailable, file->errorString())));
+                        });
 }
 
 void LogConsole::saveInteractive()
@@ -268,8 +297,10 @@ void LogConsole::saveInteractive()
         this, tr("Save log"), m_model->jobId().left(8) + QStringLiteral(".log"), tr("Log files (*.log *.txt)"));
     if (path.isEmpty())
         return;
-    if (const auto st = saveTo(path); !st)
-        QMessageBox::warning(this, tr("Save log"), st.error().detail);
+    saveTo(path, [this](const Status &st) {
+        if (!st)
+            QMessageBox::warning(this, tr("Save log"), st.error().detail);
+    });
 }
 
 void LogConsole::focusSearch()

@@ -1,18 +1,14 @@
 #include "mainwindow.h"
 
-#include "feed/changefeed.h"
 #include "jobdetailspane.h"
 #include "jobfilterproxy.h"
 #include "jobtablemodel.h"
 #include "logconsole.h"
-#include "logs/logbus.h"
 #include "newjobdialog.h"
 #include "progressdelegate.h"
-#include "runners/runpodclient.h"
-#include "scheduler/scheduler.h"
+#include "session/session.h"
 #include "settings/settings.h"
 #include "settingsdialog.h"
-#include "store/jobstore.h"
 #include "trayicon.h"
 
 #include <QAction>
@@ -53,7 +49,8 @@ QIcon themed(const char *name)
 }
 } // namespace
 
-MainWindow::MainWindow(const Services &services, QWidget *parent) : QMainWindow(parent), m_s(services)
+MainWindow::MainWindow(session::Session *session, const Preferences &preferences, QWidget *parent)
+    : QMainWindow(parent), m_session(session), m_prefs(preferences)
 {
     initCrawldeckResources();
     setWindowTitle(tr("Crawldeck"));
@@ -63,7 +60,7 @@ MainWindow::MainWindow(const Services &services, QWidget *parent) : QMainWindow(
         return QMessageBox::question(this, tr("Crawldeck"), question) == QMessageBox::Yes;
     };
 
-    m_jobModel = new JobTableModel(m_s.jobs, m_s.bus->feed(), this);
+    m_jobModel = new JobTableModel(m_session, this);
     m_proxy = new JobFilterProxy(this);
     m_proxy->setSourceModel(m_jobModel);
     m_proxy->setSortRole(JobTableModel::SortRole);
@@ -104,9 +101,8 @@ MainWindow::MainWindow(const Services &services, QWidget *parent) : QMainWindow(
     connect(m_statusFilter, &QComboBox::currentIndexChanged, this, [this] { applyFilter(); });
     connect(m_backendFilter, &QComboBox::currentIndexChanged, this, [this] { applyFilter(); });
 
-    m_details = new JobDetailsPane(m_s.jobs, m_s.logs, m_s.bus, m_s.artifacts, this);
+    m_details = new JobDetailsPane(m_session, this);
     connect(m_details, &JobDetailsPane::openJobRequested, this, &MainWindow::selectJob);
-    m_details->watchDownloads(m_s.results);
 
     auto *top = new QWidget(this);
     auto *topLayout = new QVBoxLayout(top);
@@ -140,7 +136,7 @@ MainWindow::MainWindow(const Services &services, QWidget *parent) : QMainWindow(
         selectJob(id);
     });
     connect(m_tray, &TrayIcon::quitRequested, qApp, &QApplication::quit);
-    connect(m_s.scheduler, &scheduler::Scheduler::jobFinished, m_tray, &TrayIcon::notifyFinished);
+    connect(m_session, &session::Session::jobFinished, m_tray, &TrayIcon::notifyFinished);
 
     buildActions();
     buildStatusBar();
@@ -151,20 +147,35 @@ MainWindow::MainWindow(const Services &services, QWidget *parent) : QMainWindow(
     countLater->setSingleShot(true);
     countLater->setInterval(200);
     connect(countLater, &QTimer::timeout, this, [this] { updateCounts(); });
-    connect(m_s.bus->feed(), &feed::ChangeFeed::jobChanged, countLater, qOverload<>(&QTimer::start));
-    connect(m_s.bus->feed(), &feed::ChangeFeed::jobAdded, countLater, qOverload<>(&QTimer::start));
-    // With nothing selected, follow the newest job so the log pane is never idle.
-    connect(m_jobModel, &QAbstractItemModel::rowsInserted, this, [this] {
+    connect(m_session, &session::Session::jobChanged, countLater, qOverload<>(&QTimer::start));
+    connect(m_session, &session::Session::jobAdded, countLater, qOverload<>(&QTimer::start));
+    connect(m_session, &session::Session::jobRemoved, countLater, qOverload<>(&QTimer::start));
+    connect(m_session, &session::Session::connectionStateChanged, this, [this] {
+        showConnection();
+        // Back from a gap in the feed: read again what it may have missed.
+        if (m_session->connectionState() == session::ConnectionState::Connected) {
+            m_jobModel->reload();
+            m_details->setJob(m_details->jobId());
+            updateCounts();
+        }
+    });
+    auto afterRows = [this] {
+        if (!m_pendingSelection.isEmpty())
+            return selectJob(m_pendingSelection);
+        // With nothing selected, follow the newest job so the log pane is never idle.
         if (selectedJobId().isEmpty())
             if (const auto job = m_jobModel->jobAt(0))
                 selectJob(job->id);
-    });
+    };
+    connect(m_jobModel, &QAbstractItemModel::rowsInserted, this, afterRows);
+    connect(m_jobModel, &JobTableModel::loaded, this, afterRows);
     // Durations of running jobs tick.
     auto *tick = new QTimer(this);
     connect(tick, &QTimer::timeout, m_table->viewport(), [this] { m_table->viewport()->update(); });
     tick->start(1000);
     if (const auto newest = m_jobModel->jobAt(0))
         selectJob(newest->id);
+    showConnection();
     updateCounts();
     updateActions();
 }
@@ -189,7 +200,7 @@ void MainWindow::buildActions()
     auto *settingsAction =
         bar->addAction(themed("preferences-system"), tr("Settings"), this, &MainWindow::openSettings);
     settingsAction->setShortcut(QKeySequence::Preferences);
-    settingsAction->setEnabled(m_s.settings != nullptr);
+    settingsAction->setEnabled(m_prefs.settings && m_session->can(session::Capability::ServiceSettings));
 
     auto *find = new QAction(this);
     find->setShortcut(QKeySequence::Find);
@@ -220,6 +231,7 @@ void MainWindow::buildStatusBar()
     });
     m_countsLabel = new QLabel(this);
     m_healthLabel = new QLabel(this);
+    m_connectionLabel = new QLabel(this);
     auto separator = [this] {
         auto *line = new QFrame(this);
         line->setFrameShape(QFrame::VLine);
@@ -227,6 +239,7 @@ void MainWindow::buildStatusBar()
         return line;
     };
     statusBar()->addPermanentWidget(m_listenLabel, 1);
+    statusBar()->addPermanentWidget(m_connectionLabel);
     statusBar()->addPermanentWidget(m_healthLabel);
     statusBar()->addPermanentWidget(separator());
     statusBar()->addPermanentWidget(m_countsLabel);
@@ -236,9 +249,8 @@ void MainWindow::buildStatusBar()
     QTimer::singleShot(0, this, [this] { pollRunPodHealth(); });
 }
 
-void MainWindow::setServerInfo(const QString &baseUrl, const QString &error, const QStringList &profiles)
+void MainWindow::setServerInfo(const QString &baseUrl, const QString &error)
 {
-    m_profiles = profiles;
     m_baseUrl = baseUrl;
     if (!error.isEmpty()) {
         m_listenLabel->setText(
@@ -249,25 +261,34 @@ void MainWindow::setServerInfo(const QString &baseUrl, const QString &error, con
     m_listenLabel->setText(tr("Listening on <a href='%1'>%1</a> · callbacks <a href='%2'>%2</a>").arg(baseUrl, cb));
 }
 
+void MainWindow::showConnection()
+{
+    switch (m_session->connectionState()) {
+    case session::ConnectionState::Connected: m_connectionLabel->clear(); break;
+    case session::ConnectionState::Reconnecting:
+        m_connectionLabel->setText(tr("<span style='color:#9a6700'>⟳ reconnecting…</span>"));
+        break;
+    case session::ConnectionState::Offline:
+        m_connectionLabel->setText(tr("<span style='color:#c0302f'>⚠ offline</span>"));
+        break;
+    }
+    m_connectionLabel->setVisible(!m_connectionLabel->text().isEmpty());
+}
+
 void MainWindow::pollRunPodHealth()
 {
-    runners::RunPodClient *client = m_s.runpodClient ? m_s.runpodClient() : nullptr;
-    if (!client) {
-        m_healthLabel->clear();
-        return;
-    }
-    QCoro::connect(client->health(), this, [this](const runners::RunPodReply &r) {
-        if (r.error) {
-            m_healthLabel->setText(tr("RunPod: ⚠ %1").arg(r.error->describe().left(60)));
-            m_healthLabel->setToolTip(r.error->describe());
+    m_session->runpodHealth(this, [this](Result<session::RunPodHealth> r) {
+        if (!r || !r->configured) {
+            m_healthLabel->clear();
             return;
         }
-        const QJsonObject w = r.body.value(QStringLiteral("workers")).toObject();
-        const QJsonObject j = r.body.value(QStringLiteral("jobs")).toObject();
-        m_healthLabel->setText(tr("RunPod: %1 running · %2 idle · %3 queued")
-                                   .arg(w.value(QStringLiteral("running")).toInt())
-                                   .arg(w.value(QStringLiteral("idle")).toInt())
-                                   .arg(j.value(QStringLiteral("inQueue")).toInt()));
+        if (!r->error.isEmpty()) {
+            m_healthLabel->setText(tr("RunPod: ⚠ %1").arg(r->error.left(60)));
+            m_healthLabel->setToolTip(r->error);
+            return;
+        }
+        m_healthLabel->setText(
+            tr("RunPod: %1 running · %2 idle · %3 queued").arg(r->running).arg(r->idle).arg(r->queued));
         m_healthLabel->setToolTip(QString());
     });
 }
@@ -278,15 +299,25 @@ QString MainWindow::selectedJobId() const
     return rows.isEmpty() ? QString() : rows.first().data(JobTableModel::JobIdRole).toString();
 }
 
+std::optional<model::Job> MainWindow::selectedJob() const
+{
+    const auto rows = m_table->selectionModel()->selectedRows();
+    if (rows.isEmpty())
+        return std::nullopt;
+    return m_jobModel->jobAt(m_proxy->mapToSource(rows.first()).row());
+}
+
 void MainWindow::selectJob(const QString &jobId)
 {
-    int row = m_jobModel->rowOf(jobId);
-    while (row < 0 && m_jobModel->canFetchMore({})) {
-        m_jobModel->fetchMore({});
-        row = m_jobModel->rowOf(jobId);
-    }
-    if (row < 0)
+    const int row = m_jobModel->rowOf(jobId);
+    if (row < 0) {
+        // Its row has not arrived yet (the feed or an older page brings it): select it then.
+        m_pendingSelection = jobId;
+        if (m_jobModel->canFetchMore({}))
+            m_jobModel->fetchMore({});
         return;
+    }
+    m_pendingSelection.clear();
     const QModelIndex idx = m_proxy->mapFromSource(m_jobModel->index(row, 0));
     if (idx.isValid()) {
         m_table->selectRow(idx.row());
@@ -307,7 +338,7 @@ void MainWindow::onSelectionChanged()
 
 void MainWindow::updateActions()
 {
-    const auto job = m_s.jobs->job(selectedJobId());
+    const auto job = selectedJob();
     const bool has = job.has_value();
     m_cancelAction->setEnabled(has && !model::isTerminal(job->status) && job->status != JobStatus::Cancelling);
     m_retryAction->setEnabled(has && model::isTerminal(job->status) && job->status != JobStatus::Completed);
@@ -316,15 +347,19 @@ void MainWindow::updateActions()
 
 void MainWindow::updateCounts()
 {
-    const auto c = m_s.jobs->countsByStatus();
-    const int running = c.value(JobStatus::Running) + c.value(JobStatus::Starting) + c.value(JobStatus::Cancelling);
-    m_countsLabel->setText(tr("queued %1 · running %2 · completed %3 · failed %4 · cancelled %5")
-                               .arg(c.value(JobStatus::Queued))
-                               .arg(running)
-                               .arg(c.value(JobStatus::Completed))
-                               .arg(c.value(JobStatus::Failed) + c.value(JobStatus::TimedOut))
-                               .arg(c.value(JobStatus::Cancelled)));
-    m_tray->setRunning(running, c.value(JobStatus::Queued));
+    m_session->status(this, [this](Result<session::ServiceStatus> st) {
+        if (!st)
+            return;
+        const auto &c = st->counts;
+        const int running = c.value(JobStatus::Running) + c.value(JobStatus::Starting) + c.value(JobStatus::Cancelling);
+        m_countsLabel->setText(tr("queued %1 · running %2 · completed %3 · failed %4 · cancelled %5")
+                                   .arg(c.value(JobStatus::Queued))
+                                   .arg(running)
+                                   .arg(c.value(JobStatus::Completed))
+                                   .arg(c.value(JobStatus::Failed) + c.value(JobStatus::TimedOut))
+                                   .arg(c.value(JobStatus::Cancelled)));
+        m_tray->setRunning(running, c.value(JobStatus::Queued));
+    });
 }
 
 void MainWindow::applyFilter()
@@ -343,70 +378,81 @@ void MainWindow::showError(const QString &what, const QString &detail)
     QMessageBox::warning(this, what, detail);
 }
 
-void MainWindow::openJobDialog(const QString &prefillFrom)
+void MainWindow::openJobDialog(const std::optional<model::Job> &prefill)
 {
-    QList<NewJobDialog::BackendChoice> backends;
-    for (auto b : model::allBackends())
-        backends.append({b, m_s.scheduler->hasBackend(b), scheduler::Scheduler::notConfiguredMessage(b)});
-    NewJobDialog dlg(
-        backends, m_profiles, [this](const model::JobSpec &spec) { return m_s.scheduler->validate(spec); }, this);
-    if (const auto job = m_s.jobs->job(prefillFrom))
-        dlg.prefill(*job);
-    if (dlg.exec() != QDialog::Accepted)
-        return;
-    const auto spec = dlg.spec();
-    if (const auto *err = std::get_if<QString>(&spec))
-        return showError(tr("Cannot start job"), *err);
-    const auto job = m_s.scheduler->submit(std::get<model::JobSpec>(spec));
-    if (!job)
-        return showError(tr("Cannot start job"), job.error().detail);
-    selectJob(job->id);
+    // The backends and profiles the service has now, then the dialog.
+    m_session->status(this, [this, prefill](Result<session::ServiceStatus> st) {
+        if (!st)
+            return showError(tr("Cannot start job"), st.error().detail);
+        QList<NewJobDialog::BackendChoice> backends;
+        for (const auto &b : st->backends)
+            backends.append({b.backend, b.available, b.reason});
+        NewJobDialog dlg(backends, st->profiles, m_session, this);
+        if (prefill)
+            dlg.prefill(*prefill);
+        if (dlg.exec() != QDialog::Accepted)
+            return;
+        const auto spec = dlg.spec();
+        if (const auto *err = std::get_if<QString>(&spec))
+            return showError(tr("Cannot start job"), *err);
+        m_session->create(std::get<model::JobSpec>(spec), this, [this](Result<model::Job> job) {
+            if (!job)
+                return showError(tr("Cannot start job"), job.error().detail);
+            selectJob(job->id);
+        });
+    });
 }
 
 void MainWindow::newJob()
 {
-    openJobDialog({});
+    openJobDialog(std::nullopt);
 }
 
 void MainWindow::cloneJob()
 {
-    openJobDialog(selectedJobId());
+    if (const auto job = selectedJob())
+        openJobDialog(job);
 }
 
 void MainWindow::cancelJob()
 {
-    const QString id = selectedJobId();
-    const auto job = m_s.jobs->job(id);
+    const auto job = selectedJob();
     if (!job || model::isTerminal(job->status))
         return;
-    if (!m_confirm(tr("Cancel job %1 (%2)?").arg(id.left(8), model::toString(job->status))))
+    if (!m_confirm(tr("Cancel job %1 (%2)?").arg(job->id.left(8), model::toString(job->status))))
         return;
-    if (const auto r = m_s.scheduler->cancel(id); !r)
-        showError(tr("Cannot cancel"), r.error().detail);
+    m_session->cancel(job->id, this, [this](Result<model::Job> r) {
+        if (!r)
+            showError(tr("Cannot cancel"), r.error().detail);
+    });
 }
 
 void MainWindow::retryJob()
 {
-    const auto r = m_s.scheduler->retry(selectedJobId());
-    if (!r)
-        return showError(tr("Cannot retry"), r.error().detail);
-    selectJob(r->id);
+    const QString id = selectedJobId();
+    if (id.isEmpty())
+        return;
+    m_session->retry(id, this, [this](Result<model::Job> r) {
+        if (!r)
+            return showError(tr("Cannot retry"), r.error().detail);
+        selectJob(r->id);
+    });
 }
 
 void MainWindow::openSettings()
 {
-    if (!m_s.settings)
+    if (!m_prefs.settings || !m_session->can(session::Capability::ServiceSettings))
         return;
-    SettingsDialog dlg(m_s.settings, this);
+    SettingsDialog dlg(m_prefs.settings, this);
     if (dlg.exec() != QDialog::Accepted)
         return;
-    if (m_s.applySettings)
-        statusBar()->showMessage(m_s.applySettings(), 8000);
+    if (m_prefs.applySettings)
+        statusBar()->showMessage(m_prefs.applySettings(), 8000);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
-    if (m_s.settings && m_s.settings->closeToTray() && m_tray->available()) {
+    if (m_prefs.settings && m_prefs.settings->closeToTray() && m_tray->available()) {
         hide();
         event->ignore();
         return;

@@ -1,8 +1,11 @@
 #pragma once
 
+#include "model/job.h"
+
 #include <QMainWindow>
 
 #include <functional>
+#include <optional>
 
 class QTableView;
 class QLabel;
@@ -10,25 +13,11 @@ class QLineEdit;
 class QComboBox;
 class QAction;
 
-namespace cd::store {
-class JobStore;
-class LogStore;
-} // namespace cd::store
-namespace cd::logs {
-class LogBus;
+namespace cd::session {
+class Session;
 }
-namespace cd::scheduler {
-class Scheduler;
-}
-namespace cd::artifacts {
-class ArtifactStore;
-class ResultCollector;
-} // namespace cd::artifacts
 namespace cd::settings {
 class Settings;
-}
-namespace cd::runners {
-class RunPodClient;
 }
 
 namespace cd::ui {
@@ -38,27 +27,26 @@ class JobFilterProxy;
 class JobDetailsPane;
 class TrayIcon;
 
-class MainWindow : public QMainWindow
+// The desktop's own preferences and, where the session can(ServiceSettings), the embedded service's
+// configuration: what the app offers the window besides the session.
+struct Preferences
+{
+    settings::Settings *settings = nullptr; // null: no settings dialog
+    std::function<QString()> applySettings; // returns what was applied
+};
+
+// The window works on a Session (the service of this process, or a remote one) and never knows
+// which: jobs, logs, artifacts and status all come from it.
+class MainWindow final : public QMainWindow
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MainWindow)
 public:
-    struct Services
-    {
-        store::JobStore *jobs = nullptr;
-        store::LogStore *logs = nullptr;
-        logs::LogBus *bus = nullptr;
-        scheduler::Scheduler *scheduler = nullptr;
-        artifacts::ArtifactStore *artifacts = nullptr;
-        settings::Settings *settings = nullptr;                // null: no settings dialog
-        std::function<QString()> applySettings;                // returns what was applied
-        std::function<runners::RunPodClient *()> runpodClient; // for the health indicator
-        artifacts::ResultCollector *results = nullptr;         // remote result downloads
-    };
-
-    explicit MainWindow(const Services &services, QWidget *parent = nullptr);
+    explicit MainWindow(session::Session *session, const Preferences &preferences = {}, QWidget *parent = nullptr);
     ~MainWindow() override;
 
-    void setServerInfo(const QString &baseUrl, const QString &error, const QStringList &profiles);
+    // The embedded service's address (shown with its callback URL), or why it is not running.
+    void setServerInfo(const QString &baseUrl, const QString &error);
     QString selectedJobId() const;
     void selectJob(const QString &jobId);
     JobTableModel *jobModel() const { return m_jobModel; }
@@ -82,15 +70,19 @@ protected:
 private:
     void buildActions();
     void buildStatusBar();
-    void openJobDialog(const QString &prefillFrom);
+    void openJobDialog(const std::optional<model::Job> &prefill);
     void onSelectionChanged();
     void updateActions();
     void updateCounts();
     void applyFilter();
     void pollRunPodHealth();
+    void showConnection();
     void showError(const QString &what, const QString &detail);
+    std::optional<model::Job> selectedJob() const;
 
-    Services m_s;
+    session::Session *m_session;
+    Preferences m_prefs;
+    QString m_pendingSelection; // asked for before its row arrived
     JobTableModel *m_jobModel;
     JobFilterProxy *m_proxy;
     QTableView *m_table;
@@ -101,12 +93,12 @@ private:
     QLabel *m_listenLabel;
     QLabel *m_countsLabel;
     QLabel *m_healthLabel;
+    QLabel *m_connectionLabel;
     QAction *m_newAction;
     QAction *m_cancelAction;
     QAction *m_retryAction;
     QAction *m_cloneAction;
     TrayIcon *m_tray;
-    QStringList m_profiles;
     QString m_baseUrl;
     std::function<bool(const QString &)> m_confirm;
 };

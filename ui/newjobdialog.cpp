@@ -1,6 +1,7 @@
 #include "newjobdialog.h"
 
 #include "jobs/jobspec.h"
+#include "session/session.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -29,9 +30,9 @@ QString backendLabel(model::Backend b)
 }
 } // namespace
 
-NewJobDialog::NewJobDialog(const QList<BackendChoice> &backends, const QStringList &profiles, Check check,
+NewJobDialog::NewJobDialog(const QList<BackendChoice> &backends, const QStringList &profiles, session::Session *session,
                            QWidget *parent)
-    : QDialog(parent), m_check(std::move(check))
+    : QDialog(parent), m_session(session)
 {
     setWindowTitle(tr("New job"));
     setMinimumWidth(480);
@@ -183,7 +184,7 @@ QJsonObject NewJobDialog::body() const
     return b;
 }
 
-std::variant<model::JobSpec, QString> NewJobDialog::spec() const
+std::variant<model::JobSpec, QString> NewJobDialog::requestSpec(QJsonObject *sent) const
 {
     QJsonObject b = body();
     const QString raw = m_rawParams->toPlainText().trimmed();
@@ -199,13 +200,21 @@ std::variant<model::JobSpec, QString> NewJobDialog::spec() const
     // The dialog asks for keywords even where the API would not: a job without them finds nothing.
     if (b.value(QStringLiteral("keywords")).toArray().isEmpty())
         return tr("Enter at least one keyword.");
+    if (sent)
+        *sent = b;
     const auto s = jobs::fromJson(b, jobs::Origin::Api);
     if (!s)
         return s.error().detail;
-    if (m_check)
-        if (const auto st = m_check(s.value()); !st)
-            return st.error().detail;
     return s.value();
+}
+
+std::variant<model::JobSpec, QString> NewJobDialog::spec() const
+{
+    QJsonObject sent;
+    auto s = requestSpec(&sent);
+    if (std::holds_alternative<model::JobSpec>(s) && sent == m_checkedBody && !m_checkError.isEmpty())
+        return m_checkError;
+    return s;
 }
 
 void NewJobDialog::validate()
@@ -214,6 +223,24 @@ void NewJobDialog::validate()
         static_cast<model::Backend>(m_backend->currentData(Qt::UserRole).toInt()) == model::Backend::Local;
     m_profile->setVisible(local);
     m_profileLabel->setVisible(local);
+    QJsonObject sent;
+    const auto s = requestSpec(&sent);
+    if (m_session && std::holds_alternative<model::JobSpec>(s) && sent != m_checkedBody) {
+        // Only the answer about the fields as they are now counts.
+        const quint64 check = ++m_checks;
+        m_session->validate(std::get<model::JobSpec>(s), this, [this, check, sent](const Status &st) {
+            if (check != m_checks)
+                return;
+            m_checkedBody = sent;
+            m_checkError = st ? QString() : st.error().detail;
+            showState();
+        });
+    }
+    showState();
+}
+
+void NewJobDialog::showState()
+{
     const auto s = spec();
     const QString *err = std::get_if<QString>(&s);
     m_error->setText(err && (!m_keywords->text().isEmpty() || !m_rawParams->toPlainText().isEmpty()) ? *err

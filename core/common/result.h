@@ -33,12 +33,12 @@ struct Error
 
 QString errorCodeName(Error::Code code);
 
-// A small expected<T, Error>: the toolchain's standard library has no std::expected in C++20.
-template<typename T> class Result
+// A small expected<T, E>: the toolchain's standard library has no std::expected in C++20.
+template<typename T, typename E = Error> class Result
 {
 public:
     Result(T value) : m_v(std::move(value)) {}
-    Result(Error error) : m_v(std::move(error)) {}
+    Result(E error) : m_v(std::move(error)) {}
 
     bool ok() const { return std::holds_alternative<T>(m_v); }
     explicit operator bool() const { return ok(); }
@@ -48,12 +48,12 @@ public:
     T &&value() && { return std::get<T>(std::move(m_v)); }
     const T *operator->() const { return &std::get<T>(m_v); }
     const T &operator*() const { return std::get<T>(m_v); }
-    const Error &error() const { return std::get<Error>(m_v); }
+    const E &error() const { return std::get<E>(m_v); }
     T value_or(T fallback) const & { return ok() ? value() : std::move(fallback); }
     T value_or(T fallback) && { return ok() ? std::get<T>(std::move(m_v)) : std::move(fallback); }
 
 private:
-    std::variant<T, Error> m_v;
+    std::variant<T, E> m_v;
 };
 
 struct Ok

@@ -23,13 +23,14 @@ HealthController::HealthController(Services services, QString version, QObject *
 
 void HealthController::registerRoutes(Router &router)
 {
-    // GET /health — open. 200 {status:"ok", version, uptime_s, jobs:{<status>:n}, backends:{<id>:
-    // {slots, running}}, streams}. 503 {status:"unavailable", version, uptime_s, error} + Retry-After
+    // GET /health — open. 200 {status:"ok", version, api_version, uptime_s, jobs:{<status>:n}, backends:{<id>:
+    // {slots, running}}, streams}. 503 {status:"unavailable", version, api_version, uptime_s, error} + Retry-After
     // while the database cannot be read, so a load balancer sends no work to this node. Job counts
     // only, no ids or params. 400 any query parameter.
     router.add(QHttpServerRequest::Method::Get, QStringLiteral("/health"), Access::Open, {},
                [this](const Request &, Reply &&reply) {
                    QJsonObject body{{QStringLiteral("version"), m_version},
+                                    {QStringLiteral("api_version"), kApiVersion},
                                     {QStringLiteral("uptime_s"), m_uptime.elapsed() / 1000}};
                    const auto byStatus = m_s.jobs->statusCounts();
                    if (!byStatus) {

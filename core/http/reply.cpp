@@ -86,6 +86,7 @@ void Reply::head(int status, const QByteArray &mime, const Headers &extra, qint6
         m_responder->writeHeader(QByteArrayLiteral("Content-Length"), QByteArray::number(length));
     m_responder->writeHeader(QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("no-store"));
     m_responder->writeHeader(QByteArrayLiteral("X-Content-Type-Options"), QByteArrayLiteral("nosniff"));
+    m_responder->writeHeader(QByteArrayLiteral("Crawldeck-Api-Version"), QByteArray::number(kApiVersion));
     for (const auto &h : extra)
         m_responder->writeHeader(h.first, h.second);
 }

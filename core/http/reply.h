@@ -18,6 +18,10 @@ namespace cd::http {
 
 using Headers = QList<QPair<QByteArray, QByteArray>>;
 
+// The HTTP API's version: raised when a change would break an existing client. Every answer says it
+// in `Crawldeck-Api-Version`, and /health in `api_version`.
+inline constexpr int kApiVersion = 1;
+
 // The answer side of one request. Move-only; may be parked and answered later (after a group
 // commit) or kept open as a stream. Every write first checks that the client is still there:
 // writing to a socket that went away crashes QHttpServer 6.4.

@@ -76,6 +76,52 @@ QJsonObject Job::toJson() const
     return o;
 }
 
+Result<Job> Job::fromJson(const QJsonObject &o)
+{
+    auto str = [&o](const char *key) { return o.value(QLatin1String(key)).toString(); };
+    auto time = [&o](const char *key) {
+        return QDateTime::fromString(o.value(QLatin1String(key)).toString(), Qt::ISODateWithMs).toUTC();
+    };
+    auto bad = [](const QString &what) {
+        return Error::make(Error::Code::Unprocessable, QStringLiteral("not a job: %1").arg(what));
+    };
+    Job j;
+    j.id = str("id");
+    if (j.id.isEmpty())
+        return bad(QStringLiteral("'id' missing"));
+    const auto status = jobStatusFromString(str("status"));
+    if (!status)
+        return bad(QStringLiteral("unknown status '%1'").arg(str("status")));
+    const auto backend = backendFromString(str("backend"));
+    if (!backend)
+        return bad(QStringLiteral("unknown backend '%1'").arg(str("backend")));
+    j.status = *status;
+    j.backend = *backend;
+    j.kind = str("kind");
+    j.priority = o.value(QStringLiteral("priority")).toInt();
+    j.params = o.value(QStringLiteral("params")).toObject();
+    j.progress = o.value(QStringLiteral("progress")).toInt();
+    j.summary = o.value(QStringLiteral("summary")).toObject();
+    j.attempt = o.value(QStringLiteral("attempt")).toInt(1);
+    j.maxAttempts = o.value(QStringLiteral("max_attempts")).toInt(1);
+    j.timeoutS = o.value(QStringLiteral("timeout_s")).toInt();
+    j.retryOf = str("retry_of");
+    j.remoteId = str("remote_id");
+    j.remoteStatus = str("remote_status");
+    j.node = str("node");
+    j.error = str("error");
+    if (const QJsonValue code = o.value(QStringLiteral("exit_code")); code.isDouble())
+        j.exitCode = code.toInt();
+    j.createdAt = time("created_at");
+    j.queuedAt = time("queued_at");
+    j.startedAt = time("started_at");
+    j.finishedAt = time("finished_at");
+    j.updatedAt = time("updated_at");
+    j.resultsUrl = str("results_url");
+    j.logCount = o.value(QStringLiteral("log_count")).toInteger();
+    return j;
+}
+
 qint64 Job::durationSecs(const QDateTime &now) const
 {
     if (!startedAt.isValid())

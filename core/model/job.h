@@ -1,5 +1,6 @@
 #pragma once
 
+#include "common/result.h"
 #include "jobstatus.h"
 
 #include <QDateTime>
@@ -48,6 +49,9 @@ struct Job
     QString partialReason() const;
 
     QJsonObject toJson() const;
+    // A job as toJson() writes it (the API's job object). Derived fields are ignored; a missing or
+    // wrong id, status or backend is an error naming the field, other fields fall back to defaults.
+    static Result<Job> fromJson(const QJsonObject &o);
     // Seconds from start to finish (or to now while running); -1 when it never started.
     qint64 durationSecs(const QDateTime &now = QDateTime::currentDateTimeUtc()) const;
 };

@@ -1,11 +1,12 @@
 #include "runpodclient.h"
 
+#include "common/backoff.h"
+
 #include <QBuffer>
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QPointer>
-#include <QRandomGenerator>
 
 #include <QCoro/QCoroNetworkReply>
 #include <QCoro/QCoroTimer>
@@ -67,12 +68,7 @@ QCoro::Task<RunPodReply> RunPodClient::health()
 
 int RunPodClient::backoffMs(int attempt, int retryAfterS) const
 {
-    const qint64 ceiling = qMin<qint64>(m_config.backoffCapMs, qint64(m_config.backoffBaseMs) << qMin(attempt, 16));
-    // Full jitter: many clients backing off together do not come back in lockstep.
-    qint64 delay = QRandomGenerator::global()->bounded(ceiling / 2, ceiling + 1);
-    if (retryAfterS > 0)
-        delay = qMax<qint64>(delay, qMin<qint64>(retryAfterS * 1000LL, m_config.backoffCapMs));
-    return static_cast<int>(delay);
+    return backoffDelayMs(attempt, m_config.backoffBaseMs, m_config.backoffCapMs, retryAfterS);
 }
 
 QCoro::Task<RunPodReply> RunPodClient::call(QByteArray verb, QString path, std::optional<QJsonObject> body,

@@ -7,6 +7,7 @@
 #include "logconsole.h"
 #include "logmodel.h"
 #include "mainwindow.h"
+#include "sessions.h"
 #include "stack.h"
 #include "testutil.h"
 
@@ -108,14 +109,16 @@ TEST(Screens, MainWindowTabsWithRealisticData)
     lines << QStringLiteral("[INFO] Progress: 42% - 8/19 domains");
     st.bus->append(running.id, model::LogSource::Stdout, lines);
 
-    ui::MainWindow w(
-        {st.jobs.get(), st.logs.get(), st.bus.get(), st.scheduler.get(), st.artifacts.get(), nullptr, {}, {}});
-    w.setServerInfo(QStringLiteral("http://127.0.0.1:8000"), {}, {QStringLiteral("crawler"), QStringLiteral("scrapy")});
+    const auto session = cdtest::localSession(st);
+    ui::MainWindow w(session.get());
+    w.setServerInfo(QStringLiteral("http://127.0.0.1:8000"), {});
     w.resize(1280, 820);
     w.show();
     w.selectJob(running.id);
     EXPECT_EQ(w.details()->console()->model()->rowCount(), 2001);
-    ASSERT_TRUE(w.details()->console()->find(QStringLiteral("robots.txt")));
+    ASSERT_EQ(
+        cdtest::searched(*w.details()->console(), [&] { w.details()->console()->find(QStringLiteral("robots.txt")); }),
+        true);
     EXPECT_EQ(w.details()->console()->model()->seqForRow(w.details()->console()->currentRow()), 1501);
     cdtest::spin(100);
     const QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");

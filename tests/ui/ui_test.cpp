@@ -8,6 +8,7 @@
 #include "logmodel.h"
 #include "mainwindow.h"
 #include "newjobdialog.h"
+#include "sessions.h"
 #include "settings/settings.h"
 #include "settingsdialog.h"
 #include "stack.h"
@@ -89,7 +90,8 @@ TEST(JobTableModel, LiveInsertsBatchedUpdatesAndPaging)
     filler.backend = model::Backend::RunPod; // no runner here: they stay queued
     for (int i = 0; i < ui::JobTableModel::kPage * 2 + 50; ++i)
         st.jobs->insert(filler);
-    ui::JobTableModel model(st.jobs.get(), st.feed.get());
+    const auto session = cdtest::localSession(st);
+    ui::JobTableModel model(session.get());
     EXPECT_EQ(model.rowCount(), ui::JobTableModel::kPage);
     ASSERT_TRUE(model.canFetchMore({}));
     model.fetchMore({});
@@ -126,8 +128,9 @@ TEST(Bug, PartialCrawlShowsAsCompletedPartialInTheTableAndDetails)
           QStringLiteral(
               R"(sh -c 'echo "[SUMMARY] {\"status\":\"partial\",\"partial\":true,\"stopped_by\":\"page_budget\"}"')")},
          {QStringLiteral("whole"), QStringLiteral(R"(sh -c 'echo "[SUMMARY] {\"status\":\"success\"}"')")}}));
-    ui::JobTableModel model(st.jobs.get(), st.feed.get());
-    ui::JobDetailsPane pane(st.jobs.get(), st.logs.get(), st.bus.get(), st.artifacts.get());
+    const auto session = cdtest::localSession(st);
+    ui::JobTableModel model(session.get());
+    ui::JobDetailsPane pane(session.get());
     const auto shortOf = st.scheduler->submit(spec(QStringLiteral("short"))).value();
     const auto whole = st.scheduler->submit(spec(QStringLiteral("whole"))).value();
     for (const auto &j : {shortOf, whole})
@@ -158,7 +161,8 @@ TEST(JobFilterProxy, UsesTheSameFilterAsTheApi)
         return st.jobs->job(done.id)->status == JobStatus::Completed &&
                st.jobs->job(failed.id)->status == JobStatus::Failed;
     }));
-    ui::JobTableModel model(st.jobs.get(), st.feed.get());
+    const auto session = cdtest::localSession(st);
+    ui::JobTableModel model(session.get());
     ui::JobFilterProxy proxy;
     proxy.setSourceModel(&model);
     QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::Fatal);
@@ -194,7 +198,8 @@ TEST(LogModel, AMillionLinesStayVirtualAndSearchable)
     }
     st.logs->flush();
     const qint64 before = rssKb();
-    ui::LogModel model(st.logs.get(), st.bus.get());
+    const auto session = cdtest::localSession(st);
+    ui::LogModel model(session.get());
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Warning);
     model.setJob(job.id);
     EXPECT_EQ(model.rowCount(), total);
@@ -206,10 +211,12 @@ TEST(LogModel, AMillionLinesStayVirtualAndSearchable)
                 QStringLiteral("[INFO] line 123456 of the big log"));
     EXPECT_LT(rssKb() - before, 64 * 1024) << "memory added by the log model (KiB)";
 
-    EXPECT_EQ(model.firstError(), 99999);
-    EXPECT_EQ(model.find(QStringLiteral("failure number"), 99999, true), 199999);
-    EXPECT_EQ(model.find(QStringLiteral("FAILURE number"), 199999, false), 99999);
-    EXPECT_EQ(model.find(QStringLiteral("nowhere"), 0, true), -1);
+    EXPECT_EQ(cdtest::rowFrom([&](auto done) { model.firstError(done); }), 99999);
+    EXPECT_EQ(cdtest::rowFrom([&](auto done) { model.find(QStringLiteral("failure number"), 99999, true, done); }),
+              199999);
+    EXPECT_EQ(cdtest::rowFrom([&](auto done) { model.find(QStringLiteral("FAILURE number"), 199999, false, done); }),
+              99999);
+    EXPECT_EQ(cdtest::rowFrom([&](auto done) { model.find(QStringLiteral("nowhere"), 0, true, done); }), -1);
 
     model.setLevelFilter({model::LogLevel::Error});
     EXPECT_EQ(model.rowCount(), 10);
@@ -242,7 +249,8 @@ TEST(JsonTreeAndArtifactModels, PassTheModelTester)
     Stack st(StackOptions().noListen().withProfiles(
         {{QStringLiteral("writer"), QStringLiteral("sh -c 'echo a > a.txt; mkdir d; echo bb > d/b.csv'")}}));
     const auto job = st.scheduler->submit(spec(QStringLiteral("writer"))).value();
-    ui::ArtifactModel arts(st.jobs.get());
+    const auto session = cdtest::localSession(st);
+    ui::ArtifactModel arts(session.get());
     QAbstractItemModelTester t2(&arts, QAbstractItemModelTester::FailureReportingMode::Fatal);
     arts.setJob(job.id);
     ASSERT_TRUE(cdtest::waitUntil([&] { return arts.rowCount() == 2; }));
@@ -286,8 +294,9 @@ TEST(NewJobDialog, UsesTheSameValidationAsTheApi)
         {{QStringLiteral("crawler"),
           QStringLiteral("crawldeck worker crawl --params {params_file} --output {output_dir}")},
          {QStringLiteral("other"), QStringLiteral("true")}}));
+    const auto session = cdtest::localSession(st);
     ui::NewJobDialog dlg({{model::Backend::Local, true, {}}}, {QStringLiteral("crawler"), QStringLiteral("other")},
-                         [&](const model::JobSpec &spec) { return st.scheduler->validate(spec); });
+                         session.get());
     auto *keywords = dlg.findChildren<QLineEdit *>().value(0);
     const auto edits = dlg.findChildren<QPlainTextEdit *>();
     ASSERT_EQ(edits.size(), 2);
@@ -342,9 +351,9 @@ TEST(NewJobDialog, UsesTheSameValidationAsTheApi)
 TEST(MainWindow, DialogCancelRetryAndCloneWorkThroughCore)
 {
     Stack st(StackOptions().noListen().withProfiles(profiles()));
-    ui::MainWindow w(
-        {st.jobs.get(), st.logs.get(), st.bus.get(), st.scheduler.get(), st.artifacts.get(), nullptr, {}, {}});
-    w.setServerInfo(QStringLiteral("http://127.0.0.1:8000"), {}, profiles().keys());
+    const auto session = cdtest::localSession(st);
+    ui::MainWindow w(session.get());
+    w.setServerInfo(QStringLiteral("http://127.0.0.1:8000"), {});
     w.setConfirm([](const QString &) { return true; });
     w.show();
 
@@ -394,17 +403,21 @@ TEST(LogConsole, SearchFindsTheRightLineAndSavesTheLog)
     for (int i = 1; i <= 5000; ++i)
         lines << (i == 4321 ? QStringLiteral("[WARNING] the needle is here") : QStringLiteral("[INFO] hay %1").arg(i));
     st.bus->append(job.id, model::LogSource::Stdout, lines);
-    ui::LogConsole console(st.logs.get(), st.bus.get());
+    const auto session = cdtest::localSession(st);
+    ui::LogConsole console(session.get());
     console.resize(900, 400);
     console.setJob(job.id);
     EXPECT_TRUE(console.following());
-    ASSERT_TRUE(console.find(QStringLiteral("NEEDLE")));
+    ASSERT_EQ(cdtest::searched(console, [&] { console.find(QStringLiteral("NEEDLE")); }), true);
     EXPECT_EQ(console.model()->seqForRow(console.currentRow()), 4321);
     EXPECT_FALSE(console.following()); // a search result stops following
-    EXPECT_FALSE(console.find(QStringLiteral("no such text")));
+    EXPECT_EQ(cdtest::searched(console, [&] { console.find(QStringLiteral("no such text")); }), false);
     EXPECT_TRUE(console.selectedText().endsWith(QStringLiteral("[WARNING] the needle is here")));
     QTemporaryDir dir;
-    ASSERT_TRUE(console.saveTo(dir.filePath(QStringLiteral("log.txt"))).ok());
+    const auto saved = cdtest::await<cd::Ok>([&](QObject *, cd::session::Reply<cd::Ok> done) {
+        console.saveTo(dir.filePath(QStringLiteral("log.txt")), done);
+    });
+    ASSERT_TRUE(saved && saved->ok());
     QFile f(dir.filePath(QStringLiteral("log.txt")));
     ASSERT_TRUE(f.open(QIODevice::ReadOnly));
     EXPECT_EQ(f.readAll().count('\n'), 5000);
@@ -489,13 +502,10 @@ TEST(ArtifactModel, ShowsResultDownloadsWithProgressUntilTheyLand)
 
     Stack st(StackOptions().noListen().withProfiles(profiles()));
     const auto job = st.jobs->insert(spec(QStringLiteral("long"))).value();
-    ui::ArtifactModel model(st.jobs.get());
+    const auto session = cdtest::localSession(st);
+    ui::ArtifactModel model(session.get());
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
-    model.setJob(job.id);
-    QObject::connect(st.results.get(), &artifacts::ResultCollector::downloadProgress, &model,
-                     &ui::ArtifactModel::onDownloadProgress);
-    QObject::connect(st.results.get(), &artifacts::ResultCollector::downloadFinished, &model,
-                     &ui::ArtifactModel::onDownloadFinished);
+    model.setJob(job.id); // the session brings the service's downloads
     QStringList seen;
     QObject ctx;
     QObject::connect(&model, &QAbstractItemModel::rowsInserted, &ctx, [&](const QModelIndex &, int first, int) {

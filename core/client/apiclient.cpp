@@ -1,0 +1,366 @@
+#include "apiclient.h"
+
+#include "common/backoff.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QPointer>
+
+#include <QCoro/QCoroNetworkReply>
+#include <QCoro/QCoroTimer>
+
+#include <chrono>
+#include <memory>
+
+Q_LOGGING_CATEGORY(lcClient, "crawldeck.client", QtWarningMsg)
+
+namespace cd::client {
+
+namespace {
+
+using Kind = ClientError::Kind;
+
+ClientError badResponse(const QString &what)
+{
+    return ClientError{Kind::BadResponse, 0, {}, what};
+}
+
+model::LogLine logLineFrom(const QString &jobId, const QJsonObject &o)
+{
+    model::LogLine l;
+    l.jobId = jobId;
+    l.seq = o.value(QStringLiteral("seq")).toInteger();
+    l.ts = QDateTime::fromString(o.value(QStringLiteral("ts")).toString(), Qt::ISODateWithMs).toUTC();
+    l.level = model::logLevelFromString(o.value(QStringLiteral("level")).toString()).value_or(model::LogLevel::Info);
+    l.message = o.value(QStringLiteral("message")).toString();
+    l.source =
+        model::logSourceFromString(o.value(QStringLiteral("source")).toString()).value_or(model::LogSource::Stdout);
+    return l;
+}
+
+model::Artifact artifactFrom(const QString &jobId, const QJsonObject &o)
+{
+    model::Artifact a;
+    a.jobId = jobId;
+    a.name = o.value(QStringLiteral("name")).toString();
+    a.size = o.value(QStringLiteral("size")).toInteger();
+    a.sha256 = o.value(QStringLiteral("sha256")).toString();
+    a.mime = o.value(QStringLiteral("mime")).toString();
+    a.sourceUrl = o.value(QStringLiteral("source_url")).toString();
+    a.createdAt = QDateTime::fromString(o.value(QStringLiteral("created_at")).toString(), Qt::ISODateWithMs).toUTC();
+    return a;
+}
+
+ClientResult<model::Job> jobFrom(const QJsonObject &o)
+{
+    const auto job = model::Job::fromJson(o);
+    if (!job)
+        return badResponse(job.error().detail);
+    return job.value();
+}
+
+} // namespace
+
+ApiClient::ApiClient(ClientConfig config, QObject *parent)
+    : QObject(parent), m_config(std::move(config)), m_nam(new QNetworkAccessManager)
+{
+    // Our own retries decide; Qt's silent resend of a request on a stale keep-alive connection is
+    // fine for GETs and harmless for ours (answers are the same), so it stays on.
+    m_nam->setAutoDeleteReplies(false);
+}
+
+ApiClient::~ApiClient()
+{
+    // Calls waiting on a reply must end before the network manager deletes it under them (a deleted
+    // reply never says it finished): aborted, they see closing() and end as cancelled, and the
+    // manager goes only once they have let go of their replies.
+    m_closing = true;
+    const auto replies = m_nam->findChildren<QNetworkReply *>();
+    for (QNetworkReply *r : replies)
+        r->abort();
+    m_nam->deleteLater();
+}
+
+QUrl ApiClient::url(const QString &path, const QUrlQuery &query) const
+{
+    QUrl u = m_config.baseUrl;
+    QString base = u.path(QUrl::FullyEncoded);
+    if (base.endsWith(u'/'))
+        base.chop(1);
+    u.setPath(base + path, QUrl::TolerantMode);
+    u.setQuery(query);
+    return u;
+}
+
+QNetworkRequest ApiClient::request(const QUrl &url) const
+{
+    QNetworkRequest req(url);
+    if (!m_config.token.isEmpty())
+        req.setRawHeader("Authorization", "Bearer " + m_config.token);
+    req.setRawHeader("Accept", "application/json");
+    req.setHeader(QNetworkRequest::UserAgentHeader, QByteArrayLiteral("crawldeck-client"));
+    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    req.setTransferTimeout(m_config.timeoutMs);
+    return req;
+}
+
+std::optional<ClientError> ApiClient::incompatibility(const QNetworkReply &reply) const
+{
+    const QByteArray v = reply.rawHeader("Crawldeck-Api-Version");
+    const int status = reply.attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    // The listener's own refusals (408, 431...) carry no version; only a success must.
+    if (v.isEmpty() && (status < 200 || status >= 300))
+        return std::nullopt;
+    const QString where = m_config.baseUrl.toDisplayString();
+    if (v.isEmpty())
+        return ClientError{Kind::Incompatible,
+                           status,
+                           {},
+                           QStringLiteral("%1 does not report an API version (no Crawldeck-Api-Version header): it "
+                                          "is not a Crawldeck server, or one older than this client (API %2)")
+                               .arg(where)
+                               .arg(kApiVersion)};
+    if (v.trimmed().toInt() != kApiVersion)
+        return ClientError{Kind::Incompatible,
+                           status,
+                           {},
+                           QStringLiteral("%1 speaks API version %2, this client speaks %3; use a crawldeck of the "
+                                          "same version as the server")
+                               .arg(where, QString::fromLatin1(v.trimmed().left(16)))
+                               .arg(kApiVersion)};
+    return std::nullopt;
+}
+
+ClientError ApiClient::httpError(int status, const QByteArray &body)
+{
+    const QJsonObject o = QJsonDocument::fromJson(body).object();
+    QString detail = o.value(QStringLiteral("detail")).toString();
+    if (detail.isEmpty() && !o.contains(QStringLiteral("error")))
+        detail = QString::fromUtf8(body.left(300)).trimmed();
+    return ClientError{Kind::Http, status, o.value(QStringLiteral("error")).toString(), detail};
+}
+
+int ApiClient::backoffMs(int attempt, int retryAfterS) const
+{
+    return backoffDelayMs(attempt, m_config.backoffBaseMs, m_config.backoffCapMs, retryAfterS);
+}
+
+QCoro::Task<ClientResult<QJsonObject>> ApiClient::call(QByteArray verb, QString path, QUrlQuery query,
+                                                       std::optional<QJsonObject> body, bool idempotent)
+{
+    const QPointer<ApiClient> self(this);
+    const QUrl target = url(path, query);
+    const QByteArray payload = body ? QJsonDocument(*body).toJson(QJsonDocument::Compact) : QByteArray();
+    ClientError last;
+    for (int attempt = 0; attempt < m_config.maxAttempts; ++attempt) {
+        int delayMs = -1;
+        {
+            QNetworkRequest req = request(target);
+            if (body)
+                req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+            std::unique_ptr<QNetworkReply> reply(verb == "GET" ? m_nam->get(req)
+                                                               : m_nam->sendCustomRequest(req, verb, payload));
+            const QPointer<QNetworkReply> alive(reply.get());
+            const bool done =
+                co_await qCoro(reply.get()).waitForFinished(std::chrono::milliseconds(m_config.timeoutMs));
+            if (!alive || !self || closing()) {
+                if (!alive)
+                    (void)reply.release(); // went with the network manager
+                co_return ClientError{Kind::Cancelled, 0, {}, QStringLiteral("the client was destroyed")};
+            }
+            if (!done || reply->error() == QNetworkReply::OperationCanceledError) {
+                reply->abort();
+                last = ClientError{Kind::Timeout,
+                                   0,
+                                   {},
+                                   QStringLiteral("no answer from %1 within %2 ms")
+                                       .arg(target.toDisplayString(QUrl::RemoveQuery))
+                                       .arg(m_config.timeoutMs)};
+                // The request may have been acted on: only reads are repeated.
+                if (!idempotent)
+                    co_return last;
+                delayMs = backoffMs(attempt);
+            } else if (const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+                       status == 0) {
+                const auto err = reply->error();
+                const bool neverSent = err == QNetworkReply::ConnectionRefusedError ||
+                                       err == QNetworkReply::HostNotFoundError ||
+                                       err == QNetworkReply::TemporaryNetworkFailureError;
+                last = ClientError{
+                    Kind::Network,
+                    0,
+                    {},
+                    QStringLiteral("%1 (%2)").arg(reply->errorString(), m_config.baseUrl.toDisplayString())};
+                if (!idempotent && !neverSent)
+                    co_return last;
+                delayMs = backoffMs(attempt);
+            } else if (auto incompatible = incompatibility(*reply)) {
+                co_return *incompatible;
+            } else {
+                const QByteArray data = reply->readAll();
+                if (status == 429 || status == 503) {
+                    // Both are answered before anything is done, so even a create may be repeated.
+                    last = httpError(status, data);
+                    delayMs = backoffMs(attempt, reply->rawHeader("Retry-After").trimmed().toInt());
+                } else if (status < 200 || status >= 300) {
+                    co_return httpError(status, data);
+                } else {
+                    QJsonParseError perr{};
+                    const QJsonDocument doc = QJsonDocument::fromJson(data, &perr);
+                    if (perr.error != QJsonParseError::NoError || !doc.isObject())
+                        co_return badResponse(QStringLiteral("%1 %2 answered %3 without a JSON object")
+                                                  .arg(QString::fromLatin1(verb), path)
+                                                  .arg(status));
+                    co_return doc.object();
+                }
+            }
+        } // the reply is gone before the wait
+        if (attempt + 1 >= m_config.maxAttempts)
+            break;
+        qCDebug(lcClient) << verb << path << "failed:" << last.describe() << "- again in" << delayMs << "ms";
+        co_await QCoro::sleepFor(std::chrono::milliseconds(delayMs));
+        if (!self || closing())
+            co_return ClientError{Kind::Cancelled, 0, {}, QStringLiteral("the client was destroyed")};
+    }
+    co_return last;
+}
+
+QCoro::Task<ClientResult<Health>> ApiClient::health()
+{
+    const auto r = co_await call("GET", QStringLiteral("/health"), {}, std::nullopt, true);
+    if (!r)
+        co_return r.error();
+    co_return Health{r->value(QStringLiteral("status")).toString(), r->value(QStringLiteral("version")).toString(),
+                     r->value(QStringLiteral("api_version")).toInt(), r.value()};
+}
+
+QCoro::Task<ClientResult<JobPage>> ApiClient::jobs(JobQuery query)
+{
+    QUrlQuery q;
+    if (!query.statuses.isEmpty())
+        q.addQueryItem(QStringLiteral("status"), query.statuses.join(u','));
+    if (!query.backend.isEmpty())
+        q.addQueryItem(QStringLiteral("backend"), query.backend);
+    if (!query.text.isEmpty())
+        q.addQueryItem(QStringLiteral("q"), QString::fromLatin1(QUrl::toPercentEncoding(query.text)));
+    q.addQueryItem(QStringLiteral("limit"), QString::number(query.limit));
+    if (!query.before.isEmpty())
+        q.addQueryItem(QStringLiteral("before"), query.before);
+    const auto r = co_await call("GET", QStringLiteral("/api/jobs"), q, std::nullopt, true);
+    if (!r)
+        co_return r.error();
+    JobPage page;
+    for (const QJsonValue &v : r->value(QStringLiteral("jobs")).toArray()) {
+        auto job = jobFrom(v.toObject());
+        if (!job)
+            co_return job.error();
+        page.jobs.append(std::move(job).value());
+    }
+    page.nextBefore = r->value(QStringLiteral("next_before")).toString();
+    co_return page;
+}
+
+QCoro::Task<ClientResult<model::Job>> ApiClient::job(QString id)
+{
+    const auto r = co_await call("GET", QStringLiteral("/api/jobs/") + QString::fromLatin1(QUrl::toPercentEncoding(id)),
+                                 {}, std::nullopt, true);
+    if (!r)
+        co_return r.error();
+    co_return jobFrom(r.value());
+}
+
+QJsonObject ApiClient::specBody(const model::JobSpec &spec)
+{
+    return QJsonObject{{QStringLiteral("kind"), spec.kind},
+                       {QStringLiteral("backend"), model::toString(spec.backend)},
+                       {QStringLiteral("priority"), spec.priority},
+                       {QStringLiteral("params"), spec.params},
+                       {QStringLiteral("max_attempts"), spec.maxAttempts},
+                       {QStringLiteral("timeout_s"), spec.timeoutS}};
+}
+
+QCoro::Task<ClientResult<CreatedJob>> ApiClient::createJob(model::JobSpec spec)
+{
+    const auto r = co_await call("POST", QStringLiteral("/api/jobs"), {}, specBody(spec), false);
+    if (!r)
+        co_return r.error();
+    auto job = jobFrom(r.value());
+    if (!job)
+        co_return job.error();
+    co_return CreatedJob{std::move(job).value(), r->value(QStringLiteral("callback_url")).toString()};
+}
+
+QCoro::Task<ClientResult<model::Job>> ApiClient::jobAction(QString id, QString action)
+{
+    const auto r = co_await call(
+        "POST", QStringLiteral("/api/jobs/%1/%2").arg(QString::fromLatin1(QUrl::toPercentEncoding(id)), action), {},
+        QJsonObject{}, false);
+    if (!r)
+        co_return r.error();
+    co_return jobFrom(r.value());
+}
+
+QCoro::Task<ClientResult<model::Job>> ApiClient::cancelJob(QString id)
+{
+    return jobAction(std::move(id), QStringLiteral("cancel"));
+}
+
+QCoro::Task<ClientResult<model::Job>> ApiClient::retryJob(QString id)
+{
+    return jobAction(std::move(id), QStringLiteral("retry"));
+}
+
+QCoro::Task<ClientResult<LogPage>> ApiClient::logs(QString jobId, LogQuery query)
+{
+    QUrlQuery q;
+    q.addQueryItem(QStringLiteral("after"), QString::number(query.after));
+    q.addQueryItem(QStringLiteral("limit"), QString::number(query.limit));
+    if (!query.levels.isEmpty())
+        q.addQueryItem(QStringLiteral("level"), query.levels.join(u','));
+    if (!query.text.isEmpty())
+        q.addQueryItem(QStringLiteral("q"), QString::fromLatin1(QUrl::toPercentEncoding(query.text)));
+    const auto r = co_await call(
+        "GET", QStringLiteral("/api/jobs/%1/logs").arg(QString::fromLatin1(QUrl::toPercentEncoding(jobId))), q,
+        std::nullopt, true);
+    if (!r)
+        co_return r.error();
+    LogPage page;
+    for (const QJsonValue &v : r->value(QStringLiteral("lines")).toArray())
+        page.lines.append(logLineFrom(jobId, v.toObject()));
+    page.nextAfter = r->value(QStringLiteral("next_after")).toInteger();
+    page.hasMore = r->value(QStringLiteral("has_more")).toBool();
+    co_return page;
+}
+
+QCoro::Task<ClientResult<QList<model::Artifact>>> ApiClient::artifacts(QString jobId)
+{
+    const auto r = co_await call(
+        "GET", QStringLiteral("/api/jobs/%1/artifacts").arg(QString::fromLatin1(QUrl::toPercentEncoding(jobId))), {},
+        std::nullopt, true);
+    if (!r)
+        co_return r.error();
+    QList<model::Artifact> out;
+    for (const QJsonValue &v : r->value(QStringLiteral("artifacts")).toArray())
+        out.append(artifactFrom(jobId, v.toObject()));
+    co_return out;
+}
+
+QCoro::Task<ClientResult<QList<Node>>> ApiClient::nodes()
+{
+    const auto r = co_await call("GET", QStringLiteral("/api/nodes"), {}, std::nullopt, true);
+    if (!r)
+        co_return r.error();
+    QList<Node> out;
+    for (const QJsonValue &v : r->value(QStringLiteral("nodes")).toArray()) {
+        const QJsonObject o = v.toObject();
+        out.append(Node{o.value(QStringLiteral("id")).toString(), o.value(QStringLiteral("address")).toString(),
+                        o.value(QStringLiteral("version")).toString(),
+                        QDateTime::fromString(o.value(QStringLiteral("heartbeat_at")).toString(), Qt::ISODateWithMs),
+                        o.value(QStringLiteral("alive")).toBool(), o.value(QStringLiteral("running")).toInt()});
+    }
+    co_return out;
+}
+
+} // namespace cd::client

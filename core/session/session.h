@@ -1,0 +1,136 @@
+#pragma once
+
+#include "common/result.h"
+#include "model/artifact.h"
+#include "model/job.h"
+#include "model/logline.h"
+#include "store/jobfilter.h"
+#include "store/logstore.h"
+
+#include <QHash>
+#include <QLoggingCategory>
+#include <QObject>
+#include <QStringList>
+
+#include <functional>
+
+namespace cd::session {
+
+Q_DECLARE_LOGGING_CATEGORY(lcSession)
+
+// Every answer of a Session arrives through one of these.
+template<typename T> using Reply = std::function<void(Result<T>)>;
+
+enum class ConnectionState { Connected, Reconnecting, Offline };
+
+// What one kind of session can do that another cannot; widgets ask, never which kind they have.
+enum class Capability {
+    ServiceSettings, // the service's own settings (listener, tokens, slots, RunPod) are edited here
+    LocalFiles,      // a job's files are on this machine (its folder can be shown)
+};
+
+struct BackendInfo
+{
+    model::Backend backend = model::Backend::Local;
+    bool available = false;
+    QString reason; // what to configure while it is not available
+    int slots = 0;
+    int running = 0;
+};
+
+// The facts the status bar and the New job dialog show.
+struct ServiceStatus
+{
+    QHash<model::JobStatus, int> counts;
+    QList<BackendInfo> backends; // every backend, available or not
+    QStringList profiles;        // the local runner's profiles a job may name
+};
+
+struct RunPodHealth
+{
+    bool configured = false;
+    QString error; // the last health call failed: why
+    int running = 0;
+    int idle = 0;
+    int queued = 0;
+};
+
+// Where a job's log stands: its last seq (lines are 1..lastSeq, gapless) and, when levels were
+// asked for, the seqs of the lines at those levels up to lastSeq, in order.
+struct LogIndex
+{
+    qint64 lastSeq = 0;
+    QList<qint64> seqs;
+};
+
+// The boundary between the window and a Crawldeck service (DESIGN §11): LocalSession over the core
+// of this process, RemoteSession over the HTTP API. Every call is asynchronous in form: `done` is
+// called exactly once, either before the call returns (an answer at hand) or later from the event
+// loop, and never after `context` was destroyed. Callers must handle both.
+//
+// The change feed is the signals: a job's lines are announced once each, in seq order, after they
+// are durable.
+class Session : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Session)
+public:
+    using QObject::QObject;
+
+    virtual ConnectionState connectionState() const = 0;
+    virtual bool can(Capability capability) const = 0;
+
+    // Jobs, newest first, as GET /api/jobs pages them (filter.beforeId pages on).
+    virtual void jobs(const store::JobFilter &filter, QObject *context, Reply<QList<model::Job>> done) = 0;
+    virtual void job(const QString &id, QObject *context, Reply<model::Job> done) = 0;
+    // The attempts made as retries of a job.
+    virtual void retriesOf(const QString &id, QObject *context, Reply<QList<model::Job>> done) = 0;
+    // What create() would refuse a spec for (backend off, params the profile does not take); stores
+    // nothing. jobs::fromJson is the rest of the validation, on the caller's side.
+    virtual void validate(const model::JobSpec &spec, QObject *context, Reply<Ok> done) = 0;
+    virtual void create(const model::JobSpec &spec, QObject *context, Reply<model::Job> done) = 0;
+    virtual void cancel(const QString &id, QObject *context, Reply<model::Job> done) = 0;
+    virtual void retry(const QString &id, QObject *context, Reply<model::Job> done) = 0;
+    // A new job from an old job's spec.
+    void clone(const QString &id, QObject *context, Reply<model::Job> done);
+
+    virtual void logIndex(const QString &jobId, const QList<model::LogLevel> &levels, QObject *context,
+                          Reply<LogIndex> done) = 0;
+    // Lines after query.after, at query.levels, containing query.text, at most query.limit.
+    virtual void logLines(const store::LogQuery &query, QObject *context, Reply<model::LogLines> done) = 0;
+    // The seq of the first line after (forward) or before `fromSeq` containing `text`
+    // (case-insensitive), at `levels` when given; 0 when there is none.
+    virtual void findInLog(const QString &jobId, qint64 fromSeq, const QString &text, bool forward,
+                           const QList<model::LogLevel> &levels, QObject *context, Reply<qint64> done) = 0;
+
+    virtual void artifacts(const QString &jobId, QObject *context, Reply<QList<model::Artifact>> done) = 0;
+    // A local file holding the artifact, to open or copy (a remote session downloads it first and
+    // reports artifactFetchProgress meanwhile).
+    virtual void fetchArtifact(const QString &jobId, const QString &name, QObject *context, Reply<QString> done) = 0;
+    // The folder on this machine with the job's files; empty when there is none.
+    virtual QString jobFolder(const QString &jobId) const = 0;
+
+    virtual void status(QObject *context, Reply<ServiceStatus> done) = 0;
+    virtual void runpodHealth(QObject *context, Reply<RunPodHealth> done) = 0;
+
+    // The spec a job was created from (what clone() submits again).
+    static model::JobSpec specOf(const model::Job &job);
+
+Q_SIGNALS:
+    void jobAdded(const cd::model::Job &job);
+    void jobChanged(const cd::model::Job &job);
+    void jobRemoved(const QString &jobId);
+    // A job reached a terminal status.
+    void jobFinished(const cd::model::Job &job);
+    // A job's log grew to `lastSeq`; `lines` are the new lines when the session has them (a
+    // session may announce the seq alone).
+    void logAppended(const QString &jobId, qint64 lastSeq, const cd::model::LogLines &lines);
+    void connectionStateChanged(cd::session::ConnectionState state);
+    // A result the service downloads into a job's artifacts (RunPod results); `total` -1 = unknown.
+    void resultDownloadProgress(const QString &jobId, const QString &name, qint64 received, qint64 total);
+    void resultDownloadFinished(const QString &jobId, const QString &name, bool ok);
+    // fetchArtifact() under way.
+    void artifactFetchProgress(const QString &jobId, const QString &name, qint64 received, qint64 total);
+};
+
+} // namespace cd::session

@@ -1,0 +1,61 @@
+#include "sessions.h"
+
+#include "delayedsession.h"
+#include "logconsole.h"
+
+namespace cdtest {
+
+using cd::session::LocalSession;
+
+std::unique_ptr<LocalSession> localSession(Stack &st, LocalSession::Answers answers)
+{
+    cd::session::LocalServices s;
+    s.jobs = st.jobs.get();
+    s.logs = st.logs.get();
+    s.bus = st.bus.get();
+    s.scheduler = st.scheduler.get();
+    s.artifacts = st.artifacts.get();
+    s.results = st.results.get();
+    s.runpodClient = [&st] { return st.runpodClient.get(); };
+    s.profiles = [&st] { return QStringList(st.local->profiles().keys()); };
+    auto session = std::make_unique<LocalSession>(s);
+    session->setAnswers(answers);
+    return session;
+}
+
+std::vector<SessionKind> sessionKinds()
+{
+    return {
+        {"Local", [](Stack &st) { return std::unique_ptr<cd::session::Session>(localSession(st)); }, false, false},
+        {"LocalQueued",
+         [](Stack &st) {
+             return std::unique_ptr<cd::session::Session>(localSession(st, LocalSession::Answers::Queued));
+         },
+         true, false},
+        {"Delayed",
+         [](Stack &st) {
+             return std::unique_ptr<cd::session::Session>(std::make_unique<DelayedSession>(localSession(st), 120));
+         },
+         true, false},
+    };
+}
+
+std::optional<bool> searched(cd::ui::LogConsole &console, const std::function<void()> &start, int timeoutMs)
+{
+    std::optional<bool> found;
+    QObject context;
+    QObject::connect(&console, &cd::ui::LogConsole::searchFinished, &context, [&found](bool f) { found = f; });
+    start();
+    waitUntil([&] { return found.has_value(); }, timeoutMs);
+    return found;
+}
+
+int rowFrom(const std::function<void(std::function<void(int)>)> &lookup, int timeoutMs)
+{
+    std::optional<int> row;
+    lookup([&row](int r) { row = r; });
+    waitUntil([&] { return row.has_value(); }, timeoutMs);
+    return row.value_or(-2);
+}
+
+} // namespace cdtest
