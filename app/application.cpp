@@ -2,6 +2,7 @@
 
 #include "artifacts/artifactstore.h"
 #include "artifacts/resultcollector.h"
+#include "cli/connection.h"
 #include "cluster/clusternode.h"
 #include "common/privatefiles.h"
 #include "feed/changefeed.h"
@@ -11,6 +12,7 @@
 #include "http/eventshub.h"
 #include "http/healthcontroller.h"
 #include "http/jobscontroller.h"
+#include "http/logscontroller.h"
 #include "http/nodescontroller.h"
 #include "http/runpodcontroller.h"
 #include "http/services.h"
@@ -25,6 +27,7 @@
 #include "runners/runpodrunner.h"
 #include "scheduler/scheduler.h"
 #include "session/localsession.h"
+#include "session/remotesession.h"
 #include "settings/settings.h"
 #include "store/database.h"
 #include "store/jobstore.h"
@@ -36,6 +39,8 @@
 #include <QApplication>
 #include <QCoreApplication>
 #include <QHostAddress>
+#include <QInputDialog>
+#include <QLineEdit>
 #include <QLockFile>
 #include <QMessageBox>
 #include <QNetworkAccessManager>
@@ -257,6 +262,8 @@ Status Application::start()
     m_healthApi = std::make_unique<http::HealthController>(services, QCoreApplication::applicationVersion());
     m_crawlerApi->registerRoutes(m_api->router());
     m_jobsApi->registerRoutes(m_api->router());
+    m_logsApi = std::make_unique<http::LogsController>(services);
+    m_logsApi->registerRoutes(m_api->router());
     m_healthApi->registerRoutes(m_api->router());
     m_runpodApi = std::make_unique<http::RunPodController>(services);
     m_runpodApi->registerRoutes(m_api->router());
@@ -450,6 +457,8 @@ void Application::showTokenIfNeeded()
 
 int Application::runGui()
 {
+    if (!m_cl.connectUrl.isEmpty())
+        return runRemote();
     const auto st = start();
     if (!m_scheduler) {
         // Nothing to show without a database: say why instead of opening an empty window.
@@ -475,6 +484,37 @@ int Application::runGui()
     m_window->show();
     showTokenIfNeeded();
     return QApplication::exec();
+}
+
+int Application::runRemote()
+{
+    auto conn = cli::Connection::resolve(m_cl.connectUrl, QProcessEnvironment::systemEnvironment());
+    if (!conn) {
+        QMessageBox::critical(nullptr, tr("Crawldeck"), tr("Cannot connect:\n%1").arg(conn.error()));
+        return 2;
+    }
+    const QString server = conn->url.toDisplayString(QUrl::RemoveUserInfo);
+    if (conn->token.isEmpty()) {
+        // Asked, never taken from the command line, where `ps` and the shell history would show it.
+        bool ok = false;
+        const QString token = QInputDialog::getText(nullptr, tr("Crawldeck"), tr("API token for %1:").arg(server),
+                                                    QLineEdit::Password, QString(), &ok)
+                                  .trimmed();
+        if (!ok || token.isEmpty())
+            return 1;
+        conn.value().token = token.toUtf8();
+    }
+    client::ClientConfig config;
+    config.baseUrl = conn->url;
+    config.token = conn->token;
+    m_remote = std::make_unique<session::RemoteSession>(config);
+    m_remote->start();
+    m_window = std::make_unique<ui::MainWindow>(m_remote.get(), ui::Preferences{});
+    m_window->setAttachedTo(server);
+    m_window->show();
+    const int code = QApplication::exec();
+    m_window.reset();
+    return code;
 }
 
 } // namespace cd::app

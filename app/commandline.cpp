@@ -15,6 +15,11 @@ CommandLine CommandLine::parse(const QStringList &args)
     const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show this help."));
     const QCommandLineOption version(QStringLiteral("version"), QStringLiteral("Show the version."));
     const QCommandLineOption headless(QStringLiteral("headless"), QStringLiteral("Run the service without a GUI."));
+    const QCommandLineOption connectTo(
+        QStringLiteral("connect"),
+        QStringLiteral("Open the window attached to the Crawldeck server at URL, with no service of its own (token: "
+                       "CRAWLDECK_API_TOKEN, else asked for)."),
+        QStringLiteral("URL"));
     const QCommandLineOption listen(QStringLiteral("listen"),
                                     QStringLiteral("Address to listen on (default 127.0.0.1:8000)."),
                                     QStringLiteral("HOST:PORT"));
@@ -86,10 +91,10 @@ CommandLine CommandLine::parse(const QStringList &args)
         QStringLiteral("Delete finished jobs, their logs and files this many days after they finished (default 0: "
                        "keep everything)."),
         QStringLiteral("N"));
-    p.addOptions({help,           version,   headless,      listen,       dataDir,      database,     apiToken,
-                  callbackKey,    publicUrl, tlsCert,       tlsKey,       localSlots,   runpodSlots,  profile,
-                  runpodEndpoint, runpodPod, trustLoopback, trustedProxy, strict,       failureLimit, failureWindow,
-                  cooling,        nodeId,    nodeTimeout,   globalSlots,  retentionDays});
+    p.addOptions({help,           version,   headless,      listen,       dataDir,       database,     apiToken,
+                  callbackKey,    publicUrl, tlsCert,       tlsKey,       localSlots,    runpodSlots,  profile,
+                  runpodEndpoint, runpodPod, trustLoopback, trustedProxy, strict,        failureLimit, failureWindow,
+                  cooling,        nodeId,    nodeTimeout,   globalSlots,  retentionDays, connectTo});
     // Parsed before any application object exists, so Qt cannot know the program's name.
     // The command line is read before QApplication could take its own options out of it: accept
     // them (hidden) so `crawldeck -platform offscreen` or `-style fusion` still start; QApplication
@@ -122,6 +127,11 @@ CommandLine CommandLine::parse(const QStringList &args)
     cl.showHelp = p.isSet(help);
     cl.showVersion = p.isSet(version);
     cl.headless = p.isSet(headless);
+    cl.connectUrl = p.value(connectTo);
+    if (cl.headless && p.isSet(connectTo)) {
+        cl.error = QStringLiteral("--connect opens the window on another server; it cannot be used with --headless");
+        return cl;
+    }
     auto &o = cl.overrides;
     auto opt = [&p](const QCommandLineOption &option) -> std::optional<QString> {
         return p.isSet(option) ? std::optional<QString>(p.value(option)) : std::nullopt;
