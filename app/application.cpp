@@ -14,6 +14,7 @@
 #include "http/jobscontroller.h"
 #include "http/logscontroller.h"
 #include "http/nodescontroller.h"
+#include "http/profilescontroller.h"
 #include "http/runpodcontroller.h"
 #include "http/services.h"
 #include "http/ssehub.h"
@@ -250,6 +251,7 @@ Status Application::start()
     services.retention = m_retention.get();
     services.feed = m_feed.get();
     services.cluster = m_cluster.get();
+    services.profiles = [this] { return profileNames(); };
     services.callbackUrl = [this](const QString &id) { return callbackUrl(id); };
     services.runpodWebhook = [this](const QString &id, const QJsonObject &doc) {
         if (!m_runpod)
@@ -264,6 +266,8 @@ Status Application::start()
     m_jobsApi->registerRoutes(m_api->router());
     m_logsApi = std::make_unique<http::LogsController>(services);
     m_logsApi->registerRoutes(m_api->router());
+    m_profilesApi = std::make_unique<http::ProfilesController>(services);
+    m_profilesApi->registerRoutes(m_api->router());
     m_healthApi->registerRoutes(m_api->router());
     m_runpodApi = std::make_unique<http::RunPodController>(services);
     m_runpodApi->registerRoutes(m_api->router());
@@ -455,6 +459,11 @@ void Application::showTokenIfNeeded()
     m_settings->setApiTokenShown();
 }
 
+QStringList Application::profileNames() const
+{
+    return QStringList(m_local->profiles().keys()) << jobs::kExternalProfile;
+}
+
 int Application::runGui()
 {
     if (!m_cl.connectUrl.isEmpty())
@@ -473,7 +482,7 @@ int Application::runGui()
     s.artifacts = m_artifacts.get();
     s.results = m_results.get();
     s.runpodClient = [this] { return m_runpodClient.get(); };
-    s.profiles = [this] { return QStringList(m_local->profiles().keys()) << jobs::kExternalProfile; };
+    s.profiles = [this] { return profileNames(); };
     s.serviceSettings = true;
     m_session = std::make_unique<session::LocalSession>(s);
     ui::Preferences prefs;

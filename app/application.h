@@ -56,6 +56,7 @@ class EventsHub;
 class CrawlerController;
 class JobsController;
 class LogsController;
+class ProfilesController;
 class HealthController;
 class RunPodController;
 class NodesController;
@@ -96,6 +97,8 @@ private:
     void showTokenIfNeeded();
     QString baseUrl() const;
     QString callbackUrl(const QString &jobId) const;
+    // The profiles a new job may name: the local runner's and the external one.
+    QStringList profileNames() const;
     QString webhookUrl(const QString &jobId) const;
     void setUpRunPod();
 
@@ -127,6 +130,7 @@ private:
     std::unique_ptr<http::CrawlerController> m_crawlerApi;
     std::unique_ptr<http::JobsController> m_jobsApi;
     std::unique_ptr<http::LogsController> m_logsApi;
+    std::unique_ptr<http::ProfilesController> m_profilesApi;
     std::unique_ptr<http::HealthController> m_healthApi;
     std::unique_ptr<http::RunPodController> m_runpodApi;
     std::unique_ptr<store::NodeStore> m_nodes;

@@ -458,20 +458,36 @@ QCoro::Task<ClientResult<QString>> RemoteSession::download(QString jobId, QStrin
 
 void RemoteSession::status(QObject *context, Reply<ServiceStatus> done)
 {
-    deliver<ServiceStatus>(m_client->health(), context, std::move(done), [](const client::Health &h) {
-        ServiceStatus st;
-        const QJsonObject counts = h.raw.value(QStringLiteral("jobs")).toObject();
-        for (auto s : model::allStatuses())
-            st.counts.insert(s, counts.value(model::toString(s)).toInt());
-        const QJsonObject backends = h.raw.value(QStringLiteral("backends")).toObject();
-        for (auto b : model::allBackends()) {
-            const QJsonObject o = backends.value(model::toString(b)).toObject();
-            const bool on = backends.contains(model::toString(b));
-            st.backends.append({b, on, on ? QString() : scheduler::Scheduler::notConfiguredMessage(b),
-                                o.value(QStringLiteral("slots")).toInt(), o.value(QStringLiteral("running")).toInt()});
-        }
-        return st;
-    });
+    deliver<ServiceStatus>(serviceStatus(), context, std::move(done), same<ServiceStatus>);
+}
+
+QCoro::Task<ClientResult<ServiceStatus>> RemoteSession::serviceStatus()
+{
+    const QPointer<RemoteSession> self(this);
+    const auto health = co_await m_client->health();
+    if (!self)
+        co_return ClientError{ClientError::Kind::Cancelled, 0, {}, QStringLiteral("the window was closed")};
+    if (!health)
+        co_return health.error();
+    const auto profiles = co_await m_client->getObject(QStringLiteral("/api/profiles"));
+    if (!self)
+        co_return ClientError{ClientError::Kind::Cancelled, 0, {}, QStringLiteral("the window was closed")};
+    if (!profiles)
+        co_return profiles.error();
+    ServiceStatus st;
+    const QJsonObject counts = health->raw.value(QStringLiteral("jobs")).toObject();
+    for (auto s : model::allStatuses())
+        st.counts.insert(s, counts.value(model::toString(s)).toInt());
+    const QJsonObject backends = health->raw.value(QStringLiteral("backends")).toObject();
+    for (auto b : model::allBackends()) {
+        const QJsonObject o = backends.value(model::toString(b)).toObject();
+        const bool on = backends.contains(model::toString(b));
+        st.backends.append({b, on, on ? QString() : scheduler::Scheduler::notConfiguredMessage(b),
+                            o.value(QStringLiteral("slots")).toInt(), o.value(QStringLiteral("running")).toInt()});
+    }
+    for (const auto &v : profiles->value(QStringLiteral("profiles")).toArray())
+        st.profiles << v.toString();
+    co_return st;
 }
 
 void RemoteSession::runpodHealth(QObject *context, Reply<RunPodHealth> done)

@@ -86,6 +86,7 @@ private:
     void onLogEvent(const QString &jobId, const client::SseEvent &event);
     void pump(const QString &jobId);
     QCoro::Task<client::ClientResult<QString>> download(QString jobId, QString name);
+    QCoro::Task<client::ClientResult<ServiceStatus>> serviceStatus();
 
     client::ApiClient *m_client;
     client::SseReader *m_events = nullptr;

@@ -151,3 +151,15 @@ TEST(LogRoutes, AnUnreadableLogIsUnavailableNeverEmpty)
                   .toInteger(),
               5);
 }
+
+// A remote New job dialog offers the server's profiles: their names, never their commands.
+TEST(ProfilesRoute, ListsTheProfileNamesOnly)
+{
+    Stack st(StackOptions().withProfiles({{QStringLiteral("scrapy"), QStringLiteral("python3 -m scrapy secret-arg")}}));
+    const auto r = cdtest::getJson(st.port(), "/api/profiles", kToken);
+    ASSERT_EQ(r.status, 200) << r.body.toStdString();
+    EXPECT_TRUE(r.json().value(QStringLiteral("profiles")).toArray().contains(QStringLiteral("scrapy")));
+    EXPECT_FALSE(r.body.contains("secret-arg"));
+    EXPECT_EQ(cdtest::getJson(st.port(), "/api/profiles").status, 401);
+    EXPECT_EQ(cdtest::getJson(st.port(), "/api/profiles?x=1", kToken).status, 400);
+}

@@ -115,6 +115,9 @@ Stack::Stack(StackOptions o)
     jobsApi->registerRoutes(api->router());
     logsApi = std::make_unique<cd::http::LogsController>(s);
     logsApi->registerRoutes(api->router());
+    s.profiles = [this] { return QStringList(local->profiles().keys()); };
+    profilesApi = std::make_unique<cd::http::ProfilesController>(s);
+    profilesApi->registerRoutes(api->router());
     healthApi->registerRoutes(api->router());
     runpodApi = std::make_unique<cd::http::RunPodController>(s);
     runpodApi->registerRoutes(api->router());

@@ -156,9 +156,7 @@ TEST_P(SessionTest, JobQueriesActionsAndTheFeed)
         await<session::ServiceStatus>([&](QObject *c, Reply<session::ServiceStatus> d) { session->status(c, d); });
     ASSERT_TRUE(status && status->ok());
     EXPECT_EQ(status->value().counts.value(JobStatus::Cancelled), 1);
-    if (!GetParam().remote) {
-        EXPECT_TRUE(status->value().profiles.contains(QStringLiteral("writer")));
-    }
+    EXPECT_TRUE(status->value().profiles.contains(QStringLiteral("writer")));
     ASSERT_EQ(status->value().backends.size(), 3);
     EXPECT_TRUE(status->value().backends.at(0).available);
     EXPECT_EQ(status->value().backends.at(0).slots, 2);

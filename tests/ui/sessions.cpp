@@ -44,7 +44,7 @@ std::vector<SessionKind> sessionKinds()
              waitUntil([&] { return session->connectionState() == cd::session::ConnectionState::Connected; });
              return std::unique_ptr<cd::session::Session>(std::move(session));
          },
-         true, true, true},
+         true, true},
         {"Delayed",
          [](Stack &st) {
              return std::unique_ptr<cd::session::Session>(std::make_unique<DelayedSession>(localSession(st), 120));

@@ -29,7 +29,6 @@ struct SessionKind
     std::function<std::unique_ptr<cd::session::Session>(Stack &)> make;
     bool answersLater = false; // answers never arrive before the call returns
     bool listen = false;       // the stack must listen on loopback
-    bool remote = false;       // over the HTTP API, which does not list the server's local profiles
 };
 std::vector<SessionKind> sessionKinds();
 inline void PrintTo(const SessionKind &kind, std::ostream *os)
