@@ -132,6 +132,10 @@ CommandLine CommandLine::parse(const QStringList &args)
         cl.error = QStringLiteral("--connect opens the window on another server; it cannot be used with --headless");
         return cl;
     }
+    if (p.isSet(connectTo) && !settings::Settings::isHttpUrl(cl.connectUrl)) {
+        cl.error = QStringLiteral("--connect expects an http(s) server URL, got '%1'").arg(cl.connectUrl);
+        return cl;
+    }
     auto &o = cl.overrides;
     auto opt = [&p](const QCommandLineOption &option) -> std::optional<QString> {
         return p.isSet(option) ? std::optional<QString>(p.value(option)) : std::nullopt;

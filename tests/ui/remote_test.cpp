@@ -12,9 +12,11 @@
 
 #include <QAbstractItemModelTester>
 #include <QDir>
+#include <QDirIterator>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QPointer>
+#include <QProcess>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTimer>
@@ -393,4 +395,59 @@ TEST(RemoteWindow, SlowServerNeverFreezesTheWindow)
                 kDelayMs, static_cast<long long>(gaps.size()), static_cast<long long>(gaps.at(gaps.size() / 2)),
                 static_cast<long long>(p99), static_cast<long long>(gaps.last()));
     EXPECT_LE(p99, 16);
+}
+
+// `crawldeck --connect URL`: the window attaches to the server (it follows the newest job's log
+// there) and starts no service of its own: no listener, no data directory, no lock. A URL that is
+// no http(s) server URL is refused before any window opens.
+TEST(RemoteWindow, ConnectAttachesWithoutAServiceOfItsOwn)
+{
+    QTemporaryDir dir;
+    const quint16 port = freePort();
+    auto srv = server(dir.path() + QStringLiteral("/server"), port, 100000, "0.05");
+    ASSERT_EQ(srv->port(), port) << srv->stderrText().toStdString();
+    const auto created =
+        cdtest::postJson(port, "/api/jobs", QJsonObject{{QStringLiteral("profile"), QStringLiteral("ticker")}},
+                         cdtest::Headless::kToken);
+    ASSERT_EQ(created.status, 201) << created.body.toStdString();
+    auto streams = [&] { return cdtest::getJson(port, "/health").json().value(QStringLiteral("streams")).toInt(); };
+    ASSERT_EQ(streams(), 0);
+
+    const QString home = dir.path() + QStringLiteral("/home");
+    QDir().mkpath(home);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("HOME"), home);
+    for (const char *xdg :
+         {"XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "CRAWLDECK_DATA_DIR", "CRAWLDECK_URL"})
+        env.remove(QString::fromLatin1(xdg));
+    env.insert(QStringLiteral("CRAWLDECK_API_TOKEN"), QString::fromLatin1(cdtest::Headless::kToken));
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    QProcess window;
+    window.setProcessEnvironment(env);
+    window.start(QStringLiteral(CRAWLDECK_BINARY),
+                 {QStringLiteral("--connect"), QStringLiteral("http://127.0.0.1:%1").arg(port)});
+    ASSERT_TRUE(window.waitForStarted());
+    const bool attached = cdtest::waitUntil([&] { return streams() >= 1; }, 20000);
+    const bool running = window.state() == QProcess::Running;
+    window.terminate();
+    window.waitForFinished(10000);
+    const QByteArray out = window.readAllStandardOutput() + window.readAllStandardError();
+    EXPECT_TRUE(attached) << out.toStdString();
+    EXPECT_TRUE(running) << out.toStdString();
+    EXPECT_FALSE(out.contains("listening on")) << out.toStdString();
+    // Nothing of a service under the home directory: no data directory, database or lock.
+    QStringList found;
+    for (QDirIterator it(home, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories); it.hasNext();) {
+        const QString f = it.next();
+        if (f.endsWith(QStringLiteral("crawldeck.lock")) || f.endsWith(QStringLiteral(".db")))
+            found << f;
+    }
+    EXPECT_TRUE(found.isEmpty()) << found.join(u' ').toStdString();
+
+    QProcess bad;
+    bad.setProcessEnvironment(env);
+    bad.start(QStringLiteral(CRAWLDECK_BINARY), {QStringLiteral("--connect"), QStringLiteral("ftp://127.0.0.1/")});
+    ASSERT_TRUE(bad.waitForFinished(10000));
+    EXPECT_EQ(bad.exitCode(), 2);
+    EXPECT_TRUE(bad.readAllStandardError().contains("--connect expects an http(s) server URL"));
 }
