@@ -1,8 +1,11 @@
 // The window attached to a remote server: a real `crawldeck --headless` child process, restarted
 // under a live log, and the window rendered while it is up and while it is away.
+#include "artifactmodel.h"
 #include "headless.h"
 #include "jobdetailspane.h"
+#include "jobfilterproxy.h"
 #include "jobtablemodel.h"
+#include "jsontreemodel.h"
 #include "logconsole.h"
 #include "logmodel.h"
 #include "mainwindow.h"
@@ -14,6 +17,7 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QJsonArray>
 #include <QPointer>
 #include <QProcess>
@@ -47,9 +51,12 @@ std::unique_ptr<cdtest::Headless> server(const QString &dir, quint16 port, int c
                                           "$i\"; sleep %2; done'")
                                .arg(count)
                                .arg(QLatin1String(pause));
-    auto h = std::make_unique<cdtest::Headless>(dir, QStringList{QStringLiteral("--listen"),
-                                                                 QStringLiteral("127.0.0.1:%1").arg(port),
-                                                                 QStringLiteral("--local-profile"), ticker});
+    // And one that writes two files and a summary.
+    const QString writer = QStringLiteral("writer=sh -c 'echo \"[SUMMARY] {\\\"pages\\\": 3}\"; echo a > a.txt; "
+                                          "mkdir d; echo bb > d/b.csv'");
+    auto h = std::make_unique<cdtest::Headless>(
+        dir, QStringList{QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(port),
+                         QStringLiteral("--local-profile"), ticker, QStringLiteral("--local-profile"), writer});
     h->start();
     return h;
 }
@@ -65,10 +72,10 @@ std::unique_ptr<session::RemoteSession> attach(quint16 port, const QString &cach
     return s;
 }
 
-model::JobSpec ticker()
+model::JobSpec ticker(const QString &profile = QStringLiteral("ticker"))
 {
     model::JobSpec spec;
-    spec.params.insert(QStringLiteral("profile"), QStringLiteral("ticker"));
+    spec.params.insert(QStringLiteral("profile"), profile);
     return spec;
 }
 
@@ -352,6 +359,9 @@ TEST(RemoteWindow, SlowServerNeverFreezesTheWindow)
     w.show();
     QAbstractItemModelTester t1(w.jobModel(), QAbstractItemModelTester::FailureReportingMode::Fatal);
     QAbstractItemModelTester t2(w.details()->console()->model(), QAbstractItemModelTester::FailureReportingMode::Fatal);
+    QAbstractItemModelTester t3(w.proxy(), QAbstractItemModelTester::FailureReportingMode::Fatal);
+    QAbstractItemModelTester t4(w.details()->artifactModel(), QAbstractItemModelTester::FailureReportingMode::Fatal);
+    QAbstractItemModelTester t5(w.details()->summaryModel(), QAbstractItemModelTester::FailureReportingMode::Fatal);
 
     QElapsedTimer beat;
     beat.start();
@@ -385,6 +395,26 @@ TEST(RemoteWindow, SlowServerNeverFreezesTheWindow)
     ASSERT_EQ(cdtest::searched(
                   *w.details()->console(), [&] { w.details()->console()->find(QStringLiteral("tick 1000")); }, 20000),
               true);
+
+    // A job's files and summary, through the same slow link; an artifact fetched to open it.
+    const auto writer =
+        await<model::Job>([&](QObject *c, Reply<model::Job> d) { s->create(ticker(QStringLiteral("writer")), c, d); });
+    ASSERT_TRUE(writer && writer->ok());
+    w.selectJob(writer->value().id);
+    ASSERT_TRUE(cdtest::waitUntil([&] { return w.details()->artifactModel()->rowCount() == 2; }, 30000));
+    ASSERT_TRUE(cdtest::waitUntil([&] { return w.details()->summaryModel()->rowCount() >= 1; }, 30000));
+    qint64 progressSeen = -1;
+    QObject ctx;
+    QObject::connect(s.get(), &session::Session::artifactFetchProgress, &ctx,
+                     [&](const QString &, const QString &, qint64 received, qint64) { progressSeen = received; });
+    const auto file = await<QString>(
+        [&](QObject *c, Reply<QString> d) { s->fetchArtifact(writer->value().id, QStringLiteral("d/b.csv"), c, d); });
+    ASSERT_TRUE(file && file->ok()) << (file ? file->error().detail.toStdString() : "no answer");
+    EXPECT_TRUE(file->value().startsWith(dir.path() + QStringLiteral("/cache/")));
+    QFile fetched(file->value());
+    ASSERT_TRUE(fetched.open(QIODevice::ReadOnly));
+    EXPECT_EQ(fetched.readAll(), QByteArray("bb\n"));
+    EXPECT_EQ(progressSeen, 3);
     tick.stop();
 
     ASSERT_GT(gaps.size(), 200);
