@@ -79,6 +79,40 @@ model::JobSpec ticker(const QString &profile = QStringLiteral("ticker"))
     return spec;
 }
 
+// What a session announced of one job's log, in the order announced, from the moment the job's
+// log index was first asked for (`after` = the index's last seq).
+struct Announced
+{
+    Announced(session::Session *s, const QString &jobId)
+    {
+        QObject::connect(s, &session::Session::logAppended, &ctx,
+                         [this, jobId](const QString &id, qint64 last, const model::LogLines &fresh) {
+                             if (id != jobId)
+                                 return;
+                             lines += fresh;
+                             EXPECT_EQ(fresh.isEmpty() ? 0 : fresh.last().seq, last);
+                         });
+        const auto index =
+            await<session::LogIndex>([&](QObject *c, Reply<session::LogIndex> d) { s->logIndex(jobId, {}, c, d); });
+        EXPECT_TRUE(index && index->ok());
+        after = index && index->ok() ? index->value().lastSeq : -1;
+    }
+    // Every line after the index once, in seq order, as the server has it.
+    void expectEveryLineOnce(const QStringList &expected) const
+    {
+        ASSERT_FALSE(lines.isEmpty());
+        for (int i = 0; i < lines.size(); ++i) {
+            ASSERT_EQ(lines.at(i).seq, after + 1 + i) << "announced in seq order, each once, none skipped";
+            ASSERT_EQ(lines.at(i).message, expected.value(static_cast<int>(after + i)));
+        }
+        EXPECT_EQ(after + lines.size(), expected.size());
+    }
+
+    QObject ctx;
+    qint64 after = 0;
+    model::LogLines lines;
+};
+
 // The server's own log of a job, every line, by page.
 QStringList serverLog(quint16 port, const QString &jobId)
 {
@@ -190,7 +224,6 @@ TEST(RemoteSession, ServerRestartedMidStreamLosesAndRepeatsNoLine)
     auto s = attach(port, dir.path() + QStringLiteral("/cache"));
     ASSERT_TRUE(cdtest::waitUntil([&] { return s->connectionState() == ConnectionState::Connected; }, 10000));
     QList<ConnectionState> states;
-    QList<qint64> announced;
     QObject ctx;
     QObject::connect(s.get(), &session::Session::connectionStateChanged, &ctx,
                      [&](ConnectionState st) { states << st; });
@@ -198,14 +231,7 @@ TEST(RemoteSession, ServerRestartedMidStreamLosesAndRepeatsNoLine)
     const auto job = await<model::Job>([&](QObject *c, Reply<model::Job> d) { s->create(ticker(), c, d); });
     ASSERT_TRUE(job && job->ok()) << (job ? job->error().detail.toStdString() : "no answer");
     const QString id = job->value().id;
-    QObject::connect(s.get(), &session::Session::logAppended, &ctx,
-                     [&](const QString &jobId, qint64 last, const model::LogLines &lines) {
-                         if (jobId != id)
-                             return;
-                         for (const auto &l : lines)
-                             announced << l.seq;
-                         EXPECT_EQ(lines.isEmpty() ? 0 : lines.last().seq, last);
-                     });
+    const Announced announced(s.get(), id);
     ui::LogModel model(s.get());
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
     model.setJob(id);
@@ -236,14 +262,11 @@ TEST(RemoteSession, ServerRestartedMidStreamLosesAndRepeatsNoLine)
         ASSERT_EQ(model.index(row).data(ui::LogModel::SeqRole).toLongLong(), row + 1);
         ASSERT_EQ(model.index(row).data(ui::LogModel::MessageRole).toString(), expected.at(row)) << row;
     }
-    ASSERT_FALSE(announced.isEmpty());
-    for (int i = 1; i < announced.size(); ++i)
-        ASSERT_EQ(announced.at(i), announced.at(i - 1) + 1) << "announced in seq order, each once";
-    EXPECT_EQ(announced.last(), expected.size());
+    announced.expectEveryLineOnce(expected);
     EXPECT_TRUE(states.contains(ConnectionState::Reconnecting));
     EXPECT_EQ(states.last(), ConnectionState::Connected);
     std::printf("[ figures  ] %d rows when the server went away, %lld lines in the end, %lld announced live\n",
-                rowsWhileAway, static_cast<long long>(expected.size()), static_cast<long long>(announced.size()));
+                rowsWhileAway, static_cast<long long>(expected.size()), static_cast<long long>(announced.lines.size()));
 }
 
 // The link to a server that keeps logging is cut for a while: the session says it is reconnecting,
@@ -261,14 +284,8 @@ TEST(RemoteSession, NetworkDropResumesWithoutLosingOrRepeatingALine)
     const auto job = await<model::Job>([&](QObject *c, Reply<model::Job> d) { s->create(ticker(), c, d); });
     ASSERT_TRUE(job && job->ok());
     const QString id = job->value().id;
-    QList<qint64> announced;
+    const Announced announced(s.get(), id);
     QObject ctx;
-    QObject::connect(s.get(), &session::Session::logAppended, &ctx,
-                     [&](const QString &jobId, qint64, const model::LogLines &lines) {
-                         if (jobId == id)
-                             for (const auto &l : lines)
-                                 announced << l.seq;
-                     });
     bool finished = false;
     QObject::connect(s.get(), &session::Session::jobFinished, &ctx,
                      [&](const model::Job &j) { finished = finished || j.id == id; });
@@ -292,10 +309,7 @@ TEST(RemoteSession, NetworkDropResumesWithoutLosingOrRepeatingALine)
             << row;
         ASSERT_EQ(model.index(row).data(ui::LogModel::MessageRole).toString(), expected.at(row)) << row;
     }
-    ASSERT_FALSE(announced.isEmpty());
-    for (int i = 1; i < announced.size(); ++i)
-        ASSERT_EQ(announced.at(i), announced.at(i - 1) + 1) << "announced in seq order, each once";
-    EXPECT_EQ(announced.last(), expected.size());
+    announced.expectEveryLineOnce(expected);
     std::printf("[ figures  ] link cut at %d rows for 1.5 s; %lld lines in the end, all announced once\n",
                 rowsWhileAway, static_cast<long long>(expected.size()));
 }
