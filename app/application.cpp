@@ -3,6 +3,7 @@
 #include "artifacts/artifactcopier.h"
 #include "artifacts/artifactstore.h"
 #include "artifacts/resultcollector.h"
+#include "cli/connection.h"
 #include "cluster/clusternode.h"
 #include "common/privatefiles.h"
 #include "feed/changefeed.h"
@@ -12,7 +13,9 @@
 #include "http/eventshub.h"
 #include "http/healthcontroller.h"
 #include "http/jobscontroller.h"
+#include "http/logscontroller.h"
 #include "http/nodescontroller.h"
+#include "http/profilescontroller.h"
 #include "http/runpodcontroller.h"
 #include "http/services.h"
 #include "http/ssehub.h"
@@ -26,6 +29,7 @@
 #include "runners/runpodrunner.h"
 #include "scheduler/scheduler.h"
 #include "session/localsession.h"
+#include "session/remotesession.h"
 #include "settings/settings.h"
 #include "store/database.h"
 #include "store/jobstore.h"
@@ -37,6 +41,8 @@
 #include <QApplication>
 #include <QCoreApplication>
 #include <QHostAddress>
+#include <QInputDialog>
+#include <QLineEdit>
 #include <QLockFile>
 #include <QMessageBox>
 #include <QNetworkAccessManager>
@@ -262,6 +268,7 @@ Status Application::start()
     services.retention = m_retention.get();
     services.feed = m_feed.get();
     services.cluster = m_cluster.get();
+    services.profiles = [this] { return profileNames(); };
     services.callbackUrl = [this](const QString &id) { return callbackUrl(id); };
     services.runpodWebhook = [this](const QString &id, const QJsonObject &doc) {
         if (!m_runpod)
@@ -274,6 +281,10 @@ Status Application::start()
     m_healthApi = std::make_unique<http::HealthController>(services, QCoreApplication::applicationVersion());
     m_crawlerApi->registerRoutes(m_api->router());
     m_jobsApi->registerRoutes(m_api->router());
+    m_logsApi = std::make_unique<http::LogsController>(services);
+    m_logsApi->registerRoutes(m_api->router());
+    m_profilesApi = std::make_unique<http::ProfilesController>(services);
+    m_profilesApi->registerRoutes(m_api->router());
     m_healthApi->registerRoutes(m_api->router());
     m_runpodApi = std::make_unique<http::RunPodController>(services);
     m_runpodApi->registerRoutes(m_api->router());
@@ -467,8 +478,15 @@ void Application::showTokenIfNeeded()
     m_settings->setApiTokenShown();
 }
 
+QStringList Application::profileNames() const
+{
+    return QStringList(m_local->profiles().keys()) << jobs::kExternalProfile;
+}
+
 int Application::runGui()
 {
+    if (!m_cl.connectUrl.isEmpty())
+        return runRemote();
     const auto st = start();
     if (!m_scheduler) {
         // Nothing to show without a database: say why instead of opening an empty window.
@@ -483,7 +501,7 @@ int Application::runGui()
     s.artifacts = m_artifacts.get();
     s.results = m_results.get();
     s.runpodClient = [this] { return m_runpodClient.get(); };
-    s.profiles = [this] { return QStringList(m_local->profiles().keys()) << jobs::kExternalProfile; };
+    s.profiles = [this] { return profileNames(); };
     s.serviceSettings = true;
     m_session = std::make_unique<session::LocalSession>(s);
     ui::Preferences prefs;
@@ -494,6 +512,37 @@ int Application::runGui()
     m_window->show();
     showTokenIfNeeded();
     return QApplication::exec();
+}
+
+int Application::runRemote()
+{
+    auto conn = cli::Connection::resolve(m_cl.connectUrl, QProcessEnvironment::systemEnvironment());
+    if (!conn) {
+        QMessageBox::critical(nullptr, tr("Crawldeck"), tr("Cannot connect:\n%1").arg(conn.error()));
+        return 2;
+    }
+    const QString server = conn->url.toDisplayString(QUrl::RemoveUserInfo);
+    if (conn->token.isEmpty()) {
+        // Asked, never taken from the command line, where `ps` and the shell history would show it.
+        bool ok = false;
+        const QString token = QInputDialog::getText(nullptr, tr("Crawldeck"), tr("API token for %1:").arg(server),
+                                                    QLineEdit::Password, QString(), &ok)
+                                  .trimmed();
+        if (!ok || token.isEmpty())
+            return 1;
+        conn.value().token = token.toUtf8();
+    }
+    client::ClientConfig config;
+    config.baseUrl = conn->url;
+    config.token = conn->token;
+    m_remote = std::make_unique<session::RemoteSession>(config);
+    m_remote->start();
+    m_window = std::make_unique<ui::MainWindow>(m_remote.get(), ui::Preferences{});
+    m_window->setAttachedTo(server);
+    m_window->show();
+    const int code = QApplication::exec();
+    m_window.reset();
+    return code;
 }
 
 } // namespace cd::app

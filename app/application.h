@@ -55,6 +55,8 @@ class SseHub;
 class EventsHub;
 class CrawlerController;
 class JobsController;
+class LogsController;
+class ProfilesController;
 class HealthController;
 class RunPodController;
 class NodesController;
@@ -63,7 +65,8 @@ class NodesController;
 class QNetworkAccessManager;
 namespace cd::session {
 class LocalSession;
-}
+class RemoteSession;
+} // namespace cd::session
 namespace cd::ui {
 class MainWindow;
 }
@@ -85,6 +88,8 @@ public:
     quint16 port() const;
     int runHeadless();
     int runGui();
+    // The window attached to a remote server (--connect): no data directory, database or listener here.
+    int runRemote();
 
 private:
     Status listen(const settings::HostPort &hp);
@@ -92,6 +97,8 @@ private:
     void showTokenIfNeeded();
     QString baseUrl() const;
     QString callbackUrl(const QString &jobId) const;
+    // The profiles a new job may name: the local runner's and the external one.
+    QStringList profileNames() const;
     QString webhookUrl(const QString &jobId) const;
     void setUpRunPod();
 
@@ -122,12 +129,15 @@ private:
     std::unique_ptr<http::ApiServer> m_api;
     std::unique_ptr<http::CrawlerController> m_crawlerApi;
     std::unique_ptr<http::JobsController> m_jobsApi;
+    std::unique_ptr<http::LogsController> m_logsApi;
+    std::unique_ptr<http::ProfilesController> m_profilesApi;
     std::unique_ptr<http::HealthController> m_healthApi;
     std::unique_ptr<http::RunPodController> m_runpodApi;
     std::unique_ptr<store::NodeStore> m_nodes;
     std::unique_ptr<cluster::ClusterNode> m_cluster;
     std::unique_ptr<http::NodesController> m_nodesApi;
     std::unique_ptr<session::LocalSession> m_session; // outlives the window that works on it
+    std::unique_ptr<session::RemoteSession> m_remote; // the same, attached to a server
     std::unique_ptr<ui::MainWindow> m_window;
     QSocketNotifier *m_signalNotifier = nullptr;
     bool m_shuttingDown = false;

@@ -15,6 +15,11 @@ CommandLine CommandLine::parse(const QStringList &args)
     const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show this help."));
     const QCommandLineOption version(QStringLiteral("version"), QStringLiteral("Show the version."));
     const QCommandLineOption headless(QStringLiteral("headless"), QStringLiteral("Run the service without a GUI."));
+    const QCommandLineOption connectTo(
+        QStringLiteral("connect"),
+        QStringLiteral("Open the window attached to the Crawldeck server at URL, with no service of its own (token: "
+                       "CRAWLDECK_API_TOKEN, else asked for)."),
+        QStringLiteral("URL"));
     const QCommandLineOption listen(QStringLiteral("listen"),
                                     QStringLiteral("Address to listen on (default 127.0.0.1:8000)."),
                                     QStringLiteral("HOST:PORT"));
@@ -91,10 +96,11 @@ CommandLine CommandLine::parse(const QStringList &args)
         QStringLiteral("On a shared database, the largest artifact copied into it so any node can serve it; a larger "
                        "one stays on the disk of the node that made it (default 1073741824; 0 = no cap)."),
         QStringLiteral("BYTES"));
-    p.addOptions({help,           version,   headless,      listen,       dataDir,       database,        apiToken,
-                  callbackKey,    publicUrl, tlsCert,       tlsKey,       localSlots,    runpodSlots,     profile,
-                  runpodEndpoint, runpodPod, trustLoopback, trustedProxy, strict,        failureLimit,    failureWindow,
-                  cooling,        nodeId,    nodeTimeout,   globalSlots,  retentionDays, artifactMaxBytes});
+    p.addOptions({help,        version,       headless,         listen,    dataDir,       database,
+                  apiToken,    callbackKey,   publicUrl,        tlsCert,   tlsKey,        localSlots,
+                  runpodSlots, profile,       runpodEndpoint,   runpodPod, trustLoopback, trustedProxy,
+                  strict,      failureLimit,  failureWindow,    cooling,   nodeId,        nodeTimeout,
+                  globalSlots, retentionDays, artifactMaxBytes, connectTo});
     // Parsed before any application object exists, so Qt cannot know the program's name.
     // The command line is read before QApplication could take its own options out of it: accept
     // them (hidden) so `crawldeck -platform offscreen` or `-style fusion` still start; QApplication
@@ -127,6 +133,15 @@ CommandLine CommandLine::parse(const QStringList &args)
     cl.showHelp = p.isSet(help);
     cl.showVersion = p.isSet(version);
     cl.headless = p.isSet(headless);
+    cl.connectUrl = p.value(connectTo);
+    if (cl.headless && p.isSet(connectTo)) {
+        cl.error = QStringLiteral("--connect opens the window on another server; it cannot be used with --headless");
+        return cl;
+    }
+    if (p.isSet(connectTo) && !settings::Settings::isHttpUrl(cl.connectUrl)) {
+        cl.error = QStringLiteral("--connect expects an http(s) server URL, got '%1'").arg(cl.connectUrl);
+        return cl;
+    }
     auto &o = cl.overrides;
     auto opt = [&p](const QCommandLineOption &option) -> std::optional<QString> {
         return p.isSet(option) ? std::optional<QString>(p.value(option)) : std::nullopt;

@@ -9,6 +9,7 @@ namespace cd::app {
 struct CommandLine
 {
     bool headless = false;
+    QString connectUrl; // --connect: the window attached to this server, no service of its own
     bool showHelp = false;
     bool showVersion = false;
     settings::Overrides overrides;

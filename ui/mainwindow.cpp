@@ -261,6 +261,13 @@ void MainWindow::setServerInfo(const QString &baseUrl, const QString &error)
     m_listenLabel->setText(tr("Listening on <a href='%1'>%1</a> · callbacks <a href='%2'>%2</a>").arg(baseUrl, cb));
 }
 
+void MainWindow::setAttachedTo(const QString &server)
+{
+    m_baseUrl = server;
+    setWindowTitle(tr("Crawldeck — %1").arg(server));
+    m_listenLabel->setText(tr("Attached to <a href='%1'>%1</a>").arg(server.toHtmlEscaped()));
+}
+
 void MainWindow::showConnection()
 {
     switch (m_session->connectionState()) {

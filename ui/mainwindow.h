@@ -47,6 +47,8 @@ public:
 
     // The embedded service's address (shown with its callback URL), or why it is not running.
     void setServerInfo(const QString &baseUrl, const QString &error);
+    // The window works on a remote server's session: its address in the title and the status bar.
+    void setAttachedTo(const QString &server);
     QString selectedJobId() const;
     void selectJob(const QString &jobId);
     JobTableModel *jobModel() const { return m_jobModel; }

@@ -347,6 +347,11 @@ QCoro::Task<ClientResult<QList<model::Artifact>>> ApiClient::artifacts(QString j
     co_return out;
 }
 
+QCoro::Task<ClientResult<QJsonObject>> ApiClient::getObject(QString path, QUrlQuery query)
+{
+    return call("GET", std::move(path), std::move(query), std::nullopt, true);
+}
+
 QCoro::Task<ClientResult<QList<Node>>> ApiClient::nodes()
 {
     const auto r = co_await call("GET", QStringLiteral("/api/nodes"), {}, std::nullopt, true);

@@ -120,6 +120,8 @@ public:
     QCoro::Task<ClientResult<LogPage>> logs(QString jobId, LogQuery query);
     QCoro::Task<ClientResult<QList<model::Artifact>>> artifacts(QString jobId);
     QCoro::Task<ClientResult<QList<Node>>> nodes();
+    // Any read route that answers a JSON object, with the same timeout, retries and checks.
+    QCoro::Task<ClientResult<QJsonObject>> getObject(QString path, QUrlQuery query = {});
 
     // The create-job body (docs/api.md) for a spec, as POST /api/jobs reads it back.
     static QJsonObject specBody(const model::JobSpec &spec);

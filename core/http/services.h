@@ -4,6 +4,7 @@
 
 #include <QJsonObject>
 #include <QString>
+#include <QStringList>
 
 namespace cd::store {
 class JobStore;
@@ -50,6 +51,8 @@ struct Services
     retention::RetentionSweeper *retention = nullptr; // null where nothing sweeps (tests)
     feed::ChangeFeed *feed = nullptr;                 // null in tests that have none
     cluster::ClusterNode *cluster = nullptr;          // null in tests that run no node
+    // The local runner's profile names a job may give (null: none listed).
+    std::function<QStringList()> profiles;
     // The URL a worker posts log lines to for a job (token included).
     std::function<QString(const QString &jobId)> callbackUrl;
     // Hands a RunPod webhook to the runpod backend; false when that backend is not configured.

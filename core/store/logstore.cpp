@@ -347,9 +347,25 @@ bool LogStore::isolateBadLines()
 
 qint64 LogStore::lastSeq(const QString &jobId) const
 {
+    return readLastSeq(jobId).value_or(0);
+}
+
+namespace {
+Error unreadableLog(const Error &e)
+{
+    qCWarning(lcStore).noquote() << e.detail;
+    return Error::make(Error::Code::Unavailable,
+                       QStringLiteral("the job's log cannot be read right now; retry shortly"));
+}
+} // namespace
+
+Result<qint64> LogStore::readLastSeq(const QString &jobId) const
+{
     auto q =
         m_db->run(QStringLiteral("SELECT MAX(seq) FROM job_logs WHERE job_id = ?"), {jobId}, "reading a log's length");
-    return q && q.value().next() ? q.value().value(0).toLongLong() : 0;
+    if (!q)
+        return unreadableLog(q.error());
+    return q.value().next() ? q.value().value(0).toLongLong() : 0;
 }
 
 Result<model::LogLines> LogStore::page(const LogQuery &query)
@@ -370,11 +386,8 @@ Result<model::LogLines> LogStore::committedPage(const LogQuery &query) const
     sql += QStringLiteral(" ORDER BY seq LIMIT %1").arg(qBound(1, query.limit, 10000));
     auto r = m_db->run(sql, values, "reading log lines");
     model::LogLines out;
-    if (!r) {
-        qCWarning(lcStore).noquote() << r.error().detail;
-        return Error::make(Error::Code::Unavailable,
-                           QStringLiteral("the job's log cannot be read right now; retry shortly"));
-    }
+    if (!r)
+        return unreadableLog(r.error());
     QSqlQuery &q = r.value();
     while (q.next()) {
         LogLine l;
@@ -389,22 +402,23 @@ Result<model::LogLines> LogStore::committedPage(const LogQuery &query) const
     return out;
 }
 
-QList<qint64> LogStore::seqsAtLevels(const QString &jobId, const QList<model::LogLevel> &levels)
+Result<QList<qint64>> LogStore::readSeqsAtLevels(const QString &jobId, const QList<model::LogLevel> &levels)
 {
     flush();
     QVariantList values{jobId};
     const QString sql = QStringLiteral("SELECT seq FROM job_logs WHERE job_id = ?") + levelClause(levels, &values) +
                         QStringLiteral(" ORDER BY seq");
     auto q = m_db->run(sql, values, "filtering a log");
+    if (!q)
+        return unreadableLog(q.error());
     QList<qint64> out;
-    if (q)
-        while (q.value().next())
-            out.append(q.value().value(0).toLongLong());
+    while (q.value().next())
+        out.append(q.value().value(0).toLongLong());
     return out;
 }
 
-qint64 LogStore::findSeq(const QString &jobId, qint64 fromSeq, const QString &text, bool forward,
-                         const QList<model::LogLevel> &levels)
+Result<qint64> LogStore::readFindSeq(const QString &jobId, qint64 fromSeq, const QString &text, bool forward,
+                                     const QList<model::LogLevel> &levels)
 {
     flush();
     QVariantList values{jobId, fromSeq, likePattern(text)};
@@ -414,7 +428,9 @@ qint64 LogStore::findSeq(const QString &jobId, qint64 fromSeq, const QString &te
                         QStringLiteral(" ORDER BY seq ") + (forward ? QStringLiteral("ASC") : QStringLiteral("DESC")) +
                         QStringLiteral(" LIMIT 1");
     auto q = m_db->run(sql, values, "searching a log");
-    return q && q.value().next() ? q.value().value(0).toLongLong() : 0;
+    if (!q)
+        return unreadableLog(q.error());
+    return q.value().next() ? q.value().value(0).toLongLong() : 0;
 }
 
 qint64 LogStore::count(const QString &jobId)

@@ -87,11 +87,23 @@ public:
     model::LogLines committedLines(const LogQuery &query) const { return committedPage(query).value_or({}); }
     qint64 count(const QString &jobId);
     // Sequence numbers of a job's lines at these levels, in order (a filtered view's row map).
-    QList<qint64> seqsAtLevels(const QString &jobId, const QList<model::LogLevel> &levels);
+    QList<qint64> seqsAtLevels(const QString &jobId, const QList<model::LogLevel> &levels)
+    {
+        return readSeqsAtLevels(jobId, levels).value_or({});
+    }
     // The first line after (forward) or before `fromSeq` whose message contains `text`
     // (case-insensitive), optionally only at `levels`; 0 when there is none.
     qint64 findSeq(const QString &jobId, qint64 fromSeq, const QString &text, bool forward,
-                   const QList<model::LogLevel> &levels = {});
+                   const QList<model::LogLevel> &levels = {})
+    {
+        return readFindSeq(jobId, fromSeq, text, forward, levels).value_or(0);
+    }
+    // The same reads, Unavailable when the database cannot be read (an HTTP answer must not turn a
+    // failed read into "none").
+    Result<qint64> readLastSeq(const QString &jobId) const;
+    Result<QList<qint64>> readSeqsAtLevels(const QString &jobId, const QList<model::LogLevel> &levels);
+    Result<qint64> readFindSeq(const QString &jobId, qint64 fromSeq, const QString &text, bool forward,
+                               const QList<model::LogLevel> &levels = {});
 
 Q_SIGNALS:
     // One job's lines as committed, in seq order (for the change feed; others subscribe to it).

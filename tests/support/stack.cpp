@@ -113,6 +113,11 @@ Stack::Stack(StackOptions o)
     healthApi = std::make_unique<cd::http::HealthController>(s, QStringLiteral("test"));
     crawlerApi->registerRoutes(api->router());
     jobsApi->registerRoutes(api->router());
+    logsApi = std::make_unique<cd::http::LogsController>(s);
+    logsApi->registerRoutes(api->router());
+    s.profiles = [this] { return QStringList(local->profiles().keys()); };
+    profilesApi = std::make_unique<cd::http::ProfilesController>(s);
+    profilesApi->registerRoutes(api->router());
     healthApi->registerRoutes(api->router());
     runpodApi = std::make_unique<cd::http::RunPodController>(s);
     runpodApi->registerRoutes(api->router());

@@ -9,7 +9,9 @@
 #include "http/eventshub.h"
 #include "http/healthcontroller.h"
 #include "http/jobscontroller.h"
+#include "http/logscontroller.h"
 #include "http/nodescontroller.h"
+#include "http/profilescontroller.h"
 #include "http/runpodcontroller.h"
 #include "http/ssehub.h"
 #include "logs/logbus.h"
@@ -166,6 +168,8 @@ public:
     std::unique_ptr<cd::http::ApiServer> api;
     std::unique_ptr<cd::http::CrawlerController> crawlerApi;
     std::unique_ptr<cd::http::JobsController> jobsApi;
+    std::unique_ptr<cd::http::LogsController> logsApi;
+    std::unique_ptr<cd::http::ProfilesController> profilesApi;
     std::unique_ptr<cd::http::HealthController> healthApi;
     std::unique_ptr<cd::http::RunPodController> runpodApi;
     std::unique_ptr<cd::store::NodeStore> nodes;

@@ -2,6 +2,7 @@
 
 #include "delayedsession.h"
 #include "logconsole.h"
+#include "session/remotesession.h"
 
 namespace cdtest {
 
@@ -32,6 +33,18 @@ std::vector<SessionKind> sessionKinds()
              return std::unique_ptr<cd::session::Session>(localSession(st, LocalSession::Answers::Queued));
          },
          true, false},
+        {"Remote",
+         [](Stack &st) {
+             cd::client::ClientConfig config;
+             config.baseUrl = QUrl(QStringLiteral("http://127.0.0.1:%1").arg(st.port()));
+             config.token = Stack::kToken;
+             auto session = std::make_unique<cd::session::RemoteSession>(config);
+             session->setCacheRoot(st.dataDir() + QStringLiteral("/remote-cache"));
+             session->start();
+             waitUntil([&] { return session->connectionState() == cd::session::ConnectionState::Connected; });
+             return std::unique_ptr<cd::session::Session>(std::move(session));
+         },
+         true, true},
         {"Delayed",
          [](Stack &st) {
              return std::unique_ptr<cd::session::Session>(std::make_unique<DelayedSession>(localSession(st), 120));
