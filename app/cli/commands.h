@@ -51,6 +51,8 @@ struct ResolvedId
 // A job id or an unambiguous prefix of one, resolved through the list API: no match is exit 3,
 // several are exit 2 with the candidates.
 QCoro::Task<ResolvedId> resolveJobId(Context &ctx, QString prefix);
+// The job a subcommand names: its one positional argument, resolved as above.
+QCoro::Task<ResolvedId> namedJob(Context &ctx);
 
 // A log line as printed: the message, coloured by its level.
 QString logLineText(const Output &out, const QString &level, const QString &message);

@@ -21,10 +21,7 @@ void artifactsOptions(QCommandLineParser &p)
 
 QCoro::Task<int> runArtifacts(Context &ctx)
 {
-    const auto prefix = positionalId(ctx);
-    if (!prefix)
-        co_return kExitUsage;
-    const auto id = co_await resolveJobId(ctx, *prefix);
+    const auto id = co_await namedJob(ctx);
     if (id.exitCode)
         co_return id.exitCode;
     const auto list = co_await ctx.api.artifacts(id.id);

@@ -130,10 +130,7 @@ QCoro::Task<int> runLogs(Context &ctx)
 
 QCoro::Task<int> runWait(Context &ctx)
 {
-    const auto prefix = positionalId(ctx);
-    if (!prefix)
-        co_return kExitUsage;
-    const auto id = co_await resolveJobId(ctx, *prefix);
+    const auto id = co_await namedJob(ctx);
     if (id.exitCode)
         co_return id.exitCode;
     client::JobWatcher watcher(&ctx.api, id.id);

@@ -57,6 +57,14 @@ std::optional<QString> positionalId(const Context &ctx)
     return std::nullopt;
 }
 
+QCoro::Task<ResolvedId> namedJob(Context &ctx)
+{
+    const auto prefix = positionalId(ctx);
+    if (!prefix)
+        co_return ResolvedId{{}, kExitUsage};
+    co_return co_await resolveJobId(ctx, *prefix);
+}
+
 QCoro::Task<ResolvedId> resolveJobId(Context &ctx, QString prefix)
 {
     prefix = prefix.toLower();
@@ -211,10 +219,7 @@ void printJob(const Context &ctx, const Job &j)
 
 QCoro::Task<int> runShow(Context &ctx)
 {
-    const auto prefix = positionalId(ctx);
-    if (!prefix)
-        co_return kExitUsage;
-    const auto id = co_await resolveJobId(ctx, *prefix);
+    const auto id = co_await namedJob(ctx);
     if (id.exitCode)
         co_return id.exitCode;
     const auto job = co_await ctx.api.job(id.id);
@@ -304,10 +309,7 @@ QCoro::Task<int> runStart(Context &ctx)
 
 QCoro::Task<int> runCancel(Context &ctx)
 {
-    const auto prefix = positionalId(ctx);
-    if (!prefix)
-        co_return kExitUsage;
-    const auto id = co_await resolveJobId(ctx, *prefix);
+    const auto id = co_await namedJob(ctx);
     if (id.exitCode)
         co_return id.exitCode;
     const auto job = co_await ctx.api.cancelJob(id.id);
@@ -323,10 +325,7 @@ QCoro::Task<int> runCancel(Context &ctx)
 
 QCoro::Task<int> runRetry(Context &ctx)
 {
-    const auto prefix = positionalId(ctx);
-    if (!prefix)
-        co_return kExitUsage;
-    const auto id = co_await resolveJobId(ctx, *prefix);
+    const auto id = co_await namedJob(ctx);
     if (id.exitCode)
         co_return id.exitCode;
     const auto job = co_await ctx.api.retryJob(id.id);
