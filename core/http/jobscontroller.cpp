@@ -6,6 +6,7 @@
 #include "eventshub.h"
 #include "guardedtcpserver.h"
 #include "jobs/jobspec.h"
+#include "logscontroller.h"
 #include "router.h"
 #include "scheduler/scheduler.h"
 #include "store/jobstore.h"
@@ -232,16 +233,10 @@ void JobsController::logs(const Request &req, Reply &&reply)
     if (!limit)
         return reply.error(limit.error());
     q.limit = static_cast<int>(limit.value().value_or(q.limit));
-    for (const QString &l : req.queryValue(QStringLiteral("level")).split(u',', Qt::SkipEmptyParts)) {
-        const auto level = model::logLevelFromString(l.trimmed());
-        if (!level)
-            return reply.error(Error::make(
-                Code::InvalidArgument,
-                QStringLiteral("query parameter 'level': unknown level '%1'; one of DEBUG, INFO, SUCCESS, WARNING, "
-                               "ERROR, SUMMARY")
-                    .arg(l.left(64))));
-        q.levels.append(*level);
-    }
+    const auto levels = LogsController::queryLevels(req);
+    if (!levels)
+        return reply.error(levels.error());
+    q.levels = levels.value();
     q.text = req.queryValue(QStringLiteral("q"));
     if (auto st = m_s.jobs->require(jobId); !st)
         return reply.error(st.error());
