@@ -180,9 +180,15 @@ Status Application::start()
         err(QStringLiteral("made data files private: %1").arg(tightened.join(QStringLiteral(", "))));
 
     // Stable across restarts of this instance: host plus the port it serves, unless named.
-    const QString nodeId = m_settings->nodeId().isEmpty()
-                               ? QSysInfo::machineHostName() + u':' + QString::number(m_settings->listen().port)
-                               : m_settings->nodeId();
+    // HOST:PORT is stable across restarts; with port 0 (any free port) it is not, and two such nodes
+    // on one host would share "HOST:0": the process id tells them apart (nothing to keep anyway).
+    const int port = m_settings->listen().port;
+    QString nodeId = m_settings->nodeId();
+    if (nodeId.isEmpty() && port != 0)
+        nodeId = QSysInfo::machineHostName() + u':' + QString::number(port);
+    else if (nodeId.isEmpty())
+        nodeId = QSysInfo::machineHostName() + QStringLiteral(":0-pid") +
+                 QString::number(QCoreApplication::applicationPid());
     m_db = std::make_unique<store::Database>();
     if (auto st = m_db->open(m_settings->databaseLocation(), QStringLiteral("crawldeck:") + nodeId); !st)
         return st;

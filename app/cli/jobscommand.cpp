@@ -266,6 +266,10 @@ QCoro::Task<int> runStart(Context &ctx)
             ctx.out.error(QStringLiteral("--param expects KEY=VALUE, got '%1'").arg(kv));
             co_return kExitUsage;
         }
+        if (params.contains(kv.left(eq))) {
+            ctx.out.error(QStringLiteral("--param %1 is given twice: give each parameter once").arg(kv.left(eq)));
+            co_return kExitUsage;
+        }
         const QString value = kv.mid(eq + 1);
         const QJsonArray parsed = QJsonDocument::fromJson(QByteArray('[' + value.toUtf8() + ']')).array();
         params.insert(kv.left(eq), parsed.size() == 1 ? parsed.first() : QJsonValue(value));
@@ -298,9 +302,8 @@ QCoro::Task<int> runStart(Context &ctx)
         o.insert(QStringLiteral("callback_url"), created->callbackUrl);
         ctx.out.json(o);
     } else {
-        ctx.out.line(QStringLiteral("%1 %2").arg(
-            created->job.id,
-            ctx.out.paint(model::toString(created->job.status), statusColour(model::toString(created->job.status)))));
+        // The id alone, so that `id=$(crawldeck jobs start ...)` works; `jobs show` tells the rest.
+        ctx.out.line(created->job.id);
     }
     co_return kExitOk;
 }
@@ -391,6 +394,11 @@ int runJobsCommand(const QStringList &args)
     // Options before the command name are the command line's own: the server and the format.
     for (; i < args.size(); ++i) {
         const QString &a = args.at(i);
+        const bool urlOption = (a == u"--url" && i + 1 < args.size()) || a.startsWith(u"--url=");
+        if (urlOption && url) {
+            out.error(QStringLiteral("--url is given twice: name one server"));
+            return kExitUsage;
+        }
         if (a == u"--url" && i + 1 < args.size()) {
             url = args.at(++i);
         } else if (a.startsWith(u"--url=")) {
@@ -440,6 +448,21 @@ int runJobsCommand(const QStringList &args)
         out.error(p.errorText());
         std::fprintf(stderr, "%s\n(crawldeck jobs %s --help for more)\n", usage.toUtf8().constData(),
                      command.name.toUtf8().constData());
+        return kExitUsage;
+    }
+    // An option given twice is ambiguous (which one was meant?) unless it is a list.
+    static const QStringList kRepeatable{QStringLiteral("status"), QStringLiteral("keywords"), QStringLiteral("param")};
+    QStringList seen;
+    for (const QString &name : p.optionNames()) {
+        const bool list = kRepeatable.contains(name) || (name == u"url" && !urlIsServer);
+        if (seen.contains(name) && !list) {
+            out.error(QStringLiteral("--%1 is given twice: give it once").arg(name));
+            return kExitUsage;
+        }
+        seen << name;
+    }
+    if (urlIsServer && url && p.isSet(QStringLiteral("url"))) {
+        out.error(QStringLiteral("--url is given twice: name one server"));
         return kExitUsage;
     }
     if (p.isSet(help)) {

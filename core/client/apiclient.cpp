@@ -200,8 +200,10 @@ QCoro::Task<ClientResult<QJsonObject>> ApiClient::call(QByteArray verb, QString 
                 co_return *incompatible;
             } else {
                 const QByteArray data = reply->readAll();
-                if (status == 429 || status == 503) {
-                    // Both are answered before anything is done, so even a create may be repeated.
+                if (status == 429 || (status == 503 && idempotent)) {
+                    // A 429 is answered before anything is done, so even a create may be repeated; a
+                    // 503 may come from a write whose outcome the server could not tell (a database
+                    // lost at commit), so a create is not sent again after one.
                     last = httpError(status, data);
                     delayMs = backoffMs(attempt, reply->rawHeader("Retry-After").trimmed().toInt());
                 } else if (status < 200 || status >= 300) {

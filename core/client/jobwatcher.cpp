@@ -4,6 +4,7 @@
 #include "ssereader.h"
 
 #include <QJsonDocument>
+#include <QTimer>
 
 #include <QCoro/QCoroSignal>
 
@@ -26,13 +27,7 @@ void JobWatcher::start()
         if (s != SseReader::State::Connected || !m_client)
             return;
         // Whatever happened while the stream was down is in the job itself.
-        QCoro::connect(m_client->job(m_jobId), this, [this](const ClientResult<model::Job> &job) {
-            if (job)
-                consider(job.value());
-            else if (job.error().kind == ClientError::Kind::Http && job.error().status != 503 &&
-                     job.error().status != 429)
-                finish(job.error()); // unknown job, no right to read it
-        });
+        readJob();
     });
     connect(m_events, &SseReader::event, this, [this](const SseEvent &e) {
         const QJsonObject o = QJsonDocument::fromJson(e.data).object();
@@ -77,6 +72,22 @@ QCoro::Task<ClientResult<model::Job>> JobWatcher::untilSettled()
             co_return ClientError{ClientError::Kind::Cancelled, 0, {}, QStringLiteral("the watcher was destroyed")};
     }
     co_return *m_result;
+}
+
+void JobWatcher::readJob()
+{
+    if (!m_client || m_result)
+        return;
+    QCoro::connect(m_client->job(m_jobId), this, [this](const ClientResult<model::Job> &job) {
+        if (job)
+            return consider(job.value());
+        const ClientError &e = job.error();
+        if (e.kind == ClientError::Kind::Http && e.status != 503 && e.status != 429)
+            return finish(e); // unknown job, no right to read it
+        // Not answered (down, overloaded, timed out): a job that ended meanwhile sends no event any
+        // more, so read it again rather than wait on the stream for ever.
+        QTimer::singleShot(kRereadMs, this, &JobWatcher::readJob);
+    });
 }
 
 } // namespace cd::client

@@ -40,6 +40,9 @@ Q_SIGNALS:
     void done();
 
 private:
+    static constexpr int kRereadMs = 1000;
+    // Reads the job once more; again after kRereadMs while the server does not answer.
+    void readJob();
     void consider(const model::Job &job);
     void finish(ClientResult<model::Job> result);
 

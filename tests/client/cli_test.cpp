@@ -135,6 +135,24 @@ TEST_F(Cli, EverySubcommandHasHelpAndBadUsageIsExitTwo)
     // A wrong status is the server's 400, which names the known ones.
     const auto badStatus = cli({QStringLiteral("list"), QStringLiteral("--status"), QStringLiteral("sleepy")});
     EXPECT_EQ(badStatus.code, 2) << sq(badStatus).toStdString();
+    // An option given twice is ambiguous and refused, not read as the last one; lists may repeat.
+    for (const QStringList &twice :
+         {QStringList{QStringLiteral("start"), QStringLiteral("--backend"), QStringLiteral("local"),
+                      QStringLiteral("--backend"), QStringLiteral("runpod")},
+          QStringList{QStringLiteral("start"), QStringLiteral("--domains"), QStringLiteral("1"),
+                      QStringLiteral("--domains"), QStringLiteral("7")},
+          QStringList{QStringLiteral("start"), QStringLiteral("--param"), QStringLiteral("a=1"),
+                      QStringLiteral("--param"), QStringLiteral("a=2")},
+          QStringList{QStringLiteral("logs"), QStringLiteral("abc"), QStringLiteral("--level"), QStringLiteral("error"),
+                      QStringLiteral("--level"), QStringLiteral("info")},
+          QStringList{QStringLiteral("list"), QStringLiteral("--limit"), QStringLiteral("1"), QStringLiteral("--limit"),
+                      QStringLiteral("2")},
+          QStringList{QStringLiteral("--url"), QStringLiteral("http://127.0.0.1:1"), QStringLiteral("list"),
+                      QStringLiteral("--url"), QStringLiteral("http://127.0.0.1:2")}}) {
+        const auto r = cli(twice);
+        EXPECT_EQ(r.code, 2) << twice.join(u' ').toStdString() << ": " << sq(r).toStdString();
+        EXPECT_TRUE(r.err.contains("given twice")) << r.err.toStdString();
+    }
 }
 
 TEST_F(Cli, StartListShowCancelRetryAndExport)

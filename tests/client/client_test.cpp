@@ -201,6 +201,20 @@ TEST(ClientLibrary, DroppedConnectionsAreRetriedForReadsButNotForCreates)
     ASSERT_FALSE(created);
     EXPECT_EQ(created.error().kind, Kind::Network);
     EXPECT_LE(dropper.requests(), 2);
+
+    // Nor after a 503: the server may have failed at commit without knowing whether it stored the
+    // job. A 429 is refused before anything is done, so that one is repeated.
+    FlakyServer busy([](QTcpSocket *s, const QByteArray &, int i) {
+        if (i == 0)
+            s->write(FlakyServer::answer(503, R"({"error":"unavailable","detail":"busy"})", "Retry-After: 0\r\n"));
+        else
+            s->write(FlakyServer::answer(429, R"({"error":"too_many_requests"})", "Retry-After: 0\r\n", {}));
+    });
+    ApiClient busyCreator(configFor(busy.port()));
+    const auto refused = finish(busyCreator.createJob(externalJob()));
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().status, 503);
+    EXPECT_EQ(busy.requests(), 1);
 }
 
 TEST(ClientLibrary, AStoppedServerIsUnreachableAfterTheRetries)
