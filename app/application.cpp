@@ -179,16 +179,15 @@ Status Application::start()
     if (!tightened.isEmpty())
         err(QStringLiteral("made data files private: %1").arg(tightened.join(QStringLiteral(", "))));
 
-    // Stable across restarts of this instance: host plus the port it serves, unless named.
-    // HOST:PORT is stable across restarts; with port 0 (any free port) it is not, and two such nodes
-    // on one host would share "HOST:0": the process id tells them apart (nothing to keep anyway).
+    // HOST:PORT is stable across restarts, which is what lets a node settle its own jobs when it
+    // starts again. With port 0 (any free port) on a shared database, two nodes on one host would
+    // both be "HOST:0": the process id tells them apart there (a SQLite file has one process).
     const int port = m_settings->listen().port;
     QString nodeId = m_settings->nodeId();
-    if (nodeId.isEmpty() && port != 0)
+    if (nodeId.isEmpty())
         nodeId = QSysInfo::machineHostName() + u':' + QString::number(port);
-    else if (nodeId.isEmpty())
-        nodeId = QSysInfo::machineHostName() + QStringLiteral(":0-pid") +
-                 QString::number(QCoreApplication::applicationPid());
+    if (m_settings->nodeId().isEmpty() && port == 0 && store::Database::isPostgres(m_settings->databaseLocation()))
+        nodeId += QStringLiteral("-pid") + QString::number(QCoreApplication::applicationPid());
     m_db = std::make_unique<store::Database>();
     if (auto st = m_db->open(m_settings->databaseLocation(), QStringLiteral("crawldeck:") + nodeId); !st)
         return st;
