@@ -48,6 +48,18 @@ double metric(quint16 port, const QByteArray &series)
     return std::nan("");
 }
 
+// Waits (10 s at most) until the job is running on node-a.
+bool runsOnNodeA(const cdtest::SqlProbe &sql, const QString &id)
+{
+    return cdtest::waitUntil(
+        [&] {
+            return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND status = 'running' AND "
+                                             "node = 'node-a'"),
+                              {id}) == 1;
+        },
+        10000);
+}
+
 const QStringList kLong{QStringLiteral("--local-profile"), QStringLiteral("long=sleep 60")};
 
 } // namespace
@@ -61,12 +73,7 @@ TEST(NodeId, ASecondProcessUnderALiveNodesIdRefusesToRunAndTouchesNothing)
     ASSERT_NE(a.port(), 0) << a.stderrText().toStdString();
     const QString id = submitLong(a.port());
     cdtest::SqlProbe sql(url);
-    ASSERT_TRUE(cdtest::waitUntil(
-        [&] {
-            return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND status = 'running'"), {id}) ==
-                   1;
-        },
-        10000));
+    ASSERT_TRUE(runsOnNodeA(sql, id));
     const auto startedBefore = sql.rows(QStringLiteral("SELECT started_at FROM nodes WHERE id = 'node-a'"));
 
     // Same id, its own data directory (so no lock file stops it): the operator copied a unit file.
@@ -108,12 +115,7 @@ TEST(NodeId, ANodeRestartedAtOnceAfterKill9TakesItsIdBackAndSettlesItsOwnJob)
     ASSERT_NE(a.port(), 0) << a.stderrText().toStdString();
     const QString id = submitLong(a.port());
     cdtest::SqlProbe sql(url);
-    ASSERT_TRUE(cdtest::waitUntil(
-        [&] {
-            return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND status = 'running'"), {id}) ==
-                   1;
-        },
-        10000));
+    ASSERT_TRUE(runsOnNodeA(sql, id));
 
     // Its heartbeat is seconds old, far younger than the 30 s timeout: the new process cannot tell a
     // crash from a twin at once, so it watches the row before it settles anything.
@@ -137,13 +139,7 @@ TEST(NodeId, ANodeRestartedAtOnceAfterKill9TakesItsIdBackAndSettlesItsOwnJob)
     EXPECT_FALSE(a.stderrText().contains("in use by a live process")) << a.stderrText().toStdString();
     // It runs new work as usual.
     const QString next = submitLong(a.port());
-    EXPECT_TRUE(cdtest::waitUntil(
-        [&] {
-            return sql.scalar(QStringLiteral("SELECT COUNT(*) FROM jobs WHERE id = ? AND status = 'running' AND "
-                                             "node = 'node-a'"),
-                              {next}) == 1;
-        },
-        10000));
+    EXPECT_TRUE(runsOnNodeA(sql, next));
     std::printf("[ FIGURES  ] node restarted at once after kill -9: its own running job settled after %lld ms\n",
                 static_cast<long long>(settledMs));
 }
