@@ -164,7 +164,7 @@ void ConnectionHost::askToken()
 {
     if (m_prompt || !m_remote || !m_window)
         return;
-    m_prompt = new TokenPrompt(serverOf(m_current), m_remote->lastError(), m_window.get());
+    m_prompt = new TokenPrompt(serverOf(m_current), m_remote->lastError(), !m_current.id.isEmpty(), m_window.get());
     m_prompt->setAttribute(Qt::WA_DeleteOnClose);
     connect(m_prompt, &QDialog::accepted, this, [this, prompt = m_prompt.data()] {
         const QByteArray token = prompt->token();

@@ -24,7 +24,17 @@ QCoro::Task<ConnectionHealth> probe(client::ClientConfig config, bool checkToken
     const auto health = co_await api.health();
     if (!health) {
         out.state = ConnectionHealth::State::Unreachable;
-        out.error = health.error().describe();
+        const client::ClientError &e = health.error();
+        out.error = e.describe();
+        if (e.kind == client::ClientError::Kind::Network) {
+            // The switcher names the server already: the socket's words alone.
+            out.error = e.detail;
+            const QString where = QStringLiteral(" (%1)").arg(config.baseUrl.toDisplayString());
+            if (out.error.endsWith(where))
+                out.error.chop(where.size());
+        } else if (e.kind == client::ClientError::Kind::Timeout) {
+            out.error = tr("no answer within %1 s").arg(kProbeTimeoutMs / 1000);
+        }
         out.certificateSha256 = health.error().certificateSha256;
         co_return out;
     }
@@ -55,10 +65,12 @@ QString ConnectionHealth::summary() const
     switch (state) {
     case State::Unknown: return tr("checking…");
     case State::NotStarted: return tr("not started");
-    case State::Unreachable: return tr("unreachable: %1").arg(error);
+    case State::Unreachable: return tr("unreachable · %1").arg(error);
     case State::Reachable: break;
     }
-    QString line = tr("%1 · %2 queued · %3 running").arg(version).arg(queued).arg(running);
+    QString line = tr("%1 queued · %2 running").arg(queued).arg(running);
+    if (!version.isEmpty())
+        line = version + QStringLiteral(" · ") + line;
     if (!error.isEmpty())
         line += QStringLiteral(" · ⚠ ") + error;
     return line;

@@ -8,15 +8,17 @@
 
 namespace cd::ui {
 
-TokenPrompt::TokenPrompt(const QString &server, const QString &why, QWidget *parent) : QDialog(parent)
+TokenPrompt::TokenPrompt(const QString &server, const QString &why, bool saved, QWidget *parent) : QDialog(parent)
 {
     setWindowTitle(tr("Token refused"));
     setMinimumWidth(460);
-    auto *text = new QLabel(tr("<b>%1 refused the API token.</b><br>%2<br><br>Enter the server's token "
-                               "(<code>crawldeck token</code> on the server prints it). It is kept in the keychain.")
-                                .arg(server.toHtmlEscaped(), why.toHtmlEscaped()),
-                            this);
-    text->setWordWrap(true);
+    QString text = tr("<b>%1 refused the API token.</b><br>%2<br><br>Enter the server's token (<code>crawldeck "
+                      "token</code> on the server prints it).")
+                       .arg(server.toHtmlEscaped(), why.toHtmlEscaped());
+    if (saved)
+        text += tr(" Once the server accepts it, it replaces the saved one.");
+    auto *label = new QLabel(text, this);
+    label->setWordWrap(true);
     m_token = new QLineEdit(this);
     m_token->setEchoMode(QLineEdit::Password);
     m_token->setPlaceholderText(tr("API token"));
@@ -28,7 +30,7 @@ TokenPrompt::TokenPrompt(const QString &server, const QString &why, QWidget *par
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     auto *layout = new QVBoxLayout(this);
-    layout->addWidget(text);
+    layout->addWidget(label);
     layout->addWidget(m_token);
     layout->addWidget(buttons);
 }

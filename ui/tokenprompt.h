@@ -14,7 +14,8 @@ class TokenPrompt final : public QDialog
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(TokenPrompt)
 public:
-    TokenPrompt(const QString &server, const QString &why, QWidget *parent = nullptr);
+    // `saved`: the token replaces the saved one once the server accepts it.
+    TokenPrompt(const QString &server, const QString &why, bool saved, QWidget *parent = nullptr);
 
     QByteArray token() const;
     QLineEdit *tokenEdit() const { return m_token; }
