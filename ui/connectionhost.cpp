@@ -9,6 +9,7 @@
 #include <QLabel>
 #include <QMessageBox>
 #include <QStatusBar>
+#include <QTimer>
 #include <QToolBar>
 
 namespace cd::ui {
@@ -73,6 +74,11 @@ Status ConnectionHost::open(const QString &id)
     // The keychain's token; a missing one is asked for when the server refuses the empty one.
     attachRemote(*connection, m_connections->token(id).secret.toUtf8());
     return Ok{};
+}
+
+void ConnectionHost::switchLater(const QString &id)
+{
+    QTimer::singleShot(0, this, [this, id] { open(id); });
 }
 
 void ConnectionHost::openUnsaved(const QUrl &url, const QByteArray &token)
@@ -146,7 +152,8 @@ void ConnectionHost::showWindow(session::Session *session, const Preferences &pr
         bar);
     bar->addWidget(switcher);
     switcher->setCurrent(m_current);
-    connect(switcher, &ConnectionSwitcher::switchRequested, this, [this](const QString &id) { open(id); });
+    // Later, from the event loop: the switch deletes the window, and with it the menu that asked.
+    connect(switcher, &ConnectionSwitcher::switchRequested, this, &ConnectionHost::switchLater);
     connect(switcher, &ConnectionSwitcher::addRequested, this, &ConnectionHost::addConnection);
     connect(switcher, &ConnectionSwitcher::editRequested, this, &ConnectionHost::editConnection);
     connect(switcher, &ConnectionSwitcher::removeRequested, this, &ConnectionHost::removeConnection);
@@ -205,7 +212,7 @@ void ConnectionHost::openDialog(const std::optional<SavedConnection> &editing)
         if (saved->startsWith(u'/'))
             note(tr("No desktop keychain answered: the token of %1 is kept in %2 (mode 0600)").arg(c.name, *saved));
         if (c.id == m_current.id) {
-            open(c.id); // its URL, token or pin changed: attach again
+            switchLater(c.id); // its URL, token or pin changed: attach again
             return;
         }
         m_switcher->rebuild();

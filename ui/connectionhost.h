@@ -73,6 +73,8 @@ Q_SIGNALS:
     void windowReplaced(cd::ui::MainWindow *window);
 
 private:
+    // Switches from the event loop, once whoever asked (a menu, a dialog of the window) is done.
+    void switchLater(const QString &id);
     void attachRemote(const settings::SavedConnection &connection, const QByteArray &token);
     void showWindow(session::Session *session, const Preferences &preferences);
     void askToken();
