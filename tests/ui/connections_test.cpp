@@ -24,6 +24,7 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QPainter>
+#include <QProcess>
 #include <QPushButton>
 #include <QSslCertificate>
 #include <QStatusBar>
@@ -441,4 +442,49 @@ TEST(Screens, ConnectionSwitcherAndDialog)
     dlg->adjustSize();
     EXPECT_TRUE(dlg->grab().save(dirOut + QStringLiteral("/add-connection.png")));
     dlg->reject();
+}
+
+// `crawldeck --connect URL` with that URL saved: the saved token is used (no CRAWLDECK_API_TOKEN,
+// no prompt), and the window attaches; no service of its own starts.
+TEST(ConnectionHost, ConnectUsesTheSavedConnectionsToken)
+{
+    QTemporaryDir dir;
+    cdtest::Headless node(dir.path() + QStringLiteral("/node"));
+    node.start();
+    ASSERT_NE(node.port(), 0) << node.stderrText().toStdString();
+    // The window follows the newest job's log: a stream the server counts.
+    const auto created =
+        cdtest::postJson(node.port(), "/api/jobs", QJsonObject{{QStringLiteral("profile"), QStringLiteral("external")}},
+                         cdtest::Headless::kToken);
+    ASSERT_EQ(created.status, 201) << created.body.toStdString();
+    auto streams = [&] {
+        return cdtest::getJson(node.port(), "/health").json().value(QStringLiteral("streams")).toInt();
+    };
+    ASSERT_EQ(streams(), 0);
+
+    const QString home = dir.path() + QStringLiteral("/home");
+    {
+        ConnectionList list(home + QStringLiteral("/.config/crawldeck"), false);
+        SavedConnection srv{{}, QStringLiteral("Node"), local(node.port()), {}};
+        ASSERT_TRUE(list.save(srv, QByteArray(cdtest::Headless::kToken)));
+    }
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("HOME"), home);
+    for (const char *name : {"XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "CRAWLDECK_DATA_DIR",
+                             "CRAWLDECK_URL", "CRAWLDECK_API_TOKEN", "DBUS_SESSION_BUS_ADDRESS"})
+        env.remove(QString::fromLatin1(name));
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    QProcess window;
+    window.setProcessEnvironment(env);
+    // Written as a person might: a trailing slash, the saved entry has none.
+    window.start(QStringLiteral(CRAWLDECK_BINARY),
+                 {QStringLiteral("--connect"), QStringLiteral("http://127.0.0.1:%1/").arg(node.port())});
+    ASSERT_TRUE(window.waitForStarted());
+    const bool attached = cdtest::waitUntil([&] { return streams() >= 1; }, 20000);
+    window.terminate();
+    window.waitForFinished(10000);
+    const QByteArray out = window.readAllStandardOutput() + window.readAllStandardError();
+    EXPECT_TRUE(attached) << out.toStdString();
+    EXPECT_FALSE(out.contains("listening on")) << out.toStdString();
+    EXPECT_FALSE(QFileInfo::exists(home + QStringLiteral("/.local/share/crawldeck/crawldeck.lock")));
 }
