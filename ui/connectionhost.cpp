@@ -195,6 +195,9 @@ void ConnectionHost::askToken()
         }
         m_remote->setToken(token);
     });
+    connect(m_prompt, &QDialog::rejected, this, [this] {
+        note(tr("The token was not changed: choose the connection again in the connection menu to be asked again"));
+    });
     m_prompt->open();
 }
 

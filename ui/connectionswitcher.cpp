@@ -116,10 +116,9 @@ void ConnectionSwitcher::rebuild()
         a->setChecked(key == keyOf(m_current));
         a->setToolTip(c.isLocal() ? tr("The service of this computer") : c.url.toDisplayString());
         a->setEnabled(!c.id.isEmpty());
-        connect(a, &QAction::triggered, this, [this, id = c.id] {
-            if (id != m_current.id)
-                Q_EMIT switchRequested(id);
-        });
+        // The current one too: choosing it again attaches again (after a refused token was not
+        // replaced, or to start over).
+        connect(a, &QAction::triggered, this, [this, id = c.id] { Q_EMIT switchRequested(id); });
         if (c.isLocal() || c.id.isEmpty())
             continue;
         connect(editMenu->addAction(name), &QAction::triggered, this, [this, id = c.id] { Q_EMIT editRequested(id); });
