@@ -6,6 +6,7 @@
 #include "cli/connection.h"
 #include "cluster/clusternode.h"
 #include "common/privatefiles.h"
+#include "connectionhost.h"
 #include "feed/changefeed.h"
 #include "http/apiserver.h"
 #include "http/auth.h"
@@ -30,6 +31,7 @@
 #include "scheduler/scheduler.h"
 #include "session/localsession.h"
 #include "session/remotesession.h"
+#include "settings/connections.h"
 #include "settings/settings.h"
 #include "store/database.h"
 #include "store/jobstore.h"
@@ -367,7 +369,7 @@ void Application::shutdown()
         m_cluster->leave();
     if (m_logs)
         m_logs->flush();
-    m_window.reset();
+    m_host.reset();
 }
 
 void Application::applyAuthLimits()
@@ -462,8 +464,8 @@ QString Application::applySettings()
             done << tr("RunPod backends reconfigured");
         }
     }
-    if (m_window)
-        m_window->setServerInfo(m_api->isListening() ? baseUrl() : QString(), QString());
+    if (m_host && m_host->current().isLocal() && m_host->window())
+        m_host->window()->setServerInfo(m_api->isListening() ? baseUrl() : QString(), QString());
     return done.join(QStringLiteral("; "));
 }
 
@@ -476,7 +478,7 @@ void Application::showTokenIfNeeded()
                                 tr("Scripts and the HTTP API need this token (Authorization: Bearer ...):\n\n%1\n\n"
                                    "It is also shown in Settings, and `crawldeck token` prints it.")
                                     .arg(m_settings->apiToken()),
-                                QMessageBox::Ok, m_window.get());
+                                QMessageBox::Ok, m_host ? m_host->window() : nullptr);
     box->setTextInteractionFlags(Qt::TextSelectableByMouse);
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->open();
@@ -488,16 +490,14 @@ QStringList Application::profileNames() const
     return QStringList(m_local->profiles().keys()) << jobs::kExternalProfile;
 }
 
-int Application::runGui()
+Result<session::Session *> Application::startLocal()
 {
-    if (!m_cl.connectUrl.isEmpty())
-        return runRemote();
+    if (m_session)
+        return m_session.get();
     const auto st = start();
-    if (!m_scheduler) {
-        // Nothing to show without a database: say why instead of opening an empty window.
-        QMessageBox::critical(nullptr, tr("Crawldeck"), tr("Crawldeck cannot start:\n%1").arg(st.error().detail));
-        return 1;
-    }
+    if (!m_scheduler)
+        return st.error(); // nothing to show without a database
+    m_startError = st ? QString() : st.error().detail;
     session::LocalServices s;
     s.jobs = m_jobs.get();
     s.logs = m_logs.get();
@@ -509,22 +509,54 @@ int Application::runGui()
     s.profiles = [this] { return profileNames(); };
     s.serviceSettings = true;
     m_session = std::make_unique<session::LocalSession>(s);
-    ui::Preferences prefs;
-    prefs.settings = m_settings.get();
-    prefs.applySettings = [this] { return applySettings(); };
-    m_window = std::make_unique<ui::MainWindow>(m_session.get(), prefs);
-    m_window->setServerInfo(st ? baseUrl() : QString(), st ? QString() : st.error().detail);
-    m_window->show();
+    return m_session.get();
+}
+
+void Application::makeHost()
+{
+    m_connections = std::make_unique<settings::ConnectionList>(settings::ConnectionList::defaultDir(), true);
+    ui::LocalService local;
+    local.start = [this] { return startLocal(); };
+    local.session = [this]() -> session::Session * { return m_session.get(); };
+    local.decorate = [this](ui::MainWindow *w) {
+        w->setServerInfo(m_startError.isEmpty() ? baseUrl() : QString(), m_startError);
+    };
+    local.preferences = [this] {
+        ui::Preferences prefs;
+        prefs.settings = m_settings.get();
+        prefs.applySettings = [this] { return applySettings(); };
+        return prefs;
+    };
+    m_host = std::make_unique<ui::ConnectionHost>(m_connections.get(), local);
+}
+
+int Application::runGui()
+{
+    if (!m_cl.connectUrl.isEmpty())
+        return runRemote();
+    makeHost();
+    if (const auto st = m_host->open(settings::kLocalConnection); !st) {
+        // Nothing to show without a database: say why instead of opening an empty window.
+        QMessageBox::critical(nullptr, tr("Crawldeck"), tr("Crawldeck cannot start:\n%1").arg(st.error().detail));
+        return 1;
+    }
     showTokenIfNeeded();
     return QApplication::exec();
 }
 
 int Application::runRemote()
 {
-    auto conn = cli::Connection::resolve(m_cl.connectUrl, QProcessEnvironment::systemEnvironment());
+    makeHost();
+    const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    auto conn = cli::Connection::resolve(m_cl.connectUrl, env);
     if (!conn) {
         QMessageBox::critical(nullptr, tr("Crawldeck"), tr("Cannot connect:\n%1").arg(conn.error()));
         return 2;
+    }
+    // A saved connection to this server brings its name, pin and keychain token.
+    if (const auto saved = m_connections->findByUrl(conn->url)) {
+        m_host->open(saved->id);
+        return QApplication::exec();
     }
     const QString server = conn->url.toDisplayString(QUrl::RemoveUserInfo);
     if (conn->token.isEmpty()) {
@@ -536,18 +568,20 @@ int Application::runRemote()
         if (!ok || token.isEmpty())
             return 1;
         conn.value().token = token.toUtf8();
+        if (QMessageBox::question(nullptr, tr("Crawldeck"),
+                                  tr("Save %1 in the connections, with its token in the keychain?").arg(server)) ==
+            QMessageBox::Yes) {
+            settings::SavedConnection c{{}, conn->url.host(), conn->url, {}};
+            if (const auto where = m_connections->save(c, conn->token); where) {
+                m_host->open(c.id);
+                return QApplication::exec();
+            } else {
+                err(QStringLiteral("the connection could not be saved: %1").arg(where.error().detail));
+            }
+        }
     }
-    client::ClientConfig config;
-    config.baseUrl = conn->url;
-    config.token = conn->token;
-    m_remote = std::make_unique<session::RemoteSession>(config);
-    m_remote->start();
-    m_window = std::make_unique<ui::MainWindow>(m_remote.get(), ui::Preferences{});
-    m_window->setAttachedTo(server);
-    m_window->show();
-    const int code = QApplication::exec();
-    m_window.reset();
-    return code;
+    m_host->openUnsaved(conn->url, conn->token);
+    return QApplication::exec();
 }
 
 } // namespace cd::app

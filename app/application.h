@@ -12,6 +12,7 @@ class QLockFile;
 
 namespace cd::settings {
 class Settings;
+class ConnectionList;
 struct HostPort;
 } // namespace cd::settings
 namespace cd::store {
@@ -64,11 +65,12 @@ class NodesController;
 
 class QNetworkAccessManager;
 namespace cd::session {
+class Session;
 class LocalSession;
 class RemoteSession;
 } // namespace cd::session
 namespace cd::ui {
-class MainWindow;
+class ConnectionHost;
 }
 
 namespace cd::app {
@@ -88,7 +90,8 @@ public:
     quint16 port() const;
     int runHeadless();
     int runGui();
-    // The window attached to a remote server (--connect): no data directory, database or listener here.
+    // The window attached to a remote server (--connect): no data directory, database or listener here
+    // until the window is switched to This computer.
     int runRemote();
 
 private:
@@ -101,6 +104,11 @@ private:
     QStringList profileNames() const;
     QString webhookUrl(const QString &jobId) const;
     void setUpRunPod();
+
+    // The embedded service for the window, started the first time it is asked for.
+    Result<session::Session *> startLocal();
+    // The window's host over the desktop's saved connections.
+    void makeHost();
 
     void installSignalHandlers();
     void shutdown();
@@ -137,8 +145,9 @@ private:
     std::unique_ptr<cluster::ClusterNode> m_cluster;
     std::unique_ptr<http::NodesController> m_nodesApi;
     std::unique_ptr<session::LocalSession> m_session; // outlives the window that works on it
-    std::unique_ptr<session::RemoteSession> m_remote; // the same, attached to a server
-    std::unique_ptr<ui::MainWindow> m_window;
+    QString m_startError;                             // why the embedded service's listener is down
+    std::unique_ptr<settings::ConnectionList> m_connections;
+    std::unique_ptr<ui::ConnectionHost> m_host; // the window, and the remote session it works on
     QSocketNotifier *m_signalNotifier = nullptr;
     bool m_shuttingDown = false;
 };

@@ -278,6 +278,9 @@ void MainWindow::showConnection()
     case session::ConnectionState::Offline:
         m_connectionLabel->setText(tr("<span style='color:#c0302f'>⚠ offline</span>"));
         break;
+    case session::ConnectionState::Unauthorized:
+        m_connectionLabel->setText(tr("<span style='color:#c0302f'>🔒 token refused</span>"));
+        break;
     }
     m_connectionLabel->setVisible(!m_connectionLabel->text().isEmpty());
 }

@@ -2,11 +2,16 @@
 
 #include "common/backoff.h"
 
+#include <QCryptographicHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QPointer>
+#include <QRegularExpression>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslError>
 
 #include <QCoro/QCoroNetworkReply>
 #include <QCoro/QCoroTimer>
@@ -21,6 +26,29 @@ namespace cd::client {
 namespace {
 
 using Kind = ClientError::Kind;
+
+// What the certificate handlers learnt about a reply, kept on the reply for tlsFailure().
+constexpr char kSeenSha256[] = "crawldeck_cert_sha256";
+constexpr char kCertErrors[] = "crawldeck_cert_errors";
+constexpr char kPinMismatch[] = "crawldeck_pin_mismatch";
+
+QByteArray sha256Of(const QSslCertificate &cert)
+{
+    return cert.isNull() ? QByteArray() : cert.digest(QCryptographicHash::Sha256).toHex();
+}
+
+QByteArray peerSha256(const QNetworkReply &reply, const QList<QSslError> &errors = {})
+{
+    const QSslConfiguration tls = reply.sslConfiguration();
+    if (!tls.peerCertificate().isNull())
+        return sha256Of(tls.peerCertificate());
+    if (!tls.peerCertificateChain().isEmpty())
+        return sha256Of(tls.peerCertificateChain().first());
+    for (const QSslError &e : errors)
+        if (!e.certificate().isNull())
+            return sha256Of(e.certificate());
+    return {};
+}
 
 ClientError badResponse(const QString &what)
 {
@@ -63,9 +91,35 @@ ClientResult<model::Job> jobFrom(const QJsonObject &o)
 
 } // namespace
 
+std::optional<QByteArray> parsePin(const QString &text)
+{
+    QString hex = text.trimmed().toLower();
+    hex.remove(QRegularExpression(QStringLiteral("[:\\s]")));
+    if (hex.startsWith(QLatin1String("sha256/")))
+        hex.remove(0, 7);
+    static const QRegularExpression sha256(QStringLiteral("^[0-9a-f]{64}$"));
+    if (hex.isEmpty())
+        return QByteArray();
+    if (!sha256.match(hex).hasMatch())
+        return std::nullopt;
+    return hex.toLatin1();
+}
+
+QString displayFingerprint(const QByteArray &hex)
+{
+    QStringList pairs;
+    for (qsizetype i = 0; i + 1 < hex.size(); i += 2)
+        pairs << QString::fromLatin1(hex.mid(i, 2)).toUpper();
+    return pairs.join(u':');
+}
+
 ApiClient::ApiClient(ClientConfig config, QObject *parent)
     : QObject(parent), m_config(std::move(config)), m_nam(new QNetworkAccessManager)
 {
+    // The one place certificates are judged, for calls, streams and downloads alike: they all go
+    // through this manager.
+    connect(m_nam, &QNetworkAccessManager::sslErrors, this, &ApiClient::checkCertificate);
+    connect(m_nam, &QNetworkAccessManager::encrypted, this, &ApiClient::checkPin);
     // Our own retries decide; Qt's silent resend of a request on a stale keep-alive connection is
     // fine for GETs and harmless for ours (answers are the same), so it stays on.
     m_nam->setAutoDeleteReplies(false);
@@ -81,6 +135,57 @@ ApiClient::~ApiClient()
     for (QNetworkReply *r : replies)
         r->abort();
     m_nam->deleteLater();
+}
+
+void ApiClient::checkCertificate(QNetworkReply *reply, const QList<QSslError> &errors)
+{
+    const QByteArray seen = peerSha256(*reply, errors);
+    reply->setProperty(kSeenSha256, seen);
+    // A pinned certificate is trusted for being that certificate: its issuer and name do not matter
+    // (self-signed servers), so its verification errors are waived, and only for it.
+    if (!m_config.pinnedSha256.isEmpty() && seen == m_config.pinnedSha256) {
+        reply->ignoreSslErrors(errors);
+        return;
+    }
+    QStringList why;
+    for (const QSslError &e : errors)
+        why << e.errorString();
+    reply->setProperty(kCertErrors, why.join(QStringLiteral("; ")));
+    if (!m_config.pinnedSha256.isEmpty())
+        reply->setProperty(kPinMismatch, true);
+}
+
+void ApiClient::checkPin(QNetworkReply *reply)
+{
+    // A certificate the system's CAs vouch for is still refused when another one is pinned.
+    if (m_config.pinnedSha256.isEmpty())
+        return;
+    const QByteArray seen = peerSha256(*reply);
+    if (seen == m_config.pinnedSha256)
+        return;
+    reply->setProperty(kSeenSha256, seen);
+    reply->setProperty(kPinMismatch, true);
+    reply->abort();
+}
+
+std::optional<ClientError> ApiClient::tlsFailure(const QNetworkReply &reply) const
+{
+    const bool mismatch = reply.property(kPinMismatch).toBool();
+    if (!mismatch && reply.error() != QNetworkReply::SslHandshakeFailedError)
+        return std::nullopt;
+    const QByteArray seen = reply.property(kSeenSha256).toByteArray();
+    const QString host = m_config.baseUrl.host();
+    ClientError e{Kind::Tls, 0, {}, {}, seen};
+    if (mismatch)
+        e.detail = QStringLiteral("the certificate of %1 has the SHA-256 fingerprint %2, not the pinned %3")
+                       .arg(host, displayFingerprint(seen), displayFingerprint(m_config.pinnedSha256));
+    else if (!seen.isEmpty())
+        e.detail = QStringLiteral("the certificate of %1 is not trusted (%2); its SHA-256 fingerprint is %3 — pin "
+                                  "it if that is the server's")
+                       .arg(host, reply.property(kCertErrors).toString(), displayFingerprint(seen));
+    else
+        e.detail = QStringLiteral("no TLS session with %1: %2").arg(host, reply.errorString());
+    return e;
 }
 
 QUrl ApiClient::url(const QString &path, const QUrlQuery &query) const
@@ -170,6 +275,9 @@ QCoro::Task<ClientResult<QJsonObject>> ApiClient::call(QByteArray verb, QString 
                     (void)reply.release(); // went with the network manager
                 co_return ClientError{Kind::Cancelled, 0, {}, QStringLiteral("the client was destroyed")};
             }
+            // Trying again would show the same certificate.
+            if (auto tls = done ? tlsFailure(*reply) : std::nullopt)
+                co_return *tls;
             if (!done || reply->error() == QNetworkReply::OperationCanceledError) {
                 reply->abort();
                 last = ClientError{Kind::Timeout,

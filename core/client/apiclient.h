@@ -22,6 +22,7 @@
 class QNetworkAccessManager;
 class QNetworkReply;
 class QNetworkRequest;
+class QSslError;
 
 Q_DECLARE_LOGGING_CATEGORY(lcClient)
 
@@ -38,7 +39,17 @@ struct ClientConfig
     int maxAttempts = 5;     // for 429, 503 and network errors
     int backoffBaseMs = 200; // first retry after about this long, doubling
     int backoffCapMs = 5000; // longest wait between tries (Retry-After included)
+    // https: the SHA-256 fingerprint of the server's leaf certificate (lowercase hex, see parsePin).
+    // Empty: the certificate must verify against the system's CAs. Set: it must be this one,
+    // whoever signed it (a self-signed server's certificate, checked by its fingerprint).
+    QByteArray pinnedSha256;
 };
+
+// "AB:CD:…" or "abcd…" (64 hex digits, colons and spaces allowed) as lowercase hex; nullopt when it
+// is not a SHA-256 fingerprint. Empty text is an empty pin.
+std::optional<QByteArray> parsePin(const QString &text);
+// Lowercase hex as people compare fingerprints: "AB:CD:…".
+QString displayFingerprint(const QByteArray &hex);
 
 struct JobQuery
 {
@@ -108,6 +119,8 @@ public:
     ~ApiClient() override;
 
     const ClientConfig &config() const { return m_config; }
+    // A new token for the calls made from now on (the old one was refused).
+    void setToken(const QByteArray &token) { m_config.token = token; }
     // Being destroyed: calls still running end as cancelled.
     bool closing() const { return m_closing; }
 
@@ -135,11 +148,17 @@ public:
     // The error an HTTP answer with an error status stands for (its JSON `error` and `detail`).
     static ClientError httpError(int status, const QByteArray &body);
     int backoffMs(int attempt, int retryAfterS = 0) const;
+    // A reply that ended because the server's certificate was refused (untrusted, or not the pinned
+    // one), with the fingerprint it showed. Every request of this client, streams and downloads
+    // included, is checked by the network manager's handlers this class installs.
+    std::optional<ClientError> tlsFailure(const QNetworkReply &reply) const;
 
 private:
     QCoro::Task<ClientResult<QJsonObject>> call(QByteArray verb, QString path, QUrlQuery query,
                                                 std::optional<QJsonObject> body, bool idempotent);
     QCoro::Task<ClientResult<model::Job>> jobAction(QString id, QString action);
+    void checkCertificate(QNetworkReply *reply, const QList<QSslError> &errors);
+    void checkPin(QNetworkReply *reply);
 
     ClientConfig m_config;
     QNetworkAccessManager *m_nam;

@@ -138,6 +138,8 @@ QCoro::Task<ClientResult<qint64>> ArtifactDownload::run()
                     (void)reply.release();
                 co_return cancelled;
             }
+            if (auto tls = m_client->tlsFailure(*reply))
+                co_return *tls;
             if (status == 0)
                 status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
             if (writeFailed) {

@@ -17,6 +17,7 @@ QString ClientError::describe() const
     case Kind::Io: return QStringLiteral("cannot write: %1").arg(detail);
     case Kind::Integrity: return QStringLiteral("download corrupt: %1").arg(detail);
     case Kind::Cancelled: return QStringLiteral("cancelled");
+    case Kind::Tls: return QStringLiteral("TLS refused: %1").arg(detail);
     }
     return detail;
 }

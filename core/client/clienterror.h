@@ -18,11 +18,15 @@ struct ClientError
         Io,           // a local file could not be written
         Integrity,    // a download whose size or sha256 differs from the artifact list
         Cancelled,    // the client object went away while the call was waiting
+        Tls,          // the server's certificate is not trusted (or not the pinned one)
     };
     Kind kind = Kind::Network;
     int status = 0; // HTTP status for Kind::Http
     QString code;   // the API's error name ("not_found", "unauthorized"...) for Kind::Http
     QString detail;
+    // Kind::Tls: the SHA-256 fingerprint of the certificate the server showed (lowercase hex), so a
+    // person can decide to pin it; empty when the handshake did not get that far.
+    QByteArray certificateSha256 = {};
 
     // One line for people: "not found (404): job ... not found".
     QString describe() const;

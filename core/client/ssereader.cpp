@@ -173,6 +173,10 @@ void SseReader::onFinished()
         onReadyRead(); // a short stream that arrived all at once
     if (!m_reply || m_state == State::Finished || m_state == State::Failed)
         return;
+    if (auto tls = status == 0 ? m_client->tlsFailure(*r) : std::nullopt) {
+        dropReply();
+        return fail(*tls); // the same certificate again would be refused again
+    }
     const QString why = status == 0 ? r->errorString() : QStringLiteral("HTTP %1").arg(status);
     const QByteArray body = status != 200 ? r->readAll() : QByteArray();
     const auto incompatible = status != 200 ? m_client->incompatibility(*r) : std::nullopt;

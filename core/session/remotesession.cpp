@@ -107,16 +107,35 @@ void RemoteSession::start()
             if (std::exchange(m_wasConnected, true))
                 refresh();
             break;
-        case SseReader::State::Failed:
+        case SseReader::State::Failed: break; // failed() says why
         case SseReader::State::Finished: setState(ConnectionState::Offline); break;
         default: setState(ConnectionState::Reconnecting); break;
         }
     });
-    connect(m_events, &SseReader::failed, this, [](const ClientError &e) {
+    connect(m_events, &SseReader::failed, this, [this](const ClientError &e) {
         qCWarning(lcSession).noquote() << "the server's event stream ended:" << e.describe();
+        m_lastError = e.describe();
+        // A refused token is not a network problem: the window asks for another one.
+        setState(e.kind == ClientError::Kind::Http && e.status == 401 ? ConnectionState::Unauthorized
+                                                                      : ConnectionState::Offline);
     });
     connect(m_events, &SseReader::event, this, &RemoteSession::onEvent);
     m_events->start();
+}
+
+void RemoteSession::setToken(const QByteArray &token)
+{
+    m_client->setToken(token);
+    m_lastError.clear();
+    // The feed starts over with the new token; the window reads everything again once it is up.
+    if (m_events) {
+        disconnect(m_events, nullptr, this, nullptr);
+        m_events->stop();
+        m_events->deleteLater();
+        m_events = nullptr;
+    }
+    setState(ConnectionState::Reconnecting);
+    start();
 }
 
 void RemoteSession::setState(ConnectionState state)

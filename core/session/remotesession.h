@@ -34,6 +34,10 @@ public:
     // Opens the change feed; connectionStateChanged() follows it.
     void start();
     client::ApiClient *client() const { return m_client; }
+    // Starts over with another token (after ConnectionState::Unauthorized).
+    void setToken(const QByteArray &token);
+    // Why the change feed stopped (Offline, Unauthorized); empty while it runs.
+    QString lastError() const { return m_lastError; }
     // Where fetched artifacts are kept (per server and job): under the user's cache unless set.
     QString cacheDir() const;
     void setCacheRoot(const QString &dir) { m_cacheRoot = dir; }
@@ -96,6 +100,7 @@ private:
     QHash<QString, Follow> m_follows;
     QStringList m_order; // followed jobs, least recently asked first
     QString m_cacheRoot;
+    QString m_lastError;
 };
 
 } // namespace cd::session

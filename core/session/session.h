@@ -21,7 +21,8 @@ Q_DECLARE_LOGGING_CATEGORY(lcSession)
 // Every answer of a Session arrives through one of these.
 template<typename T> using Reply = std::function<void(Result<T>)>;
 
-enum class ConnectionState { Connected, Reconnecting, Offline };
+// Unauthorized: the server refused the token; nothing more is tried until a new one is given.
+enum class ConnectionState { Connected, Reconnecting, Offline, Unauthorized };
 
 // What one kind of session can do that another cannot; widgets ask, never which kind they have.
 enum class Capability {

@@ -14,7 +14,7 @@ const QString kService = QStringLiteral("crawldeck");
 constexpr int kKeychainTimeoutMs = 3000;
 
 // Waits for a keychain job with a deadline: a missing or locked keychain must not hang start-up.
-bool runJob(QKeychain::Job &job)
+QKeychain::Error runJob(QKeychain::Job &job)
 {
     job.setAutoDelete(false);
     QEventLoop loop;
@@ -25,7 +25,7 @@ bool runJob(QKeychain::Job &job)
     deadline.start(kKeychainTimeoutMs);
     job.start();
     loop.exec();
-    return deadline.isActive() && job.error() == QKeychain::NoError;
+    return deadline.isActive() ? job.error() : QKeychain::OtherError;
 }
 } // namespace
 
@@ -43,7 +43,7 @@ SecretStore::Value SecretStore::read(const QString &name) const
     if (m_useKeychain) {
         QKeychain::ReadPasswordJob job(kService);
         job.setKey(name);
-        if (runJob(job) && !job.textData().isEmpty())
+        if (runJob(job) == QKeychain::NoError && !job.textData().isEmpty())
             return {job.textData(), QStringLiteral("keychain")};
     }
     QFile f(filePath(name));
@@ -58,7 +58,7 @@ Result<QString> SecretStore::write(const QString &name, const QString &secret)
         QKeychain::WritePasswordJob job(kService);
         job.setKey(name);
         job.setTextData(secret);
-        if (runJob(job)) {
+        if (runJob(job) == QKeychain::NoError) {
             QFile::remove(filePath(name)); // no stale plain copy next to the keychain's
             return QStringLiteral("keychain");
         }
@@ -74,6 +74,29 @@ Result<QString> SecretStore::write(const QString &name, const QString &secret)
     f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
     f.write(secret.toUtf8());
     return f.fileName();
+}
+
+void SecretStore::remove(const QString &name)
+{
+    if (m_useKeychain) {
+        QKeychain::DeletePasswordJob job(kService);
+        job.setKey(name);
+        runJob(job);
+    }
+    QFile::remove(filePath(name));
+}
+
+bool SecretStore::keychainAnswers() const
+{
+    if (!m_useKeychain)
+        return false;
+    if (!m_answers) {
+        QKeychain::ReadPasswordJob job(kService);
+        job.setKey(QStringLiteral("keychain-probe"));
+        const auto e = runJob(job);
+        m_answers = e == QKeychain::NoError || e == QKeychain::EntryNotFound;
+    }
+    return *m_answers;
 }
 
 } // namespace cd::settings

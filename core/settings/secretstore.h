@@ -4,6 +4,8 @@
 
 #include <QString>
 
+#include <optional>
+
 namespace cd::settings {
 
 // Secrets (the RunPod API key) live in the desktop keychain when there is one (QtKeychain:
@@ -22,10 +24,16 @@ public:
     Value read(const QString &name) const;
     Result<QString> write(const QString &name, const QString &secret); // returns where it went
     QString filePath(const QString &name) const;
+    // Forgets a secret, in the keychain and in the file.
+    void remove(const QString &name);
+    // Whether a desktop keychain answers (asked once, then remembered): without one, secrets go to
+    // files, which a person should be told.
+    bool keychainAnswers() const;
 
 private:
     QString m_dir;
     bool m_useKeychain;
+    mutable std::optional<bool> m_answers;
 };
 
 } // namespace cd::settings
