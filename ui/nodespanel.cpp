@@ -22,7 +22,9 @@ QString age(qint64 secs)
         return NodesPanel::tr("%1 s").arg(secs);
     if (secs < 2 * 3600)
         return NodesPanel::tr("%1 min").arg(secs / 60);
-    return NodesPanel::tr("%1 h").arg(secs / 3600);
+    if (secs < 2 * 86400)
+        return NodesPanel::tr("%1 h").arg(secs / 3600);
+    return NodesPanel::tr("%1 days").arg(secs / 86400);
 }
 
 QString stateText(const session::NodeStatus &n)
