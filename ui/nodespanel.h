@@ -31,6 +31,8 @@ public:
     // The line above the list: how many nodes, or why none could be listed.
     QString summary() const;
     bool isPolling() const { return m_poll.isActive(); }
+    // A few rows high: docked under the jobs, it leaves them most of the window.
+    QSize sizeHint() const override { return {640, 170}; }
 
 Q_SIGNALS:
     // An answer was shown.

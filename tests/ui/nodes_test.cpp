@@ -16,6 +16,8 @@
 #include <QApplication>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QMenu>
+#include <QMenuBar>
 #include <QPalette>
 #include <QSignalSpy>
 #include <QSqlQuery>
@@ -306,4 +308,33 @@ TEST(NodesCluster, TheWindowSeesBothNodesAliveThenTheKilledOneLost)
     ASSERT_TRUE(cdtest::waitUntil([&] { return refreshed.count() > 0; }));
     EXPECT_EQ(panel.summary(), QStringLiteral("2 nodes: 1 alive, 1 lost"));
     a.terminate();
+}
+
+TEST(NodesPanel, TheViewMenuShowsItInTheWindowAndItPollsOnlyWhileShown)
+{
+    Stack st(StackOptions().noListen());
+    threeNodes(st);
+    auto s = cdtest::localSession(st);
+    ui::MainWindow w(s.get());
+    w.show();
+    ui::NodesPanel *panel = w.nodesPanel();
+    ASSERT_TRUE(panel);
+    EXPECT_FALSE(panel->isVisible()) << "hidden until asked for";
+    EXPECT_FALSE(panel->isPolling());
+    QAction *toggle = nullptr;
+    for (QAction *menu : w.menuBar()->actions())
+        if (menu->menu())
+            for (QAction *a : menu->menu()->actions())
+                if (a->text() == QStringLiteral("Nodes"))
+                    toggle = a;
+    ASSERT_TRUE(toggle) << "View ▸ Nodes";
+    toggle->trigger();
+    ASSERT_TRUE(cdtest::waitUntil([&] { return panel->isVisible() && panel->list()->topLevelItemCount() == 3; }));
+    EXPECT_TRUE(panel->isPolling());
+    const QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");
+    QDir().mkpath(dir);
+    EXPECT_TRUE(w.grab().save(dir + QStringLiteral("/main-nodes.png")));
+    toggle->trigger();
+    EXPECT_FALSE(panel->isVisible());
+    EXPECT_FALSE(panel->isPolling());
 }
