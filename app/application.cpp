@@ -508,6 +508,8 @@ Result<session::Session *> Application::startLocal()
     s.runpodClient = [this] { return m_runpodClient.get(); };
     s.profiles = [this] { return profileNames(); };
     s.serviceSettings = true;
+    s.nodes = m_nodes.get();
+    s.nodeTimeoutS = m_settings->nodeTimeoutS();
     m_session = std::make_unique<session::LocalSession>(s);
     return m_session.get();
 }

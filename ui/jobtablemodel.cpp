@@ -93,7 +93,11 @@ void JobTableModel::onFirstPage(const QList<model::Job> &page)
     m_addedMeanwhile.clear();
     m_removedMeanwhile.clear();
     reindex();
+    m_nodeJobs.clear();
+    for (const auto &j : std::as_const(m_jobs))
+        countNode(j.node, 1);
     endResetModel();
+    nodesCounted();
     Q_EMIT loaded();
 }
 
@@ -137,7 +141,28 @@ void JobTableModel::onPage(const QList<model::Job> &page)
     beginInsertRows({}, first, first + static_cast<int>(fresh.size()) - 1);
     m_jobs.append(fresh);
     reindex(first);
+    for (const auto &j : std::as_const(fresh))
+        countNode(j.node, 1);
     endInsertRows();
+    nodesCounted();
+}
+
+void JobTableModel::countNode(const QString &node, int delta)
+{
+    if (node.isEmpty())
+        return;
+    int &n = m_nodeJobs[node];
+    n += delta;
+    if (n <= 0)
+        m_nodeJobs.remove(node);
+}
+
+void JobTableModel::nodesCounted()
+{
+    if (showsNodes() != m_showedNodes) {
+        m_showedNodes = showsNodes();
+        Q_EMIT showsNodesChanged(m_showedNodes);
+    }
 }
 
 void JobTableModel::reindex(int from)
@@ -198,6 +223,8 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
             return tr("stopped by %1").arg(j.partialReason());
         if (index.column() == Id)
             return j.id;
+        if (index.column() == Node && !j.node.isEmpty())
+            return tr("Runs or ran on node %1").arg(j.node);
         return {};
     case Qt::TextAlignmentRole:
         if (index.column() == Attempt || index.column() == Duration)
@@ -218,6 +245,7 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
     case Created: return QLocale().toString(j.createdAt.toLocalTime(), QLocale::ShortFormat);
     case Duration: return duration(j.durationSecs());
     case Attempt: return QStringLiteral("%1/%2").arg(j.attempt).arg(j.maxAttempts);
+    case Node: return j.node;
     default: break;
     }
     return {};
@@ -227,8 +255,8 @@ QVariant JobTableModel::headerData(int section, Qt::Orientation orientation, int
 {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
-    static const char *const names[] = {"Job",      "Kind",    "Backend",  "Status",
-                                        "Progress", "Created", "Duration", "Attempt"};
+    static const char *const names[] = {"Job",     "Kind",     "Backend", "Status", "Progress",
+                                        "Created", "Duration", "Attempt", "Node"};
     return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
 }
 
@@ -244,7 +272,9 @@ void JobTableModel::onAdded(const model::Job &job)
     beginInsertRows({}, 0, 0);
     m_jobs.prepend(job);
     reindex();
+    countNode(job.node, 1);
     endInsertRows();
+    nodesCounted();
 }
 
 void JobTableModel::onChanged(const model::Job &job)
@@ -254,10 +284,13 @@ void JobTableModel::onChanged(const model::Job &job)
     const int row = rowOf(job.id);
     if (row < 0)
         return; // not paged in yet; it shows when it is
+    countNode(m_jobs.at(row).node, -1);
+    countNode(job.node, 1);
     m_jobs[row] = job;
     m_dirty.insert(job.id);
     if (!m_batch.isActive())
         m_batch.start();
+    nodesCounted();
 }
 
 void JobTableModel::onRemoved(const QString &jobId)
@@ -268,10 +301,12 @@ void JobTableModel::onRemoved(const QString &jobId)
     if (row < 0)
         return;
     beginRemoveRows({}, row, row);
+    countNode(m_jobs.at(row).node, -1);
     m_jobs.removeAt(row);
     m_dirty.remove(jobId);
     reindex();
     endRemoveRows();
+    nodesCounted();
 }
 
 void JobTableModel::flushUpdates()

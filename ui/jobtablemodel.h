@@ -22,7 +22,8 @@ class JobTableModel final : public QAbstractTableModel
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(JobTableModel)
 public:
-    enum Column { Id, Kind, Backend, Status, Progress, Created, Duration, Attempt, ColumnCount };
+    // Node is last so the other columns keep their places; a view hides it unless showsNodes().
+    enum Column { Id, Kind, Backend, Status, Progress, Created, Duration, Attempt, Node, ColumnCount };
     enum Role { JobIdRole = Qt::UserRole + 1, StatusRole, ProgressRole, SortRole, JobRole };
     static constexpr int kPage = 200;
 
@@ -42,9 +43,13 @@ public:
     int rowOf(const QString &jobId) const;
     // Flush pending row updates now (tests; before a screenshot).
     void flushUpdates();
+    // The jobs shown ran on more than one node, so the Node column says something (on SQLite, or
+    // before a shared database's second node ran anything, every job has the same node or none).
+    bool showsNodes() const { return m_nodeJobs.size() > 1; }
 
 Q_SIGNALS:
     void loaded();
+    void showsNodesChanged(bool shows);
 
 private:
     void onAdded(const model::Job &job);
@@ -55,6 +60,8 @@ private:
     // The feed's newer view of a job read in a page, if it has one.
     model::Job latest(const model::Job &job) const;
     void reindex(int from = 0);
+    void countNode(const QString &node, int delta);
+    void nodesCounted();
 
     session::Session *m_session;
     QList<model::Job> m_jobs;
@@ -69,6 +76,8 @@ private:
     QHash<QString, model::Job> m_seen;
     QStringList m_addedMeanwhile;
     QSet<QString> m_removedMeanwhile;
+    QHash<QString, int> m_nodeJobs; // node → its jobs among the rows (jobs without a node left out)
+    bool m_showedNodes = false;
 };
 
 } // namespace cd::ui

@@ -5,6 +5,7 @@
 #include "jobtablemodel.h"
 #include "logconsole.h"
 #include "newjobdialog.h"
+#include "nodespanel.h"
 #include "progressdelegate.h"
 #include "session/session.h"
 #include "settings/settings.h"
@@ -16,12 +17,14 @@
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDockWidget>
 #include <QFrame>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QKeySequence>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenuBar>
 #include <QMessageBox>
 #include <QSplitter>
 #include <QStatusBar>
@@ -140,6 +143,7 @@ MainWindow::MainWindow(session::Session *session, const Preferences &preferences
 
     buildActions();
     buildStatusBar();
+    buildNodesPanel();
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] { onSelectionChanged(); });
     connect(m_jobModel, &QAbstractItemModel::dataChanged, this, [this] { updateActions(); });
     // Every progress change is a jobChanged: count once per burst, not per signal.
@@ -218,6 +222,24 @@ void MainWindow::buildActions()
         m_details->setCurrentIndex(0);
         m_details->console()->view()->setFocus();
     });
+}
+
+void MainWindow::buildNodesPanel()
+{
+    // Hidden until asked for: most windows work on a single node.
+    auto *dock = new QDockWidget(tr("Nodes"), this);
+    dock->setObjectName(QStringLiteral("nodes-dock"));
+    m_nodesPanel = new NodesPanel(m_session, dock);
+    dock->setWidget(m_nodesPanel);
+    addDockWidget(Qt::BottomDockWidgetArea, dock);
+    dock->hide();
+    QAction *toggle = dock->toggleViewAction();
+    toggle->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_O);
+    menuBar()->addMenu(tr("&View"))->addAction(toggle);
+    // The Node column only when the jobs ran on more than one node.
+    auto showNodeColumn = [this] { m_table->setColumnHidden(JobTableModel::Node, !m_jobModel->showsNodes()); };
+    connect(m_jobModel, &JobTableModel::showsNodesChanged, m_table, showNodeColumn);
+    showNodeColumn();
 }
 
 void MainWindow::buildStatusBar()

@@ -25,6 +25,7 @@ namespace cd::ui {
 class JobTableModel;
 class JobFilterProxy;
 class JobDetailsPane;
+class NodesPanel;
 class TrayIcon;
 
 // The desktop's own preferences and, where the session can(ServiceSettings), the embedded service's
@@ -55,6 +56,7 @@ public:
     JobFilterProxy *proxy() const { return m_proxy; }
     JobDetailsPane *details() const { return m_details; }
     QTableView *table() const { return m_table; }
+    NodesPanel *nodesPanel() const { return m_nodesPanel; }
     // Replaces the yes/no question (tests answer it without a modal dialog).
     void setConfirm(std::function<bool(const QString &)> confirm) { m_confirm = std::move(confirm); }
     void setFilterText(const QString &text);
@@ -72,6 +74,7 @@ protected:
 private:
     void buildActions();
     void buildStatusBar();
+    void buildNodesPanel();
     void openJobDialog(const std::optional<model::Job> &prefill);
     void onSelectionChanged();
     void updateActions();
@@ -101,6 +104,7 @@ private:
     QAction *m_retryAction;
     QAction *m_cloneAction;
     TrayIcon *m_tray;
+    NodesPanel *m_nodesPanel = nullptr;
     QString m_baseUrl;
     std::function<bool(const QString &)> m_confirm;
 };

@@ -464,16 +464,35 @@ QCoro::Task<ClientResult<QJsonObject>> ApiClient::getObject(QString path, QUrlQu
 
 QCoro::Task<ClientResult<QList<Node>>> ApiClient::nodes()
 {
+    const auto r = co_await nodeList();
+    if (!r)
+        co_return r.error();
+    co_return r->nodes;
+}
+
+QCoro::Task<ClientResult<NodeList>> ApiClient::nodeList()
+{
     const auto r = co_await call("GET", QStringLiteral("/api/nodes"), {}, std::nullopt, true);
     if (!r)
         co_return r.error();
-    QList<Node> out;
+    const auto time = [](const QJsonValue &v) { return QDateTime::fromString(v.toString(), Qt::ISODateWithMs); };
+    NodeList out;
+    out.now = time(r->value(QStringLiteral("now")));
     for (const QJsonValue &v : r->value(QStringLiteral("nodes")).toArray()) {
         const QJsonObject o = v.toObject();
-        out.append(Node{o.value(QStringLiteral("id")).toString(), o.value(QStringLiteral("address")).toString(),
-                        o.value(QStringLiteral("version")).toString(),
-                        QDateTime::fromString(o.value(QStringLiteral("heartbeat_at")).toString(), Qt::ISODateWithMs),
-                        o.value(QStringLiteral("alive")).toBool(), o.value(QStringLiteral("running")).toInt()});
+        Node n;
+        n.id = o.value(QStringLiteral("id")).toString();
+        n.address = o.value(QStringLiteral("address")).toString();
+        n.version = o.value(QStringLiteral("version")).toString();
+        n.heartbeatAt = time(o.value(QStringLiteral("heartbeat_at")));
+        n.alive = o.value(QStringLiteral("alive")).toBool();
+        n.running = o.value(QStringLiteral("running")).toInt();
+        n.startedAt = time(o.value(QStringLiteral("started_at")));
+        const QJsonObject jobs = o.value(QStringLiteral("jobs")).toObject();
+        for (auto it = jobs.constBegin(); it != jobs.constEnd(); ++it)
+            n.jobs.insert(it.key(), it.value().toInt());
+        n.leader = o.value(QStringLiteral("leader")).toBool();
+        out.nodes.append(n);
     }
     co_return out;
 }

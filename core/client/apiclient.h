@@ -7,6 +7,7 @@
 
 #include <QByteArray>
 #include <QDateTime>
+#include <QHash>
 #include <QJsonObject>
 #include <QList>
 #include <QLoggingCategory>
@@ -97,6 +98,17 @@ struct Node
     QDateTime heartbeatAt;
     bool alive = false;
     int running = 0;
+    QDateTime startedAt;
+    QHash<QString, int> jobs; // backend → its jobs starting, running or cancelling on the node
+    bool leader = false;
+};
+
+// GET /api/nodes: the nodes, and the server's database clock they were read at (a heartbeat's age
+// is measured on it, not on this machine's clock).
+struct NodeList
+{
+    QList<Node> nodes;
+    QDateTime now;
 };
 
 struct CreatedJob
@@ -133,6 +145,7 @@ public:
     QCoro::Task<ClientResult<LogPage>> logs(QString jobId, LogQuery query);
     QCoro::Task<ClientResult<QList<model::Artifact>>> artifacts(QString jobId);
     QCoro::Task<ClientResult<QList<Node>>> nodes();
+    QCoro::Task<ClientResult<NodeList>> nodeList();
     // Any read route that answers a JSON object, with the same timeout, retries and checks.
     QCoro::Task<ClientResult<QJsonObject>> getObject(QString path, QUrlQuery query = {});
 

@@ -20,10 +20,15 @@ LogsController::LogsController(Services services, QObject *parent) : QObject(par
 
 void LogsController::registerRoutes(Router &router)
 {
-    // GET /api/jobs/{id}/logs/index?level=ERROR,WARNING — read. 200 {job_id, last_seq, seqs:[seq..]}:
-    // the job's lines are 1..last_seq; `seqs` are those at the levels asked for, up to last_seq, in
-    // order (empty without `level`). 400 bad or unknown parameter; 404; 503 the log cannot be read.
-    router.add(Method::Get, QStringLiteral("/api/jobs/{}/logs/index"), Access::Read, {QStringLiteral("level")},
+    // GET /api/jobs/{id}/logs/index?level=ERROR,WARNING&after=SEQ&limit=1..100000 — read.
+    // 200 {job_id, last_seq, seqs:[seq..], next_after, has_more}: the job's lines are 1..last_seq
+    // (its length when this page was read); `seqs` are those at the levels asked for, after `after`
+    // (default 0) and up to last_seq, in order, at most `limit` (default 100000), empty without
+    // `level`. Paged as /logs: has_more when the page is full, next_after = its last seq (or `after`).
+    // A reader paging keeps the first page's last_seq and drops later seqs above it. 400 bad,
+    // repeated or unknown parameter; 404; 503 the log cannot be read.
+    router.add(Method::Get, QStringLiteral("/api/jobs/{}/logs/index"), Access::Read,
+               {QStringLiteral("level"), QStringLiteral("after"), QStringLiteral("limit")},
                [this](const Request &req, Reply &&reply) { index(req, std::move(reply)); });
     // GET /api/jobs/{id}/logs/find?from=SEQ&dir=next|prev&q=TEXT&level=… — read. 200 {job_id, seq}:
     // the first line after (next) or before (prev) `from` whose message contains `q`
@@ -55,6 +60,14 @@ void LogsController::index(const Request &req, Reply &&reply)
     const auto levels = queryLevels(req);
     if (!levels)
         return reply.error(levels.error());
+    const auto after = req.queryInt(QStringLiteral("after"), 0, std::numeric_limits<qint64>::max());
+    if (!after)
+        return reply.error(after.error());
+    const auto limit = req.queryInt(QStringLiteral("limit"), 1, kMaxIndexPage);
+    if (!limit)
+        return reply.error(limit.error());
+    const qint64 from = after->value_or(0);
+    const int pageSize = static_cast<int>(limit->value_or(kMaxIndexPage));
     if (auto st = m_s.jobs->require(jobId); !st)
         return reply.error(st.error());
     // The length first: lines committed between the two reads are beyond it and left out, so the
@@ -63,16 +76,23 @@ void LogsController::index(const Request &req, Reply &&reply)
     if (!last)
         return reply.error(last.error());
     QJsonArray seqs;
+    qint64 nextAfter = from;
+    bool more = false;
     if (!levels->isEmpty()) {
-        const auto at = m_s.logs->readSeqsAtLevels(jobId, levels.value());
+        const auto at = m_s.logs->readSeqsAtLevels(jobId, levels.value(), from, pageSize, last.value());
         if (!at)
             return reply.error(at.error());
         for (qint64 s : at.value())
-            if (s <= last.value())
-                seqs.append(s);
+            seqs.append(s);
+        if (!at->isEmpty())
+            nextAfter = at->last();
+        more = at->size() == pageSize;
     }
-    reply.json(QJsonObject{
-        {QStringLiteral("job_id"), jobId}, {QStringLiteral("last_seq"), last.value()}, {QStringLiteral("seqs"), seqs}});
+    reply.json(QJsonObject{{QStringLiteral("job_id"), jobId},
+                           {QStringLiteral("last_seq"), last.value()},
+                           {QStringLiteral("seqs"), seqs},
+                           {QStringLiteral("next_after"), nextAfter},
+                           {QStringLiteral("has_more"), more}});
 }
 
 void LogsController::find(const Request &req, Reply &&reply)

@@ -20,6 +20,10 @@ class LogsController final : public QObject
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(LogsController)
 public:
+    // Seqs per page of GET /api/jobs/{id}/logs/index: a million-line log filtered is ten requests,
+    // each answer a few hundred kilobytes.
+    static constexpr int kMaxIndexPage = 100000;
+
     explicit LogsController(Services services, QObject *parent = nullptr);
     void registerRoutes(Router &router);
 

@@ -8,6 +8,7 @@
 #include "scheduler/scheduler.h"
 #include "store/jobstore.h"
 #include "store/logstore.h"
+#include "store/nodestore.h"
 
 #include <QFileInfo>
 #include <QJsonObject>
@@ -95,11 +96,8 @@ void LocalSession::logIndex(const QString &jobId, const QList<model::LogLevel> &
     m_s.logs->flush();
     LogIndex index;
     index.lastSeq = m_s.logs->lastSeq(jobId);
-    if (!levels.isEmpty()) {
-        index.seqs = m_s.logs->seqsAtLevels(jobId, levels);
-        while (!index.seqs.isEmpty() && index.seqs.last() > index.lastSeq)
-            index.seqs.removeLast();
-    }
+    if (!levels.isEmpty())
+        index.seqs = m_s.logs->readSeqsAtLevels(jobId, levels, 0, 0, index.lastSeq).value_or({});
     answer(context, done, Result<LogIndex>(index));
 }
 
@@ -171,6 +169,26 @@ void LocalSession::runpodHealth(QObject *context, Reply<RunPodHealth> done)
         h.queued = j.value(QStringLiteral("inQueue")).toInt();
         done(h);
     });
+}
+
+void LocalSession::nodes(QObject *context, Reply<QList<NodeStatus>> done)
+{
+    if (!m_s.nodes) {
+        answer(context, done, Result<QList<NodeStatus>>(QList<NodeStatus>{}));
+        return;
+    }
+    const auto seen = m_s.nodes->overview(m_s.nodeTimeoutS);
+    if (!seen) {
+        answer(context, done, Result<QList<NodeStatus>>(seen.error()));
+        return;
+    }
+    QList<NodeStatus> out;
+    for (const store::NodeInfo &n : seen->nodes) {
+        NodeStatus s{n.id, n.address, n.version, n.startedAt, n.heartbeatAt, -1, n.alive, n.leader, {}};
+        completeNode(s, seen->now, n.active);
+        out.append(s);
+    }
+    answer(context, done, Result<QList<NodeStatus>>(out));
 }
 
 } // namespace cd::session

@@ -7,6 +7,7 @@
 namespace cd::store {
 class JobStore;
 class LogStore;
+class NodeStore;
 } // namespace cd::store
 namespace cd::logs {
 class LogBus;
@@ -36,7 +37,9 @@ struct LocalServices
     // Asked at each call: the client changes when the settings are applied (null = not configured).
     std::function<runners::RunPodClient *()> runpodClient;
     std::function<QStringList()> profiles;
-    bool serviceSettings = false; // this process's service is configured from this window
+    bool serviceSettings = false;      // this process's service is configured from this window
+    store::NodeStore *nodes = nullptr; // null: no node table, nodes() lists none
+    int nodeTimeoutS = 30;             // a node is lost after this long without a heartbeat
 };
 
 // The Session over the core of this process: answers come from the store at once and the change
@@ -77,6 +80,7 @@ public:
 
     void status(QObject *context, Reply<ServiceStatus> done) override;
     void runpodHealth(QObject *context, Reply<RunPodHealth> done) override;
+    void nodes(QObject *context, Reply<QList<NodeStatus>> done) override;
 
 private:
     template<typename T> void answer(QObject *context, const Reply<T> &done, Result<T> result);

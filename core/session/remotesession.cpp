@@ -265,28 +265,71 @@ void RemoteSession::retry(const QString &id, QObject *context, Reply<model::Job>
 void RemoteSession::logIndex(const QString &jobId, const QList<model::LogLevel> &levels, QObject *context,
                              Reply<LogIndex> done)
 {
-    QUrlQuery q;
-    if (!levels.isEmpty())
-        q.addQueryItem(QStringLiteral("level"), levelList(levels));
-    auto task = m_client->getObject(QStringLiteral("/api/jobs/%1/logs/index").arg(encoded(jobId)), q);
     // Followed from where the index ends: the stream brings every later line (the session's own
     // context, so following starts even when the caller has gone).
-    QCoro::connect(std::move(task), this,
-                   [this, jobId, context = QPointer<QObject>(context),
-                    done = std::move(done)](const ClientResult<QJsonObject> &r) {
-                       if (!r) {
-                           if (context)
-                               done(toError(r.error()));
-                           return;
-                       }
-                       LogIndex index;
-                       index.lastSeq = r->value(QStringLiteral("last_seq")).toInteger();
-                       for (const auto &v : r->value(QStringLiteral("seqs")).toArray())
-                           index.seqs.append(v.toInteger());
-                       follow(jobId, index.lastSeq);
-                       if (context)
-                           done(index);
-                   });
+    QCoro::connect(
+        readIndex(jobId, levels), this,
+        [this, jobId, context = QPointer<QObject>(context), done = std::move(done)](const ClientResult<LogIndex> &r) {
+            if (!r) {
+                if (context)
+                    done(toError(r.error()));
+                return;
+            }
+            follow(jobId, r->lastSeq);
+            if (context)
+                done(r.value());
+        });
+}
+
+QCoro::Task<ClientResult<LogIndex>> RemoteSession::readIndex(QString jobId, QList<model::LogLevel> levels)
+{
+    const QPointer<RemoteSession> self(this);
+    const QString path = QStringLiteral("/api/jobs/%1/logs/index").arg(encoded(jobId));
+    LogIndex index;
+    qint64 after = 0;
+    for (bool first = true;; first = false) {
+        QUrlQuery q;
+        if (!levels.isEmpty())
+            q.addQueryItem(QStringLiteral("level"), levelList(levels));
+        q.addQueryItem(QStringLiteral("after"), QString::number(after));
+        q.addQueryItem(QStringLiteral("limit"), QString::number(m_indexPage));
+        const auto r = co_await m_client->getObject(path, q);
+        if (!self)
+            co_return ClientError{ClientError::Kind::Cancelled, 0, {}, QStringLiteral("the window was closed")};
+        if (!r)
+            co_return r.error();
+        // The log as the first page saw it: later pages may see it longer, and what is past its end
+        // arrives on the stream instead.
+        if (first)
+            index.lastSeq = r->value(QStringLiteral("last_seq")).toInteger();
+        bool past = false;
+        const QJsonArray seqs = r->value(QStringLiteral("seqs")).toArray();
+        for (const auto &v : seqs) {
+            const qint64 seq = v.toInteger();
+            if (seq <= after)
+                co_return ClientError{
+                    ClientError::Kind::BadResponse,
+                    0,
+                    {},
+                    QStringLiteral("the log index of %1 is out of order at seq %2").arg(jobId).arg(seq)};
+            if (seq > index.lastSeq) {
+                past = true;
+                break;
+            }
+            index.seqs.append(seq);
+            after = seq;
+        }
+        if (past || !r->value(QStringLiteral("has_more")).toBool())
+            co_return index;
+        const qint64 next = r->value(QStringLiteral("next_after")).toInteger();
+        if (seqs.isEmpty() || next < after)
+            co_return ClientError{
+                ClientError::Kind::BadResponse,
+                0,
+                {},
+                QStringLiteral("the log index of %1 does not move on from seq %2").arg(jobId).arg(next)};
+        after = next;
+    }
 }
 
 void RemoteSession::logLines(const store::LogQuery &query, QObject *context, Reply<model::LogLines> done)
@@ -516,6 +559,19 @@ void RemoteSession::runpodHealth(QObject *context, Reply<RunPodHealth> done)
     // The server's RunPod account is not reachable through its API: shown as not configured here.
     QMetaObject::invokeMethod(
         context, [done] { done(RunPodHealth{}); }, Qt::QueuedConnection);
+}
+
+void RemoteSession::nodes(QObject *context, Reply<QList<NodeStatus>> done)
+{
+    deliver<QList<NodeStatus>>(m_client->nodeList(), context, std::move(done), [](const client::NodeList &list) {
+        QList<NodeStatus> out;
+        for (const client::Node &n : list.nodes) {
+            NodeStatus s{n.id, n.address, n.version, n.startedAt, n.heartbeatAt, -1, n.alive, n.leader, {}};
+            completeNode(s, list.now, n.jobs);
+            out.append(s);
+        }
+        return out;
+    });
 }
 
 } // namespace cd::session

@@ -67,6 +67,10 @@ public:
 
     void status(QObject *context, Reply<ServiceStatus> done) override;
     void runpodHealth(QObject *context, Reply<RunPodHealth> done) override;
+    void nodes(QObject *context, Reply<QList<NodeStatus>> done) override;
+
+    // Seqs asked for per page of a log index (each page its own request; tests make it small).
+    void setLogIndexPage(int seqs) { m_indexPage = seqs; }
 
     // Jobs whose logs are followed now (for tests and diagnostics).
     QStringList followed() const { return m_order; }
@@ -91,6 +95,7 @@ private:
     void pump(const QString &jobId);
     QCoro::Task<client::ClientResult<QString>> download(QString jobId, QString name);
     QCoro::Task<client::ClientResult<ServiceStatus>> serviceStatus();
+    QCoro::Task<client::ClientResult<LogIndex>> readIndex(QString jobId, QList<model::LogLevel> levels);
 
     client::ApiClient *m_client;
     client::SseReader *m_events = nullptr;
@@ -101,6 +106,7 @@ private:
     QStringList m_order; // followed jobs, least recently asked first
     QString m_cacheRoot;
     QString m_lastError;
+    int m_indexPage = 100000;
 };
 
 } // namespace cd::session

@@ -25,4 +25,12 @@ void Session::clone(const QString &id, QObject *context, Reply<model::Job> done)
     });
 }
 
+void completeNode(NodeStatus &node, const QDateTime &now, const QHash<QString, int> &jobsPerBackend)
+{
+    node.heartbeatAgeS = node.heartbeatAt.isValid() && now.isValid() ? node.heartbeatAt.secsTo(now) : -1;
+    for (auto it = jobsPerBackend.cbegin(); it != jobsPerBackend.cend(); ++it)
+        if (const auto b = model::backendFromString(it.key()))
+            node.running.insert(*b, it.value());
+}
+
 } // namespace cd::session

@@ -7,6 +7,7 @@
 #include "store/jobfilter.h"
 #include "store/logstore.h"
 
+#include <QDateTime>
 #include <QHash>
 #include <QLoggingCategory>
 #include <QObject>
@@ -64,6 +65,23 @@ struct LogIndex
     QList<qint64> seqs;
 };
 
+// One node of the service (DESIGN §7): several share a PostgreSQL database, a SQLite one has one.
+struct NodeStatus
+{
+    QString id;
+    QString address;
+    QString version;
+    QDateTime startedAt;
+    QDateTime heartbeatAt;     // invalid: the node stopped on purpose
+    qint64 heartbeatAgeS = -1; // by the database's clock; -1 unknown
+    bool alive = false;
+    bool leader = false;
+    QHash<model::Backend, int> running; // jobs starting, running or cancelling on it, per backend
+};
+// Fills in what the store and the API give the same way: the heartbeat's age at the database's
+// time `now`, and the jobs per backend name (unknown names are left out).
+void completeNode(NodeStatus &node, const QDateTime &now, const QHash<QString, int> &jobsPerBackend);
+
 // The boundary between the window and a Crawldeck service (DESIGN §11): LocalSession over the core
 // of this process, RemoteSession over the HTTP API. Every call is asynchronous in form: `done` is
 // called exactly once, either before the call returns (an answer at hand) or later from the event
@@ -113,6 +131,9 @@ public:
 
     virtual void status(QObject *context, Reply<ServiceStatus> done) = 0;
     virtual void runpodHealth(QObject *context, Reply<RunPodHealth> done) = 0;
+    // The nodes of the service, by id; a single node lists itself (or nothing, when it keeps no
+    // node table). Cheap enough to ask every few seconds.
+    virtual void nodes(QObject *context, Reply<QList<NodeStatus>> done) = 0;
 
     // The spec a job was created from (what clone() submits again).
     static model::JobSpec specOf(const model::Job &job);

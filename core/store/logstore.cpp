@@ -13,6 +13,7 @@
 #include <QSqlQuery>
 #include <QVariant>
 
+#include <limits>
 #include <map>
 
 namespace cd::store {
@@ -404,10 +405,18 @@ Result<model::LogLines> LogStore::committedPage(const LogQuery &query) const
 
 Result<QList<qint64>> LogStore::readSeqsAtLevels(const QString &jobId, const QList<model::LogLevel> &levels)
 {
+    return readSeqsAtLevels(jobId, levels, 0, 0, std::numeric_limits<qint64>::max());
+}
+
+Result<QList<qint64>> LogStore::readSeqsAtLevels(const QString &jobId, const QList<model::LogLevel> &levels,
+                                                 qint64 after, int limit, qint64 upTo)
+{
     flush();
-    QVariantList values{jobId};
-    const QString sql = QStringLiteral("SELECT seq FROM job_logs WHERE job_id = ?") + levelClause(levels, &values) +
-                        QStringLiteral(" ORDER BY seq");
+    QVariantList values{jobId, after, upTo};
+    QString sql = QStringLiteral("SELECT seq FROM job_logs WHERE job_id = ? AND seq > ? AND seq <= ?") +
+                  levelClause(levels, &values) + QStringLiteral(" ORDER BY seq");
+    if (limit > 0)
+        sql += QStringLiteral(" LIMIT %1").arg(limit);
     auto q = m_db->run(sql, values, "filtering a log");
     if (!q)
         return unreadableLog(q.error());

@@ -102,6 +102,10 @@ public:
     // failed read into "none").
     Result<qint64> readLastSeq(const QString &jobId) const;
     Result<QList<qint64>> readSeqsAtLevels(const QString &jobId, const QList<model::LogLevel> &levels);
+    // One page of them: at most `limit` seqs after `after`, none past `upTo` (a log's length read
+    // before, so the page describes that log however much it has grown since).
+    Result<QList<qint64>> readSeqsAtLevels(const QString &jobId, const QList<model::LogLevel> &levels, qint64 after,
+                                           int limit, qint64 upTo);
     Result<qint64> readFindSeq(const QString &jobId, qint64 fromSeq, const QString &text, bool forward,
                                const QList<model::LogLevel> &levels = {});
 

@@ -160,6 +160,30 @@ Result<QList<NodeInfo>> NodeStore::nodes()
     return out;
 }
 
+Result<NodesOverview> NodeStore::overview(int timeoutS)
+{
+    const auto t = now();
+    if (!t)
+        return t.error();
+    auto list = nodes();
+    if (!list)
+        return list.error();
+    // An expired lease leads nobody: its holder may be gone.
+    auto l = m_db->run(QStringLiteral("SELECT holder FROM leases WHERE name = 'leader' AND expires_at >= ?"),
+                       {model::isoUtc(t.value())}, "reading the leader lease");
+    if (!l)
+        return unavailable(l.error());
+    const QString leader = l.value().next() ? l.value().value(0).toString() : QString();
+    const QDateTime cutoff = t.value().addSecs(-timeoutS);
+    NodesOverview out{t.value(), list.value()};
+    for (NodeInfo &n : out.nodes) {
+        // A node that left on purpose has no heartbeat time at all.
+        n.alive = n.heartbeatAt.isValid() && n.heartbeatAt >= cutoff;
+        n.leader = !leader.isEmpty() && n.id == leader;
+    }
+    return out;
+}
+
 Result<QByteArray> NodeStore::sharedSecret(const QString &name, const QByteArray &proposed)
 {
     // Insert-if-absent then read, so two nodes starting at once still agree on one value.

@@ -19,6 +19,16 @@ struct NodeInfo
     QDateTime startedAt;
     QDateTime heartbeatAt;
     QHash<QString, int> active; // backend → jobs starting, running or cancelling on the node
+    // Filled by NodeStore::overview() only.
+    bool alive = false;  // a heartbeat within the node timeout
+    bool leader = false; // holds the leader lease now
+};
+
+// Every node as seen at one moment of the database's clock.
+struct NodesOverview
+{
+    QDateTime now;
+    QList<NodeInfo> nodes;
 };
 
 // The nodes sharing a database and the leader lease (DESIGN §7). Times are the database's clock,
@@ -47,6 +57,9 @@ public:
     Status leave(const QString &id, const QDateTime &startedAt);
     // Every node that ever heartbeat here, with its active jobs.
     Result<QList<NodeInfo>> nodes();
+    // nodes() at the database's current time: which are alive (a heartbeat within `timeoutS`) and
+    // which one leads.
+    Result<NodesOverview> overview(int timeoutS);
     // The secret `name` every node on this database uses: the first node to ask stores `proposed`,
     // later ones get that value back whatever they propose.
     Result<QByteArray> sharedSecret(const QString &name, const QByteArray &proposed);

@@ -148,4 +148,9 @@ void DelayedSession::runpodHealth(QObject *context, Reply<session::RunPodHealth>
     m_inner->runpodHealth(this, later(context, done));
 }
 
+void DelayedSession::nodes(QObject *context, Reply<QList<session::NodeStatus>> done)
+{
+    m_inner->nodes(this, later(context, done));
+}
+
 } // namespace cdtest

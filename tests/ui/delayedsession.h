@@ -52,6 +52,7 @@ public:
     QString jobFolder(const QString &jobId) const override { return m_inner->jobFolder(jobId); }
     void status(QObject *context, cd::session::Reply<cd::session::ServiceStatus> done) override;
     void runpodHealth(QObject *context, cd::session::Reply<cd::session::RunPodHealth> done) override;
+    void nodes(QObject *context, cd::session::Reply<QList<cd::session::NodeStatus>> done) override;
 
 private:
     // Holds `deliver` for the delay; dropped if `context` is gone by then.

@@ -19,6 +19,7 @@ std::unique_ptr<LocalSession> localSession(Stack &st, LocalSession::Answers answ
     s.results = st.results.get();
     s.runpodClient = [&st] { return st.runpodClient.get(); };
     s.profiles = [&st] { return QStringList(st.local->profiles().keys()); };
+    s.nodes = st.nodes.get();
     auto session = std::make_unique<LocalSession>(s);
     session->setAnswers(answers);
     return session;
