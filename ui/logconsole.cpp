@@ -231,6 +231,7 @@ void LogConsole::find(const QString &text, bool forward)
     }
     if (m_search->text() != text)
         m_search->setText(text);
+    m_countDelay->stop(); // the match found counts with its rank instead
     m_delegate->setHighlight(text);
     const quint64 generation = ++m_searchGeneration;
     const int from = currentRow();
