@@ -68,9 +68,7 @@ LogConsole::LogConsole(session::Session *session, QWidget *parent)
     m_follow = new QCheckBox(tr("Follow"), this);
     m_follow->setChecked(true);
     m_follow->setToolTip(tr("Keep the newest line in view; scrolling up turns this off"));
-    m_hideDebug = new QToolButton(this);
-    m_hideDebug->setText(tr("Hide DEBUG"));
-    m_hideDebug->setCheckable(true);
+    m_hideDebug = new QCheckBox(tr("Hide DEBUG"), this);
     m_hideDebug->setToolTip(tr("Leave out DEBUG lines (most of what a crawler writes)"));
     m_wrap = new QCheckBox(tr("Wrap"), this);
     m_wrap->setToolTip(tr("Show long lines whole, over several lines"));
@@ -114,7 +112,7 @@ LogConsole::LogConsole(session::Session *session, QWidget *parent)
         m_view->viewport()->update();
     });
     connect(m_countDelay, &QTimer::timeout, this, [this] { countMatches(-1); });
-    connect(m_hideDebug, &QToolButton::toggled, this, [this] { applyLevelFilter(); });
+    connect(m_hideDebug, &QCheckBox::toggled, this, [this] { applyLevelFilter(); });
     connect(m_wrap, &QCheckBox::toggled, this, [this](bool on) { setWrap(on); });
     connect(m_fitDelay, &QTimer::timeout, this, [this] { fitVisibleRows(); });
     connect(m_view->verticalScrollBar(), &QScrollBar::valueChanged, m_fitDelay, qOverload<>(&QTimer::start));

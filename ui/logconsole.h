@@ -91,7 +91,7 @@ private:
     QComboBox *m_levels;
     QCheckBox *m_timestamps;
     QCheckBox *m_follow;
-    QToolButton *m_hideDebug;
+    QCheckBox *m_hideDebug;
     QCheckBox *m_wrap;
     QTimer *m_countDelay;
     QTimer *m_fitDelay;

@@ -10,7 +10,9 @@
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QGroupBox>
+#include <QHBoxLayout>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
@@ -80,7 +82,7 @@ NewJobDialog::NewJobDialog(const QList<BackendChoice> &backends, const QStringLi
     : QDialog(parent), m_backends(backends), m_session(session)
 {
     setWindowTitle(tr("New job"));
-    setMinimumWidth(520);
+    setMinimumWidth(580);
     const crawler::CrawlParams defaults; // the API's defaults, from the parser the crawler uses
     auto *form = new QFormLayout;
     form->setFieldGrowthPolicy(QFormLayout::ExpandingFieldsGrow);
@@ -97,10 +99,9 @@ NewJobDialog::NewJobDialog(const QList<BackendChoice> &backends, const QStringLi
     }
     m_backend->setModel(items);
     form->addRow(tr("&Backend:"), m_backend);
+    // Below the fields (a wrapped label inside a form row gets too little height).
     m_backendNote = new QLabel(this);
     m_backendNote->setWordWrap(true);
-    m_backendNote->setStyleSheet(QStringLiteral("color: palette(placeholder-text)"));
-    form->addRow(QString(), m_backendNote);
 
     m_profile = new QComboBox(this);
     m_profile->addItems(profiles);
@@ -128,43 +129,63 @@ NewJobDialog::NewJobDialog(const QList<BackendChoice> &backends, const QStringLi
     form->addRow(tr("&Start URLs:"), m_startUrls);
 
     // The built-in crawler's parameters, with its own defaults.
+    // Two columns: the dialog stays short enough for a laptop screen.
     auto *crawlerBox = new QGroupBox(tr("Built-in crawler"), this);
     m_crawlerBox = crawlerBox;
-    auto *crawlerForm = new QFormLayout(crawlerBox);
+    auto *grid = new QGridLayout(crawlerBox);
+    auto place = [crawlerBox, grid](int row, int column, const QString &label, QWidget *field, int span = 1) {
+        auto *l = new QLabel(label, crawlerBox);
+        l->setBuddy(field);
+        grid->addWidget(l, row, column * 2);
+        grid->addWidget(field, row, column * 2 + 1, 1, span);
+    };
     m_maxPages = spin(crawlerBox, 1, 10000000, defaults.maxPages, tr(" pages"));
     m_maxPages->setToolTip(tr("Page budget: the crawl stops after fetching this many pages"));
-    crawlerForm->addRow(tr("&Max pages:"), m_maxPages);
+    place(0, 0, tr("&Max pages:"), m_maxPages);
     m_maxDepth = spin(crawlerBox, 0, 1000, defaults.maxDepth, tr(" links"));
     m_maxDepth->setToolTip(tr("How many links away from a start URL it goes"));
-    crawlerForm->addRow(tr("D&epth:"), m_maxDepth);
+    place(0, 1, tr("D&epth:"), m_maxDepth);
     m_delay = spin(crawlerBox, 0, 600000, defaults.delayMs, tr(" ms"));
     m_delay->setToolTip(tr("Between two requests to one host (a robots.txt Crawl-delay may raise it)"));
-    crawlerForm->addRow(tr("De&lay per host:"), m_delay);
+    place(1, 0, tr("De&lay per host:"), m_delay);
     m_concurrency = spin(crawlerBox, 1, 256, defaults.concurrency, tr(" at once"));
     m_concurrency->setToolTip(tr("Requests in flight overall"));
-    crawlerForm->addRow(tr("&Concurrency:"), m_concurrency);
-    m_sameSite = new QCheckBox(tr("Stay on the start URLs' sites"), crawlerBox);
-    m_sameSite->setChecked(defaults.sameSiteOnly);
-    crawlerForm->addRow(tr("Same site &only:"), m_sameSite);
+    place(1, 1, tr("&Concurrency:"), m_concurrency);
     m_userAgent = new QLineEdit(crawlerBox);
     m_userAgent->setPlaceholderText(defaults.userAgent);
-    crawlerForm->addRow(tr("&User agent:"), m_userAgent);
+    place(2, 0, tr("&User agent:"), m_userAgent, 3);
+    m_sameSite = new QCheckBox(tr("Same site &only: stay on the start URLs' sites"), crawlerBox);
+    m_sameSite->setChecked(defaults.sameSiteOnly);
+    grid->addWidget(m_sameSite, 3, 1, 1, 3);
+    grid->setColumnStretch(1, 1);
+    grid->setColumnStretch(3, 1);
     form->addRow(crawlerBox);
 
-    auto *advanced = new QLabel(tr("<b>Advanced</b>"), this);
-    form->addRow(advanced);
-    m_priority = spin(this, -1000, 1000, 1);
+    // Advanced, on one line.
+    auto *advanced = new QWidget(this);
+    auto *advancedRow = new QHBoxLayout(advanced);
+    advancedRow->setContentsMargins(0, 0, 0, 0);
+    m_priority = spin(advanced, -1000, 1000, 1);
     // Qt 6.4 leaves the text empty for the initial 0 once the range goes negative; nudge it.
     m_priority->setValue(0);
-    m_priority->setToolTip(tr("Higher runs first among queued jobs of the same backend"));
-    form->addRow(tr("P&riority:"), m_priority);
-
-    m_timeout = spin(this, 0, 30 * 24 * 3600, 0, tr(" s"));
+    m_priority->setMinimumWidth(70);
+    m_priority->setToolTip(tr("Priority: higher runs first among queued jobs of the same backend"));
+    m_timeout = spin(advanced, 0, 30 * 24 * 3600, 0, tr(" s"));
     m_timeout->setSpecialValueText(tr("no limit"));
-    form->addRow(tr("&Timeout:"), m_timeout);
-
-    m_attempts = spin(this, 1, 20, 1);
-    form->addRow(tr("Max &attempts:"), m_attempts);
+    m_timeout->setToolTip(tr("Timeout: past it the job is stopped and ends timed out"));
+    m_attempts = spin(advanced, 1, 20, 1);
+    m_attempts->setMinimumWidth(60);
+    m_attempts->setToolTip(tr("Max attempts: a failed or timed-out job is retried up to this many times"));
+    for (const auto &[label, box] : {std::pair{tr("P&riority:"), m_priority}, std::pair{tr("&Timeout:"), m_timeout},
+                                     std::pair{tr("Max &attempts:"), m_attempts}}) {
+        auto *l = new QLabel(label, advanced);
+        l->setBuddy(box);
+        advancedRow->addWidget(l);
+        advancedRow->addWidget(box);
+        advancedRow->addSpacing(8);
+    }
+    advancedRow->addStretch(1);
+    form->addRow(tr("Advanced:"), advanced);
 
     m_rawParams = new QPlainTextEdit(this);
     m_rawParams->setPlaceholderText(
@@ -183,6 +204,7 @@ NewJobDialog::NewJobDialog(const QList<BackendChoice> &backends, const QStringLi
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(form);
+    layout->addWidget(m_backendNote);
     layout->addWidget(m_error);
     layout->addStretch(1);
     layout->addWidget(m_buttons);
@@ -443,6 +465,7 @@ void NewJobDialog::showState()
         html += QStringLiteral("</ul>");
     }
     m_error->setText(html);
+    m_backendNote->setStyleSheet(QStringLiteral("color: %1").arg(palette().color(QPalette::PlaceholderText).name()));
     m_error->setStyleSheet(QStringLiteral("color: %1").arg(statusColour(model::JobStatus::Failed).name()));
     m_error->setVisible(!html.isEmpty());
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(problems.isEmpty());
