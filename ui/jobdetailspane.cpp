@@ -299,7 +299,9 @@ QString JobDetailsPane::detailsHtml() const
     if (j->backend == model::Backend::Local)
         row(tr("Profile"),
             esc(j->params.value(QStringLiteral("profile")).toString(runners::LocalRunner::kDefaultProfile)));
-    row(tr("Node"), j->node.isEmpty() ? tr("— (not claimed yet)") : esc(j->node));
+    row(tr("Node"), !j->node.isEmpty()             ? esc(j->node)
+                    : model::isTerminal(j->status) ? QStringLiteral("—")
+                                                   : tr("— (not claimed yet)"));
     row(tr("Progress"), QStringLiteral("%1%").arg(j->progress));
     if (const QString eta = etaText(); !eta.isEmpty())
         row(tr("ETA"), esc(eta));

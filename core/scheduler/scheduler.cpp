@@ -415,8 +415,14 @@ void Scheduler::rescue(const QList<store::ClaimedJob> &orphans)
 
 QString Scheduler::callbackUrl(const Job &job) const
 {
-    const auto runner = m_runners.value(job.backend);
-    return runner ? runner->callbackUrl(job.id) : QString();
+    // Every backend's workers post to this same server: when the job's own backend is not set up
+    // on this node, another one's URL for the job is the same URL.
+    if (const auto own = m_runners.value(job.backend); own && !own->callbackUrl(job.id).isEmpty())
+        return own->callbackUrl(job.id);
+    for (const auto &runner : m_runners)
+        if (runner && !runner->callbackUrl(job.id).isEmpty())
+            return runner->callbackUrl(job.id);
+    return {};
 }
 
 void Scheduler::armTimeout(const Job &job)
