@@ -168,8 +168,7 @@ Result<Job> Scheduler::cancel(const QString &jobId, const QString &byWhom)
         // Never handed to a runner: nothing to stop.
         m_cancelledBy.remove(jobId);
         m_bus->system(jobId, LogLevel::Warning, QStringLiteral("job cancelled by ") + by);
-        return m_jobs->transition(jobId, JobStatus::Cancelled,
-                                  store::JobPatch::withError(QStringLiteral("cancelled by ") + by));
+        return m_jobs->transition(jobId, JobStatus::Cancelled, store::JobPatch::withError(QStringLiteral("cancelled")));
     }
     if (auto runner = m_runners.value(m_inFlight.value(jobId)))
         runner->cancel(jobId);
@@ -481,9 +480,7 @@ void Scheduler::onFinished(const QString &jobId, const RunOutcome &outcome)
     JobStatus target = JobStatus::Failed;
     if (job->status == JobStatus::Cancelling) {
         target = JobStatus::Cancelled;
-        // Asked for through another node when nobody here knows who.
-        patch.error =
-            cancelledBy.isEmpty() ? QStringLiteral("cancelled") : QStringLiteral("cancelled by ") + cancelledBy;
+        patch.error = QStringLiteral("cancelled");
     } else if (timedOut) {
         target = JobStatus::TimedOut;
         patch.error = QStringLiteral("timed out after %1 s").arg(job->timeoutS);
@@ -507,9 +504,12 @@ void Scheduler::onFinished(const QString &jobId, const RunOutcome &outcome)
     const LogLevel closing = target == JobStatus::Completed   ? LogLevel::Success
                              : target == JobStatus::Cancelled ? LogLevel::Warning
                                                               : LogLevel::Error;
+    // Who asked is said in the log (the job's error stays "cancelled"); unknown when the request
+    // came through another node.
     m_bus->system(jobId, closing,
                   target == JobStatus::Cancelled
-                      ? QStringLiteral("job ") + *patch.error
+                      ? (cancelledBy.isEmpty() ? QStringLiteral("job cancelled")
+                                               : QStringLiteral("job cancelled by ") + cancelledBy)
                       : QStringLiteral("job %1%2")
                             .arg(model::toString(target).replace(u'_', u' '),
                                  patch.error ? QStringLiteral(": ") + *patch.error : QString()));
