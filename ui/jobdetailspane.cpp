@@ -2,10 +2,14 @@
 
 #include "artifactmodel.h"
 #include "colours.h"
+#include "jobs/jobspec.h"
 #include "jsontreemodel.h"
 #include "logconsole.h"
+#include "runners/localrunner.h"
 #include "session/session.h"
 
+#include <QApplication>
+#include <QClipboard>
 #include <QDesktopServices>
 #include <QFile>
 #include <QFileDialog>
@@ -14,6 +18,7 @@
 #include <QHeaderView>
 #include <QJsonDocument>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QTableView>
@@ -76,9 +81,31 @@ JobDetailsPane::JobDetailsPane(session::Session *session, QWidget *parent) : QTa
     artLayout->addLayout(buttons);
     addTab(artifactsTab, tr("&Artifacts"));
 
-    m_details = new QTextBrowser(this);
+    auto *detailsTab = new QWidget(this);
+    m_details = new QTextBrowser(detailsTab);
     m_details->setOpenLinks(false);
-    addTab(m_details, tr("&Details"));
+    m_callbackRow = new QWidget(detailsTab);
+    auto *callbackLabel = new QLabel(tr("Callback URL:"), m_callbackRow);
+    m_callbackEdit = new QLineEdit(m_callbackRow);
+    m_callbackEdit->setReadOnly(true);
+    m_callbackEdit->setToolTip(tr("Where this job's worker posts its log lines; it carries the job's token"));
+    m_copyCallback = new QPushButton(tr("Copy"), m_callbackRow);
+    m_copyCallback->setToolTip(tr("Copy the callback URL (with its token) for the worker"));
+    auto *callbackLayout = new QHBoxLayout(m_callbackRow);
+    callbackLayout->setContentsMargins(0, 0, 0, 0);
+    callbackLayout->addWidget(callbackLabel);
+    callbackLayout->addWidget(m_callbackEdit, 1);
+    callbackLayout->addWidget(m_copyCallback);
+    m_callbackRow->hide();
+    auto *detailsLayout = new QVBoxLayout(detailsTab);
+    detailsLayout->setContentsMargins(0, 4, 0, 0);
+    detailsLayout->addWidget(m_callbackRow);
+    detailsLayout->addWidget(m_details, 1);
+    addTab(detailsTab, tr("&Details"));
+    connect(m_copyCallback, &QPushButton::clicked, this, [this] {
+        if (!m_callbackUrl.isEmpty())
+            QApplication::clipboard()->setText(m_callbackUrl);
+    });
 
     connect(m_details, &QTextBrowser::anchorClicked, this, [this](const QUrl &url) {
         if (url.scheme() == u"job")
@@ -127,6 +154,9 @@ void JobDetailsPane::setJob(const QString &jobId)
     m_jobId = jobId;
     m_job.reset();
     m_retries.clear();
+    m_samples.clear();
+    m_callbackUrl.clear();
+    m_callbackAsked = false;
     m_fetchState->clear();
     m_console->setJob(jobId);
     m_artifacts->setJob(jobId);
@@ -140,6 +170,7 @@ void JobDetailsPane::setJob(const QString &jobId)
         // The feed may have told of a newer state already.
         if (!m_job || m_job->updatedAt <= job->updatedAt)
             m_job = job.value();
+        track(*m_job);
         refresh();
     });
     m_session->retriesOf(jobId, this, [this, generation](Result<QList<model::Job>> retries) {
@@ -158,6 +189,7 @@ void JobDetailsPane::onJob(const model::Job &job, bool added)
         return;
     if (job.id == m_jobId) {
         m_job = job;
+        track(job);
         refresh();
         return;
     }
@@ -181,6 +213,65 @@ void JobDetailsPane::refresh()
     m_summary->setJson(summary.isEmpty() ? QJsonValue() : QJsonValue(summary));
     m_summaryView->expandAll();
     m_details->setHtml(detailsHtml());
+    m_callbackEdit->setText(m_callbackUrl);
+    m_callbackRow->setVisible(!m_callbackUrl.isEmpty());
+}
+
+bool JobDetailsPane::reportsByCallback(const model::Job &job)
+{
+    return job.backend != model::Backend::Local || jobs::isExternal(job.params);
+}
+
+void JobDetailsPane::track(const model::Job &job)
+{
+    if (m_samples.isEmpty() && job.startedAt.isValid())
+        m_samples.append({job.startedAt, 0}); // nothing is done when it starts
+    // A sample per progress value, at the time the job last changed (the service's clock, not
+    // when this window heard of it).
+    if (job.progress > 0 && (m_samples.isEmpty() || job.progress > m_samples.last().second)) {
+        const QDateTime at = job.updatedAt.isValid() ? job.updatedAt : QDateTime::currentDateTimeUtc();
+        if (m_samples.isEmpty() || at > m_samples.last().first)
+            m_samples.append({at, job.progress});
+    }
+    if (m_callbackAsked || !reportsByCallback(job))
+        return;
+    m_callbackAsked = true;
+    const quint64 generation = m_generation;
+    m_session->callbackUrl(job.id, this, [this, generation](Result<QString> url) {
+        if (generation != m_generation || !url)
+            return;
+        m_callbackUrl = url.value();
+        refresh();
+    });
+}
+
+std::optional<qint64> JobDetailsPane::secondsLeft(const QList<ProgressSample> &samples)
+{
+    if (samples.size() < 2)
+        return std::nullopt;
+    const ProgressSample &first = samples.first();
+    const ProgressSample &last = samples.last();
+    const int done = last.second - first.second;
+    const qint64 ms = first.first.msecsTo(last.first);
+    if (done <= 0 || ms <= 0 || last.second >= 100)
+        return std::nullopt;
+    return (ms * (100 - last.second) / done + 999) / 1000;
+}
+
+QString JobDetailsPane::etaText() const
+{
+    if (!m_job || m_job->status != model::JobStatus::Running)
+        return {};
+    const auto left = secondsLeft(m_samples);
+    if (!left)
+        return {};
+    const QDateTime end = m_samples.last().first.addSecs(*left);
+    const qint64 fromNow = std::max<qint64>(0, QDateTime::currentDateTimeUtc().secsTo(end));
+    const QString span = fromNow < 90     ? tr("%n s", nullptr, static_cast<int>(fromNow))
+                         : fromNow < 5400 ? tr("%n min", nullptr, static_cast<int>((fromNow + 30) / 60))
+                                          : tr("%1 h").arg(fromNow / 3600.0, 0, 'f', 1);
+    return tr("about %1 left (finishing around %2), at the rate progress has moved")
+        .arg(span, end.toLocalTime().toString(QStringLiteral("HH:mm")));
 }
 
 QString JobDetailsPane::detailsHtml() const
@@ -205,9 +296,20 @@ QString JobDetailsPane::detailsHtml() const
                  ? QString()
                  : QStringLiteral(" · remote id <code>%1</code> (%2)").arg(esc(j->remoteId), esc(j->remoteStatus))));
     row(tr("Kind"), esc(j->kind));
-    if (!j->node.isEmpty())
-        row(tr("Node"), esc(j->node));
+    if (j->backend == model::Backend::Local)
+        row(tr("Profile"),
+            esc(j->params.value(QStringLiteral("profile")).toString(runners::LocalRunner::kDefaultProfile)));
+    row(tr("Node"), !j->node.isEmpty()             ? esc(j->node)
+                    : model::isTerminal(j->status) ? QStringLiteral("—")
+                                                   : tr("— (not claimed yet)"));
     row(tr("Progress"), QStringLiteral("%1%").arg(j->progress));
+    if (const QString eta = etaText(); !eta.isEmpty())
+        row(tr("ETA"), esc(eta));
+    else if (j->status == model::JobStatus::Running)
+        row(tr("ETA"), tr("— (shown once progress has moved)"));
+    if (reportsByCallback(*j))
+        row(tr("Callback URL"),
+            m_callbackUrl.isEmpty() ? tr("— (not known to this window)") : tr("above, with a copy button"));
     row(tr("Exit code"), j->exitCode ? QString::number(*j->exitCode) : QStringLiteral("—"));
     row(tr("Created"), when(j->createdAt));
     row(tr("Started"), when(j->startedAt));

@@ -12,6 +12,7 @@ class QTableView;
 class QTextBrowser;
 class QPushButton;
 class QLabel;
+class QLineEdit;
 
 namespace cd::session {
 class Session;
@@ -24,7 +25,8 @@ class JsonTreeModel;
 class ArtifactModel;
 
 // The selected job: Log, Summary ([SUMMARY] JSON as a tree), Artifacts (open, save as, reveal)
-// and Details (params, backend ids, timings, error, attempts). The job and its retries are asked of
+// and Details (profile, node, params, backend ids, timings, ETA, error, attempts, and for a worker
+// that runs elsewhere the callback URL with a copy button). The job and its retries are asked of
 // the session and kept current from its feed.
 class JobDetailsPane final : public QTabWidget
 {
@@ -41,6 +43,19 @@ public:
     ArtifactModel *artifactModel() const { return m_artifacts; }
     JsonTreeModel *summaryModel() const { return m_summary; }
     QString detailsHtml() const;
+    // The URL the job's outside worker posts to (empty until known, or when its worker is ours).
+    QString callbackUrl() const { return m_callbackUrl; }
+    QPushButton *copyCallbackButton() const { return m_copyCallback; }
+
+    // (when, progress) as seen for one job, oldest first.
+    using ProgressSample = QPair<QDateTime, int>;
+    // Seconds left at the rate progress moved between the first and the last sample; none before
+    // two samples that show it moving, or once it is done.
+    static std::optional<qint64> secondsLeft(const QList<ProgressSample> &samples);
+    // "about 4 min left (finishing around 14:32)", or empty when there is no estimate.
+    QString etaText() const;
+    // The worker of this job runs elsewhere and reports by callback.
+    static bool reportsByCallback(const model::Job &job);
 
 Q_SIGNALS:
     void openJobRequested(const QString &jobId);
@@ -51,6 +66,8 @@ private:
     // Runs `use` with a local file of the selected artifact once the session has one.
     void withSelectedArtifact(const std::function<void(const QString &path)> &use);
     void updateArtifactButtons();
+    // Keeps the progress samples of the shown job, and asks for its callback URL once.
+    void track(const model::Job &job);
 
     session::Session *m_session;
     QString m_jobId;
@@ -67,6 +84,12 @@ private:
     QPushButton *m_saveAs;
     QPushButton *m_reveal;
     QTextBrowser *m_details;
+    QWidget *m_callbackRow;
+    QLineEdit *m_callbackEdit;
+    QPushButton *m_copyCallback;
+    QString m_callbackUrl;
+    bool m_callbackAsked = false;
+    QList<ProgressSample> m_samples;
 };
 
 } // namespace cd::ui

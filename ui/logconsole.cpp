@@ -21,6 +21,7 @@
 #include <QMessageBox>
 #include <QScrollBar>
 #include <QTableView>
+#include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -67,6 +68,17 @@ LogConsole::LogConsole(session::Session *session, QWidget *parent)
     m_follow = new QCheckBox(tr("Follow"), this);
     m_follow->setChecked(true);
     m_follow->setToolTip(tr("Keep the newest line in view; scrolling up turns this off"));
+    m_hideDebug = new QCheckBox(tr("Hide DEBUG"), this);
+    m_hideDebug->setToolTip(tr("Leave out DEBUG lines (most of what a crawler writes)"));
+    m_wrap = new QCheckBox(tr("Wrap"), this);
+    m_wrap->setToolTip(tr("Show long lines whole, over several lines"));
+    // Counting a log of millions of lines is the service's work: not on every keystroke.
+    m_countDelay = new QTimer(this);
+    m_countDelay->setSingleShot(true);
+    m_countDelay->setInterval(250);
+    m_fitDelay = new QTimer(this);
+    m_fitDelay->setSingleShot(true);
+    m_fitDelay->setInterval(0);
     auto *firstError = new QToolButton(this);
     firstError->setText(tr("First error"));
     auto *save = new QToolButton(this);
@@ -80,7 +92,9 @@ LogConsole::LogConsole(session::Session *session, QWidget *parent)
     bar->addWidget(m_searchState);
     bar->addSpacing(8);
     bar->addWidget(m_levels);
+    bar->addWidget(m_hideDebug);
     bar->addWidget(m_timestamps);
+    bar->addWidget(m_wrap);
     bar->addWidget(m_follow);
     bar->addWidget(firstError);
     bar->addWidget(save);
@@ -92,8 +106,19 @@ LogConsole::LogConsole(session::Session *session, QWidget *parent)
     connect(m_search, &QLineEdit::textChanged, this, [this](const QString &t) {
         m_delegate->setHighlight(t);
         m_searchState->clear();
+        ++m_countGeneration;
+        if (!t.isEmpty())
+            m_countDelay->start();
         m_view->viewport()->update();
     });
+    connect(m_countDelay, &QTimer::timeout, this, [this] { countMatches(-1); });
+    connect(m_hideDebug, &QCheckBox::toggled, this, [this] { applyLevelFilter(); });
+    connect(m_wrap, &QCheckBox::toggled, this, [this](bool on) { setWrap(on); });
+    connect(m_fitDelay, &QTimer::timeout, this, [this] { fitVisibleRows(); });
+    connect(m_view->verticalScrollBar(), &QScrollBar::valueChanged, m_fitDelay, qOverload<>(&QTimer::start));
+    connect(m_model, &QAbstractItemModel::dataChanged, m_fitDelay, qOverload<>(&QTimer::start));
+    connect(m_model, &QAbstractItemModel::modelReset, m_fitDelay, qOverload<>(&QTimer::start));
+    connect(m_view->horizontalHeader(), &QHeaderView::sectionResized, m_fitDelay, qOverload<>(&QTimer::start));
     connect(m_search, &QLineEdit::returnPressed, this,
             [this] { find(m_search->text(), !(QApplication::keyboardModifiers() & Qt::ShiftModifier)); });
     connect(next, &QToolButton::clicked, this, [this] { find(m_search->text(), true); });
@@ -139,6 +164,9 @@ void LogConsole::setJob(const QString &jobId)
     if (jobId == m_model->jobId())
         return;
     ++m_searchGeneration;
+    ++m_countGeneration;
+    // A search belongs to the log it was typed for.
+    m_search->clear();
     m_model->setJob(jobId);
     m_searchState->clear();
     setFollowing(true);
@@ -176,7 +204,14 @@ void LogConsole::applyLevelFilter()
         {LogLevel::Error},
         {LogLevel::Success, LogLevel::Summary},
     };
-    m_model->setLevelFilter(choices.value(m_levels->currentIndex()));
+    QList<LogLevel> levels = choices.value(m_levels->currentIndex());
+    if (levels.isEmpty() && m_hideDebug->isChecked())
+        levels = {LogLevel::Info, LogLevel::Success, LogLevel::Warning, LogLevel::Error, LogLevel::Summary};
+    m_model->setLevelFilter(levels);
+    // What counts as a match follows what is shown.
+    ++m_countGeneration;
+    if (!m_search->text().isEmpty())
+        m_countDelay->start();
     if (m_follow->isChecked())
         m_view->scrollToBottom();
 }
@@ -194,6 +229,7 @@ void LogConsole::find(const QString &text, bool forward)
     }
     if (m_search->text() != text)
         m_search->setText(text);
+    m_countDelay->stop(); // the match found counts with its rank instead
     m_delegate->setHighlight(text);
     const quint64 generation = ++m_searchGeneration;
     const int from = currentRow();
@@ -220,6 +256,7 @@ void LogConsole::showRow(int row)
         return;
     }
     m_searchState->setText(tr("line %1").arg(m_model->seqForRow(row)));
+    countMatches(row);
     setFollowing(false);
     const QModelIndex idx = m_model->index(row);
     m_view->setCurrentIndex(idx);
@@ -301,6 +338,86 @@ void LogConsole::saveInteractive()
         if (!st)
             QMessageBox::warning(this, tr("Save log"), st.error().detail);
     });
+}
+
+void LogConsole::countMatches(int atRow)
+{
+    const QString text = m_search->text();
+    const quint64 generation = ++m_countGeneration;
+    if (text.isEmpty() || m_model->jobId().isEmpty())
+        return;
+    const qint64 atSeq = atRow >= 0 ? m_model->seqForRow(atRow) : 0;
+    m_session->countInLog(m_model->jobId(), text, m_model->levelFilter(), atSeq, this,
+                          [this, generation, atSeq](Result<session::LogMatchCount> r) {
+                              if (generation != m_countGeneration || !r)
+                                  return;
+                              const qint64 count = r->count;
+                              if (count == 0)
+                                  m_searchState->setText(tr("not found"));
+                              else if (atSeq > 0 && r->rank > 0)
+                                  m_searchState->setText(tr("%1 of %2").arg(r->rank).arg(count));
+                              else
+                                  m_searchState->setText(count == 1 ? tr("1 match") : tr("%1 matches").arg(count));
+                              Q_EMIT matchCountChanged(count, atSeq > 0 ? r->rank : 0);
+                          });
+}
+
+QString LogConsole::searchText() const
+{
+    return m_search->text();
+}
+
+QString LogConsole::searchStateText() const
+{
+    return m_searchState->text();
+}
+
+bool LogConsole::hidingDebug() const
+{
+    return m_hideDebug->isChecked();
+}
+
+void LogConsole::setHideDebug(bool on)
+{
+    m_hideDebug->setChecked(on);
+}
+
+bool LogConsole::wrapping() const
+{
+    return m_wrap->isChecked();
+}
+
+void LogConsole::setWrap(bool on)
+{
+    if (m_wrap->isChecked() != on)
+        m_wrap->setChecked(on); // comes back here through toggled()
+    if (m_delegate->wrapping() == on)
+        return;
+    m_delegate->setWrap(on);
+    m_view->setWordWrap(on);
+    if (!on) // every row back to one line's height
+        m_view->verticalHeader()->setDefaultSectionSize(QFontMetrics(m_view->font()).height() + 4);
+    fitVisibleRows();
+    m_view->viewport()->update();
+}
+
+void LogConsole::fitVisibleRows()
+{
+    // Only the rows in view are measured: the log may have millions, and a row's height is known
+    // once its line is.
+    if (!m_delegate->wrapping() || m_model->rowCount() == 0)
+        return;
+    const int first = std::max(0, m_view->rowAt(0));
+    int last = m_view->rowAt(m_view->viewport()->height() - 1);
+    if (last < 0)
+        last = m_model->rowCount() - 1;
+    for (int row = first; row <= last && row < first + 200; ++row)
+        m_view->resizeRowToContents(row);
+    if (m_follow->isChecked()) {
+        m_autoScrolling = true;
+        m_view->scrollToBottom();
+        m_autoScrolling = false;
+    }
 }
 
 void LogConsole::focusSearch()

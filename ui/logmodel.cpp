@@ -334,11 +334,16 @@ QVariant LogModel::data(const QModelIndex &index, int role) const
         const QColor c = levelColour(l->level);
         return c.isValid() ? QVariant(QBrush(c)) : QVariant();
     }
-    case Qt::ToolTipRole:
-        return QStringLiteral("#%1 · %2 · %3 · %4")
+    case Qt::ToolTipRole: {
+        // The whole line, wrapped (rich text wraps, plain text would not), up to a screenful.
+        const bool cut = l->message.size() > kTooltipChars;
+        return QStringLiteral("<p style='white-space:pre-wrap'><b>#%1 · %2 · %3 · %4</b><br>%5%6</p>")
             .arg(l->seq)
-            .arg(model::toString(l->level), model::toString(l->source),
-                 l->ts.toLocalTime().toString(Qt::ISODateWithMs));
+            .arg(model::toString(l->level), model::toString(l->source), l->ts.toLocalTime().toString(Qt::ISODateWithMs),
+                 l->message.left(kTooltipChars).toHtmlEscaped(),
+                 cut ? tr("… (%1 more characters; copy the line for all of it)").arg(l->message.size() - kTooltipChars)
+                     : QString());
+    }
     default: break;
     }
     return {};

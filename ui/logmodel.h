@@ -28,6 +28,8 @@ public:
     static constexpr int kBlock = 1024;
     static constexpr int kMaxBlocks = 64;
     static inline const QString kPlaceholder = QStringLiteral("…");
+    // A line's tooltip shows it whole up to this length.
+    static constexpr int kTooltipChars = 4000;
 
     explicit LogModel(session::Session *session, QObject *parent = nullptr);
 

@@ -9,12 +9,14 @@
 #include <functional>
 #include <variant>
 
+class QCheckBox;
 class QComboBox;
 class QLineEdit;
 class QPlainTextEdit;
 class QSpinBox;
 class QLabel;
 class QDialogButtonBox;
+class QWidget;
 
 namespace cd::session {
 class Session;
@@ -22,8 +24,10 @@ class Session;
 
 namespace cd::ui {
 
-// New job: backend switch, then only what applies to it. Backends that are not configured stay
-// visible but disabled, with the reason in their tooltip.
+// New job: backend switch, then only what applies to it: the built-in crawler's parameters as
+// fields (the JSON box holds whatever else), a note about the chosen backend only, and every
+// problem with the fields listed at once. Backends that are not configured stay visible but
+// disabled, with the reason in their tooltip.
 class NewJobDialog final : public QDialog
 {
     Q_OBJECT
@@ -42,16 +46,33 @@ public:
                  QWidget *parent = nullptr);
 
     void prefill(const model::Job &job);
-    // The create-job body the fields describe, as POST /api/jobs takes it.
+    // The create-job body the fields describe, as POST /api/jobs takes it (extra params merged in
+    // when they parse; they win over the fields).
     QJsonObject body() const;
     // The spec the dialog describes (jobs::fromJson on body(), then the service's check once it
-    // has answered for these fields), or an error text for the first invalid field; the same rules
-    // and words as the HTTP API.
+    // has answered for these fields), or every problem found, one per line; the same rules and
+    // words as the HTTP API.
     std::variant<model::JobSpec, QString> spec() const;
+    // Every problem found now, each naming its field (empty when the job can start).
+    QStringList errors() const;
+    // The note shown for the chosen backend and start URLs.
+    QString note() const;
+
+    // A start URL as typed, completed with https:// when it names no scheme.
+    static QString completeUrl(const QString &typed);
 
 private:
-    // jobs::fromJson on the fields; `sent` is the body it read.
-    std::variant<model::JobSpec, QString> requestSpec(QJsonObject *sent = nullptr) const;
+    bool local() const;
+    // The built-in crawler runs the job, so its parameters are fields.
+    bool crawlerFields() const;
+    QStringList startUrls() const;
+    // The extra params as typed: an object, or why not.
+    std::variant<QJsonObject, QString> extraParams() const;
+    // The body the fields describe; `skipBadUrls` leaves out lines that are no URL (their own
+    // errors say so) so that the rest is still checked.
+    QJsonObject buildBody(bool skipBadUrls) const;
+    // Problems found here (jobs::fromJson field by field), then the spec of the rest, if any.
+    QStringList localErrors(std::optional<model::JobSpec> *rest, QJsonObject *sent) const;
     void validate();
     void showState();
 
@@ -61,6 +82,13 @@ private:
     QLineEdit *m_keywords;
     QSpinBox *m_domains;
     QPlainTextEdit *m_startUrls;
+    QWidget *m_crawlerBox;
+    QSpinBox *m_maxPages;
+    QSpinBox *m_maxDepth;
+    QSpinBox *m_delay;
+    QSpinBox *m_concurrency;
+    QCheckBox *m_sameSite;
+    QLineEdit *m_userAgent;
     QSpinBox *m_priority;
     QSpinBox *m_timeout;
     QSpinBox *m_attempts;
@@ -68,7 +96,9 @@ private:
     QLabel *m_backendNote;
     QLabel *m_error;
     QDialogButtonBox *m_buttons;
+    QList<BackendChoice> m_backends;
     session::Session *m_session;
+    bool m_touched = false; // problems are listed once someone has typed something
     quint64 m_checks = 0;
     QJsonObject m_checkedBody; // the fields the service's last answer is about
     QString m_checkError;      // and what it said (empty = fine)

@@ -3,6 +3,7 @@
 #include <QJsonArray>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QScopeGuard>
 
 namespace cd::crawler {
 
@@ -216,6 +217,10 @@ void Crawler::fetchPage(const Item &item)
 
 void Crawler::onPage(QNetworkReply *reply, const Item &item)
 {
+    ++m_pagesDone;
+    // Whatever this page turns out to be, it used up a unit of the budget. After the domain
+    // check below when it found one, so a page that ends the crawl reports 100 % once.
+    const auto progressAfter = qScopeGuard([this] { reportProgress(); });
     const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     const QUrl finalUrl = normalizeUrl(reply->url());
     m_seen.insert(finalUrl.toString());
@@ -266,10 +271,7 @@ void Crawler::onPage(QNetworkReply *reply, const Item &item)
         const int n = static_cast<int>(m_hits.size());
         Q_EMIT line(QStringLiteral("[SUCCESS] found %1 (%2) at %3")
                         .arg(domain, found.join(QStringLiteral(", ")), finalUrl.toString()));
-        Q_EMIT line(QStringLiteral("[INFO] Progress: %1% - %2/%3 domains")
-                        .arg(n * 100 / m_params.domainCount)
-                        .arg(n)
-                        .arg(m_params.domainCount));
+        reportProgress();
         DomainHit hit = m_hits.value(domain);
         hit.pagesSeen = m_pagesPerDomain.value(domain);
         Q_EMIT domainFound(hit);
@@ -279,6 +281,25 @@ void Crawler::onPage(QNetworkReply *reply, const Item &item)
     if (item.depth < m_params.maxDepth)
         for (const QUrl &l : html.links)
             enqueue(l, item.depth + 1);
+}
+
+void Crawler::reportProgress()
+{
+    // The larger of the two fractions: a crawl with a page budget moves with its pages even while
+    // no domain is found, and one that finds its domains early is done early.
+    const auto found = static_cast<int>(m_hits.size());
+    const int byPages = static_cast<int>(qint64(m_pagesDone) * 100 / m_params.maxPages);
+    const int byDomains = static_cast<int>(qint64(found) * 100 / m_params.domainCount);
+    const int percent = qMin(100, qMax(byPages, byDomains));
+    if (percent <= m_lastPercent)
+        return;
+    m_lastPercent = percent;
+    Q_EMIT line(QStringLiteral("[INFO] Progress: %1% - %2/%3 domains, %4/%5 pages")
+                    .arg(percent)
+                    .arg(found)
+                    .arg(m_params.domainCount)
+                    .arg(m_pagesDone)
+                    .arg(m_params.maxPages));
 }
 
 void Crawler::finishIfDone()

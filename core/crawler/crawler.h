@@ -45,6 +45,10 @@ public:
 
     QList<DomainHit> hits() const;
     int pagesFetched() const { return m_pagesFetched; }
+    // Pages whose fetch ended (fetched, skipped or failed): what the page budget is spent on.
+    int pagesDone() const { return m_pagesDone; }
+    // The percentage last reported on a Progress line.
+    int progress() const { return qMax(0, m_lastPercent); }
     int errors() const { return m_errors; }
     int robotsBlocked() const { return m_robotsBlocked; }
     bool running() const { return m_running; }
@@ -78,6 +82,8 @@ private:
     void fetchPage(const Item &item);
     void onPage(QNetworkReply *reply, const Item &item);
     void finishIfDone();
+    // A Progress line when the larger of pages/max_pages and domains found/wanted moved on.
+    void reportProgress();
     int politenessMs(const Host &h) const;
 
     CrawlParams m_params;
@@ -96,6 +102,8 @@ private:
     QElapsedTimer m_clock;
     int m_pagesStarted = 0;
     int m_pagesFetched = 0;
+    int m_pagesDone = 0;
+    int m_lastPercent = -1;
     int m_errors = 0;
     int m_robotsBlocked = 0;
     bool m_running = false;

@@ -38,45 +38,58 @@ const QStringList &CrawlParams::keys()
 
 Result<CrawlParams> CrawlParams::fromJson(const QJsonObject &o)
 {
+    // Every problem is named, not only the first: a form can show them all at once.
     CrawlParams p;
+    QStringList problems;
     for (const char *list : {"start_urls", "keywords"}) {
         const QJsonValue v = o.value(QLatin1String(list));
-        if (!v.isUndefined() && !v.isArray())
-            return bad(QStringLiteral("'%1' must be a list of strings").arg(QLatin1String(list)));
+        bool ok = v.isUndefined() || v.isArray();
         for (const QJsonValue &e : v.toArray())
-            if (!e.isString())
-                return bad(QStringLiteral("'%1' must be a list of strings").arg(QLatin1String(list)));
+            ok = ok && e.isString();
+        if (!ok)
+            problems << QStringLiteral("'%1' must be a list of strings").arg(QLatin1String(list));
     }
     for (const QJsonValue &v : o.value(QStringLiteral("start_urls")).toArray()) {
         const QUrl u(v.toString(), QUrl::StrictMode);
         if (!u.isValid() || (u.scheme() != u"http" && u.scheme() != u"https") || u.host().isEmpty())
-            return bad(QStringLiteral("start URL '%1' is not an http(s) URL").arg(v.toString()));
-        p.startUrls << u;
+            problems << QStringLiteral("start URL '%1' is not an http(s) URL").arg(v.toString());
+        else
+            p.startUrls << u;
     }
-    if (p.startUrls.isEmpty())
-        return bad(QStringLiteral("'start_urls' is empty: the crawler needs at least one page to start from"));
+    if (o.value(QStringLiteral("start_urls")).toArray().isEmpty())
+        problems << QStringLiteral("'start_urls' is empty: the crawler needs at least one page to start from");
     for (const QJsonValue &v : o.value(QStringLiteral("keywords")).toArray())
         if (!v.toString().trimmed().isEmpty())
             p.keywords << v.toString().trimmed();
     if (p.keywords.isEmpty())
-        return bad(QStringLiteral("'keywords' is empty"));
-    QString err;
-    if (!readInt(o, "domain_count", 1, 1000000, &p.domainCount, &err) ||
-        !readInt(o, "max_pages", 1, 10000000, &p.maxPages, &err) ||
-        !readInt(o, "max_depth", 0, 1000, &p.maxDepth, &err) || !readInt(o, "delay_ms", 0, 600000, &p.delayMs, &err) ||
-        !readInt(o, "concurrency", 1, 256, &p.concurrency, &err) ||
-        !readInt(o, "timeout_s", 1, 3600, &p.timeoutS, &err) ||
-        !readInt(o, "max_redirects", 0, 50, &p.maxRedirects, &err))
-        return bad(err);
+        problems << QStringLiteral("'keywords' is empty");
+    struct IntKey
+    {
+        const char *key;
+        int min;
+        int max;
+        int *out;
+    };
+    for (const IntKey &k :
+         {IntKey{"domain_count", 1, 1000000, &p.domainCount}, IntKey{"max_pages", 1, 10000000, &p.maxPages},
+          IntKey{"max_depth", 0, 1000, &p.maxDepth}, IntKey{"delay_ms", 0, 600000, &p.delayMs},
+          IntKey{"concurrency", 1, 256, &p.concurrency}, IntKey{"timeout_s", 1, 3600, &p.timeoutS},
+          IntKey{"max_redirects", 0, 50, &p.maxRedirects}}) {
+        QString err;
+        if (!readInt(o, k.key, k.min, k.max, k.out, &err))
+            problems << err;
+    }
     const QJsonValue sameSite = o.value(QStringLiteral("same_site_only"));
     if (!sameSite.isUndefined() && !sameSite.isNull() && !sameSite.isBool())
-        return bad(QStringLiteral("'same_site_only' must be true or false"));
+        problems << QStringLiteral("'same_site_only' must be true or false");
     p.sameSiteOnly = sameSite.toBool(false);
     const QJsonValue agent = o.value(QStringLiteral("user_agent"));
     if (!agent.isUndefined() && !agent.isNull() && !agent.isString())
-        return bad(QStringLiteral("'user_agent' must be a string"));
-    if (!agent.toString().isEmpty())
-        p.userAgent = agent.toString();
+        problems << QStringLiteral("'user_agent' must be a string");
+    if (!agent.toString().trimmed().isEmpty())
+        p.userAgent = agent.toString().trimmed();
+    if (!problems.isEmpty())
+        return bad(problems.join(QStringLiteral("; ")));
     return p;
 }
 

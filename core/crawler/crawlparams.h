@@ -13,7 +13,7 @@ struct CrawlParams
 {
     QList<QUrl> startUrls;
     QStringList keywords;
-    int domainCount = 10;
+    int domainCount = 5; // the API's default (POST /api/crawler/start)
     int maxPages = 200;
     int maxDepth = 3;
     bool sameSiteOnly = false;
@@ -25,7 +25,7 @@ struct CrawlParams
     qint64 maxPageBytes = 5 * 1024 * 1024;
 
     // The job's params as the local runner writes them to {params_file}; wrong types are errors
-    // that name the field.
+    // that name the field, every wrong field in one detail ("a; b; c").
     static Result<CrawlParams> fromJson(const QJsonObject &o);
     // Every key fromJson reads: anything else in a crawler job's params would be silently ignored.
     static const QStringList &keys();

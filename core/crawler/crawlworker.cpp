@@ -155,6 +155,8 @@ int CrawlWorker::run(const QStringList &args)
         {QStringLiteral("domains_generated"),
          QJsonObject{{QStringLiteral("success"), static_cast<int>(hits.size())}, {QStringLiteral("total"), want}}},
         {QStringLiteral("pages"), crawler.pagesFetched()},
+        {QStringLiteral("pages_done"), crawler.pagesDone()},
+        {QStringLiteral("max_pages"), params->maxPages},
         {QStringLiteral("errors"), crawler.errors()},
         {QStringLiteral("robots_blocked"), crawler.robotsBlocked()},
         {QStringLiteral("stopped_by"), stoppedBy},
@@ -166,11 +168,18 @@ int CrawlWorker::run(const QStringList &args)
     for (const DomainHit &h : hits)
         domains.append(h.domain);
     summary.insert(QStringLiteral("domains"), domains);
-    say(hits.size() >= want ? QStringLiteral("[SUCCESS] found %1 of %2 domains").arg(hits.size()).arg(want)
-                            : QStringLiteral("[WARNING] found %1 of %2 domains (stopped by %3)")
-                                  .arg(hits.size())
-                                  .arg(want)
-                                  .arg(stoppedBy));
+    // The one line an operator reads to know how it went: domains against the wish, pages against
+    // the budget, errors.
+    const QString tally = QStringLiteral("found %1 of %2 domains in %3 pages (%4 of the %5-page budget used), %6 %7")
+                              .arg(hits.size())
+                              .arg(want)
+                              .arg(crawler.pagesFetched())
+                              .arg(crawler.pagesDone())
+                              .arg(params->maxPages)
+                              .arg(crawler.errors())
+                              .arg(crawler.errors() == 1 ? QStringLiteral("error") : QStringLiteral("errors"));
+    say(hits.size() >= want ? QStringLiteral("[SUCCESS] ") + tally
+                            : QStringLiteral("[WARNING] %1; stopped by %2").arg(tally, stoppedBy));
     say(QStringLiteral("[SUMMARY] ") + QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact)));
     if (signalled)
         return 143;

@@ -2,11 +2,13 @@
 
 #include "artifacts/artifactstore.h"
 #include "artifacts/chunkdevice.h"
+#include "auth.h"
 #include "common/logging.h"
 #include "eventshub.h"
 #include "guardedtcpserver.h"
 #include "jobs/jobspec.h"
 #include "logscontroller.h"
+#include "logsearchcontroller.h"
 #include "router.h"
 #include "scheduler/scheduler.h"
 #include "store/jobstore.h"
@@ -110,7 +112,9 @@ void JobsController::registerRoutes(Router &router)
     // POST /api/jobs — control. Body as /api/crawler/start (keywords optional), plus kind
     // (jobs::fromJson). 201 the job; 400/415/422 (the field is named); 503 backend not configured.
     router.add(Method::Post, QStringLiteral("/api/jobs"), Access::Control, {}, bind(&JobsController::create));
-    // GET /api/jobs/{id} — read. 200 the job; 400 any query parameter; 404; 503 storage unreadable.
+    // GET /api/jobs/{id} — read. 200 the job, plus `callback_url` (it carries the job's token) when
+    // the request presented the API token; a client admitted without it (trusted loopback) does not
+    // get it. 400 any query parameter; 404; 503 storage unreadable.
     router.add(Method::Get, QStringLiteral("/api/jobs/{}"), Access::Read, {}, bind(&JobsController::get));
     // POST /api/jobs/{id}/cancel — control. 200 the job (cancelling or cancelled); 400 any query
     // parameter; 404; 409 terminal; 503 storage unreadable.
@@ -151,6 +155,8 @@ void JobsController::registerRoutes(Router &router)
     // database not done yet (the producing node serves it meanwhile).
     router.add(Method::Get, QStringLiteral("/api/jobs/{}/artifacts/{*}"), Access::Read, {},
                bind(&JobsController::artifact));
+    // The search count of a job's log (GET /api/jobs/{id}/logs/count) lives with the log search.
+    (new LogSearchController(m_s, this))->registerRoutes(router);
 }
 
 void JobsController::list(const Request &req, Reply &&reply)
@@ -201,12 +207,16 @@ void JobsController::get(const Request &req, Reply &&reply)
     const auto job = m_s.jobs->job(req.args.value(0));
     if (!job)
         return reply.error(job.error());
-    reply.json(job->toJson());
+    QJsonObject o = job->toJson();
+    // The URL is a credential for the job's log: only for whoever could create jobs anyway.
+    if (m_s.callbackUrl && m_s.auth && !m_s.auth->control(req, job->id))
+        o.insert(QStringLiteral("callback_url"), m_s.callbackUrl(job->id));
+    reply.json(o);
 }
 
 void JobsController::cancel(const Request &req, Reply &&reply)
 {
-    const auto job = m_s.scheduler->cancel(req.args.value(0));
+    const auto job = m_s.scheduler->cancel(req.args.value(0), QStringLiteral("API client ") + req.remote.toString());
     if (!job)
         return reply.error(job.error());
     reply.json(job->toJson());

@@ -315,9 +315,11 @@ void LocalRunner::onFinished(const QString &jobId, int exitCode, bool crashed)
         if (!p->lastError.isEmpty())
             out.error += QStringLiteral(": ") + p->lastError;
     }
+    // A worker killed by our own stop (a cancel or the timeout) did not crash: say what happened.
     m_bus->system(jobId, out.kind == RunOutcome::Kind::Completed ? LogLevel::Info : LogLevel::Warning,
-                  crashed ? QStringLiteral("process crashed")
-                          : QStringLiteral("process exited with code %1").arg(exitCode));
+                  !crashed             ? QStringLiteral("process exited with code %1").arg(exitCode)
+                  : p->cancelRequested ? QStringLiteral("process stopped by a signal, as asked")
+                                       : QStringLiteral("process crashed"));
     // The QProcess emitted this signal; detach it and delete it once control has left it.
     p->process->disconnect(this);
     p->process.release()->deleteLater();
@@ -349,6 +351,14 @@ void LocalRunner::cancel(const QString &jobId)
     const qint64 pgid = p->pgid;
     connect(p->killTimer.get(), &QTimer::timeout, this, [pgid] { signalGroup(pgid, SIGKILL); });
     p->killTimer->start(m_config.graceMs);
+}
+
+QString LocalRunner::callbackUrl(const QString &jobId) const
+{
+    if (!m_config.callbackFor)
+        return {};
+    const CallbackInfo cb = m_config.callbackFor(jobId);
+    return cb.url + QStringLiteral("?token=") + cb.token;
 }
 
 void LocalRunner::reattach(const model::Job &job)

@@ -59,6 +59,7 @@ public:
     void reattach(const model::Job &job) override;
     bool takesSlot(const model::Job &job) const override;
     void shutdown() override;
+    QString callbackUrl(const QString &jobId) const override;
 
     void setProfiles(const QMap<QString, QString> &profiles) { m_config.profiles = profiles; }
     QMap<QString, QString> profiles() const { return m_config.profiles; }

@@ -38,6 +38,9 @@ public:
     virtual bool takesSlot(const model::Job &) const { return true; }
     // Stops everything at exit; jobs left active are handled by restart recovery.
     virtual void shutdown() = 0;
+    // Where a worker of this backend posts the job's log lines (the job's token included); empty
+    // when this backend hands out none.
+    virtual QString callbackUrl(const QString &) const { return {}; }
 
 Q_SIGNALS:
     void started(const QString &jobId);

@@ -49,6 +49,10 @@ public:
     int activeCount() const override { return static_cast<int>(m_tracks.size()); }
     void reattach(const model::Job &job) override;
     void shutdown() override;
+    QString callbackUrl(const QString &jobId) const override
+    {
+        return m_config.callbackUrl ? m_config.callbackUrl(jobId) : QString();
+    }
 
 private:
     struct Track;

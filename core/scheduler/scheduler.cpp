@@ -142,8 +142,9 @@ Status Scheduler::validate(const model::JobSpec &spec) const
     return runner->validate(spec);
 }
 
-Result<Job> Scheduler::cancel(const QString &jobId)
+Result<Job> Scheduler::cancel(const QString &jobId, const QString &byWhom)
 {
+    const QString by = byWhom.isEmpty() ? QStringLiteral("the operator") : byWhom;
     const auto job = m_jobs->job(jobId);
     if (!job)
         return job.error();
@@ -155,7 +156,8 @@ Result<Job> Scheduler::cancel(const QString &jobId)
     auto r = m_jobs->transition(jobId, JobStatus::Cancelling);
     if (!r)
         return r;
-    m_bus->system(jobId, LogLevel::Warning, QStringLiteral("cancel requested"));
+    m_bus->system(jobId, LogLevel::Warning, QStringLiteral("cancel requested by ") + by);
+    m_cancelledBy.insert(jobId, by);
     if (job->status != JobStatus::Queued && !m_inFlight.contains(jobId) && !job->node.isEmpty() &&
         job->node != m_node) {
         // Another node runs it: that node sees the request and stops its worker (applyCancels());
@@ -164,6 +166,8 @@ Result<Job> Scheduler::cancel(const QString &jobId)
     }
     if (job->status == JobStatus::Queued || !m_inFlight.contains(jobId)) {
         // Never handed to a runner: nothing to stop.
+        m_cancelledBy.remove(jobId);
+        m_bus->system(jobId, LogLevel::Warning, QStringLiteral("job cancelled by ") + by);
         return m_jobs->transition(jobId, JobStatus::Cancelled, store::JobPatch::withError(QStringLiteral("cancelled")));
     }
     if (auto runner = m_runners.value(m_inFlight.value(jobId)))
@@ -408,6 +412,18 @@ void Scheduler::rescue(const QList<store::ClaimedJob> &orphans)
     }
 }
 
+QString Scheduler::callbackUrl(const Job &job) const
+{
+    // Every backend's workers post to this same server: when the job's own backend is not set up
+    // on this node, another one's URL for the job is the same URL.
+    if (const auto own = m_runners.value(job.backend); own && !own->callbackUrl(job.id).isEmpty())
+        return own->callbackUrl(job.id);
+    for (const auto &runner : m_runners)
+        if (runner && !runner->callbackUrl(job.id).isEmpty())
+            return runner->callbackUrl(job.id);
+    return {};
+}
+
 void Scheduler::armTimeout(const Job &job)
 {
     if (job.timeoutS <= 0)
@@ -442,6 +458,7 @@ void Scheduler::onFinished(const QString &jobId, const RunOutcome &outcome)
     m_slotless.remove(jobId);
     m_timeouts.remove(jobId);
     const bool timedOut = m_timedOut.remove(jobId);
+    const QString cancelledBy = m_cancelledBy.take(jobId);
     m_cancelSent.remove(jobId);
     schedulePump();
     if (m_abandoned.remove(jobId)) {
@@ -482,11 +499,20 @@ void Scheduler::onFinished(const QString &jobId, const RunOutcome &outcome)
         // A worker so quick that started() and finished() raced: record the run properly.
         m_jobs->transition(jobId, JobStatus::Running);
     }
-    // The closing line goes first: stream subscribers end on the status change.
-    m_bus->system(jobId, target == JobStatus::Completed ? LogLevel::Success : LogLevel::Error,
-                  QStringLiteral("job %1%2")
-                      .arg(model::toString(target).replace(u'_', u' '),
-                           patch.error ? QStringLiteral(": ") + *patch.error : QString()));
+    // The closing line goes first: stream subscribers end on the status change. An operator's own
+    // cancel is a warning, not an error that "First error" would land on.
+    const LogLevel closing = target == JobStatus::Completed   ? LogLevel::Success
+                             : target == JobStatus::Cancelled ? LogLevel::Warning
+                                                              : LogLevel::Error;
+    // Who asked is said in the log (the job's error stays "cancelled"); unknown when the request
+    // came through another node.
+    m_bus->system(jobId, closing,
+                  target == JobStatus::Cancelled
+                      ? (cancelledBy.isEmpty() ? QStringLiteral("job cancelled")
+                                               : QStringLiteral("job cancelled by ") + cancelledBy)
+                      : QStringLiteral("job %1%2")
+                            .arg(model::toString(target).replace(u'_', u' '),
+                                 patch.error ? QStringLiteral(": ") + *patch.error : QString()));
     // Its lines, and the progress and summary they carry, are stored before anyone sees it ended.
     m_bus->flush();
     auto done = m_jobs->transition(jobId, target, patch);

@@ -61,7 +61,8 @@ public:
     Result<model::Job> submit(const model::JobSpec &spec);
     // What submit checks before it stores anything: the backend is configured and accepts the spec.
     Status validate(const model::JobSpec &spec) const;
-    Result<model::Job> cancel(const QString &jobId);
+    // `by` names who asked ("the operator", "API client 10.0.0.5"); the log says "cancelled by …".
+    Result<model::Job> cancel(const QString &jobId, const QString &by = {});
     Result<model::Job> retry(const QString &jobId);
 
     // Start-up: local jobs left active become failed "interrupted by restart" (and are retried if
@@ -74,6 +75,9 @@ public:
     void stop();
 
     int running(model::Backend backend) const;
+    // Where a worker posts this job's log lines (token included), from its backend; empty when the
+    // backend is not configured here.
+    QString callbackUrl(const model::Job &job) const;
 
     // Leader: settles the jobs of nodes that stopped heartbeating. Local work failed "node lost"
     // (retried per policy on whichever node claims the retry); remote work is re-attached here
@@ -119,7 +123,8 @@ private:
     QHash<QString, std::shared_ptr<QTimer>> m_timeouts;
     QSet<QString> m_timedOut;
     QSet<QString> m_abandoned;
-    QSet<QString> m_cancelSent; // cancel requests seen in the database and passed to the runner
+    QSet<QString> m_cancelSent;            // cancel requests seen in the database and passed to the runner
+    QHash<QString, QString> m_cancelledBy; // who asked for a cancel made here, until the job ends
     QHash<model::Backend, int> m_globalSlots;
     QTimer *m_poll = nullptr;
     int m_pollMs = 0;

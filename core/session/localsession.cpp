@@ -114,6 +114,15 @@ void LocalSession::findInLog(const QString &jobId, qint64 fromSeq, const QString
     answer(context, done, Result<qint64>(m_s.logs->findSeq(jobId, fromSeq, text, forward, levels)));
 }
 
+void LocalSession::countInLog(const QString &jobId, const QString &text, const QList<model::LogLevel> &levels,
+                              qint64 atSeq, QObject *context, Reply<LogMatchCount> done)
+{
+    const auto counted = m_s.logs->readCountMatching(jobId, text, levels, atSeq);
+    answer(context, done,
+           counted ? Result<LogMatchCount>(LogMatchCount{counted->total, counted->through})
+                   : Result<LogMatchCount>(counted.error()));
+}
+
 void LocalSession::artifacts(const QString &jobId, QObject *context, Reply<QList<model::Artifact>> done)
 {
     answer(context, done, m_s.jobs->artifactList(jobId));
@@ -189,6 +198,13 @@ void LocalSession::nodes(QObject *context, Reply<QList<NodeStatus>> done)
         out.append(s);
     }
     answer(context, done, Result<QList<NodeStatus>>(out));
+}
+
+void LocalSession::callbackUrl(const QString &jobId, QObject *context, Reply<QString> done)
+{
+    const auto job = m_s.jobs->job(jobId);
+    answer(context, done,
+           job ? Result<QString>(m_s.scheduler->callbackUrl(job.value())) : Result<QString>(job.error()));
 }
 
 } // namespace cd::session

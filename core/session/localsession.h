@@ -73,6 +73,8 @@ public:
     void logLines(const store::LogQuery &query, QObject *context, Reply<model::LogLines> done) override;
     void findInLog(const QString &jobId, qint64 fromSeq, const QString &text, bool forward,
                    const QList<model::LogLevel> &levels, QObject *context, Reply<qint64> done) override;
+    void countInLog(const QString &jobId, const QString &text, const QList<model::LogLevel> &levels, qint64 atSeq,
+                    QObject *context, Reply<LogMatchCount> done) override;
 
     void artifacts(const QString &jobId, QObject *context, Reply<QList<model::Artifact>> done) override;
     void fetchArtifact(const QString &jobId, const QString &name, QObject *context, Reply<QString> done) override;
@@ -81,6 +83,7 @@ public:
     void status(QObject *context, Reply<ServiceStatus> done) override;
     void runpodHealth(QObject *context, Reply<RunPodHealth> done) override;
     void nodes(QObject *context, Reply<QList<NodeStatus>> done) override;
+    void callbackUrl(const QString &jobId, QObject *context, Reply<QString> done) override;
 
 private:
     template<typename T> void answer(QObject *context, const Reply<T> &done, Result<T> result);

@@ -363,6 +363,28 @@ void RemoteSession::findInLog(const QString &jobId, qint64 fromSeq, const QStrin
                     std::move(done), [](const QJsonObject &o) { return o.value(QStringLiteral("seq")).toInteger(); });
 }
 
+void RemoteSession::countInLog(const QString &jobId, const QString &text, const QList<model::LogLevel> &levels,
+                               qint64 atSeq, QObject *context, Reply<LogMatchCount> done)
+{
+    if (text.isEmpty()) {
+        // As the server would refuse it; answered later all the same.
+        QMetaObject::invokeMethod(
+            context, [done] { done(LogMatchCount{}); }, Qt::QueuedConnection);
+        return;
+    }
+    QUrlQuery q;
+    q.addQueryItem(QStringLiteral("q"), encoded(text));
+    if (!levels.isEmpty())
+        q.addQueryItem(QStringLiteral("level"), levelList(levels));
+    if (atSeq > 0)
+        q.addQueryItem(QStringLiteral("at"), QString::number(atSeq));
+    deliver<LogMatchCount>(m_client->getObject(QStringLiteral("/api/jobs/%1/logs/count").arg(encoded(jobId)), q),
+                           context, std::move(done), [](const QJsonObject &o) {
+                               return LogMatchCount{o.value(QStringLiteral("count")).toInteger(),
+                                                    o.value(QStringLiteral("rank")).toInteger()};
+                           });
+}
+
 void RemoteSession::follow(const QString &jobId, qint64 lastSeq)
 {
     m_order.removeAll(jobId);
@@ -572,6 +594,13 @@ void RemoteSession::nodes(QObject *context, Reply<QList<NodeStatus>> done)
         }
         return out;
     });
+}
+
+void RemoteSession::callbackUrl(const QString &jobId, QObject *context, Reply<QString> done)
+{
+    // The job as the server shows it to an API token holder carries it.
+    deliver<QString>(m_client->getObject(QStringLiteral("/api/jobs/%1").arg(encoded(jobId))), context, std::move(done),
+                     [](const QJsonObject &o) { return o.value(QStringLiteral("callback_url")).toString(); });
 }
 
 } // namespace cd::session

@@ -60,6 +60,8 @@ public:
     void logLines(const store::LogQuery &query, QObject *context, Reply<model::LogLines> done) override;
     void findInLog(const QString &jobId, qint64 fromSeq, const QString &text, bool forward,
                    const QList<model::LogLevel> &levels, QObject *context, Reply<qint64> done) override;
+    void countInLog(const QString &jobId, const QString &text, const QList<model::LogLevel> &levels, qint64 atSeq,
+                    QObject *context, Reply<LogMatchCount> done) override;
 
     void artifacts(const QString &jobId, QObject *context, Reply<QList<model::Artifact>> done) override;
     void fetchArtifact(const QString &jobId, const QString &name, QObject *context, Reply<QString> done) override;
@@ -71,6 +73,8 @@ public:
 
     // Seqs asked for per page of a log index (each page its own request; tests make it small).
     void setLogIndexPage(int seqs) { m_indexPage = seqs; }
+
+    void callbackUrl(const QString &jobId, QObject *context, Reply<QString> done) override;
 
     // Jobs whose logs are followed now (for tests and diagnostics).
     QStringList followed() const { return m_order; }

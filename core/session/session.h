@@ -82,6 +82,14 @@ struct NodeStatus
 // time `now`, and the jobs per backend name (unknown names are left out).
 void completeNode(NodeStatus &node, const QDateTime &now, const QHash<QString, int> &jobsPerBackend);
 
+// How many lines of a log match a search, and how many of those are at or before a given line: a
+// match at that line is match `rank` of `count` ("3 of 41").
+struct LogMatchCount
+{
+    qint64 count = 0;
+    qint64 rank = 0;
+};
+
 // The boundary between the window and a Crawldeck service (DESIGN §11): LocalSession over the core
 // of this process, RemoteSession over the HTTP API. Every call is asynchronous in form: `done` is
 // called exactly once, either before the call returns (an answer at hand) or later from the event
@@ -121,6 +129,10 @@ public:
     // (case-insensitive), at `levels` when given; 0 when there is none.
     virtual void findInLog(const QString &jobId, qint64 fromSeq, const QString &text, bool forward,
                            const QList<model::LogLevel> &levels, QObject *context, Reply<qint64> done) = 0;
+    // How many lines (at `levels` when given) contain `text`, case-insensitive as findInLog, and
+    // the rank of line `atSeq` among them; counted by the service whatever the log's length.
+    virtual void countInLog(const QString &jobId, const QString &text, const QList<model::LogLevel> &levels,
+                            qint64 atSeq, QObject *context, Reply<LogMatchCount> done) = 0;
 
     virtual void artifacts(const QString &jobId, QObject *context, Reply<QList<model::Artifact>> done) = 0;
     // A local file holding the artifact, to open or copy (a remote session downloads it first and
@@ -134,6 +146,9 @@ public:
     // The nodes of the service, by id; a single node lists itself (or nothing, when it keeps no
     // node table). Cheap enough to ask every few seconds.
     virtual void nodes(QObject *context, Reply<QList<NodeStatus>> done) = 0;
+    // The URL a worker that runs elsewhere posts the job's log lines to (it carries the job's
+    // token); empty when this session may not know it.
+    virtual void callbackUrl(const QString &jobId, QObject *context, Reply<QString> done) = 0;
 
     // The spec a job was created from (what clone() submits again).
     static model::JobSpec specOf(const model::Job &job);

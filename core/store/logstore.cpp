@@ -442,6 +442,25 @@ Result<qint64> LogStore::readFindSeq(const QString &jobId, qint64 fromSeq, const
     return q.value().next() ? q.value().value(0).toLongLong() : 0;
 }
 
+Result<LogStore::MatchCount> LogStore::readCountMatching(const QString &jobId, const QString &text,
+                                                         const QList<model::LogLevel> &levels, qint64 throughSeq)
+{
+    flush();
+    QVariantList values{throughSeq, jobId, likePattern(text)};
+    const QString sql = QStringLiteral("SELECT COUNT(*), COALESCE(SUM(CASE WHEN seq <= ? THEN 1 ELSE 0 END), 0) "
+                                       "FROM job_logs WHERE job_id = ? AND LOWER(message) LIKE LOWER(?) ESCAPE '\\'") +
+                        levelClause(levels, &values);
+    auto q = m_db->run(sql, values, "counting matches in a log");
+    if (!q)
+        return unreadableLog(q.error());
+    MatchCount out;
+    if (q.value().next()) {
+        out.total = q.value().value(0).toLongLong();
+        out.through = q.value().value(1).toLongLong();
+    }
+    return out;
+}
+
 qint64 LogStore::count(const QString &jobId)
 {
     flush();

@@ -108,6 +108,15 @@ public:
                                            int limit, qint64 upTo);
     Result<qint64> readFindSeq(const QString &jobId, qint64 fromSeq, const QString &text, bool forward,
                                const QList<model::LogLevel> &levels = {});
+    // How many lines (at `levels`, all when empty) contain `text`, case-insensitive as readFindSeq,
+    // and how many of those are at or before `throughSeq`: a match's rank ("3 of 41").
+    struct MatchCount
+    {
+        qint64 total = 0;
+        qint64 through = 0;
+    };
+    Result<MatchCount> readCountMatching(const QString &jobId, const QString &text,
+                                         const QList<model::LogLevel> &levels, qint64 throughSeq);
 
 Q_SIGNALS:
     // One job's lines as committed, in seq order (for the change feed; others subscribe to it).

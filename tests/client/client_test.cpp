@@ -97,6 +97,8 @@ TEST(ClientLibrary, TypedCallsAgainstTheRealServer)
     const auto one = finish(api.job(id));
     ASSERT_TRUE(one);
     QJsonObject fromServer = cdtest::getJson(stack.port(), "/api/jobs/" + id.toUtf8(), cdtest::Stack::kToken).json();
+    // The item also gives the API token's holder the job's callback URL, which is no field of a job.
+    EXPECT_EQ(fromServer.take(QStringLiteral("callback_url")).toString(), stack.callbackUrlFor(id));
     EXPECT_EQ(one->toJson(), fromServer);
     EXPECT_EQ(running->jobs.first().toJson().value(QStringLiteral("id")), fromServer.value(QStringLiteral("id")));
 

@@ -7,6 +7,7 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSet>
 #include <QTcpServer>
 
@@ -318,4 +319,127 @@ TEST(Bug, ACrawlThatFoundFewerDomainsThanAskedIsVisiblyPartial)
     EXPECT_EQ(full.value(QStringLiteral("outcome")).toString(), QStringLiteral("full"));
     EXPECT_EQ(full.value(QStringLiteral("status_detail")).toString(), QStringLiteral("completed"));
     EXPECT_FALSE(full.value(QStringLiteral("summary")).toObject().value(QStringLiteral("partial")).toBool());
+}
+
+namespace {
+// The percentages of a job's "Progress: N%" lines, in order.
+QList<int> progressSteps(Stack &st, const QString &id)
+{
+    static const QRegularExpression re(QStringLiteral("Progress: (\\d+)%"));
+    QList<int> out;
+    for (const auto &l : st.logs->lines(store::LogQuery{id, 0, 10000, {}, {}}))
+        if (const auto m = re.match(l.message); m.hasMatch())
+            out << m.captured(1).toInt();
+    return out;
+}
+} // namespace
+
+// Issue 13: a crawl of 120 pages sat at 2 % (one domain of fifty) and jumped to 100 % at the end.
+// Progress is the larger of pages/max_pages and domains found/wanted.
+TEST(BuiltInCrawler, ProgressFollowsThePageBudgetWhenFewDomainsAreFound)
+{
+    TestSite site;
+    const QString a = site.addHost(7);
+    site.addSlowChain(a, 140, 20); // "solar" on /p1 only: one domain all crawl long
+    Stack st(StackOptions().withProfiles(profiles()));
+    const QString id = startCrawl(st, a + QStringLiteral("/p0"),
+                                  {{QStringLiteral("domain_count"), 50},
+                                   {QStringLiteral("max_pages"), 120},
+                                   {QStringLiteral("max_depth"), 500},
+                                   {QStringLiteral("concurrency"), 1}});
+    // Seen while it runs, not only at the end: past a quarter before it is done.
+    bool sawMidway = false;
+    ASSERT_TRUE(cdtest::waitUntil(
+        [&] {
+            const auto job = st.jobs->job(id).value();
+            sawMidway = sawMidway || (job.status == JobStatus::Running && job.progress >= 25 && job.progress < 100);
+            return model::isTerminal(job.status);
+        },
+        60000));
+    ASSERT_EQ(st.jobs->job(id)->status, JobStatus::Completed) << describe(st, id).toStdString();
+    EXPECT_TRUE(sawMidway);
+
+    const QList<int> steps = progressSteps(st, id);
+    ASSERT_FALSE(steps.isEmpty()) << describe(st, id).toStdString();
+    EXPECT_EQ(steps.last(), 100);
+    EXPECT_GE(steps.size(), 50); // about one per page: 120 pages, 100 percent
+    for (qsizetype i = 1; i < steps.size(); ++i) {
+        EXPECT_GT(steps.at(i), steps.at(i - 1));
+        EXPECT_LE(steps.at(i) - steps.at(i - 1), 2) << "a jump from " << steps.at(i - 1) << " %";
+    }
+    // The 60th page is half the budget, while one domain of fifty is 2 %.
+    EXPECT_TRUE(describe(st, id).contains(QStringLiteral("Progress: 50% - 1/50 domains, 60/120 pages")))
+        << describe(st, id).toStdString();
+
+    const QJsonObject s = st.jobs->job(id)->summary;
+    EXPECT_EQ(s.value(QStringLiteral("pages")).toInt(), 120);
+    EXPECT_EQ(s.value(QStringLiteral("max_pages")).toInt(), 120);
+    EXPECT_EQ(s.value(QStringLiteral("stopped_by")).toString(), QStringLiteral("page_budget"));
+    // The closing line says how it went: domains against the wish, pages against the budget, errors.
+    EXPECT_TRUE(describe(st, id).contains(QStringLiteral(
+        "[WARNING] found 1 of 50 domains in 120 pages (120 of the 120-page budget used), 0 errors; stopped by "
+        "page_budget")))
+        << describe(st, id).toStdString();
+}
+
+TEST(BuiltInCrawler, ProgressFollowsTheDomainsWhenTheyComeFirst)
+{
+    TestSite site;
+    const QString start = site.buildStandardWeb();
+    Stack st(StackOptions().withProfiles(profiles()));
+    const QString id = startCrawl(
+        st, start,
+        {{QStringLiteral("domain_count"), 2}, {QStringLiteral("max_pages"), 1000}, {QStringLiteral("concurrency"), 1}});
+    ASSERT_TRUE(cdtest::waitUntil([&] { return model::isTerminal(st.jobs->job(id)->status); }, 30000));
+    ASSERT_EQ(st.jobs->job(id)->status, JobStatus::Completed) << describe(st, id).toStdString();
+    const QList<int> steps = progressSteps(st, id);
+    // A handful of pages out of 1000 is under 2 %: the two domains make it 50 %, then 100 %.
+    ASSERT_GE(steps.size(), 2) << describe(st, id).toStdString();
+    EXPECT_TRUE(steps.contains(50)) << describe(st, id).toStdString();
+    EXPECT_EQ(steps.last(), 100);
+    EXPECT_EQ(st.jobs->job(id)->summary.value(QStringLiteral("stopped_by")).toString(), QStringLiteral("domain_count"));
+    EXPECT_TRUE(describe(st, id).contains(QStringLiteral("[SUCCESS] found 2 of 2 domains in ")))
+        << describe(st, id).toStdString();
+}
+
+// Issue 13: an operator's cancel was an ERROR ("First error" landed on it), and a timeout said
+// "process crashed".
+TEST(JobLogWording, ACancelIsAWarningThatSaysWhoAndATimeoutSaysSo)
+{
+    TestSite site;
+    const QString a = site.addHost(8);
+    site.addSlowChain(a, 50, 150);
+    Stack st(StackOptions().withProfiles({{QStringLiteral("crawler"), profiles().value(QStringLiteral("crawler"))},
+                                          {QStringLiteral("sleeper"), QStringLiteral("sleep 30")}}));
+    const QString id = startCrawl(st, a + QStringLiteral("/p0"), {{QStringLiteral("max_depth"), 100}});
+    ASSERT_TRUE(cdtest::waitUntil([&] { return describe(st, id).contains(QStringLiteral("/p2 ")); }, 20000))
+        << describe(st, id).toStdString();
+    const auto r = cdtest::postJson(st.port(), "/api/jobs/" + id.toUtf8() + "/cancel", {}, Stack::kToken);
+    ASSERT_EQ(r.status, 200) << r.body.toStdString();
+    ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(id)->status == JobStatus::Cancelled; }, 20000));
+    EXPECT_EQ(st.jobs->job(id)->error, QStringLiteral("cancelled"));
+    const auto errors = st.logs->lines(store::LogQuery{id, 0, 10000, {model::LogLevel::Error}, {}});
+    EXPECT_TRUE(errors.isEmpty()) << errors.value(0).message.toStdString();
+    const auto warnings = st.logs->lines(store::LogQuery{id, 0, 10000, {model::LogLevel::Warning}, {}});
+    QStringList said;
+    for (const auto &l : warnings)
+        said << l.message;
+    EXPECT_TRUE(said.contains(QStringLiteral("cancel requested by API client 127.0.0.1")))
+        << said.join(u'\n').toStdString();
+    EXPECT_TRUE(said.contains(QStringLiteral("job cancelled by API client 127.0.0.1")))
+        << said.join(u'\n').toStdString();
+
+    // `sleep` dies of the SIGTERM that stops it: that is the timeout at work, not a crash.
+    const auto timed = cdtest::postJson(
+        st.port(), "/api/jobs",
+        QJsonObject{{QStringLiteral("profile"), QStringLiteral("sleeper")}, {QStringLiteral("timeout_s"), 1}},
+        Stack::kToken);
+    ASSERT_EQ(timed.status, 201) << timed.body.toStdString();
+    const QString slow = timed.json().value(QStringLiteral("id")).toString();
+    ASSERT_TRUE(cdtest::waitUntil([&] { return st.jobs->job(slow)->status == JobStatus::TimedOut; }, 20000))
+        << describe(st, slow).toStdString();
+    EXPECT_EQ(st.jobs->job(slow)->error, QStringLiteral("timed out after 1 s"));
+    const QString log = describe(st, slow);
+    EXPECT_TRUE(log.contains(QStringLiteral("timed out after 1 s"))) << log.toStdString();
+    EXPECT_FALSE(log.contains(QStringLiteral("crashed"))) << log.toStdString();
 }

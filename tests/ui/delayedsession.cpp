@@ -128,6 +128,17 @@ void DelayedSession::findInLog(const QString &jobId, qint64 fromSeq, const QStri
     m_inner->findInLog(jobId, fromSeq, text, forward, levels, this, later(context, done));
 }
 
+void DelayedSession::countInLog(const QString &jobId, const QString &text, const QList<model::LogLevel> &levels,
+                                qint64 atSeq, QObject *context, Reply<session::LogMatchCount> done)
+{
+    m_inner->countInLog(jobId, text, levels, atSeq, this, later(context, done));
+}
+
+void DelayedSession::callbackUrl(const QString &jobId, QObject *context, Reply<QString> done)
+{
+    m_inner->callbackUrl(jobId, this, later(context, done));
+}
+
 void DelayedSession::artifacts(const QString &jobId, QObject *context, Reply<QList<model::Artifact>> done)
 {
     m_inner->artifacts(jobId, this, later(context, done));

@@ -45,6 +45,8 @@ public:
     void findInLog(const QString &jobId, qint64 fromSeq, const QString &text, bool forward,
                    const QList<cd::model::LogLevel> &levels, QObject *context,
                    cd::session::Reply<qint64> done) override;
+    void countInLog(const QString &jobId, const QString &text, const QList<cd::model::LogLevel> &levels, qint64 atSeq,
+                    QObject *context, cd::session::Reply<cd::session::LogMatchCount> done) override;
     void artifacts(const QString &jobId, QObject *context,
                    cd::session::Reply<QList<cd::model::Artifact>> done) override;
     void fetchArtifact(const QString &jobId, const QString &name, QObject *context,
@@ -53,6 +55,7 @@ public:
     void status(QObject *context, cd::session::Reply<cd::session::ServiceStatus> done) override;
     void runpodHealth(QObject *context, cd::session::Reply<cd::session::RunPodHealth> done) override;
     void nodes(QObject *context, cd::session::Reply<QList<cd::session::NodeStatus>> done) override;
+    void callbackUrl(const QString &jobId, QObject *context, cd::session::Reply<QString> done) override;
 
 private:
     // Holds `deliver` for the delay; dropped if `context` is gone by then.
