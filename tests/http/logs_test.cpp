@@ -1,5 +1,6 @@
 // The log routes a virtualised log view uses besides the lines: the index (last seq and the seqs at
 // some levels) and search for the next or previous match.
+#include "logfixture.h"
 #include "stack.h"
 #include "store/database.h"
 #include "testutil.h"
@@ -16,23 +17,6 @@ using cdtest::StackOptions;
 namespace {
 
 const QByteArray kToken = Stack::kToken;
-
-// A job no runner takes; its log is lines 1..n, every tenth one an ERROR, every 25th a WARNING
-// (ERROR wins where both apply).
-QString jobWithLog(Stack &st, int n)
-{
-    model::JobSpec spec;
-    spec.backend = model::Backend::RunPod;
-    const QString id = st.jobs->insert(spec).value().id;
-    QStringList lines;
-    for (int i = 1; i <= n; ++i)
-        lines << (i % 10 == 0   ? QStringLiteral("[ERROR] Broken pipe at %1").arg(i)
-                  : i % 25 == 0 ? QStringLiteral("[WARNING] slow page %1").arg(i)
-                                : QStringLiteral("[INFO] fetched page %1").arg(i));
-    st.bus->append(id, model::LogSource::Stdout, lines);
-    EXPECT_TRUE(st.logs->flush());
-    return id;
-}
 
 QList<qint64> seqs(const QJsonObject &o)
 {
@@ -52,7 +36,7 @@ QByteArray path(const QString &id, const char *rest)
 TEST(LogRoutes, IndexGivesTheLastSeqAndTheSeqsAtLevels)
 {
     Stack st;
-    const QString id = jobWithLog(st, 100);
+    const QString id = cdtest::jobWithLog(st, 100);
     auto r = cdtest::getJson(st.port(), path(id, "/logs/index"), kToken);
     ASSERT_EQ(r.status, 200) << r.body.toStdString();
     EXPECT_EQ(r.json().value(QStringLiteral("last_seq")).toInteger(), 100);
@@ -81,7 +65,7 @@ TEST(LogRoutes, IndexGivesTheLastSeqAndTheSeqsAtLevels)
 TEST(LogRoutes, FindGoesForwardAndBackwardAtLevels)
 {
     Stack st;
-    const QString id = jobWithLog(st, 100);
+    const QString id = cdtest::jobWithLog(st, 100);
     auto seqOf = [&](const char *query) {
         const auto r = cdtest::getJson(st.port(), path(id, query), kToken);
         EXPECT_EQ(r.status, 200) << query << ": " << r.body.toStdString();
@@ -103,7 +87,7 @@ TEST(LogRoutes, FindGoesForwardAndBackwardAtLevels)
 TEST(LogRoutes, RefuseWhatIsAmbiguousAndSayWhy)
 {
     Stack st;
-    const QString id = jobWithLog(st, 5);
+    const QString id = cdtest::jobWithLog(st, 5);
     struct Case
     {
         const char *rest;
@@ -138,7 +122,7 @@ TEST(LogRoutes, RefuseWhatIsAmbiguousAndSayWhy)
 TEST(LogRoutes, AnUnreadableLogIsUnavailableNeverEmpty)
 {
     Stack st;
-    const QString id = jobWithLog(st, 5);
+    const QString id = cdtest::jobWithLog(st, 5);
     ASSERT_TRUE(st.db->run(QStringLiteral("ALTER TABLE job_logs RENAME TO job_logs_gone"), {}, "test"));
     const auto index = cdtest::getJson(st.port(), path(id, "/logs/index?level=ERROR"), kToken);
     const auto find = cdtest::getJson(st.port(), path(id, "/logs/find?from=0&dir=next&q=page"), kToken);

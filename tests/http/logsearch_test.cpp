@@ -1,5 +1,6 @@
 // The search count of a job's log (GET /api/jobs/{id}/logs/count) and the callback URL in
 // GET /api/jobs/{id}, over the real server on loopback.
+#include "logfixture.h"
 #include "stack.h"
 #include "testutil.h"
 
@@ -15,23 +16,6 @@ namespace {
 
 const QByteArray kToken = Stack::kToken;
 
-// A job no runner takes; lines 1..n, every tenth one an ERROR "Broken pipe", every 25th a
-// WARNING "slow page" (ERROR wins where both apply), the rest INFO "fetched page".
-QString jobWithLog(Stack &st, int n)
-{
-    model::JobSpec spec;
-    spec.backend = model::Backend::RunPod;
-    const QString id = st.jobs->insert(spec).value().id;
-    QStringList lines;
-    for (int i = 1; i <= n; ++i)
-        lines << (i % 10 == 0   ? QStringLiteral("[ERROR] Broken PIPE at %1").arg(i)
-                  : i % 25 == 0 ? QStringLiteral("[WARNING] slow page %1").arg(i)
-                                : QStringLiteral("[INFO] fetched page %1").arg(i));
-    st.bus->append(id, model::LogSource::Stdout, lines);
-    EXPECT_TRUE(st.logs->flush());
-    return id;
-}
-
 QByteArray countPath(const QString &id, const QByteArray &query)
 {
     return "/api/jobs/" + id.toUtf8() + "/logs/count?" + query;
@@ -42,7 +26,7 @@ QByteArray countPath(const QString &id, const QByteArray &query)
 TEST(LogSearchCount, CountsMatchesAndTheRankOfALine)
 {
     Stack st;
-    const QString id = jobWithLog(st, 410);
+    const QString id = cdtest::jobWithLog(st, 410, QStringLiteral("Broken PIPE"));
     // "pipe" is on lines 10, 20, ... 410: 41 of them, case-insensitive.
     auto r = cdtest::getJson(st.port(), countPath(id, "q=pipe"), kToken);
     ASSERT_EQ(r.status, 200) << r.body.toStdString();
@@ -78,7 +62,7 @@ TEST(LogSearchCount, CountsMatchesAndTheRankOfALine)
 TEST(LogSearchCount, RefusesWhatItCannotAnswer)
 {
     Stack st;
-    const QString id = jobWithLog(st, 20);
+    const QString id = cdtest::jobWithLog(st, 20, QStringLiteral("Broken PIPE"));
     EXPECT_EQ(cdtest::getJson(st.port(), countPath(id, ""), kToken).status, 400);          // no q
     EXPECT_EQ(cdtest::getJson(st.port(), countPath(id, "q="), kToken).status, 400);        // empty q
     EXPECT_EQ(cdtest::getJson(st.port(), countPath(id, "q=x&at=-1"), kToken).status, 400); // bad at

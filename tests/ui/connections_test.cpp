@@ -96,11 +96,14 @@ bool modelHas(ui::MainWindow *w, const QString &jobId)
     return false;
 }
 
-QString screensDir()
+// A job on the node that waits for an outside worker; its id, or empty (and a failure) when refused.
+QString externalJobOn(cdtest::Headless &node)
 {
-    const QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");
-    QDir().mkpath(dir);
-    return dir;
+    const auto created =
+        cdtest::postJson(node.port(), "/api/jobs", QJsonObject{{QStringLiteral("profile"), QStringLiteral("external")}},
+                         cdtest::Headless::kToken);
+    EXPECT_EQ(created.status, 201) << created.body.toStdString();
+    return created.status == 201 ? created.json().value(QStringLiteral("id")).toString() : QString();
 }
 
 } // namespace
@@ -256,11 +259,8 @@ TEST(ConnectionHost, SwitchesBetweenAHeadlessNodeAndThisComputer)
     cdtest::Headless node(dir.path() + QStringLiteral("/node"));
     node.start();
     ASSERT_NE(node.port(), 0) << node.stderrText().toStdString();
-    const auto created =
-        cdtest::postJson(node.port(), "/api/jobs", QJsonObject{{QStringLiteral("profile"), QStringLiteral("external")}},
-                         cdtest::Headless::kToken);
-    ASSERT_EQ(created.status, 201) << created.body.toStdString();
-    const QString remoteJob = created.json().value(QStringLiteral("id")).toString();
+    const QString remoteJob = externalJobOn(node);
+    ASSERT_FALSE(remoteJob.isEmpty());
 
     Stack st;
     const QString localJob = seedJob(st, QStringLiteral("local-only")).id;
@@ -364,7 +364,7 @@ TEST(ConnectionHost, AWrongTokenIsAskedAgainAndTheRightOneKept)
     EXPECT_FALSE(modelHas(host.window(), job));
     QAbstractItemModelTester tester(host.window()->jobModel(), QAbstractItemModelTester::FailureReportingMode::Fatal);
 
-    const QString shot = screensDir() + QStringLiteral("/token-prompt.png");
+    const QString shot = cdtest::screensDir() + QStringLiteral("/token-prompt.png");
     host.tokenPrompt()->tokenEdit()->setText(QStringLiteral("typed"));
     EXPECT_TRUE(host.tokenPrompt()->grab().save(shot));
 
@@ -421,7 +421,7 @@ TEST(Screens, ConnectionSwitcherAndDialog)
         QPainter p(&shot);
         p.drawPixmap(at, menu->grab());
     }
-    const QString dirOut = screensDir();
+    const QString dirOut = cdtest::screensDir();
     EXPECT_TRUE(shot.save(dirOut + QStringLiteral("/connection-switcher.png")));
     QStringList texts;
     for (QAction *a : menu->actions())
@@ -453,10 +453,7 @@ TEST(ConnectionHost, ConnectUsesTheSavedConnectionsToken)
     node.start();
     ASSERT_NE(node.port(), 0) << node.stderrText().toStdString();
     // The window follows the newest job's log: a stream the server counts.
-    const auto created =
-        cdtest::postJson(node.port(), "/api/jobs", QJsonObject{{QStringLiteral("profile"), QStringLiteral("external")}},
-                         cdtest::Headless::kToken);
-    ASSERT_EQ(created.status, 201) << created.body.toStdString();
+    ASSERT_FALSE(externalJobOn(node).isEmpty());
     auto streams = [&] {
         return cdtest::getJson(node.port(), "/health").json().value(QStringLiteral("streams")).toInt();
     };

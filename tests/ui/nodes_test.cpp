@@ -148,8 +148,7 @@ TEST(NodesPanel, ThreeNodesOneLostRenderedInLightAndDarkPalettes)
     threeNodes(st);
     auto s = cdtest::localSession(st, session::LocalSession::Answers::Queued);
     const QPalette original = QApplication::palette();
-    const QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");
-    QDir().mkpath(dir);
+    const QString dir = cdtest::screensDir();
     QPalette dark = original;
     dark.setColor(QPalette::Window, QColor(0x2b2d30));
     dark.setColor(QPalette::WindowText, QColor(0xdfe1e5));
@@ -335,8 +334,7 @@ TEST(NodesPanel, TheViewMenuShowsItInTheWindowAndItPollsOnlyWhileShown)
     toggle->trigger();
     ASSERT_TRUE(cdtest::waitUntil([&] { return panel->isVisible() && panel->list()->topLevelItemCount() == 3; }));
     EXPECT_TRUE(panel->isPolling());
-    const QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");
-    QDir().mkpath(dir);
+    const QString dir = cdtest::screensDir();
     EXPECT_TRUE(w.grab().save(dir + QStringLiteral("/main-nodes.png")));
     toggle->trigger();
     EXPECT_FALSE(panel->isVisible());

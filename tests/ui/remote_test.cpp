@@ -342,8 +342,7 @@ TEST(RemoteWindow, ScreensAttachedWithLiveJobsAndReconnecting)
     w.selectJob(ids.last());
     ASSERT_TRUE(cdtest::waitUntil([&] { return w.details()->console()->model()->rowCount() >= 20; }, 20000));
     cdtest::spin(1500);
-    const QString shots = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");
-    QDir().mkpath(shots);
+    const QString shots = cdtest::screensDir();
     EXPECT_TRUE(w.grab().save(shots + QStringLiteral("/remote-live.png")));
 
     srv->kill();

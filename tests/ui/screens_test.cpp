@@ -122,8 +122,7 @@ TEST(Screens, MainWindowTabsWithRealisticData)
         true);
     EXPECT_EQ(w.details()->console()->model()->seqForRow(w.details()->console()->currentRow()), 1501);
     cdtest::spin(100);
-    const QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");
-    QDir().mkpath(dir);
+    const QString dir = cdtest::screensDir();
     EXPECT_TRUE(w.grab().save(dir + QStringLiteral("/main-log.png")));
 
     w.selectJob(done.id);
@@ -162,8 +161,7 @@ TEST(Screens, LogConsoleWhileBlocksAreOnTheirWay)
     console.setJob(job.id);
     ui::LogModel *m = console.model();
     ASSERT_TRUE(cdtest::waitUntil([&] { return m->isLoaded() && m->rowCount() == 3000; }));
-    const QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");
-    QDir().mkpath(dir);
+    const QString dir = cdtest::screensDir();
     cdtest::spin(50);
     EXPECT_TRUE(console.grab().save(dir + QStringLiteral("/log-loading.png")));
     EXPECT_TRUE(m->index(2999).data(ui::LogModel::PendingRole).toBool());

@@ -4,6 +4,9 @@
 #include "logconsole.h"
 #include "session/remotesession.h"
 
+#include <QCoreApplication>
+#include <QDir>
+
 namespace cdtest {
 
 using cd::session::LocalSession;
@@ -70,6 +73,13 @@ int rowFrom(const std::function<void(std::function<void(int)>)> &lookup, int tim
     lookup([&row](int r) { row = r; });
     waitUntil([&] { return row.has_value(); }, timeoutMs);
     return row.value_or(-2);
+}
+
+QString screensDir()
+{
+    const QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");
+    QDir().mkpath(dir);
+    return dir;
 }
 
 } // namespace cdtest

@@ -53,4 +53,7 @@ std::optional<bool> searched(cd::ui::LogConsole &console, const std::function<vo
 // Runs an asynchronous row lookup of a model (find, firstError) and waits for its row; -2 if none came.
 int rowFrom(const std::function<void(std::function<void(int)>)> &lookup, int timeoutMs = 10000);
 
+// <build>/tests/screens, made if missing: where screen tests write PNGs for a person to look at.
+QString screensDir();
+
 } // namespace cdtest

@@ -123,13 +123,6 @@ private:
     QString m_style;
 };
 
-QString screensDir()
-{
-    const QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");
-    QDir().mkpath(dir);
-    return dir;
-}
-
 ui::NewJobDialog::BackendChoice backend(model::Backend b, bool available = true, const QString &reason = {})
 {
     return {b, available, reason};
@@ -406,7 +399,7 @@ TEST(StoryScreens, NewJobDialogAndLogConsoleInLightAndDark)
             dlg.resize(dlg.sizeHint());
             cdtest::spin(50);
             EXPECT_GE(dlg.height(), dlg.minimumSizeHint().height());
-            EXPECT_TRUE(dlg.grab().save(screensDir() + QStringLiteral("/story-newjob-errors") + suffix));
+            EXPECT_TRUE(dlg.grab().save(cdtest::screensDir() + QStringLiteral("/story-newjob-errors") + suffix));
         }
         {
             ui::LogConsole console(session.get());
@@ -420,12 +413,12 @@ TEST(StoryScreens, NewJobDialogAndLogConsoleInLightAndDark)
             ASSERT_TRUE(cdtest::waitUntil([&] { return console.searchStateText() == QStringLiteral("3 of 41"); }))
                 << console.searchStateText().toStdString();
             cdtest::spin(50);
-            EXPECT_TRUE(console.grab().save(screensDir() + QStringLiteral("/story-log-search") + suffix));
+            EXPECT_TRUE(console.grab().save(cdtest::screensDir() + QStringLiteral("/story-log-search") + suffix));
             console.setWrap(true);
             console.view()->scrollTo(console.model()->index(console.model()->rowForSeq(200)),
                                      QAbstractItemView::PositionAtTop);
             cdtest::spin(100);
-            EXPECT_TRUE(console.grab().save(screensDir() + QStringLiteral("/story-log-wrapped") + suffix));
+            EXPECT_TRUE(console.grab().save(cdtest::screensDir() + QStringLiteral("/story-log-wrapped") + suffix));
         }
     }
 }

@@ -75,12 +75,6 @@ void onNextDialog(const std::function<void(QWidget *)> &act)
     });
 }
 
-QString screensDir()
-{
-    const QString dir = QDir::currentPath() + QStringLiteral("/screens");
-    QDir().mkpath(dir);
-    return dir;
-}
 } // namespace
 
 TEST(JobTableModel, LiveInsertsBatchedUpdatesAndPaging)
@@ -283,7 +277,7 @@ TEST(NewJobDialog, BuildsTheSpecForTheChosenBackendWithAdvancedParams)
     EXPECT_EQ(pod.backend, model::Backend::RunPodPod);
     EXPECT_FALSE(pod.params.contains(QStringLiteral("profile")));
     dlg.adjustSize();
-    dlg.grab().save(screensDir() + QStringLiteral("/newjob.png"));
+    dlg.grab().save(cdtest::screensDir() + QStringLiteral("/newjob.png"));
 }
 
 // The dialog refuses what the HTTP API refuses, with the same words: it runs the same validation
@@ -438,7 +432,7 @@ TEST(SettingsDialog, RoundTripsThroughTheSettingsFacade)
         t->setItem(r, 1, new QTableWidgetItem(QStringLiteral("scrapy crawl x")));
         EXPECT_TRUE(dlg.save().isEmpty());
         dlg.adjustSize();
-        dlg.grab().save(screensDir() + QStringLiteral("/settings.png"));
+        dlg.grab().save(cdtest::screensDir() + QStringLiteral("/settings.png"));
     }
     settings::Settings again(dir.path(), {}, QProcessEnvironment());
     EXPECT_EQ(again.listen().host, QStringLiteral("0.0.0.0"));
