@@ -85,6 +85,24 @@ void GuardedTcpServer::responseDone(QTcpSocket *socket)
         guard->answered(socket);
 }
 
+void GuardedTcpServer::send(QTcpSocket *socket, const QByteArray &bytes)
+{
+    auto *guard = socket ? qobject_cast<GuardedTcpServer *>(socket->parent()) : nullptr;
+    qsizetype sent = 0;
+    if (guard && !guard->m_tls && socket->bytesToWrite() == 0 && socket->state() == QAbstractSocket::ConnectedState) {
+        const ssize_t n = ::send(static_cast<int>(socket->socketDescriptor()), bytes.constData(),
+                                 static_cast<size_t>(bytes.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
+        // On an error Qt's own write below meets it again and handles it as it always does.
+        if (n > 0) {
+            sent = n;
+            if (auto c = guard->m_conns.value(socket))
+                c->lastActivity = guard->m_clock.elapsed();
+        }
+    }
+    if (sent < bytes.size())
+        socket->write(sent == 0 ? bytes : bytes.sliced(sent));
+}
+
 void GuardedTcpServer::refuse(QTcpSocket *socket, int status, const QByteArray &reason, const QByteArray &detail)
 {
     ++m_rejected;
@@ -371,18 +389,26 @@ void GuardedTcpServer::answered(QTcpSocket *socket)
     c->inFlight = false;
     c->lastActivity = m_clock.elapsed();
     // Queued: the handler that answered is still on the stack.
-    QMetaObject::invokeMethod(
-        this,
-        [this, s = QPointer<QTcpSocket>(socket)] {
-            if (!s)
-                return;
-            if (auto conn = m_conns.value(s); conn && !conn->refused) {
-                onReadyRead(s, conn); // bytes held back by the read cap
-                if (!conn->refused)
-                    release(s, conn);
-            }
-        },
-        Qt::QueuedConnection);
+    m_answered.append(QPointer<QTcpSocket>(socket));
+    if (!m_releaseQueued) {
+        m_releaseQueued = true;
+        QMetaObject::invokeMethod(this, &GuardedTcpServer::releaseAnswered, Qt::QueuedConnection);
+    }
+}
+
+void GuardedTcpServer::releaseAnswered()
+{
+    m_releaseQueued = false;
+    const auto sockets = std::exchange(m_answered, {});
+    for (const QPointer<QTcpSocket> &s : sockets) {
+        if (!s)
+            continue;
+        if (auto conn = m_conns.value(s); conn && !conn->refused) {
+            onReadyRead(s, conn); // bytes held back by the read cap
+            if (!conn->refused)
+                release(s, conn);
+        }
+    }
 }
 
 void GuardedTcpServer::sweep()

@@ -7,6 +7,7 @@
 #include <QElapsedTimer>
 #include <QHash>
 #include <QLoggingCategory>
+#include <QPointer>
 #include <QSet>
 #include <QSslConfiguration>
 #include <QTcpServer>
@@ -59,6 +60,11 @@ public:
     static void markStreaming(QTcpSocket *socket);
     // The answer to the request in flight on `socket` is written: the next pipelined one may go.
     static void responseDone(QTcpSocket *socket);
+    // Writes a whole answer. On a plain connection with nothing queued it goes to the kernel at once
+    // (one send(2)); Qt's buffered write would arm and disarm a write notifier per answer, and each
+    // of those wakes the event loop with a syscall of its own. What the kernel does not take, and
+    // anything on TLS, goes through the socket's own buffer.
+    static void send(QTcpSocket *socket, const QByteArray &bytes);
 
     int openConnections() const { return m_open; }
     quint64 rejectedCount() const { return m_rejected; }
@@ -79,6 +85,7 @@ private:
     void frame(QTcpSocket *socket, Conn &conn);
     void release(QTcpSocket *socket, const std::shared_ptr<Conn> &conn);
     void answered(QTcpSocket *socket);
+    void releaseAnswered();
     // Bytes buffered per connection before reading pauses: one whole request beyond those queued.
     qint64 readCap() const { return m_limits.maxHeaderBytes + m_limits.maxBodyBytes + 64 * 1024; }
     void sweep();
@@ -104,6 +111,10 @@ private:
     qint64 m_buffered = 0;
     qint64 m_peakBuffered = 0;
     QSet<QTcpSocket *> m_paused;
+    // Connections whose answer was written since the last turn of the event loop: one queued call
+    // releases their next requests (a group commit answers hundreds at once).
+    QList<QPointer<QTcpSocket>> m_answered;
+    bool m_releaseQueued = false;
     bool m_resumeQueued = false;
     // Refusals are logged at most once a second: a flood must not become a flood of log lines.
     qint64 m_lastRefusalLog = -1;

@@ -98,7 +98,7 @@ void Reply::bytes(const QByteArray &mime, const QByteArray &body, int status, co
     QByteArray out = head(status, mime, withConnection(extra), body.size());
     if (!m_headOnly)
         out += body;
-    m_socket->write(out);
+    GuardedTcpServer::send(m_socket, out);
     answerComplete(m_socket, m_closeAfter);
 }
 
