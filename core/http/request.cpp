@@ -183,8 +183,9 @@ Result<QJsonObject> Request::jsonObject() const
                                .arg(QString::fromLatin1(type)));
     if (body.trimmed().isEmpty())
         return Error::make(Code::Unprocessable, QStringLiteral("the request body is empty; expected a JSON object"));
-    // Round-trip through QString: invalid UTF-8 becomes U+FFFD instead of failing the whole request.
-    const QByteArray repaired = QString::fromUtf8(body).toUtf8();
+    // Invalid UTF-8 becomes U+FFFD (a round trip through QString) instead of failing the whole
+    // request; valid UTF-8, the usual case, is parsed as it is.
+    const QByteArray repaired = body.isValidUtf8() ? body : QString::fromUtf8(body).toUtf8();
     QJsonParseError err{};
     const QJsonDocument doc = QJsonDocument::fromJson(repaired, &err);
     if (err.error != QJsonParseError::NoError)
