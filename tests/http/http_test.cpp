@@ -3,6 +3,7 @@
 
 #include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QProcess>
 #include <QSqlDatabase>
 #include <QSqlQuery>
@@ -570,4 +571,19 @@ TEST(Http, PercentEncodedPathSegmentsAndQueriesAreDecodedOnce)
     EXPECT_EQ(b.json().value(QStringLiteral("id")).toString(), id);
     // A query parameter the route does not take is refused, encoded or not.
     EXPECT_EQ(cdtest::getJson(st.port(), plain + "?%6Eope=1", kToken).status, 400);
+}
+
+// The committed-callback answer is written without a QJsonObject: byte for byte what the JSON
+// writer makes of the documented object.
+TEST(Http, TheLogAnswerIsExactlyTheDocumentedObject)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const QString id = startJob(st);
+    const auto r = postLog(st, id, QStringLiteral("[INFO] one\n[INFO] two"));
+    ASSERT_EQ(r.status, 200);
+    const QJsonObject expected{{QStringLiteral("status"), QStringLiteral("success")},
+                               {QStringLiteral("job_id"), id},
+                               {QStringLiteral("message"), QStringLiteral("Log message received and queued")},
+                               {QStringLiteral("lines"), 2}};
+    EXPECT_EQ(r.body, QJsonDocument(expected).toJson(QJsonDocument::Compact));
 }
