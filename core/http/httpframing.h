@@ -15,7 +15,7 @@ struct FramingLimits
     qsizetype maxRequestLineBytes = 8 * 1024; // longer → 414
     qsizetype maxHeaderLineBytes = 8 * 1024;  // one field line; longer → 431
     qsizetype maxHeaderBytes = 64 * 1024;     // the whole header section; more → 431
-    int maxHeaders = 100;                     // QHttpServer 6.4 silently drops every field past 100
+    int maxHeaders = 100;                     // more → 431
     qint64 maxBodyBytes = 8 * 1024 * 1024;    // decoded body; more → 413
 };
 

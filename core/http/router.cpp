@@ -65,7 +65,7 @@ void Router::dispatch(Request &&req, const Headers &fields, Reply &&reply) const
 {
     if (req.header(QByteArrayLiteral("connection")).toLower().contains("close"))
         reply.setCloseAfter(true);
-    // HEAD is GET without a body (QHttpServer 6.4 routes it nowhere).
+    // HEAD is GET without a body.
     const bool head = req.method == Method::Head;
     if (head) {
         req.method = Method::Get;
