@@ -1,7 +1,6 @@
 #include "apiserver.h"
 
 #include <QFile>
-#include <QHttpServer>
 #include <QSslCertificate>
 #include <QSslKey>
 #include <QSslSocket>
@@ -21,16 +20,14 @@ Result<quint16> ApiServer::listen(const QHostAddress &address, quint16 port, con
                                   const QString &tlsKey)
 {
     close();
-    m_http = std::make_unique<QHttpServer>();
-    m_http->setMissingHandler([this](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
-        m_router.dispatch(req, std::move(responder));
+    auto listener = std::make_unique<GuardedTcpServer>(m_limits);
+    listener->setDispatch([this](Request &&req, const Headers &fields, Reply &&reply) {
+        m_router.dispatch(std::move(req), fields, std::move(reply));
     });
-    auto *listener = new GuardedTcpServer(m_limits, m_http.get());
     if (!tlsCert.isEmpty()) {
         QFile certFile(tlsCert);
         QFile keyFile(tlsKey);
         if (!certFile.open(QIODevice::ReadOnly) || !keyFile.open(QIODevice::ReadOnly)) {
-            m_http.reset();
             return Error::make(Error::Code::Unavailable, QStringLiteral("cannot read TLS certificate or key"));
         }
         const QSslCertificate cert(&certFile, QSsl::Pem);
@@ -40,7 +37,6 @@ Result<quint16> ApiServer::listen(const QHostAddress &address, quint16 port, con
             key = QSslKey(&keyFile, QSsl::Ec, QSsl::Pem);
         }
         if (cert.isNull() || key.isNull()) {
-            m_http.reset();
             return Error::make(Error::Code::Unavailable, QStringLiteral("the TLS certificate or key is not valid PEM"));
         }
         // The handshake happens in our listener, so TLS connections get the same guards as plain ones.
@@ -52,17 +48,15 @@ Result<quint16> ApiServer::listen(const QHostAddress &address, quint16 port, con
     }
     if (!listener->listen(address, port)) {
         const QString why = listener->errorString();
-        m_http.reset();
         return Error::make(Error::Code::Unavailable,
                            QStringLiteral("cannot listen on %1:%2%3: %4")
                                .arg(address.toString())
                                .arg(port)
                                .arg(tlsCert.isEmpty() ? QString() : QStringLiteral(" with TLS"), why));
     }
-    m_http->bind(listener);
-    m_listener = listener;
+    m_listener = std::move(listener);
     m_address = address;
-    m_port = listener->serverPort();
+    m_port = m_listener->serverPort();
     return m_port;
 }
 
@@ -70,13 +64,13 @@ void ApiServer::close()
 {
     if (m_listener)
         m_listener->close();
-    m_http.reset();
+    m_listener.reset();
     m_port = 0;
 }
 
 bool ApiServer::isListening() const
 {
-    return m_http && m_port != 0;
+    return m_listener && m_port != 0;
 }
 
 } // namespace cd::http

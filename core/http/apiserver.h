@@ -10,12 +10,10 @@
 
 #include <memory>
 
-class QHttpServer;
-
 namespace cd::http {
 
-// The embedded HTTP service: QHttpServer behind our guarded listener, all routes through Router.
-// listen() may be called again (settings changed): the old listener closes first.
+// The embedded HTTP service: our guarded listener frames and parses each request once and hands it
+// to the Router. listen() may be called again (settings changed): the old listener closes first.
 class ApiServer : public QObject
 {
     Q_OBJECT
@@ -32,13 +30,12 @@ public:
     bool isListening() const;
     quint16 port() const { return m_port; }
     QHostAddress address() const { return m_address; }
-    GuardedTcpServer *listener() const { return m_listener; }
+    GuardedTcpServer *listener() const { return m_listener.get(); }
 
 private:
     Router m_router;
     GuardLimits m_limits;
-    std::unique_ptr<QHttpServer> m_http;
-    QPointer<GuardedTcpServer> m_listener;
+    std::unique_ptr<GuardedTcpServer> m_listener;
     QHostAddress m_address;
     quint16 m_port = 0;
 };

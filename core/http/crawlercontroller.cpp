@@ -11,6 +11,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 
+#include <algorithm>
 #include <limits>
 #include <memory>
 
@@ -85,6 +86,25 @@ Result<LogBody> parseLogBody(const QJsonObject &body)
     if (out.lines.size() > 1 && out.lines.last().isEmpty())
         out.lines.removeLast();
     return out;
+}
+
+// The answer to a committed callback, sent hundreds of times per group commit. Job ids made here
+// are UUIDs: such an id needs no escaping, and the bytes are written directly, as QJsonDocument
+// would write them (keys sorted, compact), without building a QJsonObject per answer.
+void answerLogged(Reply &reply, const QString &jobId, int count)
+{
+    const bool plain = std::all_of(jobId.cbegin(), jobId.cend(), [](QChar c) {
+        return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9') || c == u'-';
+    });
+    if (!plain)
+        return reply.json(QJsonObject{{QStringLiteral("status"), QStringLiteral("success")},
+                                      {QStringLiteral("job_id"), jobId},
+                                      {QStringLiteral("message"), QStringLiteral("Log message received and queued")},
+                                      {QStringLiteral("lines"), count}});
+    reply.bytes(QByteArrayLiteral("application/json"), "{\"job_id\":\"" + jobId.toLatin1() +
+                                                           "\",\"lines\":" + QByteArray::number(count) +
+                                                           ",\"message\":\"Log message received and queued\","
+                                                           "\"status\":\"success\"}");
 }
 } // namespace
 
@@ -188,10 +208,7 @@ void CrawlerController::log(const Request &req, Reply &&reply)
             return parked->error(Error::make(Code::Unavailable,
                                              QStringLiteral("the log lines are queued but were not committed in time; "
                                                             "retry the call")));
-        parked->json(QJsonObject{{QStringLiteral("status"), QStringLiteral("success")},
-                                 {QStringLiteral("job_id"), jobId},
-                                 {QStringLiteral("message"), QStringLiteral("Log message received and queued")},
-                                 {QStringLiteral("lines"), count}});
+        answerLogged(*parked, jobId, count);
     });
 }
 

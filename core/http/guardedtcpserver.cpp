@@ -14,7 +14,6 @@ Q_LOGGING_CATEGORY(lcGuard, "crawldeck.http.guard")
 
 namespace {
 const char *kStreamingProperty = "cd_streaming";
-const char *kCloseAfterProperty = "cd_close_after";
 constexpr qint64 kLingerMs = 2000;
 // Qt's own read buffer per socket. Without a bound Qt reads whatever the kernel has, however little
 // of it we take, and our budget would bound nothing.
@@ -27,19 +26,26 @@ struct GuardedTcpServer::Conn
 {
     explicit Conn(const FramingLimits &limits) : framer(limits) {}
 
+    // A complete request at the front of buf: its bytes and what the framer parsed of them.
     struct Ready
     {
         qsizetype length = 0;
         bool closeAfter = false;
+        QByteArray method;
+        QByteArray target;
+        Headers fields;
+        qsizetype headLength = 0;
+        bool chunked = false;
+        QByteArray chunkedBody; // decoded
     };
     RequestFramer framer;
-    QByteArray buf;       // read from the socket, not yet handed to QHttpServer
+    QHostAddress peer;
+    QByteArray buf;       // read from the socket, not yet handed to a handler
     qsizetype framed = 0; // bytes of buf the framer has seen
     qsizetype readyBytes = 0;
     QList<Ready> ready;    // complete requests at the front of buf, in order
-    bool inFlight = false; // QHttpServer has a request whose answer is not written yet
-    bool releasing = false;
-    bool closing = false; // a request that closes the connection is framed: nothing after it counts
+    bool inFlight = false; // a handler has a request whose answer is not written yet
+    bool closing = false;  // a request that closes the connection is framed: nothing after it counts
     bool refused = false;
     qint64 refusedAt = -1; // lingering after a refusal since
     bool sentContinue = false;
@@ -79,9 +85,22 @@ void GuardedTcpServer::responseDone(QTcpSocket *socket)
         guard->answered(socket);
 }
 
-bool GuardedTcpServer::closeAfterResponse(const QTcpSocket *socket)
+void GuardedTcpServer::send(QTcpSocket *socket, const QByteArray &bytes)
 {
-    return socket && socket->property(kCloseAfterProperty).toBool();
+    auto *guard = socket ? qobject_cast<GuardedTcpServer *>(socket->parent()) : nullptr;
+    qsizetype sent = 0;
+    if (guard && !guard->m_tls && socket->bytesToWrite() == 0 && socket->state() == QAbstractSocket::ConnectedState) {
+        const ssize_t n = ::send(static_cast<int>(socket->socketDescriptor()), bytes.constData(),
+                                 static_cast<size_t>(bytes.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
+        // On an error Qt's own write below meets it again and handles it as it always does.
+        if (n > 0) {
+            sent = n;
+            if (auto c = guard->m_conns.value(socket))
+                c->lastActivity = guard->m_clock.elapsed();
+        }
+    }
+    if (sent < bytes.size())
+        socket->write(sent == 0 ? bytes : bytes.sliced(sent));
 }
 
 void GuardedTcpServer::refuse(QTcpSocket *socket, int status, const QByteArray &reason, const QByteArray &detail)
@@ -95,9 +114,8 @@ void GuardedTcpServer::refuse(QTcpSocket *socket, int status, const QByteArray &
         c->ready.clear();
     }
     m_paused.remove(socket);
-    // Whatever is still unread belongs to the refused stream: QHttpServer's slot, which runs after
-    // ours, must find nothing to parse.
-    socket->readAll();
+    socket->readAll(); // whatever is still unread belongs to the refused stream
+
     const QByteArray body = "{\"error\":\"" + reason + "\",\"detail\":\"" + detail + "\"}";
     QByteArray extra;
     if (status == 503) // as every 503 of the API: when to come back
@@ -167,8 +185,8 @@ void GuardedTcpServer::resumePaused()
     }
 }
 
-// Counts the connection and forgets it when the socket goes, through a child object: QHttpServer
-// may disconnect every signal of a socket it gave up on, but cannot reach this one.
+// Counts the connection and forgets it when the socket goes, through a child object: whoever
+// disconnects the socket's signals cannot reach this one.
 void GuardedTcpServer::trackLifetime(QTcpSocket *socket, bool counted)
 {
     auto *tracker = new QObject(socket);
@@ -228,19 +246,18 @@ void GuardedTcpServer::admit(QTcpSocket *socket)
 {
     auto conn = std::make_shared<Conn>(m_framing);
     conn->lastActivity = m_clock.elapsed();
+    conn->peer = socket->peerAddress();
     socket->setReadBufferSize(kSocketReadBuffer);
     m_conns.insert(socket, conn);
+    connect(socket, &QAbstractSocket::disconnected, socket, &QObject::deleteLater);
     connect(socket, &QTcpSocket::bytesWritten, this, [this, socket] {
         if (auto c = m_conns.value(socket))
             c->lastActivity = m_clock.elapsed();
     });
-    // Connected before QHttpServer's own readyRead slot (addPendingConnection below hands the
-    // socket over), so every byte passes through here first.
     connect(socket, &QTcpSocket::readyRead, this, [this, socket] {
         if (auto c = m_conns.value(socket))
             onReadyRead(socket, c);
     });
-    addPendingConnection(socket);
     // Bytes that arrived with the handshake's last flight are already buffered.
     if (socket->bytesAvailable() > 0)
         QMetaObject::invokeMethod(
@@ -253,47 +270,37 @@ void GuardedTcpServer::admit(QTcpSocket *socket)
             Qt::QueuedConnection);
 }
 
-// QHttpServer starts a read transaction on every readyRead and leaves it open when it found nothing
-// to parse (our hand-over already gave it the request). Nothing was read in it, so ending it loses
-// nothing; left open, it would keep our reads in the buffer and make ungetChar a no-op.
-void GuardedTcpServer::settleTransaction(QTcpSocket *socket)
-{
-    if (socket->isTransactionStarted())
-        socket->commitTransaction();
-}
-
 void GuardedTcpServer::onReadyRead(QTcpSocket *socket, const std::shared_ptr<Conn> &c)
 {
-    if (c->releasing)
-        return; // our own hand-over to QHttpServer
     if (c->refused) {
         socket->readAll();
         return;
     }
     c->lastActivity = m_clock.elapsed();
-    settleTransaction(socket);
     // Reading stops at one request's worth beyond what is queued: a client that pipelines faster
     // than we answer is held back by TCP, not by our memory.
     // All connections share one budget; what happens past it is decided below, once the bytes read
     // so far are framed. Unread bytes stay with Qt and the kernel, so TCP holds the client back.
     bool starved = false;
     while (socket->bytesAvailable() > 0 && c->buf.size() < readCap()) {
+        if (c->closing) {
+            socket->readAll(); // after a request that closes the connection nothing is read
+            break;
+        }
         const qint64 room = qMin<qint64>(readCap() - c->buf.size(), m_limits.maxBufferedBytes - m_buffered);
-        if (room <= 0 && !c->closing) {
+        if (room <= 0) {
             starved = true;
             break;
         }
-        const QByteArray chunk = socket->read(c->closing ? socket->bytesAvailable() : room);
+        // Never more than is there: QIODevice::read(n) allocates n bytes up front.
+        const QByteArray chunk = socket->read(qMin(room, socket->bytesAvailable()));
         if (chunk.isEmpty())
             break;
-        if (!c->closing) {
-            c->buf += chunk;
-            account(chunk.size());
-        }
+        c->buf += chunk; // an empty buffer shares the chunk instead of copying it
+        account(chunk.size());
     }
-    if (c->closing) {
-        socket->readAll(); // after a request that closes the connection nothing is read
-    }
+    if (c->closing)
+        socket->readAll();
     frame(socket, *c);
     if (c->refused)
         return;
@@ -322,7 +329,8 @@ void GuardedTcpServer::frame(QTcpSocket *socket, Conn &c)
             break;
         const qsizetype length = c.framed - c.readyBytes;
         const bool close = c.framer.closeAfter();
-        c.ready.append(Conn::Ready{length, close});
+        c.ready.append(Conn::Ready{length, close, c.framer.method(), c.framer.target(), c.framer.fields(),
+                                   c.framer.headLength(), c.framer.chunked(), c.framer.takeChunkedBody()});
         c.readyBytes += length;
         c.framer.next();
         c.headStarted = c.bodyStarted = -1;
@@ -352,32 +360,25 @@ void GuardedTcpServer::frame(QTcpSocket *socket, Conn &c)
     }
 }
 
-// Hands QHttpServer exactly one complete request: the bytes go back into the socket's (empty) read
-// buffer and its readyRead slot reads them. Nothing else is ever in that buffer when it reads.
+// Hands the dispatcher exactly one complete request, parsed once, with the Reply that answers it.
 void GuardedTcpServer::release(QTcpSocket *socket, const std::shared_ptr<Conn> &c)
 {
     if (c->inFlight || c->ready.isEmpty() || socket->state() != QAbstractSocket::ConnectedState)
         return;
-    const Conn::Ready r = c->ready.takeFirst();
-    const QByteArray bytes = c->buf.left(r.length);
-    c->buf.remove(0, r.length);
+    Conn::Ready r = c->ready.takeFirst();
+    QByteArray body = r.chunked ? std::move(r.chunkedBody) : c->buf.mid(r.headLength, r.length - r.headLength);
+    if (r.length == c->buf.size())
+        c->buf.clear();
+    else
+        c->buf.remove(0, r.length);
     account(-r.length);
     c->framed -= r.length;
     c->readyBytes -= r.length;
     c->inFlight = true;
-    socket->setProperty(kCloseAfterProperty, r.closeAfter);
-    settleTransaction(socket);
-    // Bytes the read cap or the budget left in the socket's buffer are not this request's: they
-    // step aside while QHttpServer reads, or it would parse them unframed.
-    const QByteArray held = socket->read(socket->bytesAvailable());
-    for (qsizetype i = bytes.size(); i-- > 0;)
-        socket->ungetChar(bytes.at(i));
-    c->releasing = true;
-    Q_EMIT socket->readyRead();
-    c->releasing = false;
-    if (socket->isOpen())
-        for (qsizetype i = held.size(); i-- > 0;)
-            socket->ungetChar(held.at(i));
+    Request req = Request::fromFramed(r.method, r.target, r.fields, std::move(body), c->peer);
+    Reply reply(socket, r.closeAfter);
+    if (m_dispatch)
+        m_dispatch(std::move(req), r.fields, std::move(reply));
 }
 
 void GuardedTcpServer::answered(QTcpSocket *socket)
@@ -388,18 +389,26 @@ void GuardedTcpServer::answered(QTcpSocket *socket)
     c->inFlight = false;
     c->lastActivity = m_clock.elapsed();
     // Queued: the handler that answered is still on the stack.
-    QMetaObject::invokeMethod(
-        this,
-        [this, s = QPointer<QTcpSocket>(socket)] {
-            if (!s)
-                return;
-            if (auto conn = m_conns.value(s); conn && !conn->refused) {
-                onReadyRead(s, conn); // bytes held back by the read cap
-                if (!conn->refused)
-                    release(s, conn);
-            }
-        },
-        Qt::QueuedConnection);
+    m_answered.append(QPointer<QTcpSocket>(socket));
+    if (!m_releaseQueued) {
+        m_releaseQueued = true;
+        QMetaObject::invokeMethod(this, &GuardedTcpServer::releaseAnswered, Qt::QueuedConnection);
+    }
+}
+
+void GuardedTcpServer::releaseAnswered()
+{
+    m_releaseQueued = false;
+    const auto sockets = std::exchange(m_answered, {});
+    for (const QPointer<QTcpSocket> &s : sockets) {
+        if (!s)
+            continue;
+        if (auto conn = m_conns.value(s); conn && !conn->refused) {
+            onReadyRead(s, conn); // bytes held back by the read cap
+            if (!conn->refused)
+                release(s, conn);
+        }
+    }
 }
 
 void GuardedTcpServer::sweep()

@@ -2,6 +2,8 @@
 
 #include <QList>
 
+#include <cstring>
+
 namespace cd::http {
 
 namespace {
@@ -33,7 +35,7 @@ bool isTchar(char c)
     }
 }
 
-bool isToken(const QByteArray &s)
+bool isToken(QByteArrayView s)
 {
     if (s.isEmpty())
         return false;
@@ -44,7 +46,7 @@ bool isToken(const QByteArray &s)
 }
 
 // field-value bytes: visible ASCII, SP, HTAB and obs-text; no other control character.
-bool isFieldValue(const QByteArray &v)
+bool isFieldValue(QByteArrayView v)
 {
     for (char ch : v) {
         const auto c = static_cast<unsigned char>(ch);
@@ -56,18 +58,33 @@ bool isFieldValue(const QByteArray &v)
     return true;
 }
 
-QByteArray trimOws(const QByteArray &v)
+QByteArrayView trimOws(QByteArrayView v)
 {
     qsizetype b = 0, e = v.size();
     while (b < e && (v.at(b) == ' ' || v.at(b) == '\t'))
         ++b;
     while (e > b && (v.at(e - 1) == ' ' || v.at(e - 1) == '\t'))
         --e;
-    return v.mid(b, e - b);
+    return v.sliced(b, e - b);
+}
+
+// ASCII case-insensitive comparison with a lower-case literal.
+bool equalsLower(QByteArrayView s, QByteArrayView lower)
+{
+    if (s.size() != lower.size())
+        return false;
+    for (qsizetype i = 0; i < s.size(); ++i) {
+        char c = s.at(i);
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+        if (c != lower.at(i))
+            return false;
+    }
+    return true;
 }
 
 // reg-name, IPv4, [IPv6] and an optional port; nothing that could read as a path or user info.
-bool isHostValue(const QByteArray &v)
+bool isHostValue(QByteArrayView v)
 {
     for (char c : v) {
         const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -78,7 +95,7 @@ bool isHostValue(const QByteArray &v)
     return true;
 }
 
-bool isKnownMethod(const QByteArray &m)
+bool isKnownMethod(QByteArrayView m)
 {
     return m == "GET" || m == "HEAD" || m == "POST" || m == "PUT" || m == "DELETE" || m == "PATCH" || m == "OPTIONS";
 }
@@ -95,7 +112,7 @@ int hexValue(char c)
 }
 
 // chunk-ext without whitespace: *( ";" token [ "=" ( token / quoted-string ) ] )
-bool isChunkExt(const QByteArray &ext)
+bool isChunkExt(QByteArrayView ext)
 {
     qsizetype i = 0;
     const qsizetype n = ext.size();
@@ -150,15 +167,33 @@ bool RequestFramer::inBody() const
 QByteArray statusPhrase(int status)
 {
     switch (status) {
+    case 100: return QByteArrayLiteral("Continue");
+    case 200: return QByteArrayLiteral("OK");
+    case 201: return QByteArrayLiteral("Created");
+    case 202: return QByteArrayLiteral("Accepted");
+    case 204: return QByteArrayLiteral("No Content");
+    case 206: return QByteArrayLiteral("Partial Content");
+    case 304: return QByteArrayLiteral("Not Modified");
     case 400: return QByteArrayLiteral("Bad Request");
     case 401: return QByteArrayLiteral("Unauthorized");
+    case 403: return QByteArrayLiteral("Forbidden");
+    case 404: return QByteArrayLiteral("Not Found");
+    case 405: return QByteArrayLiteral("Method Not Allowed");
     case 408: return QByteArrayLiteral("Request Timeout");
+    case 409: return QByteArrayLiteral("Conflict");
     case 411: return QByteArrayLiteral("Length Required");
     case 413: return QByteArrayLiteral("Content Too Large");
     case 414: return QByteArrayLiteral("URI Too Long");
+    case 415: return QByteArrayLiteral("Unsupported Media Type");
+    case 416: return QByteArrayLiteral("Range Not Satisfiable");
+    case 422: return QByteArrayLiteral("Unprocessable Content");
+    case 429: return QByteArrayLiteral("Too Many Requests");
     case 431: return QByteArrayLiteral("Request Header Fields Too Large");
+    case 500: return QByteArrayLiteral("Internal Server Error");
     case 501: return QByteArrayLiteral("Not Implemented");
+    case 502: return QByteArrayLiteral("Bad Gateway");
     case 503: return QByteArrayLiteral("Service Unavailable");
+    case 504: return QByteArrayLiteral("Gateway Timeout");
     case 505: return QByteArrayLiteral("HTTP Version Not Supported");
     default: return QByteArrayLiteral("Error");
     }
@@ -194,19 +229,85 @@ qsizetype RequestFramer::feed(const char *data, qsizetype size)
         case Phase::Body:
         case Phase::ChunkData: {
             const qint64 take = qMin<qint64>(m_remaining, size - i);
+            if (m_phase == Phase::ChunkData)
+                m_chunkedBody.append(data + i, take);
             i += take;
+            m_consumed += take;
             m_remaining -= take;
             if (m_remaining == 0)
                 m_phase = m_phase == Phase::Body ? Phase::Complete : Phase::ChunkEnd;
             break;
         }
-        default:
+        default: {
+            // The method (byte by byte, see consumeHeadByte) and line ends go one byte at a time;
+            // the rest of a line in one run up to its CR, checked against the same limits.
+            const bool bytewise = m_phase == Phase::Idle || m_sawCR || (!m_sawRequestLine && m_method.isNull());
+            qsizetype run = 0;
+            if (!bytewise) {
+                const char *const p = data + i;
+                const char *stop = p + (size - i);
+                if (const void *cr = std::memchr(p, '\r', static_cast<size_t>(stop - p)))
+                    stop = static_cast<const char *>(cr);
+                if (const void *lf = std::memchr(p, '\n', static_cast<size_t>(stop - p)))
+                    stop = static_cast<const char *>(lf);
+                if (const void *nul = std::memchr(p, '\0', static_cast<size_t>(stop - p)))
+                    stop = static_cast<const char *>(nul);
+                run = stop - p;
+            }
+            if (run > 0) {
+                const qsizetype took = consumeLineRun(data + i, run);
+                i += took;
+                m_consumed += took;
+                if (m_phase == Phase::Refused)
+                    return i;
+                break;
+            }
+            ++m_consumed;
             if (!consumeHeadByte(data[i++]))
                 return i;
             break;
         }
+        }
     }
     return i;
+}
+
+qsizetype RequestFramer::consumeLineRun(const char *data, qsizetype size)
+{
+    // Past a limit, the first byte beyond it is the one that refuses, as it would byte by byte.
+    switch (m_phase) {
+    case Phase::Head: {
+        const qsizetype headRoom = qMax<qsizetype>(0, m_limits.maxHeaderBytes - m_headBytes);
+        const qsizetype lineLimit = m_sawRequestLine ? m_limits.maxHeaderLineBytes : m_limits.maxRequestLineBytes;
+        const qsizetype lineRoom = qMax<qsizetype>(0, lineLimit - m_line.size());
+        if (size > headRoom && headRoom <= lineRoom) {
+            refuse(431, "request_header_fields_too_large", "the request headers exceed the limit");
+            return headRoom + 1;
+        }
+        if (size > lineRoom) {
+            if (m_sawRequestLine)
+                refuse(431, "request_header_fields_too_large", "a header field exceeds the limit");
+            else
+                refuse(414, "uri_too_long", "the request line exceeds the limit");
+            return lineRoom + 1;
+        }
+        m_headBytes += size;
+        break;
+    }
+    case Phase::ChunkSize: {
+        const qsizetype room = qMax<qsizetype>(0, kMaxChunkLineBytes - m_line.size());
+        if (size > room) {
+            refuse(400, "invalid_argument", "a chunk-size line is too long");
+            return room + 1;
+        }
+        break;
+    }
+    case Phase::ChunkEnd: refuse(400, "invalid_argument", "chunk data is longer than its chunk size"); return 1;
+    case Phase::Trailer: refuse(400, "invalid_argument", "trailer fields are not accepted"); return 1;
+    default: break;
+    }
+    m_line.append(data, size);
+    return size;
 }
 
 // One byte of a line-oriented part (head, chunk-size line, chunk end, trailer). Lines end in CRLF
@@ -265,34 +366,47 @@ bool RequestFramer::consumeHeadByte(char c)
 
 bool RequestFramer::finishLine()
 {
-    const QByteArray line = m_line;
-    m_line.clear();
+    // The line is read in place; its buffer is kept for the next line.
+    const QByteArrayView line(m_line);
+    bool ok = false;
     switch (m_phase) {
     case Phase::Head:
-        if (!m_sawRequestLine) {
-            m_headBytes += 2;
-            return requestLine(line);
-        }
         m_headBytes += 2;
-        if (m_headBytes > m_limits.maxHeaderBytes)
-            return refuse(431, "request_header_fields_too_large", "the request headers exceed the limit");
-        return line.isEmpty() ? headComplete() : fieldLine(line);
-    case Phase::ChunkSize: return chunkSizeLine(line);
-    case Phase::ChunkEnd: m_phase = Phase::ChunkSize; return true;
-    case Phase::Trailer: m_phase = Phase::Complete; return true;
-    default: return refuse(400, "invalid_argument", "unexpected line");
+        if (!m_sawRequestLine) {
+            ok = requestLine(line);
+        } else if (m_headBytes > m_limits.maxHeaderBytes) {
+            ok = refuse(431, "request_header_fields_too_large", "the request headers exceed the limit");
+        } else {
+            ok = line.isEmpty() ? headComplete() : fieldLine(line);
+        }
+        break;
+    case Phase::ChunkSize: ok = chunkSizeLine(line); break;
+    case Phase::ChunkEnd:
+        m_phase = Phase::ChunkSize;
+        ok = true;
+        break;
+    case Phase::Trailer:
+        m_phase = Phase::Complete;
+        ok = true;
+        break;
+    default: ok = refuse(400, "invalid_argument", "unexpected line"); break;
     }
+    m_line.resize(0);
+    return ok;
 }
 
 // request-line = method SP request-target SP HTTP-version, single spaces, nothing else.
-bool RequestFramer::requestLine(const QByteArray &line)
+bool RequestFramer::requestLine(QByteArrayView line)
 {
     m_sawRequestLine = true;
-    const QList<QByteArray> parts = line.split(' ');
-    if (parts.size() != 3)
+    const qsizetype s1 = line.indexOf(' ');
+    const qsizetype s2 = s1 < 0 ? -1 : line.indexOf(' ', s1 + 1);
+    if (s1 < 0 || s2 < 0 || line.indexOf(' ', s2 + 1) >= 0)
         return refuse(400, "invalid_argument", "the request line is not `METHOD target HTTP/1.x`");
-    const QByteArray &method = parts.at(0), &target = parts.at(1), &version = parts.at(2);
-    m_method = method;
+    const QByteArrayView method = line.first(s1);
+    const QByteArrayView target = line.sliced(s1 + 1, s2 - s1 - 1);
+    const QByteArrayView version = line.sliced(s2 + 1);
+    m_method = method.toByteArray();
     if (!isToken(method))
         return refuse(400, "invalid_argument", "the method is not a token");
     if (version.size() == 8 && version.startsWith("HTTP/") && version.at(6) == '.' && version.at(5) >= '0' &&
@@ -308,6 +422,7 @@ bool RequestFramer::requestLine(const QByteArray &line)
     }
     if (!isKnownMethod(method))
         return refuse(501, "not_implemented", "unknown method");
+    m_target = target.toByteArray();
     if (target == "*") {
         if (method != "OPTIONS")
             return refuse(400, "invalid_argument", "the asterisk target is for OPTIONS only");
@@ -316,10 +431,17 @@ bool RequestFramer::requestLine(const QByteArray &line)
     if (!target.startsWith('/'))
         return refuse(400, "invalid_argument", "the request target must be a path (origin-form)");
     if (const qsizetype q = target.indexOf('?'); q >= 0) {
-        for (const QByteArray &pair : target.mid(q + 1).split('&')) {
-            const QByteArray key = pair.left(pair.indexOf('='));
+        QByteArrayView rest = target.sliced(q + 1);
+        for (;;) {
+            const qsizetype amp = rest.indexOf('&');
+            const QByteArrayView pair = amp < 0 ? rest : rest.first(amp);
+            const qsizetype eq = pair.indexOf('=');
+            const QByteArrayView key = eq < 0 ? pair : pair.first(eq);
             if (key == "token" || key == "access_token")
                 m_credentials = true;
+            if (amp < 0)
+                break;
+            rest = rest.sliced(amp + 1);
         }
     }
     if (target.startsWith("//"))
@@ -332,7 +454,7 @@ bool RequestFramer::requestLine(const QByteArray &line)
     return true;
 }
 
-bool RequestFramer::fieldLine(const QByteArray &line)
+bool RequestFramer::fieldLine(QByteArrayView line)
 {
     if (line.at(0) == ' ' || line.at(0) == '\t')
         return refuse(400, "invalid_argument", "folded header lines (obs-fold) are not accepted");
@@ -341,19 +463,18 @@ bool RequestFramer::fieldLine(const QByteArray &line)
     const qsizetype colon = line.indexOf(':');
     if (colon <= 0)
         return refuse(400, "invalid_argument", "a header line without a name and colon");
-    const QByteArray name = line.left(colon);
+    const QByteArrayView name = line.first(colon);
     if (!isToken(name))
         return refuse(400, "invalid_argument", "a header name is not a token (whitespace before the colon?)");
-    const QByteArray value = trimOws(line.mid(colon + 1));
+    const QByteArrayView value = trimOws(line.sliced(colon + 1));
     if (!isFieldValue(value))
         return refuse(400, "invalid_argument", "a header value has a control character");
-    const QByteArray lname = name.toLower();
-    if (lname == "host") {
+    if (equalsLower(name, "host")) {
         if (++m_hosts > 1)
             return refuse(400, "invalid_argument", "more than one Host header");
         if (!isHostValue(value))
             return refuse(400, "invalid_argument", "the Host header is malformed");
-    } else if (lname == "content-length") {
+    } else if (equalsLower(name, "content-length")) {
         if (++m_contentLengths > 1)
             return refuse(400, "invalid_argument", "more than one Content-Length header");
         if (value.isEmpty())
@@ -363,29 +484,40 @@ bool RequestFramer::fieldLine(const QByteArray &line)
                 return refuse(400, "invalid_argument", "Content-Length is not a decimal number");
         if (value.size() > kMaxContentLengthDigits)
             return refuse(400, "invalid_argument", "Content-Length overflows");
-        m_contentLength = value.toLongLong();
-    } else if (lname == "transfer-encoding") {
+        qint64 length = 0;
+        for (char c : value)
+            length = length * 10 + (c - '0');
+        m_contentLength = length;
+    } else if (equalsLower(name, "transfer-encoding")) {
         if (++m_transferEncodings > 1)
             return refuse(400, "invalid_argument", "more than one Transfer-Encoding header");
-        m_chunked = value.toLower() == "chunked";
-    } else if (lname == "connection") {
-        for (const QByteArray &opt : value.split(',')) {
-            const QByteArray o = trimOws(opt).toLower();
-            if (o == "close")
+        m_chunked = equalsLower(value, "chunked");
+    } else if (equalsLower(name, "connection")) {
+        QByteArrayView rest = value;
+        for (;;) {
+            const qsizetype comma = rest.indexOf(',');
+            const QByteArrayView o = trimOws(comma < 0 ? rest : rest.first(comma));
+            if (equalsLower(o, "close"))
                 m_connClose = true;
-            else if (o == "keep-alive")
+            else if (equalsLower(o, "keep-alive"))
                 m_connKeepAlive = true;
+            if (comma < 0)
+                break;
+            rest = rest.sliced(comma + 1);
         }
-    } else if (lname == "expect") {
-        m_expectContinue = value.toLower() == "100-continue";
-    } else if (lname == "authorization" || lname == "x-api-key" || lname == "x-callback-token") {
+    } else if (equalsLower(name, "expect")) {
+        m_expectContinue = equalsLower(value, "100-continue");
+    } else if (equalsLower(name, "authorization") || equalsLower(name, "x-api-key") ||
+               equalsLower(name, "x-callback-token")) {
         m_credentials = true;
     }
+    m_fieldList.append({name.toByteArray(), value.toByteArray()});
     return true;
 }
 
 bool RequestFramer::headComplete()
 {
+    m_headLength = m_consumed;
     if (m_transferEncodings > 0 && m_contentLengths > 0)
         return refuse(400, "invalid_argument", "both Transfer-Encoding and Content-Length");
     if (m_transferEncodings > 0 && m_minor == 0)
@@ -409,7 +541,7 @@ bool RequestFramer::headComplete()
 
 // chunk-size [chunk-ext]; the whole chunked body on the wire (sizes and extensions included)
 // counts against the body limit, so tiny chunks cannot stretch it.
-bool RequestFramer::chunkSizeLine(const QByteArray &line)
+bool RequestFramer::chunkSizeLine(QByteArrayView line)
 {
     qsizetype i = 0;
     qint64 size = 0;
@@ -421,7 +553,7 @@ bool RequestFramer::chunkSizeLine(const QByteArray &line)
     }
     if (i == 0)
         return refuse(400, "invalid_argument", "a chunk size is not hexadecimal");
-    if (!isChunkExt(line.mid(i)))
+    if (!isChunkExt(line.sliced(i)))
         return refuse(400, "invalid_argument", "a malformed chunk extension");
     m_bodyBytes += line.size() + 2 + size + (size > 0 ? 2 : 0);
     if (m_bodyBytes > m_limits.maxBodyBytes)

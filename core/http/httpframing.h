@@ -1,7 +1,12 @@
 #pragma once
 
 #include <QByteArray>
+#include <QByteArrayView>
+#include <QList>
+#include <QPair>
 #include <QtGlobal>
+
+#include <utility>
 
 namespace cd::http {
 
@@ -10,7 +15,7 @@ struct FramingLimits
     qsizetype maxRequestLineBytes = 8 * 1024; // longer → 414
     qsizetype maxHeaderLineBytes = 8 * 1024;  // one field line; longer → 431
     qsizetype maxHeaderBytes = 64 * 1024;     // the whole header section; more → 431
-    int maxHeaders = 100;                     // QHttpServer 6.4 silently drops every field past 100
+    int maxHeaders = 100;                     // more → 431
     qint64 maxBodyBytes = 8 * 1024 * 1024;    // decoded body; more → 413
 };
 
@@ -22,12 +27,13 @@ struct Refusal
     QByteArray detail; // one sentence for the client
 };
 
-// The standard reason phrase (RFC 9110) for the statuses the listener answers itself.
+// The standard reason phrase (RFC 9110) of every status the service answers.
 QByteArray statusPhrase(int status);
 
-// An incremental, socket-free HTTP/1.x request framer (RFC 9112). Bytes go in as they arrive, in any
-// split; it says where each request ends or why the stream is refused. It accepts only what has one
-// reading, so QHttpServer's own parser, which sees the bytes after us, cannot frame them differently.
+// An incremental, socket-free HTTP/1.x request framer and parser (RFC 9112). Bytes go in as they
+// arrive, in any split; it says where each request ends or why the stream is refused, and keeps what
+// a handler needs of the request (method, target, fields, where the body starts, a chunked body
+// decoded). It accepts only what has one reading: anything ambiguous is refused, never guessed.
 class RequestFramer final
 {
 public:
@@ -61,6 +67,15 @@ public:
 
     // Facts about the request being framed (valid once its head is complete).
     QByteArray method() const { return m_method; }
+    const QByteArray &target() const { return m_target; }
+    // Field lines in order, names as sent, values without surrounding whitespace.
+    const QList<QPair<QByteArray, QByteArray>> &fields() const { return m_fieldList; }
+    // Bytes from the request's first byte to the end of its head (its Content-Length body follows).
+    qsizetype headLength() const { return m_headLength; }
+    bool chunked() const { return m_chunked; }
+    // A chunked request's body as decoded so far (its chunk data, nothing else); take it when the
+    // request is complete.
+    QByteArray takeChunkedBody() { return std::exchange(m_chunkedBody, {}); }
     bool http10() const { return m_minor == 0; }
     // The connection must close after this request's answer (HTTP/1.0 without keep-alive, or
     // `Connection: close`).
@@ -72,11 +87,14 @@ public:
 
 private:
     bool consumeHeadByte(char c);
+    // A run of bytes of a line with no CR, LF or NUL in it; returns how many it took (all, or up to
+    // and including the one that made it refuse).
+    qsizetype consumeLineRun(const char *data, qsizetype size);
     bool finishLine();
-    bool requestLine(const QByteArray &line);
-    bool fieldLine(const QByteArray &line);
+    bool requestLine(QByteArrayView line);
+    bool fieldLine(QByteArrayView line);
     bool headComplete();
-    bool chunkSizeLine(const QByteArray &line);
+    bool chunkSizeLine(QByteArrayView line);
     bool refuse(int status, const char *reason, const char *detail);
 
     FramingLimits m_limits;
@@ -88,6 +106,11 @@ private:
     qsizetype m_headBytes = 0;
     int m_fields = 0;
     QByteArray m_method;
+    QByteArray m_target;
+    QList<QPair<QByteArray, QByteArray>> m_fieldList;
+    QByteArray m_chunkedBody;
+    qsizetype m_consumed = 0;   // bytes of this request so far
+    qsizetype m_headLength = 0; // set when the head is complete
     int m_minor = 1;
     int m_hosts = 0;
     int m_contentLengths = 0;

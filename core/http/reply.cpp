@@ -1,8 +1,8 @@
 #include "reply.h"
 
 #include "guardedtcpserver.h"
+#include "httpframing.h"
 
-#include <QHttpServerResponder>
 #include <QIODevice>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -49,11 +49,7 @@ void answerComplete(QTcpSocket *socket, bool closeAfter)
 
 } // namespace
 
-Reply::Reply(QHttpServerResponder &&responder)
-    : m_responder(std::make_unique<QHttpServerResponder>(std::move(responder)))
-{
-    m_socket = m_responder->socket();
-}
+Reply::Reply(QTcpSocket *socket, bool closeAfter) : m_socket(socket), m_closeAfter(closeAfter) {}
 
 Reply::Reply(Reply &&) noexcept = default;
 Reply &Reply::operator=(Reply &&) noexcept = default;
@@ -61,7 +57,7 @@ Reply::~Reply() = default;
 
 bool Reply::alive() const
 {
-    return m_responder && m_socket && m_socket->state() == QAbstractSocket::ConnectedState;
+    return m_socket && m_socket->state() == QAbstractSocket::ConnectedState;
 }
 
 bool Reply::firstAnswer()
@@ -80,25 +76,29 @@ Headers Reply::withConnection(const Headers &extra) const
     return h;
 }
 
-void Reply::head(int status, const QByteArray &mime, const Headers &extra, qint64 length)
+QByteArray Reply::head(int status, const QByteArray &mime, const Headers &extra, qint64 length)
 {
-    m_responder->writeStatusLine(static_cast<QHttpServerResponder::StatusCode>(status));
-    m_responder->writeHeader(QByteArrayLiteral("Content-Type"), mime);
+    QByteArray out;
+    out.reserve(256);
+    out += "HTTP/1.1 " + QByteArray::number(status) + ' ' + statusPhrase(status) + "\r\nContent-Type: " + mime + "\r\n";
     if (length >= 0)
-        m_responder->writeHeader(QByteArrayLiteral("Content-Length"), QByteArray::number(length));
-    m_responder->writeHeader(QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("no-store"));
-    m_responder->writeHeader(QByteArrayLiteral("X-Content-Type-Options"), QByteArrayLiteral("nosniff"));
-    m_responder->writeHeader(QByteArrayLiteral("Crawldeck-Api-Version"), QByteArray::number(kApiVersion));
+        out += "Content-Length: " + QByteArray::number(length) + "\r\n";
+    out += "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nCrawldeck-Api-Version: " +
+           QByteArray::number(kApiVersion) + "\r\n";
     for (const auto &h : extra)
-        m_responder->writeHeader(h.first, h.second);
+        out += h.first + ": " + h.second + "\r\n";
+    out += "\r\n";
+    return out;
 }
 
 void Reply::bytes(const QByteArray &mime, const QByteArray &body, int status, const Headers &extra)
 {
     if (!firstAnswer())
         return;
-    head(status, mime, withConnection(extra), body.size());
-    m_responder->writeBody(m_headOnly ? QByteArray() : body);
+    QByteArray out = head(status, mime, withConnection(extra), body.size());
+    if (!m_headOnly)
+        out += body;
+    GuardedTcpServer::send(m_socket, out);
     answerComplete(m_socket, m_closeAfter);
 }
 
@@ -262,11 +262,9 @@ void Reply::stored(StoredBody body, const RangeRequest &ask)
                 Error::make(Error::Code::Unavailable, QStringLiteral("cannot read the body: ") + pump->errorString()));
     }
     m_answered = true;
-    head(range.kind == Kind::Part ? 206 : 200, body.mime, withConnection(h), length);
-    m_responder->writeBody(QByteArray()); // ends the header section
+    m_socket->write(head(range.kind == Kind::Part ? 206 : 200, body.mime, withConnection(h), length) + first);
     if (m_headOnly || length == 0)
         return answerComplete(m_socket, m_closeAfter);
-    m_socket->write(first);
     pump.release()->pump();
 }
 
@@ -296,8 +294,7 @@ void Reply::beginStream(const QByteArray &mime, const Headers &extra)
     m_answered = true;
     Headers h = extra;
     h.append({QByteArrayLiteral("Connection"), QByteArrayLiteral("close")});
-    head(200, mime, h, -1);
-    m_responder->writeBody(QByteArray());
+    m_socket->write(head(200, mime, h, -1));
     if (m_headOnly)
         m_socket->disconnectFromHost();
 }

@@ -12,7 +12,6 @@
 #include <memory>
 
 class QIODevice;
-class QHttpServerResponder;
 
 namespace cd::http {
 
@@ -56,13 +55,14 @@ ByteRange readRange(const RangeRequest &ask, const QByteArray &etag, qint64 size
 // in `Crawldeck-Api-Version`, and /health in `api_version`.
 inline constexpr int kApiVersion = 1;
 
-// The answer side of one request. Move-only; may be parked and answered later (after a group
-// commit) or kept open as a stream. Every write first checks that the client is still there:
-// writing to a socket that went away crashes QHttpServer 6.4.
+// The answer side of one request, written on its socket in one piece. Move-only; may be parked and
+// answered later (after a group commit) or kept open as a stream. Every write first checks that the
+// client is still there.
 class Reply
 {
 public:
-    explicit Reply(QHttpServerResponder &&responder);
+    // `closeAfter`: the request asked for the connection to close after its answer.
+    Reply(QTcpSocket *socket, bool closeAfter);
     Reply(Reply &&) noexcept;
     Reply &operator=(Reply &&) noexcept;
     ~Reply();
@@ -71,8 +71,8 @@ public:
     bool answered() const { return m_answered; }
     // HEAD: headers (with the length the body would have) but no body.
     void setHeadOnly(bool on) { m_headOnly = on; }
-    // The client sent `Connection: close` or is HTTP/1.0 without keep-alive (QHttpServer 6.4
-    // ignores both): close after answering.
+    // The client sent `Connection: close` or is HTTP/1.0 without keep-alive, or the answer is a
+    // refusal that ends the connection: close after answering.
     void setCloseAfter(bool on) { m_closeAfter = on; }
     QTcpSocket *socket() const { return m_socket.data(); }
 
@@ -99,9 +99,9 @@ private:
     bool firstAnswer();
     // `extra`, plus "Connection: close" when this answer ends the connection.
     Headers withConnection(const Headers &extra) const;
-    void head(int status, const QByteArray &mime, const Headers &extra, qint64 length);
+    // The status line and header section, its empty line included.
+    static QByteArray head(int status, const QByteArray &mime, const Headers &extra, qint64 length);
 
-    std::unique_ptr<QHttpServerResponder> m_responder;
     QPointer<QTcpSocket> m_socket;
     bool m_answered = false;
     bool m_headOnly = false;

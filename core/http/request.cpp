@@ -75,15 +75,68 @@ std::optional<QString> duplicateKey(const QByteArray &json)
 
 } // namespace
 
-Request Request::from(const QHttpServerRequest &req)
+namespace {
+
+QHttpServerRequest::Method methodOf(QByteArrayView m)
+{
+    using M = QHttpServerRequest::Method;
+    if (m == "GET")
+        return M::Get;
+    if (m == "POST")
+        return M::Post;
+    if (m == "HEAD")
+        return M::Head;
+    if (m == "PUT")
+        return M::Put;
+    if (m == "DELETE")
+        return M::Delete;
+    if (m == "PATCH")
+        return M::Patch;
+    if (m == "OPTIONS")
+        return M::Options;
+    return M::Unknown;
+}
+
+// Bytes a path keeps as they are in QUrl's fully encoded form.
+bool isPlainPath(QByteArrayView path)
+{
+    for (const char c : path) {
+        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
+                           c == '-' || c == '.' || c == '_' || c == '~';
+        if (!plain)
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+Request Request::fromFramed(QByteArrayView method, QByteArrayView target,
+                            const QList<QPair<QByteArray, QByteArray>> &fields, QByteArray body,
+                            const QHostAddress &remote)
 {
     Request r;
-    r.method = req.method();
-    r.path = req.url().path(QUrl::FullyEncoded);
-    r.query = req.query();
-    r.body = req.body();
-    r.remote = req.remoteAddress();
-    for (const auto &h : req.headers()) {
+    r.method = methodOf(method);
+    const qsizetype q = target.indexOf('?');
+    const QByteArrayView path = q < 0 ? target : target.first(q);
+    // The common case needs no URL parser; anything with escapes or delimiters is read the way
+    // QUrl reads a path (tolerantly), so that the router sees one spelling of it.
+    if (isPlainPath(path)) {
+        r.path = QString::fromLatin1(path);
+    } else {
+        QUrl url;
+        url.setPath(QString::fromUtf8(path), QUrl::TolerantMode);
+        r.path = url.path(QUrl::FullyEncoded);
+    }
+    if (q >= 0) {
+        QUrl url;
+        url.setQuery(QString::fromUtf8(target.sliced(q + 1)), QUrl::TolerantMode);
+        r.query = QUrlQuery(url);
+    }
+    r.body = std::move(body);
+    r.remote = remote;
+    r.headers.reserve(fields.size());
+    for (const auto &h : fields) {
         const QByteArray name = h.first.toLower();
         if (r.headers.contains(name))
             r.repeatedHeaders.insert(name);
@@ -130,8 +183,9 @@ Result<QJsonObject> Request::jsonObject() const
                                .arg(QString::fromLatin1(type)));
     if (body.trimmed().isEmpty())
         return Error::make(Code::Unprocessable, QStringLiteral("the request body is empty; expected a JSON object"));
-    // Round-trip through QString: invalid UTF-8 becomes U+FFFD instead of failing the whole request.
-    const QByteArray repaired = QString::fromUtf8(body).toUtf8();
+    // Invalid UTF-8 becomes U+FFFD (a round trip through QString) instead of failing the whole
+    // request; valid UTF-8, the usual case, is parsed as it is.
+    const QByteArray repaired = body.isValidUtf8() ? body : QString::fromUtf8(body).toUtf8();
     QJsonParseError err{};
     const QJsonDocument doc = QJsonDocument::fromJson(repaired, &err);
     if (err.error != QJsonParseError::NoError)

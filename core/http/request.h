@@ -15,8 +15,8 @@
 
 namespace cd::http {
 
-// A copy of what a handler needs from a QHttpServerRequest: safe to keep after the request object
-// is gone (parked replies, streams).
+// What a handler needs of a request, parsed once by the listener: a value, safe to keep (parked
+// replies, streams).
 struct Request
 {
     QHttpServerRequest::Method method = QHttpServerRequest::Method::Unknown;
@@ -29,7 +29,11 @@ struct Request
     QHash<QByteArray, QByteArray> headers; // lower-case names
     QSet<QByteArray> repeatedHeaders;      // lower-case names given more than once (`headers` keeps the last)
 
-    static Request from(const QHttpServerRequest &req);
+    // A request the listener framed: `target` as sent (origin-form, or `*`), `fields` in order with
+    // names as sent.
+    static Request fromFramed(QByteArrayView method, QByteArrayView target,
+                              const QList<QPair<QByteArray, QByteArray>> &fields, QByteArray body,
+                              const QHostAddress &remote);
     QByteArray header(const QByteArray &lowerName) const { return headers.value(lowerName); }
     QString queryValue(const QString &key) const { return query.queryItemValue(key, QUrl::FullyDecoded); }
     bool isLoopback() const { return remote.isLoopback(); }

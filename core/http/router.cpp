@@ -1,9 +1,6 @@
 #include "router.h"
 
 #include "auth.h"
-#include "guardedtcpserver.h"
-
-#include <QHttpServerResponder>
 
 namespace cd::http {
 
@@ -64,13 +61,11 @@ bool Router::match(const Route &route, const QStringList &path, QStringList *arg
     return route.segments.size() == path.size();
 }
 
-void Router::dispatch(const QHttpServerRequest &request, QHttpServerResponder &&responder) const
+void Router::dispatch(Request &&req, const Headers &fields, Reply &&reply) const
 {
-    Reply reply(std::move(responder));
-    Request req = Request::from(request);
-    reply.setCloseAfter(GuardedTcpServer::closeAfterResponse(reply.socket()) ||
-                        req.header(QByteArrayLiteral("connection")).toLower().contains("close"));
-    // HEAD is GET without a body (QHttpServer 6.4 routes it nowhere).
+    if (req.header(QByteArrayLiteral("connection")).toLower().contains("close"))
+        reply.setCloseAfter(true);
+    // HEAD is GET without a body.
     const bool head = req.method == Method::Head;
     if (head) {
         req.method = Method::Get;
@@ -78,7 +73,7 @@ void Router::dispatch(const QHttpServerRequest &request, QHttpServerResponder &&
     }
     // Credentials come first, before the route is even looked up: an ambiguous one is refused
     // whatever the request was for.
-    if (const auto denial = Auth::ambiguous(request.headers(), req.query)) {
+    if (const auto denial = Auth::ambiguous(fields, req.query)) {
         Auth::refuse(reply, *denial);
         return;
     }

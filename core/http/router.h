@@ -9,8 +9,6 @@
 
 #include <functional>
 
-class QHttpServerResponder;
-
 namespace cd::http {
 
 class Auth;
@@ -25,8 +23,8 @@ enum class Access {
 
 using Handler = std::function<void(const Request &, Reply &&)>;
 
-// Our own routing over QHttpServer's missing-handler: QHttpServer 6.4 has no 405, and every route
-// here answers through a movable Reply so handlers can park it.
+// Routing of the requests the listener framed: 404 and 405 with Allow, auth before the handler, and
+// every route answers through a movable Reply so handlers can park it.
 class Router
 {
 public:
@@ -37,7 +35,8 @@ public:
     // or one given twice, is refused with 400 before the handler runs, on every route.
     void add(QHttpServerRequest::Method method, const QString &pattern, Access access, const QStringList &query,
              Handler handler);
-    void dispatch(const QHttpServerRequest &request, QHttpServerResponder &&responder) const;
+    // `fields`: the request's field lines in order (a credential sent twice is refused).
+    void dispatch(Request &&req, const Headers &fields, Reply &&reply) const;
     // "METHOD /pattern" for every route, in registration order: the API docs are checked against it.
     QStringList routes() const;
 

@@ -38,17 +38,37 @@ void LogBus::reset()
     m_unannounced.clear();
 }
 
-quint64 LogBus::append(const QString &jobId, LogSource source, const QList<QByteArray> &rawLines)
+namespace {
+// Lines parsed from bytes (pipes) or from text (callbacks, whose JSON is already decoded: no trip
+// back through UTF-8).
+template<typename Raw> QList<ParsedLine> parseAll(const QList<Raw> &raw, LogSource source)
 {
     QList<ParsedLine> parsed;
-    parsed.reserve(rawLines.size());
-    for (const QByteArray &raw : rawLines)
-        parsed.append(LogParser::parse(raw, source));
+    parsed.reserve(raw.size());
+    for (const Raw &r : raw)
+        parsed.append(LogParser::parse(r, source));
+    return parsed;
+}
+} // namespace
+
+quint64 LogBus::append(const QString &jobId, LogSource source, const QList<QByteArray> &rawLines)
+{
+    return appendParsed(jobId, source, parseAll(rawLines, source));
+}
+
+quint64 LogBus::append(const QString &jobId, LogSource source, const QStringList &text)
+{
+    return appendParsed(jobId, source, parseAll(text, source));
+}
+
+quint64 LogBus::appendParsed(const QString &jobId, LogSource source, const QList<ParsedLine> &parsed)
+{
     model::LogLines lines;
+    lines.reserve(parsed.size());
     std::optional<int> progress;
     std::optional<QJsonObject> summary;
     const QDateTime now = QDateTime::currentDateTimeUtc();
-    for (const ParsedLine &p : std::as_const(parsed)) {
+    for (const ParsedLine &p : parsed) {
         lines.append(LogLine{jobId, 0, now, p.level, p.message, source});
         if (p.progress)
             progress = p.progress;
@@ -58,15 +78,6 @@ quint64 LogBus::append(const QString &jobId, LogSource source, const QList<QByte
             lines.append(LogLine{jobId, 0, now, LogLevel::Warning, p.summaryError, LogSource::System});
     }
     return publish(jobId, std::move(lines), progress, summary);
-}
-
-quint64 LogBus::append(const QString &jobId, LogSource source, const QStringList &text)
-{
-    QList<QByteArray> raw;
-    raw.reserve(text.size());
-    for (const QString &t : text)
-        raw.append(t.toUtf8());
-    return append(jobId, source, raw);
 }
 
 quint64 LogBus::system(const QString &jobId, LogLevel level, const QString &message)

@@ -23,6 +23,8 @@ class ChangeFeed;
 
 namespace cd::logs {
 
+struct ParsedLine;
+
 // Every log line of every job passes here: parse, queue for the next group commit (which numbers
 // the lines), and apply progress/summary. Lines reach live subscribers through the ChangeFeed once
 // committed, never from here.
@@ -54,6 +56,7 @@ public:
     void reset();
 
 private:
+    quint64 appendParsed(const QString &jobId, model::LogSource source, const QList<ParsedLine> &parsed);
     quint64 publish(const QString &jobId, model::LogLines lines, std::optional<int> progress,
                     std::optional<QJsonObject> summary);
     void onCommitted(quint64 ticket);

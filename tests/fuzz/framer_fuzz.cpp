@@ -1,5 +1,6 @@
 // Fuzzes the request framer: no input may crash it, and the requests it frames (or the point where
-// it refuses) must not depend on how the bytes are split across reads.
+// it refuses), and what it parses of each (target, fields, head length, chunked body), must not
+// depend on how the bytes are split across reads.
 #include "http/httpframing.h"
 
 #include <QList>
@@ -12,6 +13,10 @@ namespace {
 struct Outcome
 {
     QList<qsizetype> requests; // length of each complete request, in order
+    QList<qsizetype> heads;    // and of its head
+    QList<QByteArray> targets;
+    QList<QList<QPair<QByteArray, QByteArray>>> fields;
+    QList<QByteArray> chunkedBodies;
     cd::http::RequestFramer::Phase last = cd::http::RequestFramer::Phase::Idle;
     int status = 0;
     bool operator==(const Outcome &) const = default;
@@ -39,6 +44,12 @@ Outcome frame(const QByteArray &data, qsizetype step)
             break;
         if (f.complete()) {
             out.requests << pos - start;
+            out.heads << f.headLength();
+            if (f.headLength() <= 0 || f.headLength() > pos - start)
+                std::abort();
+            out.targets << f.target();
+            out.fields << f.fields();
+            out.chunkedBodies << f.takeChunkedBody();
             start = pos;
             f.next();
         }

@@ -330,7 +330,7 @@ TEST_F(Framing, ASlowBodyIsCutAtTheBodyDeadlineEvenIfBytesKeepComing)
     expectUp();
 }
 
-// The hand-over to QHttpServer is byte-exact for a body at the cap: the handler parses the whole
+// The hand-over to the handler is byte-exact for a body at the cap: the handler parses the whole
 // JSON document (a cut or shifted body would be a 400 for malformed JSON, not this 422).
 TEST(FramingLarge, ABodyAtTheCapReachesTheHandlerIntact)
 {
@@ -519,6 +519,39 @@ TEST(RequestFramer, StopsExactlyAtTheEndOfAChunkedRequest)
     EXPECT_EQ(f.feed(second), second.size());
     EXPECT_TRUE(f.complete());
     EXPECT_FALSE(f.closeAfter());
+}
+
+// The framer is also the parser the handlers see: the target as sent, the fields in order with
+// their values trimmed, where the head ends, and a chunked body decoded (chunk data only), the same
+// whether the bytes come in one piece or one at a time.
+TEST(RequestFramer, KeepsTargetFieldsHeadLengthAndDecodedChunkedBody)
+{
+    const QByteArray head = "POST /api/crawler/log?token=a%20b HTTP/1.1\r\nHost: x\r\nX-Thing:  spaced \t\r\n"
+                            "x-thing: again\r\nTransfer-Encoding: chunked\r\n\r\n";
+    const QByteArray raw = head + "5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n";
+    for (const qsizetype step : {raw.size(), qsizetype(1), qsizetype(3)}) {
+        http::RequestFramer f;
+        qsizetype pos = 0;
+        while (pos < raw.size() && !f.complete())
+            pos += f.feed(raw.constData() + pos, qMin(step, raw.size() - pos));
+        ASSERT_TRUE(f.complete()) << step;
+        EXPECT_EQ(pos, raw.size());
+        EXPECT_EQ(f.method(), "POST");
+        EXPECT_EQ(f.target(), "/api/crawler/log?token=a%20b");
+        EXPECT_EQ(f.headLength(), head.size());
+        ASSERT_EQ(f.fields().size(), 4);
+        EXPECT_EQ(f.fields().at(1).first, "X-Thing");
+        EXPECT_EQ(f.fields().at(1).second, "spaced");
+        EXPECT_EQ(f.fields().at(2).second, "again");
+        EXPECT_TRUE(f.chunked());
+        EXPECT_EQ(f.takeChunkedBody(), "hello, world");
+    }
+    // A Content-Length body follows the head: the owner of the bytes slices it there.
+    const QByteArray post = "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc";
+    http::RequestFramer f;
+    EXPECT_EQ(f.feed(post), post.size());
+    EXPECT_EQ(post.mid(f.headLength()), "abc");
+    EXPECT_FALSE(f.chunked());
 }
 
 TEST(RequestFramer, CloseAfterFollowsVersionAndConnection)

@@ -3,6 +3,7 @@
 
 #include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QProcess>
 #include <QSqlDatabase>
 #include <QSqlQuery>
@@ -523,4 +524,66 @@ TEST(Http, HeadIsGetWithoutABodyAndConnectionCloseIsHonoured)
     ASSERT_TRUE(once.waitForConnected(3000));
     once.write("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     EXPECT_TRUE(cdtest::waitUntil([&] { return once.state() == QAbstractSocket::UnconnectedState; }, 3000));
+}
+
+// One call's lines go into the database in multi-row statements of several sizes: every line must
+// arrive once, in order, whatever the split (137 = 2×50 + 3×10 + 7×1).
+TEST(Http, ABatchIsStoredWholeAndInOrderWhateverItsSize)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const QString id = startJob(st);
+    for (const int n : {137, 1, 50, 61}) {
+        QJsonArray messages;
+        for (int i = 0; i < n; ++i)
+            messages.append(QStringLiteral("[INFO] batch %1 line %2").arg(n).arg(i));
+        const auto r =
+            cdtest::postJson(st.port(), "/api/crawler/log",
+                             QJsonObject{{QStringLiteral("job_id"), id}, {QStringLiteral("messages"), messages}}, {},
+                             {{"X-Callback-Token", st.auth->jobToken(id).toUtf8()}});
+        ASSERT_EQ(r.status, 200) << r.body.toStdString();
+        EXPECT_EQ(r.json().value(QStringLiteral("lines")).toInt(), n);
+        const auto lines = st.logs->lines(store::LogQuery{id, 0, 10000, {}, QStringLiteral("batch %1 line").arg(n)});
+        ASSERT_EQ(lines.size(), n);
+        for (int i = 0; i < n; ++i) {
+            EXPECT_EQ(lines.at(i).message, QStringLiteral("[INFO] batch %1 line %2").arg(n).arg(i));
+            EXPECT_TRUE(lines.at(i).ts.isValid());
+            if (i > 0) {
+                EXPECT_EQ(lines.at(i).seq, lines.at(i - 1).seq + 1);
+            }
+        }
+    }
+}
+
+// The listener parses the request target itself: a percent-encoded path segment names the same
+// job as the plain one, and a query is read the same way.
+TEST(Http, PercentEncodedPathSegmentsAndQueriesAreDecodedOnce)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const QString id = startJob(st);
+    ASSERT_FALSE(id.isEmpty());
+    const QByteArray plain = "/api/crawler/status/" + id.toUtf8();
+    const QByteArray encoded =
+        "/api/crawler/status/%" + QByteArray::number(id.at(0).unicode(), 16) + id.mid(1).toUtf8();
+    const auto a = cdtest::getJson(st.port(), plain, kToken);
+    const auto b = cdtest::getJson(st.port(), encoded, kToken);
+    ASSERT_EQ(a.status, 200) << a.body.toStdString();
+    ASSERT_EQ(b.status, 200) << b.body.toStdString();
+    EXPECT_EQ(b.json().value(QStringLiteral("id")).toString(), id);
+    // A query parameter the route does not take is refused, encoded or not.
+    EXPECT_EQ(cdtest::getJson(st.port(), plain + "?%6Eope=1", kToken).status, 400);
+}
+
+// The committed-callback answer is written without a QJsonObject: byte for byte what the JSON
+// writer makes of the documented object.
+TEST(Http, TheLogAnswerIsExactlyTheDocumentedObject)
+{
+    Stack st(StackOptions().withProfiles(profiles()));
+    const QString id = startJob(st);
+    const auto r = postLog(st, id, QStringLiteral("[INFO] one\n[INFO] two"));
+    ASSERT_EQ(r.status, 200);
+    const QJsonObject expected{{QStringLiteral("status"), QStringLiteral("success")},
+                               {QStringLiteral("job_id"), id},
+                               {QStringLiteral("message"), QStringLiteral("Log message received and queued")},
+                               {QStringLiteral("lines"), 2}};
+    EXPECT_EQ(r.body, QJsonDocument(expected).toJson(QJsonDocument::Compact));
 }

@@ -41,7 +41,7 @@ echo "Depends: $depends"
 echo "Recommends: $(field Recommends)"
 # Libraries from shlibdeps, plugins named by hand (nothing links them).
 depnames=" $(sed -E 's/ *\([^)]*\)//g; s/[,|]/ /g' <<<"$depends") "
-for need in libqt6core6 libqt6network6 libqt6sql6 libqt6httpserver6 libqt6widgets6 libqt6sql6-sqlite \
+for need in libqt6core6 libqt6network6 libqt6sql6 libqt6widgets6 libqt6sql6-sqlite \
     libqt6svg6 qt6-qpa-plugins libc6 libstdc++6; do
     [[ "$depnames" == *" $need "* ]] || fail "Depends lacks $need"
 done
