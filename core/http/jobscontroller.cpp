@@ -15,7 +15,6 @@
 #include "store/logstore.h"
 
 #include <QFile>
-#include <QHttpServerResponder>
 #include <QJsonArray>
 #include <QJsonObject>
 
