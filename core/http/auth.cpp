@@ -49,7 +49,17 @@ bool Auth::constantTimeEquals(const QByteArray &a, const QByteArray &b)
 
 QString Auth::jobToken(const QString &jobId) const
 {
-    return jobId + u'.' + QString::fromLatin1(macOf(m_secret, jobId));
+    return jobId + u'.' + QString::fromLatin1(macFor(jobId));
+}
+
+QByteArray Auth::macFor(const QString &jobId) const
+{
+    constexpr qsizetype kRemembered = 4096;
+    if (const auto it = m_macs.constFind(jobId); it != m_macs.cend())
+        return it.value();
+    if (m_macs.size() >= kRemembered)
+        m_macs.clear();
+    return m_macs.insert(jobId, macOf(m_secret, jobId)).value();
 }
 
 bool Auth::jobTokenValid(const QByteArray &token, QString *madeFor) const
@@ -58,13 +68,13 @@ bool Auth::jobTokenValid(const QByteArray &token, QString *madeFor) const
     if (dot <= 0) {
         // Tokens handed out before they named their job (still held by jobs that were running then):
         // only the job they were made for can check them.
-        if (!madeFor->isEmpty() && constantTimeEquals(token, macOf(m_secret, *madeFor)))
+        if (!madeFor->isEmpty() && constantTimeEquals(token, macFor(*madeFor)))
             return true;
         madeFor->clear();
         return false;
     }
     const QString id = QString::fromUtf8(token.left(dot));
-    if (!constantTimeEquals(token.mid(dot + 1), macOf(m_secret, id)))
+    if (!constantTimeEquals(token.mid(dot + 1), macFor(id)))
         return false;
     *madeFor = id;
     return true;
