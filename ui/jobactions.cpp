@@ -10,10 +10,7 @@
 #include <QFileDialog>
 #include <QMenu>
 #include <QPointer>
-#include <QSaveFile>
 #include <QUrl>
-
-#include <memory>
 
 namespace cd::ui {
 
@@ -80,7 +77,7 @@ void JobActions::doOpenFolder()
 
 void JobActions::doExportLog()
 {
-    if (!m_job)
+    if (!m_job || !m_writeLog)
         return;
     const QString suggested = QDir::home().filePath(QStringLiteral("%1.log").arg(m_job->id.left(8)));
     const QString path = m_askPath ? m_askPath(suggested)
@@ -90,58 +87,11 @@ void JobActions::doExportLog()
         return;
     const QString id = m_job->id;
     Q_EMIT message(tr("Exporting the log of %1…").arg(id.left(8)));
-    writeLog(m_session, id, path, this, [this, path](const QString &error) {
-        Q_EMIT message(error.isEmpty() ? tr("Log saved to %1").arg(path) : tr("Log not saved: %1").arg(error));
+    m_writeLog(id, path, [self = QPointer<JobActions>(this), path](const QString &error) {
+        if (self)
+            Q_EMIT self->message(error.isEmpty() ? tr("Log saved to %1").arg(path)
+                                                 : tr("Log not saved: %1").arg(error));
     });
-}
-
-namespace {
-// One export in flight: pages of lines appended to a QSaveFile, committed after the last page.
-struct Export
-{
-    session::Session *session = nullptr;
-    QPointer<QObject> context;
-    store::LogQuery query;
-    std::unique_ptr<QSaveFile> file;
-    std::function<void(QString)> done;
-};
-
-void nextPage(const std::shared_ptr<Export> &e)
-{
-    if (!e->context)
-        return;
-    e->session->logLines(e->query, e->context, [e](Result<model::LogLines> page) {
-        if (!page)
-            return e->done(page.error().detail);
-        for (const model::LogLine &l : page.value()) {
-            // The message keeps its worker's own level tag ("[INFO] …"), as the console shows it.
-            const QString line = model::isoUtc(l.ts) + u' ' + l.message + u'\n';
-            e->file->write(line.toUtf8());
-            e->query.after = l.seq;
-        }
-        if (page->size() < e->query.limit) {
-            if (!e->file->commit())
-                return e->done(e->file->errorString());
-            return e->done({});
-        }
-        nextPage(e);
-    });
-}
-} // namespace
-
-void JobActions::writeLog(session::Session *session, const QString &jobId, const QString &path, QObject *context,
-                          std::function<void(QString)> done)
-{
-    auto e = std::make_shared<Export>();
-    e->session = session;
-    e->context = context;
-    e->query.jobId = jobId;
-    e->query.limit = 5000;
-    e->file = std::make_unique<QSaveFile>(path);
-    e->done = std::move(done);
-    if (!e->file->open(QIODevice::WriteOnly))
-        return e->done(e->file->errorString());
-    nextPage(e);
 }
 
 } // namespace cd::ui

@@ -39,9 +39,10 @@ public:
 
     // Where Export log… writes (tests skip the file dialog); empty = ask.
     void setExportPath(std::function<QString(const QString &suggested)> ask) { m_askPath = std::move(ask); }
-    // Writes the whole log of a job to a file, page by page, then calls done (an error, or empty).
-    static void writeLog(session::Session *session, const QString &jobId, const QString &path, QObject *context,
-                         std::function<void(QString)> done);
+    // What writes a job's log to a file, asynchronously, then says why it failed (empty: it did not).
+    using LogWriter =
+        std::function<void(const QString &jobId, const QString &path, std::function<void(const QString &)> done)>;
+    void setLogWriter(LogWriter writer) { m_writeLog = std::move(writer); }
 
 Q_SIGNALS:
     // A short note for the status bar ("Copied …", "Log saved to …").
@@ -60,6 +61,7 @@ private:
     QAction *m_openFolder;
     QAction *m_exportLog;
     std::function<QString(const QString &)> m_askPath;
+    LogWriter m_writeLog;
 };
 
 } // namespace cd::ui

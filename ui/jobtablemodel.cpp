@@ -34,7 +34,7 @@ QString statusIcon(JobStatus s)
     case JobStatus::Running: return QStringLiteral("▶");
     case JobStatus::Completed: return QStringLiteral("✔");
     case JobStatus::Failed: return QStringLiteral("✖");
-    case JobStatus::TimedOut: return QStringLiteral("⌛");
+    case JobStatus::TimedOut: return QStringLiteral("◴");
     case JobStatus::Cancelling:
     case JobStatus::Cancelled: return QStringLiteral("■");
     }
@@ -298,7 +298,7 @@ int JobTableModel::defaultWidth(Column column)
     case Found: return 70;
     case Pages: return 90;
     case Errors: return 55;
-    case Created: return 130;
+    case Created: return 150;
     case Duration: return 90;
     case Attempt: return 60;
     case Node: return 90;

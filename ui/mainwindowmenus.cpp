@@ -6,6 +6,7 @@
 #include "jobdetailspane.h"
 #include "jobfilterproxy.h"
 #include "jobtablemodel.h"
+#include "logconsole.h"
 #include "mainwindow.h"
 #include "settings/settings.h"
 
@@ -99,6 +100,12 @@ void MainWindow::buildMenus()
         return tr("No jobs yet — New job… (Ctrl+N) or POST /api/crawler/start");
     });
     m_jobActions = new JobActions(m_session, this);
+    // The console writes logs (one writer for its Save… and this): show the job there, then save.
+    m_jobActions->setLogWriter([this](const QString &jobId, const QString &path, auto done) {
+        if (m_details->jobId() != jobId)
+            m_details->setJob(jobId);
+        m_details->console()->saveTo(path, [done](const Status &st) { done(st ? QString() : st.error().detail); });
+    });
     connect(m_jobActions, &JobActions::message, this,
             [this](const QString &text) { statusBar()->showMessage(text, 5000); });
 

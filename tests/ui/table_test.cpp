@@ -301,8 +301,11 @@ TEST_P(TableTest, ContextMenuActionsFollowTheJobStateAndCopyTheRightText)
         EXPECT_TRUE(suggested.endsWith(done.id.left(8) + QStringLiteral(".log")));
         return path;
     });
+    QString said;
+    QObject::connect(w.jobActions(), &ui::JobActions::message, &w, [&](const QString &m) { said = m; });
     w.jobActions()->exportLog()->trigger();
-    ASSERT_TRUE(cdtest::waitUntil([&] { return QFile::exists(path); }));
+    ASSERT_TRUE(cdtest::waitUntil([&] { return said.startsWith(QStringLiteral("Log saved to")); }))
+        << said.toStdString();
     QFile f(path);
     ASSERT_TRUE(f.open(QIODevice::ReadOnly));
     const QStringList written = QString::fromUtf8(f.readAll()).split(u'\n', Qt::SkipEmptyParts);
@@ -418,4 +421,118 @@ TEST(JobTable, MenuBarHasTheUsualMenusShortcutsAndAnAboutNamingTheServer)
     cdtest::spin(50);
     EXPECT_FALSE(w.details()->isVisible());
     EXPECT_GT(w.table()->height(), tall + 150);
+}
+
+// Screens of a busy day (a mix of statuses, badges, keywords and hosts), the row menu open and About,
+// in light and dark palettes: <build>/tests/screens/table-*.png, for a person to look at.
+TEST(Screens, JobTableOfABusyDayItsMenuAndAboutInLightAndDark)
+{
+    Stack st(StackOptions().noListen());
+    st.scheduler->stop();
+    const auto url = [](const char *host) { return QStringList{QStringLiteral("https://") + QLatin1String(host)}; };
+    const auto kw = [](std::initializer_list<const char *> words) {
+        QStringList l;
+        for (const char *w : words)
+            l << QLatin1String(w);
+        return l;
+    };
+    place(st, {.keywords = kw({"solar", "photovoltaic"}),
+               .startUrls = url("www.pv-magazine.example/news"),
+               .profile = QStringLiteral("crawler"),
+               .summary = summary(10, 10, 143, 200, 0)});
+    place(st, {.keywords = kw({"heat pump"}),
+               .startUrls = url("heatpumps.example/installers"),
+               .profile = QStringLiteral("crawler"),
+               .summary = summary(4, 10, 200, 200, 0, QStringLiteral("page_budget"))});
+    place(st, {.keywords = kw({"wind turbine", "offshore"}),
+               .startUrls = url("offshorewind.example"),
+               .profile = QStringLiteral("crawler"),
+               .summary = summary(10, 10, 96, 200, 7)});
+    place(st, {.backend = model::Backend::RunPod,
+               .keywords = kw({"battery storage"}),
+               .summary = summary(25, 25, 310, 500, 0),
+               .remoteId = QStringLiteral("9f3c2e7a-e1")});
+    place(st, {.keywords = kw({"hydrogen"}),
+               .startUrls = url("h2-news.example"),
+               .status = JobStatus::Failed,
+               .summary = summary(0, 10, 0, 200, 3),
+               .error = QStringLiteral("no page could be fetched from the start URLs (h2-news.example: HTTP 503)")});
+    place(st, {.keywords = kw({"biogas"}), .startUrls = url("biogas.example"), .status = JobStatus::Cancelled});
+    place(st, {.backend = model::Backend::RunPod,
+               .keywords = kw({"geothermal"}),
+               .status = JobStatus::TimedOut,
+               .remoteId = QStringLiteral("41aa09c3-e1"),
+               .error = QStringLiteral("timed out after 900 s")});
+    place(st, {.keywords = kw({"tidal energy"}),
+               .startUrls = url("marine-energy.example"),
+               .profile = QStringLiteral("crawler"),
+               .status = JobStatus::Running});
+    place(st, {.keywords = kw({"smart grid", "demand response"}),
+               .startUrls = url("gridnews.example"),
+               .profile = QStringLiteral("crawler"),
+               .status = JobStatus::Running});
+    place(st, {.keywords = kw({"e-bike"}), .startUrls = url("cycling.example"), .status = JobStatus::Queued});
+    const auto selected = place(st, {.keywords = kw({"insulation", "retrofit"}),
+                                     .startUrls = url("www.buildings.example"),
+                                     .profile = QStringLiteral("crawler"),
+                                     .summary = summary(6, 10, 200, 200, 2, QStringLiteral("page_budget"))});
+    st.bus->append(selected.id, model::LogSource::Stdout,
+                   {QStringLiteral("[INFO] crawling https://www.buildings.example"),
+                    QStringLiteral("[WARNING] found 6 of 10 domains in 200 pages; stopped by page_budget")});
+    st.logs->flush();
+
+    const QPalette original = QApplication::palette();
+    QPalette dark = original;
+    dark.setColor(QPalette::Window, QColor(0x2b2d30));
+    dark.setColor(QPalette::WindowText, QColor(0xdfe1e5));
+    dark.setColor(QPalette::Base, QColor(0x1e1f22));
+    dark.setColor(QPalette::AlternateBase, QColor(0x26282b));
+    dark.setColor(QPalette::Text, QColor(0xdfe1e5));
+    dark.setColor(QPalette::Button, QColor(0x2b2d30));
+    dark.setColor(QPalette::ButtonText, QColor(0xdfe1e5));
+    dark.setColor(QPalette::PlaceholderText, QColor(0x8b949e));
+    for (auto role : {QPalette::Text, QPalette::WindowText, QPalette::ButtonText})
+        dark.setColor(QPalette::Disabled, role, QColor(0x6e7681));
+    const QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");
+    QDir().mkpath(dir);
+    const auto session = cdtest::localSession(st);
+    for (const auto &[name, palette] : {std::pair{"light", original}, std::pair{"dark", dark}}) {
+        QApplication::setPalette(palette);
+        ui::MainWindow w(session.get());
+        w.setServerInfo(QStringLiteral("http://127.0.0.1:8000"), {});
+        w.resize(1400, 820);
+        w.show();
+        ASSERT_TRUE(cdtest::waitUntil([&] { return w.jobModel()->rowCount() == 11; }));
+        w.selectJob(selected.id);
+        cdtest::spin(150);
+        EXPECT_TRUE(w.emptyState()->isHidden());
+        EXPECT_TRUE(w.grab().save(dir + QStringLiteral("/table-busy-%1.png").arg(QLatin1String(name))));
+
+        // The row menu, drawn where it opens (it is a window of its own).
+        std::unique_ptr<QMenu> menu(w.jobMenu());
+        const QRect row = w.table()->visualRect(
+            w.proxy()->mapFromSource(w.jobModel()->index(w.jobModel()->rowOf(selected.id), ui::JobTableModel::What)));
+        const QPoint at = w.table()->viewport()->mapTo(&w, row.center());
+        menu->popup(w.mapToGlobal(at));
+        cdtest::spin(100);
+        QPixmap shot = w.grab();
+        {
+            QPainter p(&shot);
+            p.drawPixmap(at, menu->grab());
+        }
+        EXPECT_TRUE(shot.save(dir + QStringLiteral("/table-menu-%1.png").arg(QLatin1String(name))));
+        menu->hide();
+
+        ui::AboutDialog about(w.serverDescription(), &w);
+        about.show();
+        cdtest::spin(50);
+        EXPECT_TRUE(about.grab().save(dir + QStringLiteral("/table-about-%1.png").arg(QLatin1String(name))));
+        about.hide();
+
+        // And the empty table, as a first start shows it.
+        w.setFilterText(QStringLiteral("no-such-job"));
+        cdtest::spin(100);
+        EXPECT_TRUE(w.grab().save(dir + QStringLiteral("/table-nomatch-%1.png").arg(QLatin1String(name))));
+    }
+    QApplication::setPalette(original);
 }
