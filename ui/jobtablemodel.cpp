@@ -292,14 +292,14 @@ int JobTableModel::defaultWidth(Column column)
     switch (column) {
     case Id: return 80;
     case What: return 300;
-    case Backend: return 80;
-    case Status: return 190;
-    case Progress: return 120;
+    case Backend: return 70;
+    case Status: return 175;
+    case Progress: return 110;
     case Found: return 70;
     case Pages: return 90;
     case Errors: return 55;
     case Created: return 150;
-    case Duration: return 90;
+    case Duration: return 80;
     case Attempt: return 60;
     case Node: return 90;
     case ColumnCount: break;

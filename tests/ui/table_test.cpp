@@ -363,12 +363,16 @@ TEST(JobTable, EmptyStatesSayWhatToDoNext)
     st.scheduler->stop();
     const auto session = cdtest::localSession(st);
     ui::MainWindow w(session.get());
-    w.resize(1000, 700);
+    w.resize(1280, 700);
     w.show();
     ui::EmptyState *empty = w.emptyState();
     EXPECT_FALSE(empty->isHidden());
     EXPECT_EQ(empty->text(), QStringLiteral("No jobs yet — New job… (Ctrl+N) or POST /api/crawler/start"));
     EXPECT_GT(empty->width(), 400); // centred across the viewport, not a sliver
+    cdtest::spin(50);
+    const QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");
+    QDir().mkpath(dir);
+    EXPECT_TRUE(w.grab().save(dir + QStringLiteral("/table-empty.png")));
 
     const auto job = place(st, {.keywords = {QStringLiteral("solar")}, .status = JobStatus::Queued});
     ASSERT_TRUE(cdtest::waitUntil([&] { return w.jobModel()->rowCount() == 1; }));
@@ -493,6 +497,7 @@ TEST(Screens, JobTableOfABusyDayItsMenuAndAboutInLightAndDark)
     dark.setColor(QPalette::PlaceholderText, QColor(0x8b949e));
     for (auto role : {QPalette::Text, QPalette::WindowText, QPalette::ButtonText})
         dark.setColor(QPalette::Disabled, role, QColor(0x6e7681));
+    dark.setColor(QPalette::Light, QColor(0x3a3d41)); // the etch under disabled menu text
     const QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");
     QDir().mkpath(dir);
     const auto session = cdtest::localSession(st);
