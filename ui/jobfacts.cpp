@@ -61,14 +61,14 @@ JobFacts JobFacts::of(const model::Job &job)
     if (job.status != model::JobStatus::Completed)
         return f;
     QStringList why;
-    const bool short_ = job.outcome() == u"partial" || (f.found >= 0 && f.wanted > 0 && f.found < f.wanted);
+    const bool fellShort = job.outcome() == u"partial" || (f.found >= 0 && f.wanted > 0 && f.found < f.wanted);
     if (f.found >= 0 && f.wanted > 0 && f.found < f.wanted)
         why << QStringLiteral("found %1 of %2 domains").arg(f.found).arg(f.wanted);
-    if (const QString by = s.value(QStringLiteral("stopped_by")).toString(); short_ && !by.isEmpty())
+    if (const QString by = s.value(QStringLiteral("stopped_by")).toString(); fellShort && !by.isEmpty())
         why << QStringLiteral("stopped by %1").arg(by);
     if (f.errors > 0)
         why << (f.errors == 1 ? QStringLiteral("1 error logged") : QStringLiteral("%1 errors logged").arg(f.errors));
-    if (short_)
+    if (fellShort)
         f.badge = QStringLiteral("partial");
     else if (f.errors > 0)
         f.badge = QStringLiteral("with errors");
