@@ -1,12 +1,14 @@
 #include "jobtablemodel.h"
 
 #include "colours.h"
+#include "jobfacts.h"
 #include "session/session.h"
 
 #include <QBrush>
 #include <QLocale>
 
 #include <algorithm>
+#include <iterator>
 
 namespace cd::ui {
 
@@ -32,7 +34,7 @@ QString statusIcon(JobStatus s)
     case JobStatus::Running: return QStringLiteral("▶");
     case JobStatus::Completed: return QStringLiteral("✔");
     case JobStatus::Failed: return QStringLiteral("✖");
-    case JobStatus::TimedOut: return QStringLiteral("⌛");
+    case JobStatus::TimedOut: return QStringLiteral("◴");
     case JobStatus::Cancelling:
     case JobStatus::Cancelled: return QStringLiteral("■");
     }
@@ -200,11 +202,14 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
     if (!index.isValid() || index.row() >= m_jobs.size())
         return {};
     const model::Job &j = m_jobs.at(index.row());
+    const int column = index.column();
+    const auto facts = [&j] { return JobFacts::of(j); };
     switch (role) {
     case JobIdRole: return j.id;
     case StatusRole: return static_cast<int>(j.status);
     case ProgressRole: return j.progress;
     case JobRole: return QVariant::fromValue(j);
+    case BadgeRole: return facts().badge;
     case SortRole:
         // Values that sort correctly, unlike the display strings.
         switch (index.column()) {
@@ -213,34 +218,55 @@ QVariant JobTableModel::data(const QModelIndex &index, int role) const
         case Duration: return j.durationSecs();
         case Attempt: return j.attempt;
         case Status: return static_cast<int>(j.status);
+        case Found: return facts().found;
+        case Pages: return facts().pages;
+        case Errors: return facts().errors;
         default: return data(index, Qt::DisplayRole);
         }
-    case Qt::ForegroundRole: return index.column() == Status ? QVariant(QBrush(statusColour(j.status))) : QVariant();
+    case Qt::ForegroundRole:
+        if (column == Status) {
+            // A completed job that fell short reads as a warning, not as plain success.
+            const bool badge = !facts().badge.isEmpty();
+            return QBrush(badge ? levelColour(model::LogLevel::Warning) : statusColour(j.status));
+        }
+        if (column == Errors && facts().errors > 0)
+            return QBrush(levelColour(model::LogLevel::Error));
+        return {};
     case Qt::ToolTipRole:
-        if (index.column() == Status && !j.error.isEmpty())
+        if (column == Status && !j.error.isEmpty())
             return j.error;
-        if (index.column() == Status && !j.partialReason().isEmpty())
-            return tr("stopped by %1").arg(j.partialReason());
-        if (index.column() == Id)
+        if (column == Status)
+            return facts().badgeWhy.isEmpty() ? QVariant() : QVariant(facts().badgeWhy);
+        if (column == What)
+            return facts().what;
+        if (column == Id)
             return j.id;
         if (index.column() == Node && !j.node.isEmpty())
             return tr("Runs or ran on node %1").arg(j.node);
         return {};
     case Qt::TextAlignmentRole:
-        if (index.column() == Attempt || index.column() == Duration)
+        if (column == Attempt || column == Duration || column == Found || column == Pages || column == Errors)
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case Qt::DisplayRole: break;
     default: return {};
     }
-    switch (index.column()) {
+    switch (column) {
     case Id: return j.id.left(8);
-    case Kind: {
-        const QString profile = j.params.value(QStringLiteral("profile")).toString();
-        return profile.isEmpty() ? j.kind : j.kind + QStringLiteral(" · ") + profile;
-    }
+    case What: return facts().what;
     case Backend: return model::toString(j.backend);
-    case Status: return QString(statusIcon(j.status) + u' ' + j.statusText());
+    case Status: {
+        QString text = statusIcon(j.status) + u' ' + model::toString(j.status).replace(u'_', u' ');
+        if (const QString badge = facts().badge; !badge.isEmpty())
+            text += QStringLiteral(" · ") + badge;
+        return text;
+    }
+    case Found: return facts().foundText();
+    case Pages: return facts().pagesText();
+    case Errors: {
+        const int errors = facts().errors;
+        return errors < 0 ? QString() : QString::number(errors);
+    }
     case Progress: return QStringLiteral("%1%").arg(j.progress);
     case Created: return QLocale().toString(j.createdAt.toLocalTime(), QLocale::ShortFormat);
     case Duration: return duration(j.durationSecs());
@@ -255,9 +281,30 @@ QVariant JobTableModel::headerData(int section, Qt::Orientation orientation, int
 {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
-    static const char *const names[] = {"Job",     "Kind",     "Backend", "Status", "Progress",
-                                        "Created", "Duration", "Attempt", "Node"};
+    static const char *const names[] = {"Job",   "What",   "Backend", "Status",   "Progress", "Found",
+                                        "Pages", "Errors", "Created", "Duration", "Attempt",  "Node"};
+    static_assert(std::size(names) == ColumnCount);
     return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
+}
+
+int JobTableModel::defaultWidth(Column column)
+{
+    switch (column) {
+    case Id: return 80;
+    case What: return 300;
+    case Backend: return 70;
+    case Status: return 175;
+    case Progress: return 110;
+    case Found: return 70;
+    case Pages: return 90;
+    case Errors: return 55;
+    case Created: return 150;
+    case Duration: return 80;
+    case Attempt: return 60;
+    case Node: return 90;
+    case ColumnCount: break;
+    }
+    return 80;
 }
 
 void JobTableModel::onAdded(const model::Job &job)

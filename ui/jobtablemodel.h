@@ -23,8 +23,24 @@ class JobTableModel final : public QAbstractTableModel
     Q_DISABLE_COPY_MOVE(JobTableModel)
 public:
     // Node is last so the other columns keep their places; a view hides it unless showsNodes().
-    enum Column { Id, Kind, Backend, Status, Progress, Created, Duration, Attempt, Node, ColumnCount };
-    enum Role { JobIdRole = Qt::UserRole + 1, StatusRole, ProgressRole, SortRole, JobRole };
+    // What = keywords · first start host (or RunPod) · profile; Found, Pages and Errors come from the
+    // worker's summary (see JobFacts).
+    enum Column {
+        Id,
+        What,
+        Backend,
+        Status,
+        Progress,
+        Found,
+        Pages,
+        Errors,
+        Created,
+        Duration,
+        Attempt,
+        Node,
+        ColumnCount
+    };
+    enum Role { JobIdRole = Qt::UserRole + 1, StatusRole, ProgressRole, SortRole, JobRole, BadgeRole };
     static constexpr int kPage = 200;
 
     explicit JobTableModel(session::Session *session, QObject *parent = nullptr);
@@ -46,6 +62,8 @@ public:
     // The jobs shown ran on more than one node, so the Node column says something (on SQLite, or
     // before a shared database's second node ran anything, every job has the same node or none).
     bool showsNodes() const { return m_nodeJobs.size() > 1; }
+    // A width that fits what a column usually holds (the view's starting point).
+    static int defaultWidth(Column column);
 
 Q_SIGNALS:
     void loaded();

@@ -1,5 +1,7 @@
 #include "mainwindow.h"
 
+#include "emptystate.h"
+#include "jobactions.h"
 #include "jobdetailspane.h"
 #include "jobfilterproxy.h"
 #include "jobtablemodel.h"
@@ -79,15 +81,7 @@ MainWindow::MainWindow(session::Session *session, const Preferences &preferences
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setDefaultSectionSize(26);
     m_table->setItemDelegateForColumn(JobTableModel::Progress, new ProgressDelegate(m_table));
-    m_table->horizontalHeader()->setHighlightSections(false);
-    m_table->horizontalHeader()->setSectionResizeMode(JobTableModel::Kind, QHeaderView::Stretch);
-    m_table->setColumnWidth(JobTableModel::Id, 90);
-    m_table->setColumnWidth(JobTableModel::Backend, 100);
-    m_table->setColumnWidth(JobTableModel::Status, 120);
-    m_table->setColumnWidth(JobTableModel::Progress, 140);
-    m_table->setColumnWidth(JobTableModel::Created, 150);
-    m_table->setColumnWidth(JobTableModel::Duration, 100);
-    m_table->setColumnWidth(JobTableModel::Attempt, 70);
+    buildHeader();
 
     m_filter = new QLineEdit(this);
     m_filter->setPlaceholderText(tr("Filter jobs by id, kind, params or error (Ctrl+F)"));
@@ -117,14 +111,17 @@ MainWindow::MainWindow(session::Session *session, const Preferences &preferences
     topLayout->addLayout(filterRow);
     topLayout->addWidget(m_table);
     auto *bottom = new QWidget(this);
+    m_detailsArea = bottom;
     auto *bottomLayout = new QVBoxLayout(bottom);
     bottomLayout->setContentsMargins(6, 0, 6, 6);
     bottomLayout->addWidget(m_details);
     auto *split = new QSplitter(Qt::Vertical, this);
     split->addWidget(top);
     split->addWidget(bottom);
-    split->setStretchFactor(0, 2);
-    split->setStretchFactor(1, 3);
+    // The table gets the larger share: rows are what an operator scans; details collapse (View).
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+    split->setSizes({460, 300});
     setCentralWidget(split);
 
     m_tray = new TrayIcon(this);
@@ -142,6 +139,7 @@ MainWindow::MainWindow(session::Session *session, const Preferences &preferences
     connect(m_session, &session::Session::jobFinished, m_tray, &TrayIcon::notifyFinished);
 
     buildActions();
+    buildMenus();
     buildStatusBar();
     buildNodesPanel();
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] { onSelectionChanged(); });
@@ -157,11 +155,8 @@ MainWindow::MainWindow(session::Session *session, const Preferences &preferences
     connect(m_session, &session::Session::connectionStateChanged, this, [this] {
         showConnection();
         // Back from a gap in the feed: read again what it may have missed.
-        if (m_session->connectionState() == session::ConnectionState::Connected) {
-            m_jobModel->reload();
-            m_details->setJob(m_details->jobId());
-            updateCounts();
-        }
+        if (m_session->connectionState() == session::ConnectionState::Connected)
+            refresh();
     });
     auto afterRows = [this] {
         if (!m_pendingSelection.isEmpty())
@@ -206,9 +201,9 @@ void MainWindow::buildActions()
     settingsAction->setShortcut(QKeySequence::Preferences);
     settingsAction->setEnabled(m_prefs.settings && m_session->can(session::Capability::ServiceSettings));
 
-    auto *find = new QAction(this);
-    find->setShortcut(QKeySequence::Find);
-    connect(find, &QAction::triggered, this, [this] {
+    m_findAction = new QAction(tr("Find"), this);
+    m_findAction->setShortcut(QKeySequence::Find);
+    connect(m_findAction, &QAction::triggered, this, [this] {
         // In the log console Ctrl+F searches the log; elsewhere it filters the jobs.
         if (m_details->console()->isAncestorOf(focusWidget()))
             m_details->console()->focusSearch();
@@ -217,7 +212,6 @@ void MainWindow::buildActions()
             m_filter->selectAll();
         }
     });
-    addAction(find);
     connect(m_table, &QTableView::activated, this, [this] {
         m_details->setCurrentIndex(0);
         m_details->console()->view()->setFocus();
@@ -235,7 +229,7 @@ void MainWindow::buildNodesPanel()
     dock->hide();
     QAction *toggle = dock->toggleViewAction();
     toggle->setShortcut(Qt::CTRL | Qt::SHIFT | Qt::Key_O);
-    menuBar()->addMenu(tr("&View"))->addAction(toggle);
+    m_viewMenu->addAction(toggle);
     // The Node column only when the jobs ran on more than one node.
     auto showNodeColumn = [this] { m_table->setColumnHidden(JobTableModel::Node, !m_jobModel->showsNodes()); };
     connect(m_jobModel, &JobTableModel::showsNodesChanged, m_table, showNodeColumn);
@@ -274,6 +268,8 @@ void MainWindow::buildStatusBar()
 void MainWindow::setServerInfo(const QString &baseUrl, const QString &error)
 {
     m_baseUrl = baseUrl;
+    m_serverDescription = error.isEmpty() ? tr("serving on %1 (this process)").arg(baseUrl)
+                                          : tr("HTTP service not running: %1").arg(error);
     if (!error.isEmpty()) {
         m_listenLabel->setText(
             tr("<span style='color:#c0302f'>⚠ HTTP service not running: %1</span>").arg(error.toHtmlEscaped()));
@@ -286,6 +282,7 @@ void MainWindow::setServerInfo(const QString &baseUrl, const QString &error)
 void MainWindow::setAttachedTo(const QString &server)
 {
     m_baseUrl = server;
+    m_serverDescription = tr("attached to %1").arg(server);
     setWindowTitle(tr("Crawldeck — %1").arg(server));
     m_listenLabel->setText(tr("Attached to <a href='%1'>%1</a>").arg(server.toHtmlEscaped()));
 }
@@ -368,6 +365,13 @@ void MainWindow::onSelectionChanged()
     updateActions();
 }
 
+void MainWindow::refresh()
+{
+    m_jobModel->reload();
+    m_details->setJob(m_details->jobId());
+    updateCounts();
+}
+
 void MainWindow::updateActions()
 {
     const auto job = selectedJob();
@@ -375,6 +379,7 @@ void MainWindow::updateActions()
     m_cancelAction->setEnabled(has && !model::isTerminal(job->status) && job->status != JobStatus::Cancelling);
     m_retryAction->setEnabled(has && model::isTerminal(job->status) && job->status != JobStatus::Completed);
     m_cloneAction->setEnabled(has);
+    m_jobActions->setJob(job);
 }
 
 void MainWindow::updateCounts()
@@ -403,6 +408,7 @@ void MainWindow::applyFilter()
     if (const int b = m_backendFilter->currentData().toInt(); b >= 0)
         f.backend = static_cast<model::Backend>(b);
     m_proxy->setFilter(f);
+    m_emptyState->refresh();
 }
 
 void MainWindow::showError(const QString &what, const QString &detail)

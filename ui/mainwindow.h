@@ -12,6 +12,7 @@ class QLabel;
 class QLineEdit;
 class QComboBox;
 class QAction;
+class QMenu;
 
 namespace cd::session {
 class Session;
@@ -27,6 +28,8 @@ class JobFilterProxy;
 class JobDetailsPane;
 class NodesPanel;
 class TrayIcon;
+class JobActions;
+class EmptyState;
 
 // The desktop's own preferences and, where the session can(ServiceSettings), the embedded service's
 // configuration: what the app offers the window besides the session.
@@ -57,6 +60,15 @@ public:
     JobDetailsPane *details() const { return m_details; }
     QTableView *table() const { return m_table; }
     NodesPanel *nodesPanel() const { return m_nodesPanel; }
+    JobActions *jobActions() const { return m_jobActions; }
+    EmptyState *emptyState() const { return m_emptyState; }
+    QAction *detailsAction() const { return m_detailsAction; }
+    // The row's context menu for the selected job (the caller owns it; shown with popup or exec).
+    QMenu *jobMenu();
+    // The columns the user can show or hide, as checkable actions (header menu, View → Columns).
+    void fillColumnMenu(QMenu *menu);
+    // What About says about the server: "attached to …", "serving on …" or why the service is down.
+    QString serverDescription() const { return m_serverDescription; }
     // Replaces the yes/no question (tests answer it without a modal dialog).
     void setConfirm(std::function<bool(const QString &)> confirm) { m_confirm = std::move(confirm); }
     void setFilterText(const QString &text);
@@ -67,6 +79,8 @@ public Q_SLOTS:
     void cancelJob();
     void retryJob();
     void openSettings();
+    void refresh();
+    void showAbout();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -75,6 +89,10 @@ private:
     void buildActions();
     void buildStatusBar();
     void buildNodesPanel();
+    // mainwindowmenus.cpp: the menu bar, the row and header menus, the table's columns.
+    void buildMenus();
+    void buildHeader();
+    void saveHeader();
     void openJobDialog(const std::optional<model::Job> &prefill);
     void onSelectionChanged();
     void updateActions();
@@ -105,6 +123,13 @@ private:
     QAction *m_cloneAction;
     TrayIcon *m_tray;
     NodesPanel *m_nodesPanel = nullptr;
+    JobActions *m_jobActions = nullptr;
+    EmptyState *m_emptyState = nullptr;
+    QWidget *m_detailsArea = nullptr;
+    QAction *m_detailsAction = nullptr;
+    QAction *m_findAction = nullptr;
+    QMenu *m_viewMenu = nullptr;
+    QString m_serverDescription;
     QString m_baseUrl;
     std::function<bool(const QString &)> m_confirm;
 };

@@ -35,6 +35,7 @@ const QString kKillGrace = QStringLiteral("local/killGraceMs");
 const QString kProfilesGroup = QStringLiteral("profiles");
 const QString kLegacyProfiles = QStringLiteral("local/profiles"); // a QVariantMap blob, read once
 const QString kCloseToTray = QStringLiteral("ui/closeToTray");
+const QString kJobTableHeader = QStringLiteral("ui/jobTableHeader");
 const QString kRunpodSlots = QStringLiteral("runpod/slots");
 const QString kRunpodEndpoint = QStringLiteral("runpod/endpointUrl");
 const QString kRunpodPodUrl = QStringLiteral("runpod/podUrl");
@@ -519,6 +520,16 @@ bool Settings::closeToTray() const
 void Settings::setCloseToTray(bool on)
 {
     m_store->setValue(kCloseToTray, on);
+}
+
+QByteArray Settings::jobTableHeader() const
+{
+    return m_store->value(kJobTableHeader).toByteArray();
+}
+
+void Settings::setJobTableHeader(const QByteArray &state)
+{
+    m_store->setValue(kJobTableHeader, state);
 }
 
 int Settings::killGraceMs() const

@@ -163,6 +163,9 @@ public:
 
     bool closeToTray() const;
     void setCloseToTray(bool on);
+    // The job table's header (which columns show, in which order, how wide): QHeaderView::saveState.
+    QByteArray jobTableHeader() const;
+    void setJobTableHeader(const QByteArray &state);
 
     int killGraceMs() const;
     qint64 maxBodyBytes() const;

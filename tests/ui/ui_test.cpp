@@ -134,7 +134,7 @@ TEST(Bug, PartialCrawlShowsAsCompletedPartialInTheTableAndDetails)
     const auto status = [&](const QString &id, int role) {
         return model.index(model.rowOf(id), ui::JobTableModel::Status).data(role).toString();
     };
-    EXPECT_TRUE(status(shortOf.id, Qt::DisplayRole).endsWith(QStringLiteral("completed (partial)")))
+    EXPECT_TRUE(status(shortOf.id, Qt::DisplayRole).endsWith(QStringLiteral("completed · partial")))
         << status(shortOf.id, Qt::DisplayRole).toStdString();
     EXPECT_EQ(status(shortOf.id, Qt::ToolTipRole), QStringLiteral("stopped by page_budget"));
     EXPECT_TRUE(status(whole.id, Qt::DisplayRole).endsWith(QStringLiteral("completed")));
