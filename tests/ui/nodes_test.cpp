@@ -149,14 +149,7 @@ TEST(NodesPanel, ThreeNodesOneLostRenderedInLightAndDarkPalettes)
     auto s = cdtest::localSession(st, session::LocalSession::Answers::Queued);
     const QPalette original = QApplication::palette();
     const QString dir = cdtest::screensDir();
-    QPalette dark = original;
-    dark.setColor(QPalette::Window, QColor(0x2b2d30));
-    dark.setColor(QPalette::WindowText, QColor(0xdfe1e5));
-    dark.setColor(QPalette::Base, QColor(0x1e1f22));
-    dark.setColor(QPalette::AlternateBase, QColor(0x26282b));
-    dark.setColor(QPalette::Text, QColor(0xdfe1e5));
-    dark.setColor(QPalette::Button, QColor(0x2b2d30));
-    dark.setColor(QPalette::ButtonText, QColor(0xdfe1e5));
+    const QPalette dark = cdtest::darkPalette(original);
     for (const auto &[name, palette] : {std::pair{"light", original}, std::pair{"dark", dark}}) {
         SCOPED_TRACE(name);
         QApplication::setPalette(palette);

@@ -6,6 +6,7 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QPalette>
 
 namespace cdtest {
 
@@ -80,6 +81,23 @@ QString screensDir()
     const QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");
     QDir().mkpath(dir);
     return dir;
+}
+
+QPalette darkPalette(const QPalette &base)
+{
+    QPalette dark = base;
+    dark.setColor(QPalette::Window, QColor(0x2b2d30));
+    dark.setColor(QPalette::WindowText, QColor(0xdfe1e5));
+    dark.setColor(QPalette::Base, QColor(0x1e1f22));
+    dark.setColor(QPalette::AlternateBase, QColor(0x26282b));
+    dark.setColor(QPalette::Text, QColor(0xdfe1e5));
+    dark.setColor(QPalette::Button, QColor(0x2b2d30));
+    dark.setColor(QPalette::ButtonText, QColor(0xdfe1e5));
+    dark.setColor(QPalette::PlaceholderText, QColor(0x8b949e));
+    for (auto role : {QPalette::Text, QPalette::WindowText, QPalette::ButtonText})
+        dark.setColor(QPalette::Disabled, role, QColor(0x6e7681));
+    dark.setColor(QPalette::Light, QColor(0x3a3d41)); // the etch under disabled menu text
+    return dark;
 }
 
 } // namespace cdtest

@@ -4,6 +4,8 @@
 #include "stack.h"
 #include "testutil.h"
 
+#include <QPalette>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -55,5 +57,7 @@ int rowFrom(const std::function<void(std::function<void(int)>)> &lookup, int tim
 
 // <build>/tests/screens, made if missing: where screen tests write PNGs for a person to look at.
 QString screensDir();
+// A dark palette over `base` for screens that must stay readable in both (disabled text included).
+QPalette darkPalette(const QPalette &base);
 
 } // namespace cdtest

@@ -370,8 +370,7 @@ TEST(JobTable, EmptyStatesSayWhatToDoNext)
     EXPECT_EQ(empty->text(), QStringLiteral("No jobs yet — New job… (Ctrl+N) or POST /api/crawler/start"));
     EXPECT_GT(empty->width(), 400); // centred across the viewport, not a sliver
     cdtest::spin(50);
-    const QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");
-    QDir().mkpath(dir);
+    const QString dir = cdtest::screensDir();
     EXPECT_TRUE(w.grab().save(dir + QStringLiteral("/table-empty.png")));
 
     const auto job = place(st, {.keywords = {QStringLiteral("solar")}, .status = JobStatus::Queued});
@@ -486,20 +485,8 @@ TEST(Screens, JobTableOfABusyDayItsMenuAndAboutInLightAndDark)
     st.logs->flush();
 
     const QPalette original = QApplication::palette();
-    QPalette dark = original;
-    dark.setColor(QPalette::Window, QColor(0x2b2d30));
-    dark.setColor(QPalette::WindowText, QColor(0xdfe1e5));
-    dark.setColor(QPalette::Base, QColor(0x1e1f22));
-    dark.setColor(QPalette::AlternateBase, QColor(0x26282b));
-    dark.setColor(QPalette::Text, QColor(0xdfe1e5));
-    dark.setColor(QPalette::Button, QColor(0x2b2d30));
-    dark.setColor(QPalette::ButtonText, QColor(0xdfe1e5));
-    dark.setColor(QPalette::PlaceholderText, QColor(0x8b949e));
-    for (auto role : {QPalette::Text, QPalette::WindowText, QPalette::ButtonText})
-        dark.setColor(QPalette::Disabled, role, QColor(0x6e7681));
-    dark.setColor(QPalette::Light, QColor(0x3a3d41)); // the etch under disabled menu text
-    const QString dir = QCoreApplication::applicationDirPath() + QStringLiteral("/screens");
-    QDir().mkpath(dir);
+    const QPalette dark = cdtest::darkPalette(original);
+    const QString dir = cdtest::screensDir();
     const auto session = cdtest::localSession(st);
     for (const auto &[name, palette] : {std::pair{"light", original}, std::pair{"dark", dark}}) {
         QApplication::setPalette(palette);
