@@ -223,6 +223,8 @@ Status Application::start()
     m_retention->setDays(m_settings->retentionDays());
     // Nodes sharing a database would delete the same rows at once: the leader alone sweeps.
     m_retention->setMaySweep([this] { return m_cluster && m_cluster->isLeader(); });
+    connect(m_retention.get(), &retention::RetentionSweeper::jobsPurged, m_feed.get(),
+            &feed::ChangeFeed::publishRemoved);
     // Job tokens are signed with a key every node on this database shares: a worker's callback or
     // RunPod's webhook may reach any node behind the proxy.
     const auto jobTokenKey = m_nodes->sharedSecret(QStringLiteral("job_tokens"), m_settings->serverSecret());

@@ -11,6 +11,7 @@ EventsHub::EventsHub(feed::ChangeFeed *feed, QObject *parent) : QObject(parent)
 {
     connect(feed, &feed::ChangeFeed::jobAdded, this, [this](const model::Job &j) { onJob("created", j); });
     connect(feed, &feed::ChangeFeed::jobChanged, this, [this](const model::Job &j) { onJob("changed", j); });
+    connect(feed, &feed::ChangeFeed::jobRemoved, this, &EventsHub::onRemoved);
     m_keepalive.setInterval(15000);
     connect(&m_keepalive, &QTimer::timeout, this, [this] { broadcast(QByteArrayLiteral(": keepalive\n\n")); });
     m_keepalive.start();
@@ -42,6 +43,17 @@ void EventsHub::onJob(const char *type, const model::Job &job)
         QJsonDocument(QJsonObject{{QStringLiteral("type"), QLatin1String(type)}, {QStringLiteral("job"), job.toJson()}})
             .toJson(QJsonDocument::Compact) +
         "\n\n");
+}
+
+void EventsHub::onRemoved(const QString &jobId)
+{
+    if (m_subs.empty())
+        return;
+    broadcast("event: job\ndata: " +
+              QJsonDocument(
+                  QJsonObject{{QStringLiteral("type"), QStringLiteral("removed")}, {QStringLiteral("job_id"), jobId}})
+                  .toJson(QJsonDocument::Compact) +
+              "\n\n");
 }
 
 void EventsHub::broadcast(const QByteArray &event)

@@ -14,7 +14,7 @@ class ChangeFeed;
 
 namespace cd::http {
 
-// `GET /api/events`: every job creation and change as it happens, for dashboards and scripts that
+// `GET /api/events`: every job creation, change and deletion as it happens, for dashboards and scripts that
 // would otherwise poll. Job events are not replayable, so a subscriber that stops reading is
 // disconnected at the buffer cap (it reconnects and lists /api/jobs again).
 class EventsHub : public QObject
@@ -32,6 +32,7 @@ public:
 private:
     void broadcast(const QByteArray &event);
     void onJob(const char *type, const model::Job &job);
+    void onRemoved(const QString &jobId);
 
     std::list<Reply> m_subs;
     QTimer m_keepalive;

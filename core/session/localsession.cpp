@@ -20,6 +20,7 @@ LocalSession::LocalSession(const LocalServices &services, QObject *parent) : Ses
     feed::ChangeFeed *feed = m_s.bus->feed();
     connect(feed, &feed::ChangeFeed::jobAdded, this, &Session::jobAdded);
     connect(feed, &feed::ChangeFeed::jobChanged, this, &Session::jobChanged);
+    connect(feed, &feed::ChangeFeed::jobRemoved, this, &Session::jobRemoved);
     connect(feed, &feed::ChangeFeed::linesCommitted, this, [this](const QString &jobId, const model::LogLines &lines) {
         if (!lines.isEmpty())
             Q_EMIT logAppended(jobId, lines.last().seq, lines);
