@@ -1,33 +1,19 @@
 // Jobs deleted by retention on /api/events: one `removed` event per deleted job, none for the jobs
 // kept, and the NOTIFY notices that carry removals to other nodes within PostgreSQL's payload limit.
-#include "retention/retentionsweeper.h"
-#include "stack.h"
-#include "store/retention.h"
+#include "retentionrun.h"
 #include "testutil.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSqlQuery>
 
 #include <gtest/gtest.h>
 
 using namespace cd;
+using cdtest::finishedJob;
 using cdtest::Stack;
 
 namespace {
-
-// A job that ran and completed, its finish `daysAgo` days back.
-QString finishedJob(Stack &st, int daysAgo)
-{
-    auto j = st.jobs->insert(model::JobSpec{});
-    EXPECT_TRUE(j);
-    for (auto s : {model::JobStatus::Starting, model::JobStatus::Running, model::JobStatus::Completed})
-        EXPECT_TRUE(st.jobs->transition(j->id, s));
-    EXPECT_TRUE(st.db->run(QStringLiteral("UPDATE jobs SET finished_at = ? WHERE id = ?"),
-                           {model::isoUtc(QDateTime::currentDateTimeUtc().addDays(-daysAgo)), j->id}, "ageing a job"));
-    return j->id;
-}
 
 QStringList removedIds(const cdtest::SseClient &events)
 {
@@ -40,26 +26,6 @@ QStringList removedIds(const cdtest::SseClient &events)
     return out;
 }
 
-// The sweeper as the application wires it: what a batch deleted goes out on the change feed.
-struct Sweep
-{
-    explicit Sweep(Stack &st) : store(st.db.get()), sweeper(&store, st.jobs.get(), st.artifacts.get())
-    {
-        sweeper.setDays(30);
-        QObject::connect(&sweeper, &retention::RetentionSweeper::jobsPurged, st.feed.get(),
-                         &feed::ChangeFeed::publishRemoved);
-    }
-    bool run()
-    {
-        bool done = false;
-        QObject context;
-        QObject::connect(&sweeper, &retention::RetentionSweeper::sweepFinished, &context, [&] { done = true; });
-        return sweeper.sweep() && cdtest::waitUntil([&] { return done; });
-    }
-    store::Retention store;
-    retention::RetentionSweeper sweeper;
-};
-
 } // namespace
 
 TEST(EventsRemoved, JobsDeletedByRetentionAreAnnouncedOnceEach)
@@ -70,7 +36,7 @@ TEST(EventsRemoved, JobsDeletedByRetentionAreAnnouncedOnceEach)
     const QString recent = finishedJob(st, 2);
     cdtest::SseClient events(st.port(), "/api/events", {{"Authorization", "Bearer " + Stack::kToken}});
     ASSERT_EQ(events.status(), 200);
-    Sweep sweep(st);
+    cdtest::RetentionRun sweep(st);
     sweep.sweeper.setBatchSize(1); // one notice per batch: both batches reach the stream
     ASSERT_TRUE(sweep.run());
     EXPECT_EQ(sweep.sweeper.jobsDeleted(), 2);
@@ -99,7 +65,7 @@ TEST(EventsRemoved, ASweepThatDeletesNothingAnnouncesNothing)
     const QString recent = finishedJob(st, 2);
     cdtest::SseClient events(st.port(), "/api/events", {{"Authorization", "Bearer " + Stack::kToken}});
     ASSERT_EQ(events.status(), 200);
-    Sweep sweep(st);
+    cdtest::RetentionRun sweep(st);
     ASSERT_TRUE(sweep.run());
     const QString later = st.jobs->insert(model::JobSpec{})->id;
     ASSERT_TRUE(cdtest::waitUntil([&] {

@@ -1,0 +1,83 @@
+// What the window's job table learns live, through every kind of session: jobs deleted by
+// retention leave the table, announced on the feed or (remote) found missing after a reconnect.
+#include "jobtablemodel.h"
+#include "retentionrun.h"
+#include "session/remotesession.h"
+#include "sessions.h"
+#include "testutil.h"
+
+#include <QAbstractItemModelTester>
+#include <QSignalSpy>
+
+#include <gtest/gtest.h>
+
+using namespace cd;
+using cdtest::finishedJob;
+using cdtest::SessionKind;
+using cdtest::Stack;
+
+namespace {
+
+class Live : public ::testing::TestWithParam<SessionKind>
+{};
+
+} // namespace
+
+TEST_P(Live, AJobDeletedByRetentionLeavesTheTable)
+{
+    Stack st(GetParam().listen ? cdtest::StackOptions{} : cdtest::StackOptions{}.noListen());
+    const QString old = finishedJob(st, 40);
+    const QString recent = finishedJob(st, 2);
+    auto session = GetParam().make(st);
+    QSignalSpy removed(session.get(), &session::Session::jobRemoved);
+    ui::JobTableModel model(session.get());
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    ASSERT_TRUE(cdtest::waitUntil([&] { return model.isLoaded() && model.rowCount() == 2; }));
+
+    cdtest::RetentionRun sweep(st);
+    ASSERT_TRUE(sweep.run());
+    ASSERT_TRUE(cdtest::waitUntil([&] { return model.rowCount() == 1; }));
+    EXPECT_EQ(model.rowOf(old), -1);
+    EXPECT_EQ(model.rowOf(recent), 0);
+    ASSERT_EQ(removed.size(), 1);
+    EXPECT_EQ(removed.at(0).at(0).toString(), old);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sessions, Live, ::testing::ValuesIn(cdtest::sessionKinds()),
+                         [](const auto &info) { return info.param.name; });
+
+// The notice never reached this window (it was down, or the node's NOTIFY was lost): after the
+// event stream comes back, the jobs it showed beyond the newest page are read back, and the one
+// the server answers 404 for leaves the table; the one it still has stays.
+TEST(LiveRemote, AJobDeletedWhileTheStreamWasDownLeavesTheTableAfterTheReconnect)
+{
+    Stack st;
+    const QString old = finishedJob(st, 40);
+    const QString kept = finishedJob(st, 35);
+    client::ClientConfig config;
+    config.baseUrl = QUrl(st.baseUrl());
+    config.token = Stack::kToken;
+    session::RemoteSession remote(config);
+    remote.setCacheRoot(st.dataDir() + QStringLiteral("/remote-cache"));
+    remote.start();
+    ASSERT_TRUE(cdtest::waitUntil([&] { return remote.connectionState() == session::ConnectionState::Connected; }));
+    QSignalSpy removed(&remote, &session::Session::jobRemoved);
+    ui::JobTableModel model(&remote);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    ASSERT_TRUE(cdtest::waitUntil([&] { return model.isLoaded() && model.rowCount() == 2; }));
+
+    // Deleted without a word on the feed; then the stream starts over.
+    cdtest::RetentionRun sweep(st, false);
+    sweep.sweeper.setDays(38);
+    ASSERT_TRUE(sweep.run());
+    ASSERT_EQ(sweep.sweeper.jobsDeleted(), 1);
+    ASSERT_EQ(model.rowCount(), 2) << "nothing was announced";
+    remote.setToken(Stack::kToken);
+    ASSERT_TRUE(cdtest::waitUntil([&] { return model.rowCount() == 1; }));
+    EXPECT_EQ(model.rowOf(old), -1);
+    EXPECT_EQ(model.rowOf(kept), 0);
+    ASSERT_EQ(removed.size(), 1);
+    EXPECT_EQ(removed.at(0).at(0).toString(), old);
+    // Only the jobs the newest page did not have were read back: the deleted one, not the kept one.
+    EXPECT_EQ(remote.readBackCount(), 1);
+}
