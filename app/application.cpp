@@ -296,6 +296,7 @@ Status Application::start()
     m_profilesApi->registerRoutes(m_api->router());
     m_healthApi->registerRoutes(m_api->router());
     m_runpodApi = std::make_unique<http::RunPodController>(services);
+    m_runpodApi->setHealthSource([this] { return m_runpodClient.get(); });
     m_runpodApi->registerRoutes(m_api->router());
 
     m_nodesApi = std::make_unique<http::NodesController>(m_nodes.get(), m_settings->nodeTimeoutS());

@@ -5,6 +5,7 @@
 #include "feed/changefeed.h"
 #include "logs/logbus.h"
 #include "runners/runpodclient.h"
+#include "runpodhealth.h"
 #include "scheduler/scheduler.h"
 #include "store/jobstore.h"
 #include "store/logstore.h"
@@ -165,19 +166,7 @@ void LocalSession::runpodHealth(QObject *context, Reply<RunPodHealth> done)
     }
     // A network call: answered later whatever the answer mode.
     QCoro::connect(client->health(), context, [done](const runners::RunPodReply &r) {
-        RunPodHealth h;
-        h.configured = true;
-        if (r.error) {
-            h.error = r.error->describe();
-            done(h);
-            return;
-        }
-        const QJsonObject w = r.body.value(QStringLiteral("workers")).toObject();
-        const QJsonObject j = r.body.value(QStringLiteral("jobs")).toObject();
-        h.running = w.value(QStringLiteral("running")).toInt();
-        h.idle = w.value(QStringLiteral("idle")).toInt();
-        h.queued = j.value(QStringLiteral("inQueue")).toInt();
-        done(h);
+        done(runpodHealthFrom(runners::RunPodHealthSnapshot::fromReply(r)));
     });
 }
 

@@ -2,6 +2,7 @@
 
 #include "client/artifactdownload.h"
 #include "client/ssereader.h"
+#include "runpodhealth.h"
 #include "scheduler/scheduler.h"
 
 #include <QCryptographicHash>
@@ -530,9 +531,10 @@ QCoro::Task<ClientResult<ServiceStatus>> RemoteSession::serviceStatus()
 
 void RemoteSession::runpodHealth(QObject *context, Reply<RunPodHealth> done)
 {
-    // The server's RunPod account is not reachable through its API: shown as not configured here.
-    QMetaObject::invokeMethod(
-        context, [done] { done(RunPodHealth{}); }, Qt::QueuedConnection);
+    // The server asks RunPod (at most every few seconds, however many windows ask it).
+    deliver<RunPodHealth>(
+        m_client->getObject(QStringLiteral("/api/runpod/health")), context, std::move(done),
+        [](const QJsonObject &o) { return runpodHealthFrom(runners::RunPodHealthSnapshot::fromJson(o)); });
 }
 
 void RemoteSession::nodes(QObject *context, Reply<QList<NodeStatus>> done)

@@ -120,6 +120,7 @@ Stack::Stack(StackOptions o)
     profilesApi->registerRoutes(api->router());
     healthApi->registerRoutes(api->router());
     runpodApi = std::make_unique<cd::http::RunPodController>(s);
+    runpodApi->setHealthSource([this] { return runpodClient.get(); });
     runpodApi->registerRoutes(api->router());
     nodes = std::make_unique<cd::store::NodeStore>(db.get());
     nodesApi = std::make_unique<cd::http::NodesController>(nodes.get(), 30);

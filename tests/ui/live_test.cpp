@@ -1,7 +1,9 @@
 // What the window's job table learns live, through every kind of session: jobs deleted by
-// retention leave the table, announced on the feed or (remote) found missing after a reconnect.
+// retention leave the table, announced on the feed or (remote) found missing after a reconnect;
+// RunPod health read through the server.
 #include "jobtablemodel.h"
 #include "retentionrun.h"
+#include "runpodemulator.h"
 #include "session/remotesession.h"
 #include "sessions.h"
 #include "testutil.h"
@@ -80,4 +82,26 @@ TEST(LiveRemote, AJobDeletedWhileTheStreamWasDownLeavesTheTableAfterTheReconnect
     EXPECT_EQ(removed.at(0).at(0).toString(), old);
     // Only the jobs the newest page did not have were read back: the deleted one, not the kept one.
     EXPECT_EQ(remote.readBackCount(), 1);
+}
+
+// The window's RunPod panel attached to a server: what the server's RunPod endpoint reports, and
+// "not configured" from a server without the backend, as a local window would show them.
+TEST(LiveRemote, RunPodHealthComesFromTheServer)
+{
+    cdtest::RunPodEmulator emu;
+    emu.listen();
+    for (const bool configured : {true, false}) {
+        Stack st(configured ? cdtest::StackOptions().runpod(emu.endpointUrl(), emu.apiKey()) : cdtest::StackOptions{});
+        client::ClientConfig config;
+        config.baseUrl = QUrl(st.baseUrl());
+        config.token = Stack::kToken;
+        session::RemoteSession remote(config);
+        const auto h = cdtest::await<session::RunPodHealth>(
+            [&](QObject *context, session::Reply<session::RunPodHealth> done) { remote.runpodHealth(context, done); });
+        ASSERT_TRUE(h.has_value() && h->has_value()) << configured;
+        EXPECT_EQ(h->value().configured, configured);
+        EXPECT_TRUE(h->value().error.isEmpty()) << h->value().error.toStdString();
+        EXPECT_EQ(h->value().idle, configured ? 1 : 0);
+    }
+    EXPECT_EQ(emu.count(QStringLiteral("health")), 1);
 }
