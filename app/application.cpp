@@ -255,6 +255,7 @@ Status Application::start()
 
     m_sse = std::make_unique<http::SseHub>(m_jobs.get(), m_logs.get(), m_feed.get());
     m_events = std::make_unique<http::EventsHub>(m_feed.get());
+    m_events->watchResults(m_results.get());
     http::GuardLimits limits;
     limits.maxBodyBytes = m_settings->maxBodyBytes();
     m_api = std::make_unique<http::ApiServer>(m_auth.get(), limits);

@@ -154,9 +154,20 @@ void RemoteSession::onEvent(const SseEvent &event)
     if (event.event != u"job")
         return;
     const QJsonObject o = QJsonDocument::fromJson(event.data).object();
-    if (o.value(QStringLiteral("type")).toString() == u"removed") {
+    const QString type = o.value(QStringLiteral("type")).toString();
+    if (type == u"removed") {
         if (const QString id = o.value(QStringLiteral("job_id")).toString(); !id.isEmpty())
             gone(id);
+        return;
+    }
+    if (type == u"result_download") {
+        const QString id = o.value(QStringLiteral("job_id")).toString();
+        const QString name = o.value(QStringLiteral("name")).toString();
+        if (o.value(QStringLiteral("done")).toBool())
+            Q_EMIT resultDownloadFinished(id, name, o.value(QStringLiteral("ok")).toBool());
+        else
+            Q_EMIT resultDownloadProgress(id, name, o.value(QStringLiteral("received")).toInteger(),
+                                          o.value(QStringLiteral("total")).toInteger(-1));
         return;
     }
     const auto job = model::Job::fromJson(o.value(QStringLiteral("job")).toObject());

@@ -88,6 +88,7 @@ Stack::Stack(StackOptions o)
 
     sse = std::make_unique<cd::http::SseHub>(jobs.get(), logs.get(), feed.get());
     events = std::make_unique<cd::http::EventsHub>(feed.get());
+    events->watchResults(results.get());
     cd::http::GuardLimits limits = o.guardLimits;
     limits.maxBodyBytes = o.maxBodyBytes;
     api = std::make_unique<cd::http::ApiServer>(auth.get(), limits);

@@ -1,6 +1,7 @@
 // What the window's job table learns live, through every kind of session: jobs deleted by
 // retention leave the table, announced on the feed or (remote) found missing after a reconnect;
-// RunPod health read through the server.
+// RunPod health and result downloads read through the server.
+#include "artifacts/resultcollector.h"
 #include "jobtablemodel.h"
 #include "retentionrun.h"
 #include "runpodemulator.h"
@@ -104,4 +105,34 @@ TEST(LiveRemote, RunPodHealthComesFromTheServer)
         EXPECT_EQ(h->value().idle, configured ? 1 : 0);
     }
     EXPECT_EQ(emu.count(QStringLiteral("health")), 1);
+}
+
+// A result the server downloads for a job: its progress and end reach the remote window.
+TEST(LiveRemote, AResultDownloadOnTheServerReachesTheWindow)
+{
+    cdtest::RunPodEmulator emu;
+    emu.listen();
+    emu.serveFile(QStringLiteral("result.csv"), "domain\na.example\n");
+    Stack st;
+    client::ClientConfig config;
+    config.baseUrl = QUrl(st.baseUrl());
+    config.token = Stack::kToken;
+    session::RemoteSession remote(config);
+    remote.start();
+    ASSERT_TRUE(cdtest::waitUntil([&] { return remote.connectionState() == session::ConnectionState::Connected; }));
+    QSignalSpy progress(&remote, &session::Session::resultDownloadProgress);
+    QSignalSpy finished(&remote, &session::Session::resultDownloadFinished);
+    const QString id = st.jobs->insert(model::JobSpec{})->id;
+    QObject context;
+    bool collected = false;
+    const QString url = emu.filesBase() + QStringLiteral("/result.csv");
+    QCoro::connect(st.results->collect(id, QJsonObject{{QStringLiteral("result_url"), url}}), &context,
+                   [&](const artifacts::CollectReport &) { collected = true; });
+    ASSERT_TRUE(cdtest::waitUntil([&] { return collected && finished.size() == 1; }));
+    ASSERT_GE(progress.size(), 1);
+    EXPECT_EQ(progress.at(0).at(0).toString(), id);
+    EXPECT_EQ(progress.at(0).at(1).toString(), QStringLiteral("result.csv"));
+    EXPECT_EQ(finished.at(0).at(0).toString(), id);
+    EXPECT_EQ(finished.at(0).at(1).toString(), QStringLiteral("result.csv"));
+    EXPECT_TRUE(finished.at(0).at(2).toBool());
 }
