@@ -223,6 +223,8 @@ Status Application::start()
     m_retention->setDays(m_settings->retentionDays());
     // Nodes sharing a database would delete the same rows at once: the leader alone sweeps.
     m_retention->setMaySweep([this] { return m_cluster && m_cluster->isLeader(); });
+    connect(m_retention.get(), &retention::RetentionSweeper::jobsPurged, m_feed.get(),
+            &feed::ChangeFeed::publishRemoved);
     // Job tokens are signed with a key every node on this database shares: a worker's callback or
     // RunPod's webhook may reach any node behind the proxy.
     const auto jobTokenKey = m_nodes->sharedSecret(QStringLiteral("job_tokens"), m_settings->serverSecret());
@@ -253,6 +255,7 @@ Status Application::start()
 
     m_sse = std::make_unique<http::SseHub>(m_jobs.get(), m_logs.get(), m_feed.get());
     m_events = std::make_unique<http::EventsHub>(m_feed.get());
+    m_events->watchResults(m_results.get());
     http::GuardLimits limits;
     limits.maxBodyBytes = m_settings->maxBodyBytes();
     m_api = std::make_unique<http::ApiServer>(m_auth.get(), limits);
@@ -294,6 +297,7 @@ Status Application::start()
     m_profilesApi->registerRoutes(m_api->router());
     m_healthApi->registerRoutes(m_api->router());
     m_runpodApi = std::make_unique<http::RunPodController>(services);
+    m_runpodApi->setHealthSource([this] { return m_runpodClient.get(); });
     m_runpodApi->registerRoutes(m_api->router());
 
     m_nodesApi = std::make_unique<http::NodesController>(m_nodes.get(), m_settings->nodeTimeoutS());

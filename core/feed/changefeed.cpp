@@ -139,6 +139,51 @@ void ChangeFeed::sendJobNotice()
     m_changedIds.clear();
 }
 
+QStringList ChangeFeed::removalPayloads(const QStringList &ids) const
+{
+    QStringList out;
+    QJsonArray chunk;
+    const auto payload = [this](const QJsonArray &r) {
+        return QString::fromUtf8(QJsonDocument(QJsonObject{{QStringLiteral("o"), m_origin}, {QStringLiteral("r"), r}})
+                                     .toJson(QJsonDocument::Compact));
+    };
+    qsizetype size = payload({}).size();
+    for (const QString &id : ids) {
+        const qsizetype more = id.toUtf8().size() + 3; // quotes and comma; ids are plain ASCII
+        if (!chunk.isEmpty() && size + more > kMaxPayload) {
+            out.append(payload(chunk));
+            chunk = {};
+            size = payload({}).size();
+        }
+        chunk.append(id);
+        size += more;
+    }
+    if (!chunk.isEmpty())
+        out.append(payload(chunk));
+    return out;
+}
+
+void ChangeFeed::publishRemoved(const QStringList &ids)
+{
+    for (const QString &id : ids)
+        removed(id);
+    if (!m_listen || ids.isEmpty())
+        return;
+    for (const QString &payload : removalPayloads(ids))
+        if (!m_listen->run(QStringLiteral("SELECT pg_notify(?, ?)"), {channel(), payload}, "announcing deleted jobs"))
+            qCWarning(lcFeed) << "could not announce deleted jobs; other nodes' windows keep them until read again";
+    resubscribeAfterReconnect();
+}
+
+void ChangeFeed::removed(const QString &id)
+{
+    m_delivered.remove(id);
+    m_updatedAt.remove(id);
+    m_addedIds.removeAll(id);
+    m_changedIds.removeAll(id);
+    Q_EMIT jobRemoved(id);
+}
+
 void ChangeFeed::onLocalLines(const QString &jobId, const model::LogLines &lines)
 {
     if (lines.isEmpty())
@@ -211,6 +256,12 @@ void ChangeFeed::onNotification(const QString &name, const QVariant &payload)
     if (o.contains(QStringLiteral("p"))) {
         poll();
         return;
+    }
+    for (const QJsonValue &id : o.value(QStringLiteral("r")).toArray()) {
+        if (id.toString().isEmpty())
+            continue;
+        m_jobs->forget(id.toString()); // deleted by the leader: nothing cached here may answer for it
+        removed(id.toString());
     }
     for (const QJsonValue &id : o.value(QStringLiteral("a")).toArray())
         remoteJob(id.toString(), true);

@@ -49,6 +49,14 @@ public:
     QString payloadFor(const QList<store::LogRange> &ranges, const QStringList &added,
                        const QStringList &changed) const;
 
+    // Jobs deleted (retention), after the delete committed: announced once here, and on PostgreSQL
+    // to the other nodes too, in as many notices as the ids need. A lost notice is not made up for
+    // by the poll (a deleted row leaves nothing to poll): a window that missed one finds out when it
+    // reads the job again.
+    void publishRemoved(const QStringList &ids);
+    // The NOTIFY payloads announcing these removals, each under kMaxPayload.
+    QStringList removalPayloads(const QStringList &ids) const;
+
     quint64 notificationsReceived() const { return m_notifications; }
     quint64 reconnects() const { return m_reconnects; }
 
@@ -57,6 +65,8 @@ Q_SIGNALS:
     void jobChanged(const cd::model::Job &job);
     // Committed lines of one job in seq order; each line once per feed.
     void linesCommitted(const QString &jobId, const cd::model::LogLines &lines);
+    // The job was deleted, on this node or (PostgreSQL) another one.
+    void jobRemoved(const QString &jobId);
 
 private:
     void onLocalJob(const model::Job &job, bool added);
@@ -67,6 +77,7 @@ private:
     void sendJobNotice();
     void onNotification(const QString &name, const QVariant &payload);
     void remoteJob(const QString &id, bool added);
+    void removed(const QString &id);
     void poll();
     void ping();
     bool subscribe();

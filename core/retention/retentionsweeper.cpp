@@ -130,6 +130,8 @@ void RetentionSweeper::runBatch()
     m_jobsDeleted += n;
     m_linesDeleted += purged->lines;
     ++m_sweepBatches;
+    if (n > 0)
+        Q_EMIT jobsPurged(purged->jobIds);
     Q_EMIT batchDone(n);
     if (n < m_batchSize) {
         finish();

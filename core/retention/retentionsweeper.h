@@ -2,6 +2,7 @@
 
 #include <QDateTime>
 #include <QObject>
+#include <QStringList>
 
 #include <functional>
 
@@ -62,6 +63,8 @@ public:
 
 Q_SIGNALS:
     void batchDone(int jobs);
+    // The jobs one batch deleted, after its transaction committed (the change feed announces them).
+    void jobsPurged(const QStringList &ids);
     void sweepFinished(int jobs, qint64 lines);
     void directoriesSwept(int removed);
 

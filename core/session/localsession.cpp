@@ -5,6 +5,7 @@
 #include "feed/changefeed.h"
 #include "logs/logbus.h"
 #include "runners/runpodclient.h"
+#include "runpodhealth.h"
 #include "scheduler/scheduler.h"
 #include "store/jobstore.h"
 #include "store/logstore.h"
@@ -20,6 +21,7 @@ LocalSession::LocalSession(const LocalServices &services, QObject *parent) : Ses
     feed::ChangeFeed *feed = m_s.bus->feed();
     connect(feed, &feed::ChangeFeed::jobAdded, this, &Session::jobAdded);
     connect(feed, &feed::ChangeFeed::jobChanged, this, &Session::jobChanged);
+    connect(feed, &feed::ChangeFeed::jobRemoved, this, &Session::jobRemoved);
     connect(feed, &feed::ChangeFeed::linesCommitted, this, [this](const QString &jobId, const model::LogLines &lines) {
         if (!lines.isEmpty())
             Q_EMIT logAppended(jobId, lines.last().seq, lines);
@@ -164,19 +166,7 @@ void LocalSession::runpodHealth(QObject *context, Reply<RunPodHealth> done)
     }
     // A network call: answered later whatever the answer mode.
     QCoro::connect(client->health(), context, [done](const runners::RunPodReply &r) {
-        RunPodHealth h;
-        h.configured = true;
-        if (r.error) {
-            h.error = r.error->describe();
-            done(h);
-            return;
-        }
-        const QJsonObject w = r.body.value(QStringLiteral("workers")).toObject();
-        const QJsonObject j = r.body.value(QStringLiteral("jobs")).toObject();
-        h.running = w.value(QStringLiteral("running")).toInt();
-        h.idle = w.value(QStringLiteral("idle")).toInt();
-        h.queued = j.value(QStringLiteral("inQueue")).toInt();
-        done(h);
+        done(runpodHealthFrom(runners::RunPodHealthSnapshot::fromReply(r)));
     });
 }
 

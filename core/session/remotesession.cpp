@@ -2,6 +2,7 @@
 
 #include "client/artifactdownload.h"
 #include "client/ssereader.h"
+#include "runpodhealth.h"
 #include "scheduler/scheduler.h"
 
 #include <QCryptographicHash>
@@ -24,15 +25,6 @@ using client::SseEvent;
 using client::SseReader;
 
 namespace {
-
-constexpr int kLogPage = 1000;
-// A page that should have had lines (the stream announced them) but had none: asked again after this.
-constexpr int kRepumpMs = 500;
-
-QString encoded(const QString &segment)
-{
-    return QString::fromLatin1(QUrl::toPercentEncoding(segment));
-}
 
 QString levelList(const QList<model::LogLevel> &levels)
 {
@@ -66,6 +58,11 @@ RemoteSession::RemoteSession(client::ClientConfig config, QObject *parent)
 {}
 
 RemoteSession::~RemoteSession() = default;
+
+QString RemoteSession::encoded(const QString &segment)
+{
+    return QString::fromLatin1(QUrl::toPercentEncoding(segment));
+}
 
 Error RemoteSession::toError(const ClientError &error)
 {
@@ -157,6 +154,22 @@ void RemoteSession::onEvent(const SseEvent &event)
     if (event.event != u"job")
         return;
     const QJsonObject o = QJsonDocument::fromJson(event.data).object();
+    const QString type = o.value(QStringLiteral("type")).toString();
+    if (type == u"removed") {
+        if (const QString id = o.value(QStringLiteral("job_id")).toString(); !id.isEmpty())
+            gone(id);
+        return;
+    }
+    if (type == u"result_download") {
+        const QString id = o.value(QStringLiteral("job_id")).toString();
+        const QString name = o.value(QStringLiteral("name")).toString();
+        if (o.value(QStringLiteral("done")).toBool())
+            Q_EMIT resultDownloadFinished(id, name, o.value(QStringLiteral("ok")).toBool());
+        else
+            Q_EMIT resultDownloadProgress(id, name, o.value(QStringLiteral("received")).toInteger(),
+                                          o.value(QStringLiteral("total")).toInteger(-1));
+        return;
+    }
     const auto job = model::Job::fromJson(o.value(QStringLiteral("job")).toObject());
     if (!job) {
         qCWarning(lcSession).noquote() << "an event with an unreadable job:" << job.error().detail;
@@ -167,6 +180,7 @@ void RemoteSession::onEvent(const SseEvent &event)
 
 void RemoteSession::seen(const model::Job &job, bool created)
 {
+    m_shown.insert(job.id);
     const auto known = m_known.constFind(job.id);
     const bool wasKnown = known != m_known.cend();
     const bool wasTerminal = wasKnown && model::isTerminal(*known);
@@ -183,7 +197,8 @@ void RemoteSession::refresh()
 {
     client::JobQuery q;
     q.limit = kRefreshJobs;
-    QCoro::connect(m_client->jobs(q), this, [this](const ClientResult<client::JobPage> &page) {
+    const quint64 generation = ++m_refreshes;
+    QCoro::connect(m_client->jobs(q), this, [this, generation](const ClientResult<client::JobPage> &page) {
         if (!page) {
             qCWarning(lcSession).noquote()
                 << "jobs could not be read again after a reconnect:" << page.error().describe();
@@ -197,9 +212,55 @@ void RemoteSession::refresh()
             else
                 Q_EMIT jobChanged(*it); // progress and summary may have moved on
         }
+        QSet<QString> inPage;
+        for (const model::Job &j : page->jobs)
+            inPage.insert(j.id);
+        QStringList older;
+        for (const QString &id : std::as_const(m_shown))
+            if (!inPage.contains(id))
+                older.append(id);
+        m_readBack = 0;
+        if (!older.isEmpty())
+            QCoro::connect(readBack(older, generation), this, [] {});
     });
     for (const QString &id : std::as_const(m_order))
         pump(id);
+}
+
+void RemoteSession::remember(const QList<model::Job> &jobs)
+{
+    for (const model::Job &j : jobs)
+        m_shown.insert(j.id);
+}
+
+void RemoteSession::gone(const QString &jobId)
+{
+    const bool shown = m_shown.remove(jobId);
+    const bool known = m_known.remove(jobId) > 0;
+    if (m_follows.contains(jobId))
+        unfollow(jobId);
+    if (shown || known)
+        Q_EMIT jobRemoved(jobId);
+}
+
+QCoro::Task<> RemoteSession::readBack(QStringList ids, quint64 generation)
+{
+    const QPointer<RemoteSession> self(this);
+    // One at a time: a window that scrolled far back must not open hundreds of requests at once.
+    for (const QString &id : std::as_const(ids)) {
+        const auto r = co_await m_client->job(id);
+        if (!self || m_refreshes != generation)
+            co_return; // closed, or another reconnect started over
+        ++m_readBack;
+        if (r) {
+            m_shown.insert(id);
+            continue;
+        }
+        if (r.error().kind == ClientError::Kind::Http && r.error().status == 404)
+            gone(id);
+        else if (r.error().kind != ClientError::Kind::Http)
+            co_return; // the server went away again: the next reconnect reads them back
+    }
 }
 
 void RemoteSession::jobs(const store::JobFilter &filter, QObject *context, Reply<QList<model::Job>> done)
@@ -213,7 +274,11 @@ void RemoteSession::jobs(const store::JobFilter &filter, QObject *context, Reply
     q.limit = filter.limit;
     q.before = filter.beforeId;
     deliver<QList<model::Job>>(m_client->jobs(q), context, std::move(done),
-                               [](const client::JobPage &p) { return p.jobs; });
+                               [self = QPointer<RemoteSession>(this)](const client::JobPage &p) {
+                                   if (self)
+                                       self->remember(p.jobs);
+                                   return p.jobs;
+                               });
 }
 
 void RemoteSession::job(const QString &id, QObject *context, Reply<model::Job> done)
@@ -385,107 +450,6 @@ void RemoteSession::countInLog(const QString &jobId, const QString &text, const 
                            });
 }
 
-void RemoteSession::follow(const QString &jobId, qint64 lastSeq)
-{
-    m_order.removeAll(jobId);
-    m_order.append(jobId);
-    if (m_follows.contains(jobId))
-        return;
-    while (m_order.size() > kMaxFollowed)
-        unfollow(m_order.first());
-    Follow f;
-    f.delivered = lastSeq;
-    f.target = lastSeq;
-    f.stream = new SseReader(m_client, QStringLiteral("/api/crawler/logs/") + encoded(jobId), this);
-    f.stream->setLastEventId(QString::number(lastSeq));
-    f.stream->setEndEvent(QStringLiteral("end"));
-    connect(f.stream, &SseReader::event, this, [this, jobId](const SseEvent &e) { onLogEvent(jobId, e); });
-    connect(f.stream, &SseReader::failed, this, [this, jobId](const ClientError &e) {
-        qCWarning(lcSession).noquote() << "the log stream of" << jobId << "ended:" << e.describe();
-        unfollow(jobId);
-    });
-    connect(f.stream, &SseReader::stateChanged, this, [this, jobId](SseReader::State s) {
-        // Back after a drop: whatever was announced and not yet read is read now.
-        if (s == SseReader::State::Connected)
-            pump(jobId);
-    });
-    m_follows.insert(jobId, f);
-    f.stream->start();
-}
-
-void RemoteSession::unfollow(const QString &jobId)
-{
-    m_order.removeAll(jobId);
-    const Follow f = m_follows.take(jobId);
-    if (f.stream) {
-        f.stream->stop();
-        f.stream->deleteLater();
-    }
-}
-
-void RemoteSession::onLogEvent(const QString &jobId, const SseEvent &event)
-{
-    auto it = m_follows.find(jobId);
-    if (it == m_follows.end())
-        return;
-    if (event.event == u"end") {
-        const QJsonObject o = QJsonDocument::fromJson(event.data).object();
-        it->target = std::max(it->target, o.value(QStringLiteral("last_seq")).toInteger());
-        it->ended = true;
-    } else if (event.event == u"message") {
-        bool ok = false;
-        const qint64 seq = event.id.toLongLong(&ok);
-        if (!ok)
-            return;
-        it->target = std::max(it->target, seq);
-    } else {
-        return;
-    }
-    pump(jobId);
-}
-
-void RemoteSession::pump(const QString &jobId)
-{
-    auto it = m_follows.find(jobId);
-    if (it == m_follows.end() || it->fetching)
-        return;
-    if (it->delivered >= it->target) {
-        if (it->ended)
-            unfollow(jobId);
-        return;
-    }
-    it->fetching = true;
-    const qint64 after = it->delivered;
-    client::LogQuery q;
-    q.after = after;
-    q.limit = kLogPage;
-    QCoro::connect(m_client->logs(jobId, q), this, [this, jobId, after](const ClientResult<client::LogPage> &r) {
-        auto it = m_follows.find(jobId);
-        if (it == m_follows.end() || it->delivered != after)
-            return;
-        it->fetching = false;
-        // Only lines that continue what was announced: none lost, none twice.
-        model::LogLines fresh;
-        qint64 next = after;
-        if (r)
-            for (const auto &l : r->lines) {
-                if (l.seq != next + 1)
-                    break;
-                fresh.append(l);
-                next = l.seq;
-            }
-        if (fresh.isEmpty()) {
-            if (!r)
-                qCDebug(lcSession).noquote() << "reading the log of" << jobId << "failed:" << r.error().describe();
-            QTimer::singleShot(kRepumpMs, this, [this, jobId] { pump(jobId); });
-            return;
-        }
-        it->delivered = next;
-        Q_EMIT logAppended(jobId, next, fresh);
-        pump(jobId);
-    });
-}
-
 void RemoteSession::artifacts(const QString &jobId, QObject *context, Reply<QList<model::Artifact>> done)
 {
     deliver<QList<model::Artifact>>(m_client->artifacts(jobId), context, std::move(done), same<QList<model::Artifact>>);
@@ -578,9 +542,10 @@ QCoro::Task<ClientResult<ServiceStatus>> RemoteSession::serviceStatus()
 
 void RemoteSession::runpodHealth(QObject *context, Reply<RunPodHealth> done)
 {
-    // The server's RunPod account is not reachable through its API: shown as not configured here.
-    QMetaObject::invokeMethod(
-        context, [done] { done(RunPodHealth{}); }, Qt::QueuedConnection);
+    // The server asks RunPod (at most every few seconds, however many windows ask it).
+    deliver<RunPodHealth>(
+        m_client->getObject(QStringLiteral("/api/runpod/health")), context, std::move(done),
+        [](const QJsonObject &o) { return runpodHealthFrom(runners::RunPodHealthSnapshot::fromJson(o)); });
 }
 
 void RemoteSession::nodes(QObject *context, Reply<QList<NodeStatus>> done)

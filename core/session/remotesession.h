@@ -4,6 +4,7 @@
 #include "session.h"
 
 #include <QHash>
+#include <QSet>
 #include <QStringList>
 
 namespace cd::client {
@@ -17,7 +18,9 @@ namespace cd::session {
 // event loop, through the caller's context. The change feed is /api/events; a job whose log index
 // was asked for is followed on its log stream, and its lines are read by page from the last one
 // announced, so they arrive once each and in order across any number of reconnects. After the
-// event stream comes back, the newest jobs are read again and what changed meanwhile is announced.
+// event stream comes back, the newest jobs are read again and what changed meanwhile is announced;
+// the jobs it had shown that are not among them are read back one by one, and those the server no
+// longer has (deleted by retention while the stream was down) are announced as removed.
 class RemoteSession final : public Session
 {
     Q_OBJECT
@@ -78,6 +81,8 @@ public:
 
     // Jobs whose logs are followed now (for tests and diagnostics).
     QStringList followed() const { return m_order; }
+    // Jobs read back after the last reconnect because the newest page did not have them.
+    int readBackCount() const { return m_readBack; }
 
 private:
     struct Follow
@@ -89,10 +94,15 @@ private:
         bool ended = false; // the job ended: stop once delivered reaches target
     };
 
+    // One path segment of a URL, percent-encoded.
+    static QString encoded(const QString &segment);
     void setState(ConnectionState state);
     void onEvent(const client::SseEvent &event);
     void seen(const model::Job &job, bool created);
     void refresh();
+    void remember(const QList<model::Job> &jobs);
+    void gone(const QString &jobId);
+    QCoro::Task<> readBack(QStringList ids, quint64 generation);
     void follow(const QString &jobId, qint64 lastSeq);
     void unfollow(const QString &jobId);
     void onLogEvent(const QString &jobId, const client::SseEvent &event);
@@ -106,6 +116,9 @@ private:
     ConnectionState m_state = ConnectionState::Reconnecting;
     bool m_wasConnected = false;
     QHash<QString, model::JobStatus> m_known; // the last status the feed announced per job
+    QSet<QString> m_shown;                    // jobs handed to the window (and not removed since)
+    quint64 m_refreshes = 0;
+    int m_readBack = 0;
     QHash<QString, Follow> m_follows;
     QStringList m_order; // followed jobs, least recently asked first
     QString m_cacheRoot;

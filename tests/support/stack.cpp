@@ -88,6 +88,7 @@ Stack::Stack(StackOptions o)
 
     sse = std::make_unique<cd::http::SseHub>(jobs.get(), logs.get(), feed.get());
     events = std::make_unique<cd::http::EventsHub>(feed.get());
+    events->watchResults(results.get());
     cd::http::GuardLimits limits = o.guardLimits;
     limits.maxBodyBytes = o.maxBodyBytes;
     api = std::make_unique<cd::http::ApiServer>(auth.get(), limits);
@@ -120,6 +121,7 @@ Stack::Stack(StackOptions o)
     profilesApi->registerRoutes(api->router());
     healthApi->registerRoutes(api->router());
     runpodApi = std::make_unique<cd::http::RunPodController>(s);
+    runpodApi->setHealthSource([this] { return runpodClient.get(); });
     runpodApi->registerRoutes(api->router());
     nodes = std::make_unique<cd::store::NodeStore>(db.get());
     nodesApi = std::make_unique<cd::http::NodesController>(nodes.get(), 30);
