@@ -4,7 +4,7 @@
 
 namespace cd::ui {
 
-void JobFilterProxy::setFilter(const store::JobFilter &filter)
+void JobFilterProxy::setFilter(const model::JobFilter &filter)
 {
     m_filter = filter;
     invalidateRowsFilter();

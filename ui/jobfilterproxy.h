@@ -1,6 +1,6 @@
 #pragma once
 
-#include "store/jobfilter.h"
+#include "model/jobfilter.h"
 
 #include <QSortFilterProxyModel>
 
@@ -12,14 +12,14 @@ class JobFilterProxy : public QSortFilterProxyModel
     Q_OBJECT
 public:
     using QSortFilterProxyModel::QSortFilterProxyModel;
-    void setFilter(const store::JobFilter &filter);
-    const store::JobFilter &filter() const { return m_filter; }
+    void setFilter(const model::JobFilter &filter);
+    const model::JobFilter &filter() const { return m_filter; }
 
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;
 
 private:
-    store::JobFilter m_filter;
+    model::JobFilter m_filter;
 };
 
 } // namespace cd::ui

@@ -62,7 +62,7 @@ void JobTableModel::reload()
     m_seen.clear();
     m_addedMeanwhile.clear();
     m_removedMeanwhile.clear();
-    store::JobFilter f;
+    model::JobFilter f;
     f.limit = kPage;
     m_session->jobs(f, this, [this, generation](Result<QList<model::Job>> page) {
         if (generation == m_generation)
@@ -113,7 +113,7 @@ void JobTableModel::fetchMore(const QModelIndex &parent)
     if (!canFetchMore(parent) || m_jobs.isEmpty())
         return;
     m_fetching = true;
-    store::JobFilter f;
+    model::JobFilter f;
     f.limit = kPage;
     f.beforeId = m_jobs.last().id;
     const quint64 generation = m_generation;

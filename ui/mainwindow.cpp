@@ -401,7 +401,7 @@ void MainWindow::updateCounts()
 
 void MainWindow::applyFilter()
 {
-    store::JobFilter f;
+    model::JobFilter f;
     f.text = m_filter->text().trimmed();
     if (const int s = m_statusFilter->currentData().toInt(); s >= 0)
         f.statuses = {static_cast<JobStatus>(s)};

@@ -106,7 +106,7 @@ void JobsController::registerRoutes(Router &router)
     // GET /api/jobs?status=a,b&backend=&q=&limit=1..1000&before=<job id> — read.
     // 200 {jobs:[job..], next_before: id|null}; 400 bad or unknown parameter (named), or a `before`
     // that is no job; 503 storage unreadable.
-    router.add(Method::Get, QStringLiteral("/api/jobs"), Access::Read, store::JobFilter::queryKeys(),
+    router.add(Method::Get, QStringLiteral("/api/jobs"), Access::Read, model::JobFilter::queryKeys(),
                bind(&JobsController::list));
     // POST /api/jobs — control. Body as /api/crawler/start (keywords optional), plus kind
     // (jobs::fromJson). 201 the job; 400/415/422 (the field is named); 503 backend not configured.
@@ -160,7 +160,7 @@ void JobsController::registerRoutes(Router &router)
 
 void JobsController::list(const Request &req, Reply &&reply)
 {
-    const auto filter = store::JobFilter::fromQuery(req.query);
+    const auto filter = model::JobFilter::fromQuery(req.query);
     if (!filter)
         return reply.error(filter.error());
     // A page cursor that names no job would quietly answer an empty page.

@@ -55,7 +55,7 @@ bool LocalSession::can(Capability capability) const
     return false;
 }
 
-void LocalSession::jobs(const store::JobFilter &filter, QObject *context, Reply<QList<model::Job>> done)
+void LocalSession::jobs(const model::JobFilter &filter, QObject *context, Reply<QList<model::Job>> done)
 {
     answer(context, done, m_s.jobs->page(filter));
 }

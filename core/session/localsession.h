@@ -60,7 +60,7 @@ public:
     ConnectionState connectionState() const override { return ConnectionState::Connected; }
     bool can(Capability capability) const override;
 
-    void jobs(const store::JobFilter &filter, QObject *context, Reply<QList<model::Job>> done) override;
+    void jobs(const model::JobFilter &filter, QObject *context, Reply<QList<model::Job>> done) override;
     void job(const QString &id, QObject *context, Reply<model::Job> done) override;
     void retriesOf(const QString &id, QObject *context, Reply<QList<model::Job>> done) override;
     void validate(const model::JobSpec &spec, QObject *context, Reply<Ok> done) override;

@@ -263,7 +263,7 @@ QCoro::Task<> RemoteSession::readBack(QStringList ids, quint64 generation)
     }
 }
 
-void RemoteSession::jobs(const store::JobFilter &filter, QObject *context, Reply<QList<model::Job>> done)
+void RemoteSession::jobs(const model::JobFilter &filter, QObject *context, Reply<QList<model::Job>> done)
 {
     client::JobQuery q;
     for (auto s : filter.statuses)
@@ -290,7 +290,7 @@ void RemoteSession::retriesOf(const QString &id, QObject *context, Reply<QList<m
 {
     // The API has no query by retry_of: the newest jobs are searched (retries follow their job closely).
     client::JobQuery q;
-    q.limit = store::JobFilter::kMaxLimit;
+    q.limit = model::JobFilter::kMaxLimit;
     deliver<QList<model::Job>>(m_client->jobs(q), context, std::move(done), [id](const client::JobPage &p) {
         QList<model::Job> out;
         for (auto it = p.jobs.crbegin(); it != p.jobs.crend(); ++it)

@@ -3,8 +3,8 @@
 #include "common/result.h"
 #include "model/artifact.h"
 #include "model/job.h"
+#include "model/jobfilter.h"
 #include "model/logline.h"
-#include "store/jobfilter.h"
 #include "store/logstore.h"
 
 #include <QDateTime>
@@ -108,7 +108,7 @@ public:
     virtual bool can(Capability capability) const = 0;
 
     // Jobs, newest first, as GET /api/jobs pages them (filter.beforeId pages on).
-    virtual void jobs(const store::JobFilter &filter, QObject *context, Reply<QList<model::Job>> done) = 0;
+    virtual void jobs(const model::JobFilter &filter, QObject *context, Reply<QList<model::Job>> done) = 0;
     virtual void job(const QString &id, QObject *context, Reply<model::Job> done) = 0;
     // The attempts made as retries of a job.
     virtual void retriesOf(const QString &id, QObject *context, Reply<QList<model::Job>> done) = 0;

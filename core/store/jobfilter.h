@@ -1,34 +1,16 @@
 #pragma once
 
-#include "common/result.h"
-#include "model/job.h"
+#include "model/jobfilter.h"
 
-#include <QList>
+#include <QJsonObject>
 #include <QString>
-#include <QStringList>
-#include <QUrlQuery>
 
 #include <optional>
 
 namespace cd::store {
 
-// The one job filter shared by `GET /api/jobs` and the GUI's job table.
-struct JobFilter
-{
-    static constexpr int kMaxLimit = 1000;
-    // The query parameters fromQuery reads.
-    static const QStringList &queryKeys();
-
-    QList<model::JobStatus> statuses; // empty = any
-    std::optional<model::Backend> backend;
-    QString text;     // matches id prefix, kind, params, error (case-insensitive)
-    int limit = 100;  // 1..1000
-    QString beforeId; // page: jobs created before this one
-
-    bool matches(const model::Job &job) const;
-    // Parses `status=a,b&backend=x&q=..&limit=..&before=..`; unknown values are errors, not ignored.
-    static Result<JobFilter> fromQuery(const QUrlQuery &query);
-};
+// The store pages and filters jobs by the model's filter.
+using model::JobFilter;
 
 // Partial update of a job's non-status columns.
 struct JobPatch

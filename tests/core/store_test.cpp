@@ -189,7 +189,7 @@ TEST_P(StoreOn, FilterAndKeysetPaging)
     }
     jobIn(d.jobs, JobStatus::Failed);
 
-    store::JobFilter f;
+    model::JobFilter f;
     f.limit = 10;
     QStringList seen;
     for (;;) {
@@ -203,15 +203,15 @@ TEST_P(StoreOn, FilterAndKeysetPaging)
     EXPECT_EQ(seen.size(), 26);
     EXPECT_EQ(QSet<QString>(seen.begin(), seen.end()).size(), 26);
 
-    store::JobFilter byText;
+    model::JobFilter byText;
     byText.text = QStringLiteral("odd");
     EXPECT_EQ(d.jobs.jobs(byText).size(), 12);
-    store::JobFilter byStatus;
+    model::JobFilter byStatus;
     byStatus.statuses = {JobStatus::Failed};
     EXPECT_EQ(d.jobs.jobs(byStatus).size(), 1);
 
     QUrlQuery q(QStringLiteral("status=bogus"));
-    EXPECT_FALSE(store::JobFilter::fromQuery(q).ok());
+    EXPECT_FALSE(model::JobFilter::fromQuery(q).ok());
 }
 
 TEST_P(StoreOn, GroupCommitWritesInBatchesAndSignalsDurability)

@@ -38,8 +38,8 @@ HeaderList credentials()
 
 int jobCount(Stack &st)
 {
-    store::JobFilter f;
-    f.limit = store::JobFilter::kMaxLimit;
+    model::JobFilter f;
+    f.limit = model::JobFilter::kMaxLimit;
     return static_cast<int>(st.jobs->page(f).value().size());
 }
 

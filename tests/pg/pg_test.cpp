@@ -70,11 +70,11 @@ TEST(Postgres, MigratesAndEnforcesTheTransitionTable)
     model::JobSpec s;
     s.params.insert(QStringLiteral("keywords"), QJsonArray{QStringLiteral("100%_sure")});
     const auto marked = st.jobs->insert(s).value();
-    store::JobFilter f;
+    model::JobFilter f;
     f.text = QStringLiteral("100%_");
     ASSERT_EQ(st.jobs->jobs(f).size(), 1);
     EXPECT_EQ(st.jobs->jobs(f).first().id, marked.id);
-    store::JobFilter page;
+    model::JobFilter page;
     page.limit = 3;
     const auto first = st.jobs->jobs(page);
     page.beforeId = first.last().id;

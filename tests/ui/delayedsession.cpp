@@ -76,7 +76,7 @@ template<typename T> Reply<T> DelayedSession::later(QObject *context, Reply<T> d
     };
 }
 
-void DelayedSession::jobs(const store::JobFilter &filter, QObject *context, Reply<QList<model::Job>> done)
+void DelayedSession::jobs(const model::JobFilter &filter, QObject *context, Reply<QList<model::Job>> done)
 {
     m_inner->jobs(filter, this, later(context, done));
 }

@@ -30,7 +30,7 @@ public:
     cd::session::ConnectionState connectionState() const override { return m_inner->connectionState(); }
     bool can(cd::session::Capability capability) const override { return m_inner->can(capability); }
 
-    void jobs(const cd::store::JobFilter &filter, QObject *context,
+    void jobs(const cd::model::JobFilter &filter, QObject *context,
               cd::session::Reply<QList<cd::model::Job>> done) override;
     void job(const QString &id, QObject *context, cd::session::Reply<cd::model::Job> done) override;
     void retriesOf(const QString &id, QObject *context, cd::session::Reply<QList<cd::model::Job>> done) override;

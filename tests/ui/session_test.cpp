@@ -134,7 +134,7 @@ TEST_P(SessionTest, JobQueriesActionsAndTheFeed)
     EXPECT_TRUE(cloned->value().retryOf.isEmpty());
 
     // Pages, newest first, with the API's filter.
-    store::JobFilter f;
+    model::JobFilter f;
     f.limit = 2;
     const auto page = await<QList<model::Job>>([&](QObject *c, Reply<QList<model::Job>> d) { session->jobs(f, c, d); });
     ASSERT_TRUE(page && page->ok());

@@ -161,7 +161,7 @@ TEST(JobFilterProxy, UsesTheSameFilterAsTheApi)
     proxy.setSourceModel(&model);
     QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::Fatal);
     EXPECT_EQ(proxy.rowCount(), 2);
-    store::JobFilter f;
+    model::JobFilter f;
     f.statuses = {JobStatus::Failed};
     proxy.setFilter(f);
     ASSERT_EQ(proxy.rowCount(), 1);

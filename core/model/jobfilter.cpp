@@ -2,11 +2,11 @@
 
 #include <QJsonDocument>
 
-namespace cd::store {
+namespace cd::model {
 
 using Code = Error::Code;
 
-bool JobFilter::matches(const model::Job &job) const
+bool JobFilter::matches(const Job &job) const
 {
     if (!statuses.isEmpty() && !statuses.contains(job.status))
         return false;
@@ -33,11 +33,11 @@ Result<JobFilter> JobFilter::fromQuery(const QUrlQuery &query)
     const QString status = query.queryItemValue(QStringLiteral("status"), QUrl::FullyDecoded);
     if (!status.isEmpty()) {
         for (const QString &s : status.split(u',', Qt::SkipEmptyParts)) {
-            const auto st = model::jobStatusFromString(s.trimmed());
+            const auto st = jobStatusFromString(s.trimmed());
             if (!st) {
                 QStringList names;
-                for (auto known : model::allStatuses())
-                    names << model::toString(known);
+                for (auto known : allStatuses())
+                    names << toString(known);
                 return Error::make(Code::InvalidArgument,
                                    QStringLiteral("query parameter 'status': unknown status '%1'; one of %2")
                                        .arg(s, names.join(QStringLiteral(", "))));
@@ -47,7 +47,7 @@ Result<JobFilter> JobFilter::fromQuery(const QUrlQuery &query)
     }
     const QString backend = query.queryItemValue(QStringLiteral("backend"), QUrl::FullyDecoded);
     if (!backend.isEmpty()) {
-        const auto b = model::backendFromString(backend);
+        const auto b = backendFromString(backend);
         if (!b)
             return Error::make(Code::InvalidArgument,
                                QStringLiteral("query parameter 'backend': unknown backend '%1'; one of local, runpod, "
@@ -69,4 +69,4 @@ Result<JobFilter> JobFilter::fromQuery(const QUrlQuery &query)
     return f;
 }
 
-} // namespace cd::store
+} // namespace cd::model
